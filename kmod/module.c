@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C side of the hello module: module_init/exit, the license, and C wrappers around the
+ * kernel macros that the Rust core (hello/) calls. Rust functions are declared here by hand;
+ * they are exported from hello/src/lib.rs with #[unsafe(no_mangle)].
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/printk.h>
+
+int hello(void);
+void hello_exit(void);
+
+void rustkmod_log_info(const char *msg, size_t len)
+{
+	pr_info("%.*s\n", (int)len, msg);
+}
+
+void __noreturn rustkmod_bug(const char *msg, size_t len)
+{
+	panic("%.*s\n", (int)len, msg);
+}
+
+static int __init hello_module_init(void)
+{
+	return hello();
+}
+
+static void __exit hello_module_exit(void)
+{
+	hello_exit();
+}
+
+module_init(hello_module_init);
+module_exit(hello_module_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hello world, with its core in Rust, built by rustkmod");

@@ -1,0 +1,104 @@
+"""How the Rust staticlib is compiled for a kernel: target, codegen flags, and which `core`.
+
+The trap this module exists for: the prebuilt `core` of a Rust toolchain and the host target's
+defaults are position-independent, so calls go through the GOT (R_X86_64_GOTPCREL), which no x86
+module loader applies. The kernel profile rebuilds `core` from source (`-Zbuild-std`) with the
+flags the kernel's own Rust uses: static relocation model, kernel code model, no red zone, and
+`-Zplt=yes` so calls to compiler libcalls (`memset`, `__udivti3`) are direct (R_X86_64_PLT32).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+from .errors import RustkmodError
+from .kernel import Kernel
+
+# Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
+# Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
+KERNEL_TARGETS = {
+    "x86_64": ("x86_64-unknown-none",
+               ["-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=y", "-Zplt=yes"]),
+    "arm64": ("aarch64-unknown-none-softfloat",
+              ["-Crelocation-model=static", "-Zplt=yes"]),
+}
+
+# Common to every kernel profile: no unwinding tables the kernel cannot use, panic aborts.
+COMMON_KERNEL_FLAGS = ["-Cpanic=abort", "-Cforce-unwind-tables=n", "-Cdebug-assertions=n"]
+
+PROFILES = ("kernel", "host-default")
+
+
+@dataclass(frozen=True)
+class RustProfile:
+    """Everything that decides the bytes of the staticlib, apart from the crate's sources."""
+
+    name: str                  # "kernel" or "host-default"
+    target: str                # rustc target triple
+    rustflags: tuple           # codegen flags passed to every crate, `core` included
+    build_std: bool            # rebuild core/compiler_builtins from source with those flags
+    toolchain: str = ""        # `rustc -vV` of the compiler used
+    extra_env: tuple = field(default=())
+
+    @property
+    def ident(self) -> str:
+        """A short, stable directory name: target plus a digest of everything else."""
+        digest = hashlib.sha256(self.signature().encode()).hexdigest()[:10]
+        return f"{self.target}-{self.name}-{digest}"
+
+    def signature(self) -> str:
+        """The profile as one string: a Value node's content in the build graph."""
+        return json.dumps({"name": self.name, "target": self.target, "rustflags": list(self.rustflags),
+                           "build_std": self.build_std, "toolchain": self.toolchain}, sort_keys=True)
+
+
+def kernel_profile(kernel: Kernel, toolchain: str) -> RustProfile:
+    """The profile that produces an object the configured kernel's loader can link."""
+    try:
+        target, flags = KERNEL_TARGETS[kernel.arch]
+    except KeyError:
+        supported = ", ".join(sorted(KERNEL_TARGETS))
+        raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
+                            f"rustkmod builds Rust for: {supported}") from None
+    return RustProfile("kernel", target, tuple(flags + COMMON_KERNEL_FLAGS), True, toolchain)
+
+
+def host_default_profile(toolchain: str) -> RustProfile:
+    """The host target with its defaults (PIC, prebuilt core): the build that fails to load.
+
+    Kept as a profile so that the verifier can be shown to catch what the loader refuses.
+    """
+    host = _host_triple(toolchain)
+    return RustProfile("host-default", host, ("-Cpanic=abort",), False, toolchain)
+
+
+def _host_triple(toolchain: str) -> str:
+    for line in toolchain.splitlines():
+        if line.startswith("host: "):
+            return line.split(": ", 1)[1].strip()
+    raise RustkmodError("cannot tell the host target from `rustc -vV`", "check the RUSTC variable")
+
+
+def library_source_dir(sysroot: str) -> str:
+    """Where `-Zbuild-std` finds the standard library sources for this sysroot."""
+    return os.path.join(sysroot, "lib/rustlib/src/rust/library")
+
+
+def vendor_config(library_dir: str) -> str:
+    """A cargo config that resolves the standard library's own dependencies offline.
+
+    `-Zbuild-std` builds `core` and `compiler_builtins`, whose dependencies come from crates.io;
+    Debian's rust-web-src ships them in `library/vendor`, so cargo is pointed there instead.
+    """
+    vendor = os.path.join(library_dir, "vendor")
+    return ("# Written by rustkmod: build the standard library offline from its vendored sources.\n"
+            "[source.crates-io]\nreplace-with = \"rust-library-vendor\"\n\n"
+            f"[source.rust-library-vendor]\ndirectory = {json.dumps(vendor)}\n")
+
+
+def encoded_rustflags(flags) -> str:
+    """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
+    return "\x1f".join(flags)
