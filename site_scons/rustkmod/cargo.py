@@ -53,22 +53,20 @@ class Crate:
                                 "add crate-type = [\"staticlib\"] under [lib]")
         return cls(manifest, package, lib.get("name", package.replace("-", "_")))
 
-    def source_files(self, exclude_dirs: tuple[str, ...] = ()) -> list[str]:
-        """Every file of the crate that can change its build: `*.rs` and the manifest files.
 
-        A superset of what cargo's dep-info lists, known before the first build; it keeps the
-        dependency list stable between the first build and the next (no spurious rebuild).
-        """
-        found = []
-        skip = {os.path.abspath(d) for d in exclude_dirs}
-        for root, dirs, files in os.walk(self.directory):
-            dirs[:] = sorted(d for d in dirs
-                             if not d.startswith(".") and d != "target"
-                             and os.path.join(root, d) not in skip)
-            found.extend(os.path.join(root, f) for f in files if f.endswith(".rs"))
-        found.extend(os.path.join(self.directory, f) for f in MANIFEST_FILES
-                     if os.path.isfile(os.path.join(self.directory, f)))
-        return sorted(set(found))
+def crate_source_files(directory: str) -> list[str]:
+    """Every file of a crate that can change its build: `*.rs` and the manifest files.
+
+    A superset of what cargo's dep-info lists, known before the first build; it keeps the
+    dependency list stable between the first build and the next (no spurious rebuild).
+    """
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "target")
+        found.extend(os.path.join(root, f) for f in files if f.endswith(".rs"))
+    found.extend(os.path.join(directory, f) for f in MANIFEST_FILES
+                 if os.path.isfile(os.path.join(directory, f)))
+    return sorted(set(found))
 
 
 def _first_line(err: Exception) -> str:

@@ -6,8 +6,8 @@ check:  the verdict for one file, as a list of problems.
 report: problems grouped and counted, in words people act on.
 """
 
-from .check import Problem, check_file
+from .check import Problem, Verdict, check_file
 from .policy import policy_for
 from .report import format_report
 
-__all__ = ["Problem", "check_file", "policy_for", "format_report"]
+__all__ = ["Problem", "Verdict", "check_file", "policy_for", "format_report"]

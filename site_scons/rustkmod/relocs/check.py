@@ -16,6 +16,18 @@ from .reader import open_elf, relocation_tables
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What the loader would make of one file: the problems, and every type it applies."""
+
+    problems: list
+    type_counts: dict      # type name -> number of entries in relocated sections
+
+    @property
+    def loadable(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
 class Problem:
     """One relocation the loader would refuse (or apply with an overflow)."""
 
@@ -31,8 +43,8 @@ class Problem:
     fix: str
 
 
-def check_file(path: str, policy: ArchPolicy, version: tuple) -> list[Problem]:
-    """Reads `path` and returns every relocation that `policy`'s loader at `version` refuses."""
+def check_file(path: str, policy: ArchPolicy, version: tuple) -> Verdict:
+    """Reads `path` and finds every relocation that `policy`'s loader at `version` refuses."""
     try:
         with open(path, "rb") as stream:
             return _check(stream, path, policy, tuple(version))
@@ -44,7 +56,7 @@ def check_file(path: str, policy: ArchPolicy, version: tuple) -> list[Problem]:
                             "rebuild it; a truncated or corrupted object cannot be verified") from None
 
 
-def _check(stream, path: str, policy: ArchPolicy, version: tuple) -> list[Problem]:
+def _check(stream, path: str, policy: ArchPolicy, version: tuple) -> Verdict:
     elf = open_elf(stream, path)
     if elf["e_machine"] != policy.e_machine:
         raise RustkmodError(f"{path}: built for {elf['e_machine']}, but the kernel is {policy.arch}",
@@ -58,9 +70,11 @@ def _check(stream, path: str, policy: ArchPolicy, version: tuple) -> list[Proble
                    if name in policy.overflow_unless_absolute}
     symbols = _Symbols(elf, path)
     problems = []
+    type_counts = Counter()
+    suspicious = refused | overflowing
     for table in relocation_tables(elf, path):
-        suspicious = refused | overflowing
         counts = Counter(table.types)
+        type_counts.update(counts)
         refused_here = {t for t in counts if t in suspicious or t not in policy.type_names}
         if not refused_here:
             continue
@@ -72,7 +86,8 @@ def _check(stream, path: str, policy: ArchPolicy, version: tuple) -> list[Proble
                 continue
             problems.append(_problem(policy, path, table, i, number, symbols, symbol,
                                      number in refused or number not in policy.type_names))
-    return _demangled(problems)
+    named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
+    return Verdict(_demangled(problems), named)
 
 
 def _problem(policy, path, table, i, number, symbols, symbol, refused) -> Problem:

@@ -1,0 +1,181 @@
+"""Boot a kernel in QEMU with a busybox initramfs, insmod and rmmod modules, read what happened.
+
+No reboot of anything: the kernel under test is the configured kernel's own image, booted under
+emulation with the modules in its initramfs. The init script prints markers that `parse_console`
+reads back, so a test sees insmod's and rmmod's exit codes and the kernel log.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from .errors import RustkmodError
+
+QEMU_FOR_ARCH = {"x86_64": "qemu-system-x86_64"}
+CONSOLE_FOR_ARCH = {"x86_64": "ttyS0"}
+BUSYBOX = "/bin/busybox"
+MARK = "RUSTKMOD"
+
+_INIT = """#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+echo {mark}-BEGIN
+{commands}
+echo {mark}-DMESG-BEGIN
+dmesg
+echo {mark}-DMESG-END
+poweroff -f
+"""
+
+
+@dataclass
+class ModuleResult:
+    name: str
+    insmod_rc: int | None = None
+    insmod_output: str = ""
+    rmmod_rc: int | None = None
+
+
+@dataclass
+class BootResult:
+    console: str
+    modules: list = field(default_factory=list)
+    kernel_log: list = field(default_factory=list)
+    booted: bool = False
+
+    def module(self, name: str) -> ModuleResult:
+        return next(m for m in self.modules if m.name == name)
+
+    def log_has(self, text: str) -> bool:
+        return any(text in line for line in self.kernel_log)
+
+
+def module_name(ko_path: str) -> str:
+    return os.path.basename(ko_path)[:-3].replace("-", "_")
+
+
+def init_script(module_files: list[str]) -> str:
+    lines = []
+    for ko in module_files:
+        base = os.path.basename(ko)
+        lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
+                     f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc")
+    for ko in reversed(module_files):
+        lines.append(f"rmmod {module_name(ko)}; echo {MARK}-RMMOD {module_name(ko)} rc=$?")
+    return _INIT.format(mark=MARK, commands="\n".join(lines))
+
+
+def make_initramfs(module_files: list[str], output: str) -> None:
+    """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init."""
+    if not os.path.isfile(BUSYBOX):
+        raise RustkmodError(f"{BUSYBOX} not found", "install busybox-static (./setup does)")
+    if shutil.which("cpio") is None:
+        raise RustkmodError("cpio not found", "install cpio (./setup does)")
+    with tempfile.TemporaryDirectory(prefix="rustkmod-initramfs-") as root:
+        os.makedirs(os.path.join(root, "bin"))
+        os.makedirs(os.path.join(root, "modules"))
+        shutil.copy2(BUSYBOX, os.path.join(root, "bin/busybox"))
+        for ko in module_files:
+            shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
+        init = os.path.join(root, "init")
+        with open(init, "w") as handle:
+            handle.write(init_script(module_files))
+        os.chmod(init, 0o755)
+        names = sorted(os.path.relpath(os.path.join(d, f), root)
+                       for d, dirs, files in os.walk(root) for f in dirs + files)
+        archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+                                 input="\n".join(names).encode(), capture_output=True, check=True).stdout
+    with gzip.open(output, "wb") as handle:
+        handle.write(archive)
+
+
+def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300) -> str:
+    """Boots `kernel_image` with `initramfs`; returns the serial console's text."""
+    qemu = QEMU_FOR_ARCH.get(arch)
+    if qemu is None:
+        raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: x86_64")
+    if shutil.which(qemu) is None:
+        raise RustkmodError(f"{qemu} not found", "install qemu-system-x86 (./setup does)")
+    if not os.path.isfile(kernel_image):
+        raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
+                            "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
+    command = [qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
+               "-initrd", initramfs, "-append", f"console={CONSOLE_FOR_ARCH[arch]} quiet panic=-1"]
+    try:
+        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        console = (err.stdout or b"").decode(errors="replace")
+        raise RustkmodError(f"{kernel_image} did not power off within {timeout} s "
+                            f"(last console line: {_last_line(console)!r})",
+                            "check the kernel boots with this initramfs") from None
+    return result.stdout.decode(errors="replace")
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def parse_console(console: str) -> BootResult:
+    """Reads the markers the init script printed back into a BootResult."""
+    text = console.replace("\r", "")
+    result = BootResult(console=text, booted=f"{MARK}-BEGIN" in text)
+    pending = []
+    started = False
+    for line in text.splitlines():
+        if not started:
+            started = f"{MARK}-BEGIN" in line
+            continue
+        insmod = re.match(rf"{MARK}-INSMOD (\S+) rc=(\d+)", line)
+        rmmod = re.match(rf"{MARK}-RMMOD (\S+) rc=(\d+)", line)
+        if insmod:
+            result.modules.append(ModuleResult(insmod.group(1), int(insmod.group(2)), "\n".join(pending)))
+            pending = []
+        elif rmmod:
+            next((m for m in result.modules if m.name == rmmod.group(1))).rmmod_rc = int(rmmod.group(2))
+        elif not line.startswith(MARK):
+            pending.append(line)
+    if f"{MARK}-DMESG-BEGIN" in text:
+        log = text.split(f"{MARK}-DMESG-BEGIN", 1)[1].split(f"{MARK}-DMESG-END", 1)[0]
+        result.kernel_log = [line for line in log.splitlines() if line.strip()]
+    return result
+
+
+def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
+                 timeout: int = 300) -> BootResult:
+    """Boots the kernel with the modules, insmods them in order and rmmods them in reverse."""
+    os.makedirs(workdir, exist_ok=True)
+    initramfs = os.path.join(workdir, "initramfs.cpio.gz")
+    make_initramfs(module_files, initramfs)
+    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout))
+
+
+def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
+    """What went wrong for module `name`, as one line each; [] when it loaded, printed, unloaded."""
+    if not result.booted:
+        return [f"the kernel did not reach the test's init (last console line: {_last_line(result.console)!r})"]
+    try:
+        module = result.module(name)
+    except StopIteration:
+        return [f"{name}: the init script did not run insmod"]
+    faults = []
+    if module.insmod_rc != 0:
+        said = _last_line(module.insmod_output) or f"rc={module.insmod_rc}"
+        faults.append(f"{name}: insmod failed: {said}")
+        faults.extend(f"  kernel: {line}" for line in result.kernel_log if name in line or "module" in line)
+        return faults
+    if expected_line and not result.log_has(expected_line):
+        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log")
+    if module.rmmod_rc != 0:
+        faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
+    return faults

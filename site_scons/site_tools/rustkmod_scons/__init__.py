@@ -1,0 +1,397 @@
+"""rustkmod_scons: the SCons tool that builds Linux kernel modules whose core is a Rust staticlib.
+
+Normally loaded with `Environment(tools=['rustkmod_scons'])` (site_scons/site_tools, or a toolpath).
+It is not called `rustkmod` because SCons registers a tool module in sys.modules under the tool's
+name, which would shadow the `rustkmod` package this tool wires.
+It adds the build variables (`scons -h` lists them), the builders below, and the pseudo-builder
+`env.RustKernelModule(name, crate=..., sources=[...])` that wires them into one graph:
+
+  file                                            builder         runs
+  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo (-Zbuild-std)
+  BUILD_DIR/rust/<profile>/<crate>_rust.o         RustObject      ld -r -u <exported symbols>
+  BUILD_DIR/<kernel>/<module>/{*.c,Kbuild,...}    KbuildStage     copies / writes the Kbuild inputs
+  BUILD_DIR/<kernel>/<module>/<module>.ko         KernelModule    make -C KDIR M=... modules
+  BUILD_DIR/<kernel>/<module>/<module>.ko.verified VerifyRelocs   relocation check (pyelftools)
+  BUILD_DIR/<kernel>/<module>/<module>.ko.booted   BootCheck      QEMU: insmod, rmmod, kernel log
+
+Every edge carries a content signature; nothing is AlwaysBuild, so a no-op build runs neither
+cargo nor make. The logic lives in the plain `rustkmod` package; this file only wires it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import SCons.Action
+import SCons.Builder
+import SCons.Scanner
+from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
+
+from rustkmod import RustkmodError, boot, cargo, kbuild, rustflags
+from rustkmod.kernel import Kernel, installed_headers_kdir
+from rustkmod.relocs import check_file, format_report, policy_for
+
+# ---------------------------------------------------------------------------------------------
+# Build variables
+
+
+def _default(name: str, fallback: str = "") -> str:
+    """A variable's default: the process environment first (KDIR=... scons works too)."""
+    return os.environ.get(name, fallback)
+
+
+def _first_existing(*paths: str) -> str:
+    return next((p for p in paths if os.path.exists(p)), paths[-1])
+
+
+def make_variables(args=None) -> Variables:
+    """The build variables rustkmod reads; `scons -h` prints them with their help text."""
+    variables = Variables(None, ARGUMENTS if args is None else args)
+    variables.AddVariables(
+        ("KDIR", "kernel tree or headers to build for (env KDIR; default: the headers ./setup installed)",
+         _default("KDIR") or installed_headers_kdir() or ""),
+        ("ARCH", "kernel architecture; default: read from KDIR's .config", _default("ARCH")),
+        ("CROSS_COMPILE", "prefix of the binutils and C compiler for a cross build", _default("CROSS_COMPILE")),
+        (("KBUILD_CC", "CC"), "C compiler Kbuild uses; default: the one KDIR names", _default("KBUILD_CC")),
+        ("LLVM", "passed to Kbuild for clang-built kernels (LLVM=1)", _default("LLVM")),
+        ("KERNELRELEASE", "kernel version the relocation policy assumes; default: read from KDIR",
+         _default("KERNELRELEASE")),
+        EnumVariable("RUST_PROFILE",
+                     "how Rust is compiled: 'kernel' (the kernel's codegen, core rebuilt from source) "
+                     "or 'host-default' (host target defaults: PIC, prebuilt core; fails to load)",
+                     _default("RUST_PROFILE", "kernel"), allowed_values=rustflags.PROFILES),
+        ("CARGO", "cargo to run", _default("CARGO", _first_existing("/usr/bin/cargo", "cargo"))),
+        ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
+         _default("RUSTC", _first_existing("/usr/bin/rustc", "rustc"))),
+        ("BUILD_DIR", "where every output goes (relative to the top SConstruct)", _default("BUILD_DIR", "build")),
+        ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: /boot/vmlinuz-<KDIR's release>",
+         _default("KERNEL_IMAGE")),
+    )
+    return variables
+
+
+_HELP_ADDED = []
+
+
+def _apply_variables(env) -> None:
+    """Sets the variables on env: command line > Environment(...) keywords > process env > default."""
+    variables = make_variables()
+    preset = {key: env[key] for key in variables.keys() if key in env}
+    variables.Update(env)
+    for key, value in preset.items():
+        if key not in ARGUMENTS and not (key == "KBUILD_CC" and "CC" in ARGUMENTS):
+            env[key] = value
+    if not _HELP_ADDED:
+        Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
+             + variables.GenerateHelpText(env), append=True, local_only=True)
+        _HELP_ADDED.append(True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs read once per process
+
+
+_MEMO: dict = {}
+
+
+def _memo(key, compute):
+    if key not in _MEMO:
+        _MEMO[key] = compute()
+    return _MEMO[key]
+
+
+def _kernel(env) -> Kernel:
+    key = ("kernel", env["KDIR"], env["ARCH"], env["KERNELRELEASE"])
+    return _memo(key, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None))
+
+
+def _rustc_info(rustc: str) -> tuple[str, str]:
+    """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
+    def compute():
+        try:
+            version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+            sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
+                                     check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            raise RustkmodError(f"RUSTC={rustc} cannot be run",
+                                "install rustc-web cargo-web rust-web-src (./setup does) or set RUSTC") from None
+        return version, sysroot
+    return _memo(("rustc", rustc), compute)
+
+
+def _profile(env, kernel: Kernel) -> rustflags.RustProfile:
+    toolchain, sysroot = _rustc_info(env["RUSTC"])
+    if env["RUST_PROFILE"] == "host-default":
+        return rustflags.host_default_profile(toolchain)
+    library = rustflags.library_source_dir(sysroot)
+    if not os.path.isdir(os.path.join(library, "core")):
+        raise RustkmodError(f"RUSTC={env['RUSTC']} has no library sources ({library})",
+                            "install rust-web-src and use /usr/bin/rustc (./setup does), or set RUSTC")
+    return rustflags.kernel_profile(kernel, toolchain)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions: each reads what it needs from its sources (Value nodes carry the settings), so the
+# signature of the target is exactly its inputs.
+
+
+def _settings(node) -> dict:
+    return json.loads(node.read())
+
+
+def _run(command: list[str], **kwargs) -> int:
+    try:
+        return subprocess.run(command, **kwargs).returncode
+    except FileNotFoundError:
+        print(f"scons: *** rustkmod: {command[0]} not found; install it (./setup does) or set the "
+              "variable that names it", file=sys.stderr)
+        return 127
+
+
+def _cargo_build(target, source, env):
+    """cargo build of the staticlib, with the profile's target, flags and -Zbuild-std."""
+    settings = _settings(source[1])
+    profile = settings["profile"]
+    target_dir = os.path.dirname(os.path.dirname(os.path.dirname(target[0].abspath)))
+    command = [settings["cargo"]]
+    if profile["build_std"]:
+        command += ["--config", source[2].abspath]
+    command += ["build", "--release", "--quiet", "--manifest-path", source[0].abspath,
+                "--target", profile["target"]]
+    if profile["build_std"]:
+        command.append("-Zbuild-std=core,compiler_builtins")
+    run_env = dict(os.environ, RUSTC=settings["rustc"], CARGO_TARGET_DIR=target_dir,
+                   CARGO_ENCODED_RUSTFLAGS=rustflags.encoded_rustflags(profile["rustflags"]))
+    run_env.pop("RUSTFLAGS", None)
+    if profile["build_std"]:
+        run_env["RUSTC_BOOTSTRAP"] = "1"   # -Zbuild-std and -Zplt on a stable toolchain
+    return _run(command, env=run_env)
+
+
+def _cargo_message(target, source, env):
+    profile = _settings(source[1])["profile"]
+    deps = os.path.join(os.path.dirname(target[0].abspath), "deps")
+    first = " (first build: compiles core too)" if profile["build_std"] and not os.path.isdir(deps) else ""
+    return f"CARGO    {target[0]}  [{profile['target']}, {profile['name']} profile]{first}"
+
+
+def _partial_link(target, source, env):
+    """ld -r of the staticlib, rooted at the crate's exported symbols: only needed members."""
+    settings = _settings(source[1])
+    prefix = settings["binutils_prefix"]
+    try:
+        roots = cargo.exported_symbols(source[0].abspath, settings["crate"], nm=prefix + "nm")
+    except RustkmodError as err:
+        return _report_error(err)
+    if not roots:
+        return _report_error(RustkmodError(
+            f"{source[0]}: the crate {settings['crate']} exports no C-callable symbol",
+            "mark the functions the C side calls #[unsafe(no_mangle)] pub extern \"C\""))
+    command = [prefix + "ld", "-r", "-o", target[0].abspath]
+    for symbol in roots:
+        command += ["-u", symbol]
+    return _run(command + [source[0].abspath])
+
+
+def _write_value(target, source, env):
+    """Writes a Value node's text to a file: the Kbuild file, a .cmd file, cargo's config."""
+    with open(target[0].abspath, "w") as handle:
+        handle.write(source[0].read())
+    return 0
+
+
+def _stage_copy(target, source, env):
+    """Copies a source into the Kbuild directory with a fresh mtime, so make sees it as new."""
+    shutil.copyfile(source[0].abspath, target[0].abspath)
+    return 0
+
+
+def _kbuild(target, source, env):
+    settings = _settings(source[-1])
+    command = ["make", "-C", settings["kdir"], f"M={target[0].dir.abspath}", *settings["make_variables"],
+               "-s", "--no-print-directory", f"-j{GetOption('num_jobs')}", "modules"]
+    status = _run(command)
+    if status == 0 and not os.path.exists(target[0].abspath):
+        print(f"scons: *** rustkmod: Kbuild succeeded but wrote no {target[0]}", file=sys.stderr)
+        return 1
+    return status
+
+
+def _verify(target, source, env):
+    """Fails unless the kernel's loader applies every relocation of the .ko; writes the stamp."""
+    settings = _settings(source[1])
+    try:
+        verdict = check_file(source[0].abspath, policy_for(settings["arch"]), tuple(settings["version"]))
+    except RustkmodError as err:
+        return _report_error(err)
+    if not verdict.loadable:
+        print(format_report(verdict.problems, settings["kernel"]), file=sys.stderr)
+        return 1
+    with open(target[0].abspath, "w") as handle:
+        json.dump({"module": str(source[0]), "kernel": settings["kernel"],
+                   "relocations": verdict.type_counts}, handle, indent=1)
+        handle.write("\n")
+    return 0
+
+
+def _boot_check(target, source, env):
+    """Boots the kernel with the module: insmod must succeed and print the expected line."""
+    settings = _settings(source[-1])
+    ko = source[0].abspath
+    try:
+        result = boot.boot_modules(settings["arch"], settings["image"], [ko], target[0].dir.abspath + "/boot")
+    except RustkmodError as err:
+        return _report_error(err)
+    name = boot.module_name(ko)
+    faults = boot.judge(result, name, settings["expect"])
+    with open(target[0].abspath + ".log", "w") as handle:
+        handle.write(result.console)
+    if faults:
+        print("\n".join(f"scons: *** {line}" for line in faults), file=sys.stderr)
+        return 1
+    summary = f"{name}: loaded, printed '{settings['expect']}', unloaded on {settings['kernel']}"
+    print(f"         {summary}")
+    with open(target[0].abspath, "w") as handle:
+        handle.write(summary + "\n")
+    return 0
+
+
+def _report_error(err: RustkmodError) -> int:
+    print(f"scons: *** rustkmod: {err}", file=sys.stderr)
+    return 1
+
+
+def _message(label: str):
+    return lambda target, source, env: f"{label:<8} {target[0]}"
+
+
+def _crate_scan(node, env, path):
+    """The crate's files: its *.rs and manifests, plus whatever cargo's dep-info lists."""
+    directory = env["RUSTKMOD_CRATE_DIR"]
+    files = set(cargo.crate_source_files(directory))
+    files.update(p for p in cargo.read_dep_info(node.abspath[:-2] + ".d") if os.path.isfile(p))
+    return [env.File(p) for p in sorted(files)]
+
+
+def _action(function, message, varlist=()):
+    return SCons.Action.Action(function, strfunction=message, varlist=list(varlist))
+
+
+BUILDERS = {
+    "RustStaticLib": SCons.Builder.Builder(
+        action=_action(_cargo_build, _cargo_message),
+        target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
+    "RustObject": SCons.Builder.Builder(action=_action(_partial_link, _message("LD -r"))),
+    "KbuildStage": SCons.Builder.Builder(action=_action(_stage_copy, _message("STAGE"))),
+    "GeneratedFile": SCons.Builder.Builder(action=_action(_write_value, _message("GEN"))),
+    "KernelModule": SCons.Builder.Builder(action=_action(_kbuild, _message("KBUILD"))),
+    "VerifyRelocs": SCons.Builder.Builder(action=_action(_verify, _message("VERIFY"))),
+    "BootCheck": SCons.Builder.Builder(action=_action(_boot_check, _message("BOOT"))),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The pseudo-builder
+
+
+@dataclass
+class RustModule:
+    """The nodes of one module for one kernel; `verified` is what a build should depend on."""
+
+    name: str
+    kernel: str = ""
+    staticlib: list = field(default_factory=list)
+    rust_object: list = field(default_factory=list)
+    ko: list = field(default_factory=list)
+    verified: list = field(default_factory=list)
+    check: list = field(default_factory=list)
+
+
+def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) -> RustModule:
+    kernel = _kernel(env)
+    profile = _profile(env, kernel)
+    manifest = cargo.Crate.from_manifest(env.Dir(crate).abspath)
+    c_sources = [env.File(s) for s in env.Flatten([sources])]
+    build_dir = env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
+    kbuild.check_path_for_make("KDIR", kernel.kdir)
+
+    # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels.
+    rust_dir = build_dir.Dir("rust").Dir(profile.ident)
+    cargo_inputs = [env.File(manifest.manifest),
+                    env.Value(json.dumps({"profile": json.loads(profile.signature()), "cargo": env["CARGO"],
+                                          "rustc": env["RUSTC"]}, sort_keys=True))]
+    if profile.build_std:
+        _, sysroot = _rustc_info(env["RUSTC"])
+        cargo_inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
+                                       env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
+    staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
+                                  cargo_inputs, RUSTKMOD_CRATE_DIR=manifest.directory)
+    env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
+    env.Clean(staticlib, rust_dir)
+    rust_object_name = f"{manifest.lib_name}_rust.o"
+    binutils_prefix = env["CROSS_COMPILE"]
+    rust_object = env.RustObject(rust_dir.File(rust_object_name), [staticlib, env.Value(json.dumps(
+        {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))])
+
+    # Kbuild: the module's own directory per kernel, holding copies of every input.
+    module_dir = build_dir.Dir(kernel.name).Dir(name)
+    kbuild.check_path_for_make("BUILD_DIR", module_dir.abspath)
+    c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
+    kbuild.check_module_name(name, c_objects + [rust_object_name])
+    staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
+    staged += env.KbuildStage(module_dir.File(rust_object_name + "_shipped"), rust_object)
+    staged += env.GeneratedFile(module_dir.File(f".{rust_object_name}.cmd"),
+                             env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=rust_object_name)))
+    staged += env.GeneratedFile(module_dir.File("Kbuild"),
+                             env.Value(kbuild.kbuild_text(name, c_objects + [rust_object_name])))
+    kernel_settings = env.Value(json.dumps({
+        "kdir": kernel.kdir, "release": kernel.release,
+        "make_variables": kbuild.make_variables(kernel, env["CROSS_COMPILE"], env["KBUILD_CC"], env["LLVM"]),
+    }, sort_keys=True))
+    ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
+                           module_dir.File("modules.order")], env.Flatten(staged) + [kernel_settings])
+    env.Depends(ko, [env.File(f) for f in kernel.signature_files()])
+    env.Clean(ko, module_dir)
+
+    kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
+    verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [ko[0], env.Value(json.dumps(
+        {"arch": kernel.arch, "version": list(kernel.version), "kernel": kernel_text}, sort_keys=True))])
+
+    image = env["KERNEL_IMAGE"] or f"/boot/vmlinuz-{kernel.release}"
+    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), [ko[0], verified, env.File(image), env.Value(
+        json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text},
+                   sort_keys=True))])
+    return RustModule(name, kernel.name, staticlib, rust_object, ko, verified, check)
+
+
+def RustKernelModule(env, name, crate, sources, expect=""):
+    """Builds module `name` from the Rust `crate` directory and the C `sources`, for env's kernel.
+
+    Returns a RustModule: `verified` (the build's goal) and `check` (the QEMU boot test) are the
+    targets to depend on. Bad input stops the build with one line naming the fix.
+    """
+    try:
+        return _rust_kernel_module(env, name, crate, sources, expect)
+    except RustkmodError as err:
+        if GetOption("help"):
+            Help(f"\nrustkmod: cannot build {name} as configured: {err}\n", append=True, local_only=True)
+            return RustModule(name)
+        print(f"scons: *** rustkmod: {err}", file=sys.stderr)
+        Exit(2)
+
+
+def generate(env, **kwargs):
+    """Add Builders and construction variables for Rust kernel modules to an Environment."""
+    _apply_variables(env)
+    for name, builder in BUILDERS.items():
+        env["BUILDERS"][name] = builder
+    env.AddMethod(RustKernelModule, "RustKernelModule")
+
+
+def exists(env):
+    return bool(env.WhereIs("make") and (env.WhereIs("cargo") or os.path.exists("/usr/bin/cargo")))
