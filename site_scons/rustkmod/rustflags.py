@@ -102,3 +102,23 @@ def vendor_config(library_dir: str) -> str:
 def encoded_rustflags(flags) -> str:
     """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
     return "\x1f".join(flags)
+
+
+def cargo_command(profile: dict, cargo: str, rustc: str, manifest: str, target_dir: str,
+                  config: str | None, base_env: dict) -> tuple[list[str], dict]:
+    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile.
+
+    `profile` is RustProfile.signature() decoded; `config` the vendor config for -Zbuild-std.
+    """
+    command = [cargo]
+    if profile["build_std"]:
+        command += ["--config", config]
+    command += ["build", "--release", "--quiet", "--manifest-path", manifest, "--target", profile["target"]]
+    if profile["build_std"]:
+        command.append("-Zbuild-std=core,compiler_builtins")
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir,
+               CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(profile["rustflags"]))
+    env.pop("RUSTFLAGS", None)
+    if profile["build_std"]:
+        env["RUSTC_BOOTSTRAP"] = "1"   # -Zbuild-std and -Zplt on a stable toolchain
+    return command, env

@@ -7,6 +7,8 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass
 
+import struct
+
 from elftools.common.exceptions import ELFError
 from elftools.elf.sections import SymbolTableSection
 
@@ -50,7 +52,8 @@ def check_file(path: str, policy: ArchPolicy, version: tuple) -> Verdict:
             return _check(stream, path, policy, tuple(version))
     except OSError as err:
         raise RustkmodError(f"{path}: cannot read it ({err.strerror})", "check the path") from None
-    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError) as err:
+    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError, OverflowError,
+            UnicodeDecodeError, TypeError, struct.error) as err:
         # pyelftools meets a damaged header or table deep inside its parsers.
         raise RustkmodError(f"{path}: damaged ELF file ({type(err).__name__}: {err})",
                             "rebuild it; a truncated or corrupted object cannot be verified") from None

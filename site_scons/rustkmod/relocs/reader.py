@@ -70,11 +70,12 @@ def _decode(elf: ELFFile, index: int, header, target: int, path: str) -> Relocat
     if header["sh_entsize"] not in (0, entry_size) or size % entry_size:
         raise RustkmodError(f"{path}: section {name} has entries of {header['sh_entsize']} bytes, "
                             f"expected {entry_size}", "the file is damaged: rebuild it")
-    elf.stream.seek(header["sh_offset"])
-    data = elf.stream.read(size)
-    if len(data) != size:
+    file_size = elf.stream.seek(0, 2)
+    if header["sh_offset"] + size > file_size:
         raise RustkmodError(f"{path}: section {name} runs past the end of the file",
                             "the file is truncated: rebuild it")
+    elf.stream.seek(header["sh_offset"])
+    data = elf.stream.read(size)
     words = array("Q" if wide else "L")
     if words.itemsize != word:  # 'L' is 8 bytes on LP64 hosts; 'I' is 4 everywhere we run
         words = array("I")

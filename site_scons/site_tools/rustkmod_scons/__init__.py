@@ -158,18 +158,9 @@ def _cargo_build(target, source, env):
     settings = _settings(source[1])
     profile = settings["profile"]
     target_dir = os.path.dirname(os.path.dirname(os.path.dirname(target[0].abspath)))
-    command = [settings["cargo"]]
-    if profile["build_std"]:
-        command += ["--config", source[2].abspath]
-    command += ["build", "--release", "--quiet", "--manifest-path", source[0].abspath,
-                "--target", profile["target"]]
-    if profile["build_std"]:
-        command.append("-Zbuild-std=core,compiler_builtins")
-    run_env = dict(os.environ, RUSTC=settings["rustc"], CARGO_TARGET_DIR=target_dir,
-                   CARGO_ENCODED_RUSTFLAGS=rustflags.encoded_rustflags(profile["rustflags"]))
-    run_env.pop("RUSTFLAGS", None)
-    if profile["build_std"]:
-        run_env["RUSTC_BOOTSTRAP"] = "1"   # -Zbuild-std and -Zplt on a stable toolchain
+    config = source[2].abspath if profile["build_std"] else None
+    command, run_env = rustflags.cargo_command(profile, settings["cargo"], settings["rustc"],
+                                               source[0].abspath, target_dir, config, os.environ)
     return _run(command, env=run_env)
 
 

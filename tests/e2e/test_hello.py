@@ -1,0 +1,97 @@
+"""The promise, end to end: scons builds, verifies and boots hello.ko, and rebuilds only what changed.
+
+Real cargo, real Kbuild against the installed Debian headers, the real kernel in QEMU. The tests
+share one built copy (conftest.built_project) and put it back as they found it.
+"""
+
+import json
+import shutil
+
+import pytest
+
+from helpers import default_kdir, scons
+from rustkmod.kernel import Kernel
+
+pytestmark = pytest.mark.e2e
+
+
+def module_dir(project):
+    return project / "build" / Kernel.from_kdir(default_kdir()).name / "hello"
+
+
+def test_fresh_build_gives_a_verified_ko(built_project):
+    stamp = module_dir(built_project) / "hello.ko.verified"
+    assert (module_dir(built_project) / "hello.ko").is_file()
+    verified = json.loads(stamp.read_text())
+    assert set(verified["relocations"]) <= {"R_X86_64_64", "R_X86_64_PC32", "R_X86_64_PLT32", "R_X86_64_32S"}
+    assert verified["relocations"]["R_X86_64_PLT32"] > 0
+    # Only the needed members of the staticlib were linked: no float formatting from core.
+    rust_object = next((built_project / "build" / "rust").glob("*/hello_rust.o"))
+    assert rust_object.stat().st_size < 64 * 1024
+
+
+def test_check_boots_the_kernel_and_sees_hello_world(built_project):
+    run = scons(built_project, "check")
+    assert run.returncode == 0, run.output
+    assert "hello: loaded, printed 'hello world', unloaded" in run.stdout
+    log = (module_dir(built_project) / "hello.ko.booted.log").read_text()
+    assert "hello world" in log and "goodbye world" in log
+
+
+def test_second_run_runs_nothing(built_project):
+    assert scons(built_project, "-q").returncode == 0
+    run = scons(built_project)
+    assert run.returncode == 0 and run.steps() == []
+
+
+def test_readme_edit_rebuilds_nothing(built_project):
+    (built_project / "README.md").write_text("# notes\n")
+    run = scons(built_project)
+    assert run.returncode == 0 and run.steps() == []
+    assert scons(built_project, "-q").returncode == 0
+
+
+def test_touch_without_change_rebuilds_nothing(built_project):
+    (built_project / "hello/src/lib.rs").touch()
+    assert scons(built_project).steps() == []
+
+
+def test_rust_edit_reruns_cargo_link_kbuild_verify(built_project):
+    lib = built_project / "hello/src/lib.rs"
+    original = lib.read_text()
+    try:
+        lib.write_text(original.replace('"hello world"', '"hello from an edited crate"'))
+        run = scons(built_project, "--debug=explain")
+        assert run.returncode == 0, run.output
+        assert run.steps() == ["CARGO", "LD -r", "STAGE", "KBUILD", "VERIFY"]
+        assert "because `hello/src/lib.rs' changed" in run.stdout
+        booted = scons(built_project, "check")
+        assert booted.returncode != 0 and "'hello world' is not in the kernel log" in booted.stderr
+        log = (module_dir(built_project) / "hello.ko.booted.log").read_text()
+        assert "hello from an edited crate" in log        # the kernel ran the edited Rust
+    finally:
+        lib.write_text(original)
+    run = scons(built_project)
+    assert run.returncode == 0 and "CARGO" in run.steps() and "KBUILD" in run.steps()
+
+
+def test_comment_edit_stops_at_the_unchanged_staticlib(built_project):
+    kernel_rs = built_project / "hello/src/kernel.rs"
+    original = kernel_rs.read_text()
+    try:
+        kernel_rs.write_text(original + "// a comment changes no code\n")
+        assert scons(built_project).steps() == ["CARGO"]
+    finally:
+        kernel_rs.write_text(original)
+    assert scons(built_project).steps() == ["CARGO"]
+
+
+def test_another_kdir_rebuilds_for_it(built_project, tmp_path):
+    other = tmp_path / "other-tree"
+    shutil.copytree(default_kdir(), other)   # follows scripts/ and tools/ into linux-kbuild
+    run = scons(built_project, f"KDIR={other}", "--debug=explain")
+    assert run.returncode == 0, run.output
+    assert "KBUILD" in run.steps() and "CARGO" not in run.steps()
+    assert scons(built_project, f"KDIR={other}", "-q").returncode == 0
+    assert scons(built_project, "-q").returncode != 0       # the default tree is now out of date
+    assert "KBUILD" in scons(built_project).steps()

@@ -1,0 +1,70 @@
+"""Crate manifests, cargo's dep-info, and the symbols a staticlib exports to the C side."""
+
+import subprocess
+
+import pytest
+
+from helpers import assemble
+from rustkmod import RustkmodError
+from rustkmod.cargo import Crate, crate_source_files, exported_symbols, parse_dep_info
+
+
+def write_manifest(directory, text):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Cargo.toml").write_text(text)
+    return directory
+
+
+def test_manifest_names_the_staticlib(tmp_path):
+    crate = Crate.from_manifest(str(write_manifest(tmp_path / "c", (
+        '[package]\nname = "my-driver"\nversion = "0.1.0"\n[lib]\ncrate-type = ["staticlib"]\n'))))
+    assert (crate.package, crate.lib_name, crate.staticlib_name) == ("my-driver", "my_driver", "libmy_driver.a")
+
+
+@pytest.mark.parametrize("manifest, message", [
+    ('[package]\nname = "x"\n', 'does not build a staticlib; add crate-type = ["staticlib"] under [lib]'),
+    ('[package]\nname = "x"\n[lib]\ncrate-type = ["rlib"]\n', "does not build a staticlib"),
+    ('[lib]\ncrate-type = ["staticlib"]\n', "has no [package] name"),
+    ('[package\nname = "x"\n', "is not valid TOML"),
+])
+def test_unusable_manifests_are_named(tmp_path, manifest, message):
+    directory = write_manifest(tmp_path / "c", manifest)
+    with pytest.raises(RustkmodError) as err:
+        Crate.from_manifest(str(directory))
+    assert message in str(err.value) and str(directory / "Cargo.toml") in str(err.value)
+
+
+def test_missing_manifest_is_named(tmp_path):
+    with pytest.raises(RustkmodError, match=r"Cargo.toml does not exist"):
+        Crate.from_manifest(str(tmp_path))
+
+
+def test_dep_info_with_spaces_and_continuations():
+    text = ("/t/libx.a: /p/my\\ crate/src/lib.rs /p/my\\ crate/src/a.rs \\\n  /p/b.rs\n\n"
+            "/p/b.rs:\n")
+    assert parse_dep_info(text) == ["/p/my crate/src/lib.rs", "/p/my crate/src/a.rs", "/p/b.rs"]
+
+
+def test_crate_sources_skip_target_and_hidden_dirs(tmp_path):
+    crate = write_manifest(tmp_path / "c", "")
+    for name in ("src/lib.rs", "src/m/n.rs", "build.rs", "target/debug/x.rs", ".git/y.rs", "Cargo.lock"):
+        (crate / name).parent.mkdir(parents=True, exist_ok=True)
+        (crate / name).write_text("")
+    found = [p[len(str(crate)) + 1:] for p in crate_source_files(str(crate))]
+    assert found == ["Cargo.lock", "Cargo.toml", "build.rs", "src/lib.rs", "src/m/n.rs"]
+
+
+def test_exported_symbols_are_the_crates_own_unmangled_globals(tmp_path):
+    own = assemble(".text\n.globl hello, _RNvCs1_5hello3foo\nhello: ret\n_RNvCs1_5hello3foo: ret\n"
+                   "local: ret\n", tmp_path / "hello-0123.hello.cgu.0.rcgu.o")
+    other = assemble(".text\n.globl memcpy_like\nmemcpy_like: ret\n", tmp_path / "core-4567.core.cgu.0.rcgu.o")
+    archive = tmp_path / "libhello.a"
+    subprocess.run(["ar", "rcs", str(archive), str(own), str(other)], check=True)
+    assert exported_symbols(str(archive), "hello") == ["hello"]
+
+
+def test_unreadable_archive_is_named(tmp_path):
+    bogus = tmp_path / "libx.a"
+    bogus.write_text("not an archive")
+    with pytest.raises(RustkmodError, match="libx.a: nm cannot read it"):
+        exported_symbols(str(bogus), "x")
