@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 
 from .errors import RustkmodError
@@ -73,6 +75,57 @@ def host_default_profile(toolchain: str) -> RustProfile:
     """
     host = _host_triple(toolchain)
     return RustProfile("host-default", host, ("-Cpanic=abort",), False, toolchain)
+
+
+def toolchain_info(rustc: str) -> tuple[str, str]:
+    """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
+    try:
+        version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+        sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise RustkmodError(f"RUSTC={rustc} cannot be run",
+                            "install rustc-web cargo-web rust-web-src (./setup does) or set RUSTC") from None
+    return version, sysroot
+
+
+def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
+    """toolchain_info(), remembered in `cache_file` while the rustc binary stays the same file.
+
+    Asking rustc costs two processes (~90 ms) on every no-op build; an upgrade replaces the
+    binary, which changes its inode, size or mtime and so the key.
+    """
+    resolved = shutil.which(rustc) or rustc
+    try:
+        stat = os.stat(resolved)
+    except OSError:
+        return toolchain_info(rustc)
+    key = f"{os.path.realpath(resolved)}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+    try:
+        with open(cache_file, encoding="utf-8") as handle:
+            cached = json.load(handle)
+        if cached.get("key") == key:
+            return cached["version"], cached["sysroot"]
+    except (OSError, ValueError, KeyError):
+        pass
+    version, sysroot = toolchain_info(rustc)
+    os.makedirs(os.path.dirname(cache_file), exist_ok=True)
+    with open(cache_file + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump({"key": key, "version": version, "sysroot": sysroot}, handle)
+    os.replace(cache_file + ".tmp", cache_file)
+    return version, sysroot
+
+
+def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, str]) -> RustProfile:
+    """The profile called `name` for `kernel`, checking the toolchain can build it."""
+    version, sysroot = toolchain
+    if name == "host-default":
+        return host_default_profile(version)
+    library = library_source_dir(sysroot)
+    if not os.path.isdir(os.path.join(library, "core")):
+        raise RustkmodError(f"RUSTC={rustc} has no library sources ({library})",
+                            "install rust-web-src and use /usr/bin/rustc (./setup does), or set RUSTC")
+    return kernel_profile(kernel, version)
 
 
 def _host_triple(toolchain: str) -> str:

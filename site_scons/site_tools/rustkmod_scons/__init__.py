@@ -32,9 +32,11 @@ import SCons.Builder
 import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-from rustkmod import RustkmodError, boot, cargo, kbuild, rustflags
+from rustkmod import RustkmodError, cargo, kbuild, rustflags
 from rustkmod.kernel import Kernel, installed_headers_kdir
-from rustkmod.relocs import check_file, format_report, policy_for
+
+# rustkmod.relocs (pyelftools) and rustkmod.boot are imported by the actions that use them: a
+# no-op build never pays for them.
 
 # ---------------------------------------------------------------------------------------------
 # Build variables
@@ -110,29 +112,18 @@ def _kernel(env) -> Kernel:
     return _memo(key, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None))
 
 
-def _rustc_info(rustc: str) -> tuple[str, str]:
-    """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
-    def compute():
-        try:
-            version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
-            sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
-                                     check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            raise RustkmodError(f"RUSTC={rustc} cannot be run",
-                                "install rustc-web cargo-web rust-web-src (./setup does) or set RUSTC") from None
-        return version, sysroot
-    return _memo(("rustc", rustc), compute)
+def _build_dir(env):
+    return env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
+
+
+def _rustc_info(env) -> tuple[str, str]:
+    rustc = env["RUSTC"]
+    cache = _build_dir(env).File(".rustc-info.json").abspath
+    return _memo(("rustc", rustc), lambda: rustflags.cached_toolchain_info(rustc, cache))
 
 
 def _profile(env, kernel: Kernel) -> rustflags.RustProfile:
-    toolchain, sysroot = _rustc_info(env["RUSTC"])
-    if env["RUST_PROFILE"] == "host-default":
-        return rustflags.host_default_profile(toolchain)
-    library = rustflags.library_source_dir(sysroot)
-    if not os.path.isdir(os.path.join(library, "core")):
-        raise RustkmodError(f"RUSTC={env['RUSTC']} has no library sources ({library})",
-                            "install rust-web-src and use /usr/bin/rustc (./setup does), or set RUSTC")
-    return rustflags.kernel_profile(kernel, toolchain)
+    return rustflags.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], _rustc_info(env))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +206,7 @@ def _kbuild(target, source, env):
 
 def _verify(target, source, env):
     """Fails unless the kernel's loader applies every relocation of the .ko; writes the stamp."""
+    from rustkmod.relocs import check_file, format_report, policy_for
     settings = _settings(source[1])
     try:
         verdict = check_file(source[0].abspath, policy_for(settings["arch"]), tuple(settings["version"]))
@@ -232,6 +224,7 @@ def _verify(target, source, env):
 
 def _boot_check(target, source, env):
     """Boots the kernel with the module: insmod must succeed and print the expected line."""
+    from rustkmod import boot
     settings = _settings(source[-1])
     ko = source[0].abspath
     try:
@@ -308,7 +301,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     profile = _profile(env, kernel)
     manifest = cargo.Crate.from_manifest(env.Dir(crate).abspath)
     c_sources = [env.File(s) for s in env.Flatten([sources])]
-    build_dir = env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
+    build_dir = _build_dir(env)
     kbuild.check_path_for_make("KDIR", kernel.kdir)
 
     # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels.
@@ -317,7 +310,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
                     env.Value(json.dumps({"profile": json.loads(profile.signature()), "cargo": env["CARGO"],
                                           "rustc": env["RUSTC"]}, sort_keys=True))]
     if profile.build_std:
-        _, sysroot = _rustc_info(env["RUSTC"])
+        _, sysroot = _rustc_info(env)
         cargo_inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
                                        env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
     staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""No-op build time: `scons` versus the plain pair (`cargo build` no-op + `make -C KDIR M=... modules`).
+
+Builds the project once if needed, then times repeated no-op runs of each on the same tree and
+prints the medians and their ratio. Run it from the venv: `./setup python bench/noop.py [RUNS]`.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "site_scons"))
+
+from rustkmod import rustflags  # noqa: E402
+from rustkmod.cargo import Crate  # noqa: E402
+from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+
+SCONS = str(Path(sys.executable).with_name("scons"))
+
+
+def timed(command, **kwargs) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def main(runs: int) -> None:
+    subprocess.run([SCONS, "-Q"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    kdir = os.environ.get("KDIR") or installed_headers_kdir()
+    kernel = Kernel.from_kdir(kdir)
+    rustc = "/usr/bin/rustc"
+    profile = rustflags.select_profile("kernel", kernel, rustc, rustflags.toolchain_info(rustc))
+    rust_dir = ROOT / "build" / "rust" / profile.ident
+    crate = Crate.from_manifest(str(ROOT / "hello"))
+    cargo, cargo_env = rustflags.cargo_command(json.loads(profile.signature()), "/usr/bin/cargo", rustc,
+                                               crate.manifest, str(rust_dir),
+                                               str(rust_dir / "cargo-build-std.toml"), os.environ)
+    make = ["make", "-C", kernel.kdir, f"M={ROOT / 'build' / kernel.name / 'hello'}", "-s", "modules"]
+
+    scons_times = [timed([SCONS, "-Q"], cwd=ROOT) for _ in range(runs)]
+    cargo_times = [timed(cargo, env=cargo_env) for _ in range(runs)]
+    make_times = [timed(make) for _ in range(runs)]
+    # Kbuild's no-op relinks nothing but touches its outputs; let scons see the tree as it left it.
+    subprocess.run([SCONS, "-Q"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+    scons_median = statistics.median(scons_times)
+    plain = statistics.median(cargo_times) + statistics.median(make_times)
+    print(f"no-op build, median of {runs} runs each ({kernel.release}, {profile.target})")
+    print(f"  scons                      {scons_median * 1000:8.0f} ms")
+    print(f"  cargo build (no-op)        {statistics.median(cargo_times) * 1000:8.0f} ms")
+    print(f"  make -C KDIR M=... modules {statistics.median(make_times) * 1000:8.0f} ms")
+    print(f"  cargo + make               {plain * 1000:8.0f} ms")
+    print(f"  ratio scons / (cargo+make) {scons_median / plain:8.2f}   (target: <= 0.33)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)

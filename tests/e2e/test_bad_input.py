@@ -1,0 +1,65 @@
+"""Bad input ends in one clear line naming the variable or file and the fix: no traceback."""
+
+import pytest
+
+from helpers import copy_project, scons
+
+pytestmark = pytest.mark.e2e
+
+
+def one_error_line(run) -> str:
+    assert run.returncode != 0
+    assert "Traceback" not in run.output
+    errors = [line for line in run.stderr.splitlines() if line.startswith("scons: *** ")]
+    assert len(errors) == 1, run.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_project(tmp_path / "project")
+
+
+def test_kdir_that_does_not_exist(project):
+    line = one_error_line(scons(project, "KDIR=/no/such/kernel"))
+    assert "KDIR=/no/such/kernel does not exist; pass KDIR=" in line
+
+
+def test_kdir_that_is_not_a_kernel_tree(project, tmp_path):
+    line = one_error_line(scons(project, f"KDIR={tmp_path}"))
+    assert f"KDIR={tmp_path} is not a kernel tree" in line
+
+
+def test_kdir_from_the_environment(project):
+    import os
+    line = one_error_line(scons(project, env=dict(os.environ, KDIR="/from/the/environment")))
+    assert "KDIR=/from/the/environment does not exist" in line
+
+
+def test_crate_without_staticlib(project):
+    manifest = project / "hello/Cargo.toml"
+    manifest.write_text(manifest.read_text().replace('crate-type = ["staticlib"]', 'crate-type = ["rlib"]'))
+    line = one_error_line(scons(project))
+    assert f"{manifest}: the crate does not build a staticlib" in line
+    assert 'add crate-type = ["staticlib"] under [lib]' in line
+
+
+def test_missing_cargo_toml(project):
+    (project / "hello/Cargo.toml").unlink()
+    line = one_error_line(scons(project))
+    assert f"{project}/hello/Cargo.toml does not exist" in line
+
+
+def test_unknown_rust_profile(project):
+    line = one_error_line(scons(project, "RUST_PROFILE=fast"))
+    assert "RUST_PROFILE" in line and "fast" in line
+
+
+def test_project_path_with_a_space_names_build_dir_and_the_fix_works(tmp_path):
+    project = copy_project(tmp_path / "my project")
+    line = one_error_line(scons(project))
+    assert "BUILD_DIR=" in line and "set BUILD_DIR to a path without them" in line
+    elsewhere = tmp_path / "out"
+    run = scons(project, f"BUILD_DIR={elsewhere}")
+    assert run.returncode == 0, run.output
+    assert (next(elsewhere.glob("*/hello")) / "hello.ko.verified").is_file()

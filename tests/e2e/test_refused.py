@@ -1,0 +1,33 @@
+"""The verifier agrees with the real loader: a host-default build fails verification naming
+R_X86_64_GOTPCREL, the function and the symbol, and the real kernel refuses that very .ko."""
+
+import pytest
+
+from helpers import copy_project, default_kdir, scons
+from rustkmod import boot
+from rustkmod.kernel import Kernel
+
+pytestmark = pytest.mark.e2e
+
+
+def test_position_independent_build_is_refused_by_verifier_and_kernel(tmp_path):
+    project = copy_project(tmp_path / "project")
+    kernel = Kernel.from_kdir(default_kdir())
+    run = scons(project, "RUST_PROFILE=host-default")
+    assert run.returncode != 0
+    report = run.stderr
+    assert "R_X86_64_GOTPCREL (9): refused (Unknown rela relocation)" in report
+    assert "in hello -> rustkmod_log_info" in report and "in hello_exit -> rustkmod_log_info" in report
+    assert "accepted by: no x86_64 kernel" in report
+    assert "-Crelocation-model=static -Zplt=yes" in report
+    assert "Traceback" not in run.output
+
+    module_dir = project / "build" / kernel.name / "hello"
+    assert not (module_dir / "hello.ko.verified").exists()
+    assert scons(project, "RUST_PROFILE=host-default", "-q").returncode != 0   # never "up to date"
+
+    ko = module_dir / "hello.ko"        # Kbuild's output is still there: boot it anyway
+    result = boot.boot_modules("x86_64", f"/boot/vmlinuz-{kernel.release}", [str(ko)], str(tmp_path / "boot"))
+    assert result.module("hello").insmod_rc != 0
+    assert result.log_has("hello: Unknown rela relocation: 9")
+    assert not result.log_has("hello world")
