@@ -63,3 +63,13 @@ def test_project_path_with_a_space_names_build_dir_and_the_fix_works(tmp_path):
     run = scons(project, f"BUILD_DIR={elsewhere}")
     assert run.returncode == 0, run.output
     assert (next(elsewhere.glob("*/hello")) / "hello.ko.verified").is_file()
+
+
+def test_help_lists_every_variable_even_when_kdir_is_bad(project):
+    run = scons(project, "-h", "KDIR=/no/such/kernel")
+    assert run.returncode == 0, run.output
+    for variable in ("KDIR", "ARCH", "CROSS_COMPILE", "KBUILD_CC", "LLVM", "KERNELRELEASE", "RUST_PROFILE",
+                     "CARGO", "RUSTC", "BUILD_DIR", "KERNEL_IMAGE"):
+        assert f"\n{variable}: " in run.stdout
+    assert "aliases: ['CC']" in run.stdout
+    assert "cannot build hello as configured: KDIR=/no/such/kernel does not exist" in run.stdout

@@ -1,0 +1,82 @@
+"""Rust profiles and the cached toolchain identity."""
+
+import json
+import os
+
+import pytest
+
+from rustkmod import RustkmodError
+from rustkmod.kernel import Kernel
+from rustkmod.rustflags import (cached_toolchain_info, cargo_command, host_default_profile,
+                                kernel_profile, vendor_config)
+
+VERSION = "rustc 1.96.0\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\n"
+
+
+def fake_rustc(tmp_path, version=VERSION):
+    """A rustc stand-in that logs each call, to count how often it is asked."""
+    script = tmp_path / "rustc"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/calls\n"
+                      f"if [ \"$1\" = -vV ]; then printf '{version}'; else echo /opt/sysroot; fi\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def calls(tmp_path):
+    path = tmp_path / "calls"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_toolchain_identity_is_asked_once_per_binary(tmp_path):
+    rustc, cache = fake_rustc(tmp_path), str(tmp_path / "build/.rustc-info.json")
+    assert cached_toolchain_info(rustc, cache) == (VERSION, "/opt/sysroot")
+    assert calls(tmp_path) == 2
+    assert cached_toolchain_info(rustc, cache) == (VERSION, "/opt/sysroot")
+    assert calls(tmp_path) == 2
+    newer = VERSION.replace("1.96.0", "1.97.0")
+    fake_rustc(tmp_path, newer)               # an upgrade replaces the binary
+    os.utime(rustc, ns=(1, 1))
+    assert cached_toolchain_info(rustc, cache)[0] == newer
+    assert calls(tmp_path) == 4
+
+
+def test_missing_rustc_is_named(tmp_path):
+    with pytest.raises(RustkmodError, match="RUSTC=/no/rustc cannot be run"):
+        cached_toolchain_info("/no/rustc", str(tmp_path / "c.json"))
+
+
+def kernel(arch="x86_64"):
+    return Kernel("/k", "6.1.0", (6, 1, 0), arch, {})
+
+
+def test_kernel_profile_has_the_kernels_codegen():
+    profile = kernel_profile(kernel(), VERSION)
+    assert profile.target == "x86_64-unknown-none" and profile.build_std
+    for flag in ("-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=y", "-Zplt=yes"):
+        assert flag in profile.rustflags
+
+
+def test_profile_identity_follows_flags_and_toolchain():
+    base = kernel_profile(kernel(), VERSION)
+    assert base.ident == kernel_profile(kernel(), VERSION).ident
+    assert base.ident != kernel_profile(kernel(), VERSION + "x").ident
+    assert host_default_profile(VERSION).target == "x86_64-unknown-linux-gnu"
+
+
+def test_unsupported_arch_is_named():
+    with pytest.raises(RustkmodError, match="no Rust kernel target for ARCH riscv64"):
+        kernel_profile(kernel("riscv64"), VERSION)
+
+
+def test_cargo_command_builds_core_offline_with_the_flags():
+    profile = json.loads(kernel_profile(kernel(), VERSION).signature())
+    command, env = cargo_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/b/c.toml",
+                                 {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
+    assert command[:3] == ["cargo", "--config", "/b/c.toml"] and "-Zbuild-std=core,compiler_builtins" in command
+    assert "RUSTFLAGS" not in env and env["RUSTC_BOOTSTRAP"] == "1"
+    assert env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")[:2] == ["-Crelocation-model=static", "-Ccode-model=kernel"]
+
+
+def test_vendor_config_points_at_the_library_vendor_dir():
+    assert 'directory = "/usr/lib/rustlib/src/rust/library/vendor"' in \
+        vendor_config("/usr/lib/rustlib/src/rust/library")
