@@ -6,7 +6,6 @@ describes the build host, not the kernel the module is for).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -111,11 +110,6 @@ class Kernel:
         """The tree's files whose content decides the module build (existing ones only)."""
         return [self.path(f) for f in SIGNATURE_FILES if os.path.exists(self.path(f))]
 
-    def describe(self) -> str:
-        source = "KERNELRELEASE" if self.version_overridden else "the tree"
-        return (f"Linux {self.release} ({format_version(self.version)} from {source}), "
-                f"{self.arch}, KDIR={self.kdir}")
-
     @classmethod
     def from_kdir(cls, kdir: str, arch: str | None = None, release: str | None = None) -> "Kernel":
         """Reads a prepared kernel tree or a headers package; raises RustkmodError on bad input."""
@@ -181,11 +175,3 @@ def installed_headers_kdir(metapackage: str = "linux-headers-amd64") -> str | No
     kdir = os.path.join("/usr/src", match.group(1))
     return kdir if os.path.isdir(kdir) else None
 
-
-def file_digest(paths: list[str]) -> str:
-    """One digest over several files' contents: a kernel's identity for signatures."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()[:16]

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import RustkmodError
 from .kernel import Kernel
@@ -43,7 +43,6 @@ class RustProfile:
     rustflags: tuple           # codegen flags passed to every crate, `core` included
     build_std: bool            # rebuild core/compiler_builtins from source with those flags
     toolchain: str = ""        # `rustc -vV` of the compiler used
-    extra_env: tuple = field(default=())
 
     @property
     def ident(self) -> str:
