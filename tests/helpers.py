@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -65,3 +66,54 @@ def assemble(source: str, output: Path, assembler: str = "as") -> Path:
     asm.write_text(source)
     subprocess.run([assembler, "-o", str(output), str(asm)], check=True, capture_output=True)
     return output
+
+
+# Per architecture: the assembler, and a relocation it knows that fills a pointer-sized slot.
+ASSEMBLERS = {
+    "x86_64": (["as"], "R_X86_64_64", ".quad 0"),
+    "i386": (["as", "--32"], "R_386_32", ".long 0"),
+    "arm64": (["aarch64-linux-gnu-as"], "R_AARCH64_ABS64", ".quad 0"),
+    "arm": (["arm-linux-gnueabi-as"], "R_ARM_ABS32", ".long 0"),
+    "riscv64": (["riscv64-linux-gnu-as", "-mno-relax"], "R_RISCV_64", ".quad 0"),
+}
+
+
+def assemble_for(arch: str, source: str, output: Path) -> Path:
+    command, _, _ = ASSEMBLERS[arch]
+    asm = output.with_suffix(".s")
+    asm.write_text(source)
+    subprocess.run([*command, "-o", str(output), str(asm)], check=True, capture_output=True)
+    return output
+
+
+def object_with_types(arch: str, types: list[int], output: Path, symbol: str = "ext",
+                      extra: str = "") -> Path:
+    """An object whose function `f` in .text holds one relocation of each number in `types`.
+
+    The assembler writes placeholder relocations; their type fields are then set directly, so
+    any number can be tested, including types the assembler has no name for.
+    """
+    _, placeholder, slot = ASSEMBLERS[arch]
+    body = "".join(f"  .reloc ., {placeholder}, {symbol}\n  {slot}\n" for _ in types)
+    source = f".text\n.globl f\n.type f, %function\nf:\n{body}.size f, .-f\n{extra}\n"
+    obj = assemble_for(arch, source, output)
+    set_types(obj, types)
+    return obj
+
+
+def set_types(path: Path, types: list[int]) -> None:
+    """Sets the type of the i-th relocation of the file's first allocated relocation section."""
+    from elftools.elf.elffile import ELFFile
+
+    from rustkmod.relocs.reader import relocation_tables
+    with open(path, "r+b") as stream:
+        elf = ELFFile(stream)
+        table = next(relocation_tables(elf, str(path)))
+        assert len(table.types) == len(types)
+        wide = elf.elfclass == 64
+        word = table.entry_size // (3 if table.is_rela else 2)
+        endian = "<" if elf.little_endian else ">"
+        for i, number in enumerate(types):
+            info = table.symbols[i] << 32 | number if wide else table.symbols[i] << 8 | number
+            stream.seek(table.file_offset + i * table.entry_size + word)
+            stream.write(struct.pack(endian + ("Q" if wide else "I"), info))

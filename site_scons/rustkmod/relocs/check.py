@@ -1,20 +1,91 @@
-"""The verdict for one ELF object against one kernel's loader: the problems it would hit."""
+"""The verdict for one ELF object against one kernel's loader: every refusal visible in the file.
+
+Relocations first (type accepted? value fits? target bytes zero? REL vs RELA?), then what the
+generic loader refuses in a module's sections and symbols. Each problem carries the loader's own
+message, so a report reads like the `insmod` failure it prevents.
+"""
 
 from __future__ import annotations
 
 import bisect
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import struct
-
-from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
 from elftools.elf.sections import SymbolTableSection
 
 from ..errors import RustkmodError
-from .policy import ArchPolicy
-from .reader import open_elf, relocation_tables
+from .policy import Acceptance, ArchPolicy
+from .reader import damaged_elf_errors, open_elf, relocation_tables, section_bytes
+
+# Generic loader checks, with the first version that has them (kernel/module[/main].c).
+_STRICT_RWX_SINCE = (5, 8)        # 5c3a7db0c7ec "module: Harden STRICT_MODULE_RWX"
+_ARM64_PLTS_SINCE = (4, 6)        # "arm64: add support for module PLTs"
+_ARM64_PLTS_MANDATORY = (6, 5)    # ea3752ba9685 "arm64: module: mandate MODULE_PLTS"
+
+
+@dataclass(frozen=True)
+class LoaderTarget:
+    """The loader a file is judged against: architecture, version, and what the tree tells."""
+
+    policy: ArchPolicy
+    version: tuple
+    config: dict | None = None          # the kernel's .config; None: unknown, defaults assumed
+    exported: frozenset | None = None   # symbols the kernel exports (Module.symvers); None: unchecked
+    source_accepts: frozenset | None = None   # type names the loader source applies, when read
+    source_file: str = ""
+    description: str = ""
+
+    def accepts(self, number: int) -> bool:
+        name = self.policy.type_names.get(number)
+        if name in self.policy.always_refused:
+            return False
+        if self.source_accepts is not None:
+            return name in self.source_accepts
+        return self.policy.acceptance(number).accepts(self.version, self.config)
+
+    def accepted_by(self, number: int) -> str:
+        text = self.policy.acceptance(number).describe(self.policy.arch)
+        if self.source_accepts is not None:
+            verdict = "has a case for it" if self.policy.type_names.get(number) in self.source_accepts \
+                else "has no case for it"
+            text += f"; this kernel's {self.source_file} {verdict}"
+        return text
+
+    def config_on(self, option: str, default: bool = True) -> bool:
+        """An option's state; unknown (no .config given) is taken as `default`."""
+        return self.config.get(option) == "y" if self.config is not None else default
+
+    def at_least(self, acceptance_or_version) -> bool:
+        if isinstance(acceptance_or_version, Acceptance):
+            return acceptance_or_version.accepts(self.version, self.config)
+        return tuple(self.version) >= acceptance_or_version
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing in the file that the loader would refuse."""
+
+    kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
+    #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab
+    file: str
+    section: str         # the relocation section or the section concerned
+    offset: int          # r_offset within the target section (0 where it does not apply)
+    function: str        # demangled function containing the offset, or "?"
+    symbol: str          # demangled target symbol, or "" where it does not apply
+    type_number: int     # relocation type, or -1
+    type_name: str       # relocation type name, or a short title of the problem
+    accepted_by: str     # the kernel versions whose loader applies the type ("" otherwise)
+    fix: str
+    loader_says: str     # the kernel's message, MODULE standing for the module's name
+
+    @property
+    def crate(self) -> str:
+        """The Rust crate a function comes from (its path's first segment), or C."""
+        if "::" in self.function:
+            return self.function.lstrip("<").split("::", 1)[0].split("[", 1)[0]
+        return "" if self.function == "?" else "C or #[no_mangle]"
 
 
 @dataclass(frozen=True)
@@ -29,80 +100,157 @@ class Verdict:
         return not self.problems
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One relocation the loader would refuse (or apply with an overflow)."""
-
-    kind: str            # "unknown-type" or "overflow"
-    file: str
-    section: str         # the relocation section, e.g. .rela.text.hello
-    offset: int          # r_offset within the target section
-    function: str        # demangled function containing the offset, or "?"
-    symbol: str          # demangled target symbol
-    type_number: int
-    type_name: str
-    accepted_by: str     # the kernel versions whose loader applies the type
-    fix: str
+def check_file(path: str, target: LoaderTarget) -> Verdict:
+    """Reads `path` and finds everything `target`'s loader would refuse."""
+    with damaged_elf_errors(path), open(path, "rb") as stream:
+        return _Checker(stream, path, target).run()
 
 
-def check_file(path: str, policy: ArchPolicy, version: tuple) -> Verdict:
-    """Reads `path` and finds every relocation that `policy`'s loader at `version` refuses."""
-    try:
-        with open(path, "rb") as stream:
-            return _check(stream, path, policy, tuple(version))
-    except OSError as err:
-        raise RustkmodError(f"{path}: cannot read it ({err.strerror})", "check the path") from None
-    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError, OverflowError,
-            UnicodeDecodeError, TypeError, struct.error) as err:
-        # pyelftools meets a damaged header or table deep inside its parsers.
-        raise RustkmodError(f"{path}: damaged ELF file ({type(err).__name__}: {err})",
-                            "rebuild it; a truncated or corrupted object cannot be verified") from None
+class _Checker:
+    def __init__(self, stream, path: str, target: LoaderTarget):
+        self.elf = open_elf(stream, path)
+        self.path = path
+        self.target = target
+        self.policy = target.policy
+        self.problems: list[Problem] = []
 
+    def run(self) -> Verdict:
+        elf, policy = self.elf, self.policy
+        if elf["e_machine"] != policy.e_machine:
+            raise RustkmodError(f"{self.path}: built for {elf['e_machine']}, but the kernel is {policy.arch}",
+                                "build the module for the configured kernel's ARCH")
+        if elf["e_type"] != "ET_REL":
+            raise RustkmodError(f"{self.path}: is {elf['e_type']}, a kernel module is a relocatable "
+                                "object (ET_REL)", "check the file is a .o or .ko")
+        self.symbols = _Symbols(elf, self.path)
+        type_counts = Counter()
+        for table in relocation_tables(elf, self.path):
+            type_counts.update(table.types)
+            self._check_table(table)
+        self._check_sections()
+        self._check_symbols()
+        named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
+        return Verdict(_demangled(self.problems), named)
 
-def _check(stream, path: str, policy: ArchPolicy, version: tuple) -> Verdict:
-    elf = open_elf(stream, path)
-    if elf["e_machine"] != policy.e_machine:
-        raise RustkmodError(f"{path}: built for {elf['e_machine']}, but the kernel is {policy.arch}",
-                            "build the module for the configured kernel's ARCH")
-    if elf["e_type"] != "ET_REL":
-        raise RustkmodError(f"{path}: is {elf['e_type']}, a kernel module is a relocatable "
-                            "object (ET_REL)", "check the file is a .o or .ko")
-    refused = {number for number in policy.type_names
-               if not policy.acceptance(number).accepts(version)}
-    overflowing = {number for number, name in policy.type_names.items()
-                   if name in policy.overflow_unless_absolute}
-    symbols = _Symbols(elf, path)
-    problems = []
-    type_counts = Counter()
-    suspicious = refused | overflowing
-    for table in relocation_tables(elf, path):
-        counts = Counter(table.types)
-        type_counts.update(counts)
-        refused_here = {t for t in counts if t in suspicious or t not in policy.type_names}
-        if not refused_here:
-            continue
+    def _add(self, kind, section, type_name, fix, loader_says, offset=0, function="?", symbol="",
+             type_number=-1, accepted_by=""):
+        self.problems.append(Problem(kind, self.path, section, offset, function, symbol, type_number,
+                                     type_name, accepted_by, fix, loader_says))
+
+    # -- relocations ------------------------------------------------------------------------
+
+    def _check_table(self, table):
+        policy, target = self.policy, self.target
+        if table.is_rela != policy.uses_rela:
+            wrong = "RELA" if table.is_rela else "REL"
+            self._add("rel-format", table.name, f"{wrong} section on a {policy.arch} kernel",
+                      f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
+                      "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
+            return
+        refused = {t for t in set(table.types) if not target.accepts(t)}
+        overflowing = {t for t in set(table.types) if policy.type_names.get(t) in policy.overflow_unless_absolute}
         for i, number in enumerate(table.types):
-            if number not in refused_here:
-                continue
-            symbol = symbols.entry(table.symbols[i])
-            if number in overflowing and number not in refused and symbol["st_shndx"] == "SHN_ABS":
-                continue
-            problems.append(_problem(policy, path, table, i, number, symbols, symbol,
-                                     number in refused or number not in policy.type_names))
-    named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
-    return Verdict(_demangled(problems), named)
+            if number in refused:
+                self._relocation_problem(table, i, "unknown-type", policy.fix_for(number),
+                                         policy.loader_says(number))
+            elif number in overflowing and self.symbols.entry(table.symbols[i])["st_shndx"] != "SHN_ABS":
+                self._relocation_problem(table, i, "overflow",
+                                         policy.overflow_unless_absolute[policy.type_name(number)],
+                                         f"module: overflow in relocation type {number}")
+        if policy.zeroed_targets and policy.zeroed_since and target.at_least(policy.zeroed_since):
+            self._check_zero_targets(table, refused)
 
+    def _relocation_problem(self, table, i, kind, fix, loader_says):
+        number, offset = table.types[i], table.offsets[i]
+        self._add(kind, table.name, self.policy.type_name(number), fix, loader_says, offset,
+                  self.symbols.function_at(table.target_index, offset),
+                  self.symbols.name_of(self.symbols.entry(table.symbols[i])), number,
+                  self.target.accepted_by(number))
 
-def _problem(policy, path, table, i, number, symbols, symbol, refused) -> Problem:
-    name = policy.type_name(number)
-    offset = table.offsets[i]
-    if refused:
-        kind, fix = "unknown-type", policy.fix_for(number)
-    else:
-        kind, fix = "overflow", policy.overflow_unless_absolute[name]
-    return Problem(kind, path, table.name, offset, symbols.function_at(table.target_index, offset),
-                   symbols.name_of(symbol), number, name,
-                   policy.acceptance(number).describe(policy.arch), fix)
+    def _check_zero_targets(self, table, refused):
+        """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or twice."""
+        header = self.elf._get_section_header(table.target_index)
+        if header["sh_type"] != "SHT_PROGBITS":
+            return
+        data = section_bytes(self.elf, header, self.path, self.elf._get_section_name(header))
+        widths = {number: self.policy.zeroed_targets.get(name) for number, name in self.policy.type_names.items()}
+        patched = set()
+        for i, number in enumerate(table.types):
+            width = widths.get(number)
+            if not width or number in refused:
+                continue
+            offset = table.offsets[i]
+            span = range(offset, offset + width)
+            if offset + width > len(data):
+                raise RustkmodError(f"{self.path}: {table.name} patches past the end of its section",
+                                    "the file is damaged: rebuild it")
+            if data[offset:offset + width].strip(b"\0"):
+                self._relocation_problem(
+                    table, i, "nonzero-target",
+                    "the target already holds a value (an addend stored in place, or a second "
+                    "relocation at the same place): rebuild the object as RELA with zeroed targets",
+                    f"x86/modules: Skipping invalid relocation target, existing value is nonzero for type {number}")
+            elif not patched.isdisjoint(span):
+                self._relocation_problem(
+                    table, i, "overlap", "two relocations patch the same bytes: rebuild the object",
+                    f"x86/modules: Invalid relocation target, existing value is nonzero for type {number}")
+            patched.update(span)
+
+    # -- sections and symbols ---------------------------------------------------------------
+
+    def _check_sections(self):
+        target = self.target
+        names = set()
+        for index in range(self.elf.num_sections()):
+            header = self.elf._get_section_header(index)
+            name = self.elf._get_section_name(header)
+            names.add(name)
+            flags = header["sh_flags"]
+            if (flags & SH_FLAGS.SHF_WRITE and flags & SH_FLAGS.SHF_EXECINSTR
+                    and target.at_least(_STRICT_RWX_SINCE) and target.config_on("CONFIG_STRICT_MODULE_RWX")):
+                self._add("wx-section", name, "writable and executable section",
+                          "no section may be both: check linker scripts and #[link_section] attributes",
+                          f"MODULE: section {name} (index {index}) has invalid WRITE|EXEC flags")
+            if flags & SH_FLAGS.SHF_TLS:
+                self._add("tls-section", name, "thread-local storage section",
+                          "a kernel module has no thread-local storage: remove #[thread_local] and "
+                          "std-only code", "(TLS relocations: Unknown relocation)")
+        if ".ctors" in names and ".init_array" in names and target.config_on("CONFIG_CONSTRUCTORS"):
+            self._add("ctors", ".ctors", "both .ctors and .init_array",
+                      "keep static constructors in one scheme (.init_array)",
+                      "MODULE: has both .ctors and .init_array.")
+        is_module = ".gnu.linkonce.this_module" in names
+        if is_module and self.symbols.table is None:
+            self._add("no-symtab", "", "module without symbols", "do not strip modules",
+                      "MODULE: module has no symbols (stripped?)")
+        if self.policy.arch == "arm64" and is_module and self._arm64_uses_plts() and \
+                not {".plt", ".init.plt"} <= names:
+            self._add("missing-plt", ".plt", "module PLT sections missing",
+                      "link the module with Kbuild's module linker script (it adds .plt and .init.plt)",
+                      "MODULE: module PLT section(s) missing")
+
+    def _arm64_uses_plts(self) -> bool:
+        target = self.target
+        if target.at_least(_ARM64_PLTS_MANDATORY):
+            return True
+        return target.at_least(_ARM64_PLTS_SINCE) and target.config_on("CONFIG_ARM64_MODULE_PLTS")
+
+    def _check_symbols(self):
+        exported = self.target.exported
+        if self.symbols.table is None:
+            return
+        is_module = self.elf.get_section_by_name(".gnu.linkonce.this_module") is not None
+        for symbol in self.symbols.table.iter_symbols():
+            shndx = symbol["st_shndx"]
+            if shndx == "SHN_COMMON":
+                self._add("common-symbol", "", "common symbol", "define it (Rust: a static), or build C with -fno-common",
+                          "MODULE: please compile with -fno-common", symbol=symbol.name)
+            elif (shndx == "SHN_UNDEF" and symbol.name and exported is not None and is_module
+                  and symbol["st_info"]["bind"] == "STB_GLOBAL" and symbol.name not in exported):
+                self._add("undefined-symbol", "", "symbol no one exports",
+                          "the kernel's Module.symvers does not export it: call an exported function "
+                          "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
+                          f"MODULE: Unknown symbol {symbol.name} (err -2)", symbol=symbol.name)
 
 
 class _Symbols:
@@ -112,12 +260,13 @@ class _Symbols:
         self.elf = elf
         self.table = next((s for s in elf.iter_sections() if isinstance(s, SymbolTableSection)
                            and s["sh_type"] == "SHT_SYMTAB"), None)
-        if self.table is None:
-            raise RustkmodError(f"{path}: has no symbol table", "do not strip modules before verifying")
         self.path = path
         self._functions = None
 
     def entry(self, index: int):
+        if self.table is None:
+            raise RustkmodError(f"{self.path}: has relocations but no symbol table",
+                                "do not strip objects or modules before verifying")
         if index >= self.table.num_symbols():
             raise RustkmodError(f"{self.path}: relocation names symbol {index}, past the symbol table",
                                 "the file is damaged: rebuild it")
@@ -131,6 +280,8 @@ class _Symbols:
         return "?"
 
     def function_at(self, section_index: int, offset: int) -> str:
+        if self.table is None:
+            return "?"
         if self._functions is None:
             self._functions = {}
             for sym in self.table.iter_symbols():
@@ -157,6 +308,5 @@ def _demangled(problems: list[Problem]) -> list[Problem]:
     except (OSError, subprocess.CalledProcessError):
         return problems
     plain = dict(zip(names, out)) if len(out) == len(names) else {}
-    return [Problem(p.kind, p.file, p.section, p.offset, plain.get(p.function, p.function),
-                    plain.get(p.symbol, p.symbol), p.type_number, p.type_name, p.accepted_by, p.fix)
+    return [replace(p, function=plain.get(p.function, p.function), symbol=plain.get(p.symbol, p.symbol))
             for p in problems]

@@ -7,8 +7,10 @@ of thousands of them and this runs on every build.
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from elftools.common.exceptions import ELFError
@@ -29,6 +31,31 @@ class RelocationTable:
     types: list            # relocation type of each entry
     symbols: list          # symbol table index of each entry
     addends: array | None  # r_addend (RELA only)
+    file_offset: int = 0   # where the entries start in the file
+    entry_size: int = 0
+
+
+@contextmanager
+def damaged_elf_errors(path: str):
+    """Turns what pyelftools raises deep inside its parsers on a damaged file into one line."""
+    try:
+        yield
+    except OSError as err:
+        raise RustkmodError(f"{path}: cannot read it ({err.strerror})", "check the path") from None
+    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError, OverflowError,
+            MemoryError, UnicodeDecodeError, TypeError, AttributeError, struct.error) as err:
+        raise RustkmodError(f"{path}: damaged ELF file ({type(err).__name__}: {err})",
+                            "rebuild it; a truncated or corrupted object cannot be verified") from None
+
+
+def section_bytes(elf: ELFFile, header, path: str, name: str) -> bytes:
+    """A section's contents, refusing sizes that run past the end of the file."""
+    size = header["sh_size"]
+    if header["sh_offset"] + size > elf.stream.seek(0, 2):
+        raise RustkmodError(f"{path}: section {name} runs past the end of the file",
+                            "the file is truncated: rebuild it")
+    elf.stream.seek(header["sh_offset"])
+    return elf.stream.read(size)
 
 
 def open_elf(stream, path: str) -> ELFFile:
@@ -70,12 +97,7 @@ def _decode(elf: ELFFile, index: int, header, target: int, path: str) -> Relocat
     if header["sh_entsize"] not in (0, entry_size) or size % entry_size:
         raise RustkmodError(f"{path}: section {name} has entries of {header['sh_entsize']} bytes, "
                             f"expected {entry_size}", "the file is damaged: rebuild it")
-    file_size = elf.stream.seek(0, 2)
-    if header["sh_offset"] + size > file_size:
-        raise RustkmodError(f"{path}: section {name} runs past the end of the file",
-                            "the file is truncated: rebuild it")
-    elf.stream.seek(header["sh_offset"])
-    data = elf.stream.read(size)
+    data = section_bytes(elf, header, path, name)
     words = array("Q" if wide else "L")
     if words.itemsize != word:  # 'L' is 8 bytes on LP64 hosts; 'I' is 4 everywhere we run
         words = array("I")
@@ -90,4 +112,5 @@ def _decode(elf: ELFFile, index: int, header, target: int, path: str) -> Relocat
         types = [info & 0xFF for info in infos]
         symbols = [info >> 8 for info in infos]
     addends = words[2::fields] if is_rela else None
-    return RelocationTable(name, target, is_rela, words[0::fields], types, symbols, addends)
+    return RelocationTable(name, target, is_rela, words[0::fields], types, symbols, addends,
+                           header["sh_offset"], entry_size)

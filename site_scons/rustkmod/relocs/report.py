@@ -7,30 +7,51 @@ from collections import Counter, defaultdict
 # Sites listed per block before the rest are summarised.
 MAX_SITES = 8
 
+_VERDICTS = {
+    "unknown-type": "refused by the loader",
+    "overflow": "overflows for every kernel and module address",
+    "nonzero-target": "target bytes are not zero",
+    "overlap": "patched twice",
+}
 
-def format_report(problems, kernel_text: str) -> str:
+
+def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
     """A report for `problems` found in a module for the kernel described by `kernel_text`."""
     if not problems:
         return ""
     blocks = defaultdict(list)
     for p in problems:
-        blocks[(p.kind, p.type_number, p.type_name, p.accepted_by, p.fix)].append(p)
+        blocks[(p.kind, p.type_number, p.type_name)].append(p)
     files = sorted({p.file for p in problems})
-    lines = [f"{', '.join(files)}: {len(problems)} relocation(s) the module loader of {kernel_text} "
+    lines = [f"{', '.join(files)}: {len(problems)} problem(s) the module loader of {kernel_text} "
              "will refuse:"]
-    for (kind, number, name, accepted_by, fix), group in sorted(blocks.items(), key=lambda b: b[0][1]):
-        verdict = "refused (Unknown rela relocation)" if kind == "unknown-type" else \
-            "overflows for every kernel and module address"
-        lines.append(f"  {name} ({number}): {verdict}, {len(group)} site(s)")
-        lines.append(f"    accepted by: {accepted_by}")
-        sites = Counter((p.section, p.function, p.symbol) for p in group)
+    for (kind, number, name), group in sorted(blocks.items(), key=lambda b: (b[0][1], b[0][0])):
+        first = group[0]
+        title = f"{name} ({number})" if number >= 0 else name
+        verdict = _VERDICTS.get(kind, "refused by the loader")
+        lines.append(f"  {title}: {verdict}, {len(group)} site(s)")
+        lines.append(f"    the kernel says: {first.loader_says.replace('MODULE', module)}")
+        if first.accepted_by:
+            lines.append(f"    accepted by: {first.accepted_by}")
+        sites = Counter((p.section, p.function, p.crate, p.symbol) for p in group)
         first_offset = {}
         for p in group:
-            first_offset.setdefault((p.section, p.function, p.symbol), p.offset)
-        for (section, function, symbol), count in list(sites.items())[:MAX_SITES]:
-            times = f" (x{count})" if count > 1 else ""
-            lines.append(f"    in {function} -> {symbol}  [{section}+{first_offset[(section, function, symbol)]:#x}]{times}")
+            first_offset.setdefault((p.section, p.function, p.crate, p.symbol), p.offset)
+        for site, count in list(sites.items())[:MAX_SITES]:
+            lines.append("    " + _site(*site, first_offset[site]) + (f" (x{count})" if count > 1 else ""))
         if len(sites) > MAX_SITES:
             lines.append(f"    ... and {len(sites) - MAX_SITES} more site(s)")
-        lines.append(f"    fix: {fix}")
+        lines.append(f"    fix: {first.fix}")
     return "\n".join(lines)
+
+
+def _site(section, function, crate, symbol, offset) -> str:
+    """'in FUNCTION (crate C) -> SYMBOL  [SECTION+OFFSET]', leaving out the parts that are unknown."""
+    text = ""
+    if function != "?":
+        text = f"in {function}" + (f" (crate {crate})" if crate and crate != "C or #[no_mangle]" else "")
+    if symbol:
+        text += f" -> {symbol}" if text else f"symbol {symbol}"
+    if section:
+        text += f"  [{section}+{offset:#x}]" if text else f"section {section}"
+    return text

@@ -11,7 +11,8 @@ It adds the build variables (`scons -h` lists them), the builders below, and the
   BUILD_DIR/rust/<profile>/<crate>_rust.o         RustObject      ld -r -u <exported symbols>
   BUILD_DIR/<kernel>/<module>/{*.c,Kbuild,...}    KbuildStage     copies / writes the Kbuild inputs
   BUILD_DIR/<kernel>/<module>/<module>.ko         KernelModule    make -C KDIR M=... modules
-  BUILD_DIR/<kernel>/<module>/<module>.ko.verified VerifyRelocs   relocation check (pyelftools)
+  BUILD_DIR/<kernel>/<module>/fixed/<module>.ko   FixRelocs       RELOCS=fix: PLT32 -> PC32 for old loaders
+  BUILD_DIR/<kernel>/<module>/<module>.ko.verified VerifyRelocs   the loader's checks (pyelftools)
   BUILD_DIR/<kernel>/<module>/<module>.ko.booted   BootCheck      QEMU: insmod, rmmod, kernel log
 
 Every edge carries a content signature; nothing is AlwaysBuild, so a no-op build runs neither
@@ -73,6 +74,11 @@ def make_variables(args=None) -> Variables:
         ("BUILD_DIR", "where every output goes (relative to the top SConstruct)", _default("BUILD_DIR", "build")),
         ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: /boot/vmlinuz-<KDIR's release>",
          _default("KERNEL_IMAGE")),
+        EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
+                     "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
+                     _default("RELOCS", "strict"), allowed_values=("strict", "fix", "off")),
+        ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
+         "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
     )
     return variables
 
@@ -204,20 +210,50 @@ def _kbuild(target, source, env):
     return status
 
 
-def _verify(target, source, env):
-    """Fails unless the kernel's loader applies every relocation of the .ko; writes the stamp."""
-    from rustkmod.relocs import check_file, format_report, policy_for
-    settings = _settings(source[1])
+def _loader_target(settings: dict):
+    """The LoaderTarget of the kernel a Value node describes (read from the tree again)."""
+    from rustkmod.relocs import target_for_kernel
+    kernel = Kernel.from_kdir(settings["kdir"], settings["arch"], settings["kernelrelease"] or None)
+    return target_for_kernel(kernel, settings["kernel_src"])
+
+
+def _fix_relocs(target, source, env):
+    """RELOCS=fix: the module with the types its loader lacks rewritten to their equivalents."""
+    from rustkmod.relocs.fix import needed_rewrites, rewrite_types
     try:
-        verdict = check_file(source[0].abspath, policy_for(settings["arch"]), tuple(settings["version"]))
+        loader = _loader_target(_settings(source[1]))
+        counts = rewrite_types(source[0].abspath, target[0].abspath, needed_rewrites(loader))
     except RustkmodError as err:
         return _report_error(err)
-    if not verdict.loadable:
-        print(format_report(verdict.problems, settings["kernel"]), file=sys.stderr)
-        return 1
+    names = loader.policy.type_names
+    done = ", ".join(f"{count} {names[old]} -> {names[new]}"
+                     for (old, new), count in zip(needed_rewrites(loader).items(), counts.values()))
+    print(f"         RELOCS=fix rewrote {done or 'nothing'} for {loader.description}")
+    return 0
+
+
+def _verify(target, source, env):
+    """Fails unless the kernel's loader accepts the .ko; writes the stamp."""
+    from rustkmod.relocs import check_file, format_report
+    settings = _settings(source[1])
+    if settings["relocs"] == "off":
+        print(f"         RELOCS=off: {source[0]} is NOT verified against its kernel's loader")
+        verdict_text = {"module": str(source[0]), "verification": "off (RELOCS=off)"}
+    else:
+        try:
+            loader = _loader_target(settings)
+            verdict = check_file(source[0].abspath, loader)
+        except RustkmodError as err:
+            return _report_error(err)
+        if not verdict.loadable:
+            module = os.path.basename(source[0].abspath)[:-3]
+            print(format_report(verdict.problems, loader.description, module), file=sys.stderr)
+            return 1
+        verdict_text = {"module": str(source[0]), "kernel": loader.description,
+                        "policy": f"{loader.source_file} of the tree" if loader.source_file else "built-in table",
+                        "relocations": verdict.type_counts}
     with open(target[0].abspath, "w") as handle:
-        json.dump({"module": str(source[0]), "kernel": settings["kernel"],
-                   "relocations": verdict.type_counts}, handle, indent=1)
+        json.dump(verdict_text, handle, indent=1)
         handle.write("\n")
     return 0
 
@@ -274,6 +310,7 @@ BUILDERS = {
     "KbuildStage": SCons.Builder.Builder(action=_action(_stage_copy, _message("STAGE"))),
     "GeneratedFile": SCons.Builder.Builder(action=_action(_write_value, _message("GEN"))),
     "KernelModule": SCons.Builder.Builder(action=_action(_kbuild, _message("KBUILD"))),
+    "FixRelocs": SCons.Builder.Builder(action=_action(_fix_relocs, _message("FIX"))),
     "VerifyRelocs": SCons.Builder.Builder(action=_action(_verify, _message("VERIFY"))),
     "BootCheck": SCons.Builder.Builder(action=_action(_boot_check, _message("BOOT"))),
 }
@@ -343,14 +380,27 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     env.Clean(ko, module_dir)
 
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
-    verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [ko[0], env.Value(json.dumps(
-        {"arch": kernel.arch, "version": list(kernel.version), "kernel": kernel_text}, sort_keys=True))])
+    loader = env.Value(json.dumps({"kdir": kernel.kdir, "arch": kernel.arch, "version": list(kernel.version),
+                                   "kernelrelease": env["KERNELRELEASE"], "kernel_src": env["KERNEL_SRC"],
+                                   "relocs": env["RELOCS"]}, sort_keys=True))
+    module_ko = ko[0]
+    if env["RELOCS"] == "fix":
+        module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko[0], loader])[0]
+    verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [module_ko, loader])
+    # What the verdict reads besides the .ko: the exports, and the loader source when there is one.
+    env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel))
 
     image = env["KERNEL_IMAGE"] or f"/boot/vmlinuz-{kernel.release}"
-    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), [ko[0], verified, env.File(image), env.Value(
+    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), [module_ko, verified, env.File(image), env.Value(
         json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text},
                    sort_keys=True))])
-    return RustModule(name, kernel.name, staticlib, rust_object, ko, verified, check)
+    return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check)
+
+
+def _loader_sources(env, kernel: Kernel) -> list:
+    from rustkmod.relocs.loader_source import source_path
+    trees = [t for t in (env["KERNEL_SRC"], kernel.kdir) if t]
+    return [env.File(source_path(t, kernel.arch)) for t in trees if os.path.isfile(source_path(t, kernel.arch))]
 
 
 def RustKernelModule(env, name, crate, sources, expect=""):

@@ -1,0 +1,94 @@
+"""`python -m rustkmod check FILE...`: the loader check without SCons (DKMS hooks, other builds).
+
+Exit status: 0 when every file is loadable, 1 with the report when one is not, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from .errors import RustkmodError
+from .kernel import Kernel, normalize_arch, parse_release_version
+from .relocs import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
+from .relocs.loader_source import read_accepted_types
+from .relocs.target import read_symvers
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"rustkmod: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m rustkmod", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="judge .o/.ko files against a kernel's module loader")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--arch", help="x86_64, i386, arm64, arm or riscv64 (default: from --kdir)")
+    check.add_argument("--kernel", metavar="VERSION", help="kernel version, e.g. 4.15.0 (default: from --kdir)")
+    check.add_argument("--kdir", help="kernel tree or headers: version, .config and Module.symvers")
+    check.add_argument("--kernel-src", help="kernel source tree whose arch/<arch>/kernel/module.c decides")
+    check.add_argument("--symvers", action="append", default=[], metavar="FILE",
+                       help="Module.symvers of the kernel (and of modules this one uses): check undefined symbols")
+    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    return parser
+
+
+def _target(args) -> LoaderTarget:
+    if args.kdir:
+        kernel = Kernel.from_kdir(args.kdir, args.arch, args.kernel)
+        target = target_for_kernel(kernel, args.kernel_src or "", tuple(args.symvers))
+        return target
+    if not (args.arch and args.kernel):
+        raise RustkmodError("no kernel given", "pass --kdir DIR, or both --arch and --kernel VERSION")
+    arch = normalize_arch(args.arch)
+    version = parse_release_version(args.kernel)
+    policy = policy_for(arch)
+    exported = None
+    if args.symvers:
+        exported = frozenset().union(*(read_symvers(path) for path in args.symvers))
+    source = read_accepted_types(args.kernel_src, arch) if args.kernel_src else None
+    if args.kernel_src and source is None:
+        raise RustkmodError(f"--kernel-src {args.kernel_src} has no {policy.loader_source}",
+                            "point it at a kernel source tree")
+    return LoaderTarget(policy, version, None, exported, source[0] if source else None,
+                        source[1] if source else "", f"Linux {args.kernel} ({arch})")
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        target = _target(args)
+        verdicts = {path: check_file(path, target) for path in args.files}
+    except RustkmodError as err:
+        print(f"rustkmod: {err}", file=sys.stderr)
+        return 2
+    loadable = all(v.loadable for v in verdicts.values())
+    if args.json:
+        json.dump({"kernel": target.description, "loadable": loadable,
+                   "files": {path: {"loadable": v.loadable, "relocations": v.type_counts,
+                                    "problems": [asdict(p) for p in v.problems]}
+                             for path, v in verdicts.items()}}, sys.stdout, indent=1)
+        print()
+    else:
+        for path, verdict in verdicts.items():
+            if verdict.loadable:
+                print(f"{path}: loadable by {target.description}")
+            else:
+                module = os.path.basename(path).split(".", 1)[0]
+                print(format_report(verdict.problems, target.description, module))
+    return 0 if loadable else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BrokenPipeError:          # output piped into `head`: not an error of the check
+        sys.stderr.close()
+        sys.exit(1)
