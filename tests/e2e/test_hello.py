@@ -95,3 +95,22 @@ def test_another_kdir_rebuilds_for_it(built_project, tmp_path):
     assert scons(built_project, f"KDIR={other}", "-q").returncode == 0
     assert scons(built_project, "-q").returncode != 0       # the default tree is now out of date
     assert "KBUILD" in scons(built_project).steps()
+
+
+def test_old_kernel_refuses_plt32_and_relocs_fix_makes_a_module_that_loads(built_project):
+    """Configured as for 4.15 (no PLT32 in its loader): strict fails naming PLT32; RELOCS=fix
+    rewrites it to PC32 and the result loads and prints on the real 6.1 kernel."""
+    strict = scons(built_project, "KERNELRELEASE=4.15.0")
+    assert strict.returncode != 0
+    assert "R_X86_64_PLT32 (4): refused by the loader" in strict.stderr
+    assert "Linux 4.16 and later" in strict.stderr and "RELOCS=fix" in strict.stderr
+    fixed = scons(built_project, "KERNELRELEASE=4.15.0", "RELOCS=fix", "check")
+    assert fixed.returncode == 0, fixed.output
+    assert fixed.steps() == ["FIX", "VERIFY", "BOOT"]                 # no cargo, no Kbuild
+    assert "RELOCS=fix rewrote" in fixed.stdout and "R_X86_64_PLT32 -> R_X86_64_PC32" in fixed.stdout
+    assert "hello: loaded, printed 'hello world', unloaded" in fixed.stdout
+    import subprocess
+    relocations = subprocess.run(["readelf", "-rW", str(module_dir(built_project) / "fixed/hello.ko")],
+                                 capture_output=True, text=True, check=True).stdout
+    assert "R_X86_64_PC32" in relocations and "R_X86_64_PLT32" not in relocations
+    assert scons(built_project).returncode == 0                       # back to the default kernel
