@@ -103,16 +103,14 @@ def object_with_types(arch: str, types: list[int], output: Path, symbol: str = "
 
 def set_types(path: Path, types: list[int]) -> None:
     """Sets the type of the i-th relocation of the file's first allocated relocation section."""
-    from elftools.elf.elffile import ELFFile
-
-    from rustkmod.relocs.reader import relocation_tables
+    from rustkmod.relocs.reader import ElfTables
     with open(path, "r+b") as stream:
-        elf = ELFFile(stream)
-        table = next(relocation_tables(elf, str(path)))
+        tables = ElfTables(stream, str(path))
+        table = next(tables.relocation_tables())
         assert len(table.types) == len(types)
-        wide = elf.elfclass == 64
+        wide = tables.bits == 64
         word = table.entry_size // (3 if table.is_rela else 2)
-        endian = "<" if elf.little_endian else ">"
+        endian = tables.endian
         for i, number in enumerate(types):
             info = table.symbols[i] << 32 | number if wide else table.symbols[i] << 8 | number
             stream.seek(table.file_offset + i * table.entry_size + word)

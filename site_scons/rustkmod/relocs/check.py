@@ -7,17 +7,16 @@ message, so a report reads like the `insmod` failure it prevents.
 
 from __future__ import annotations
 
-import bisect
 import subprocess
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from elftools.elf.constants import SH_FLAGS
-from elftools.elf.sections import SymbolTableSection
 
 from ..errors import RustkmodError
 from .policy import Acceptance, ArchPolicy
-from .reader import damaged_elf_errors, open_elf, relocation_tables, section_bytes
+from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, STB_GLOBAL, ElfTables,
+                     damaged_elf_errors)
 
 # Generic loader checks, with the first version that has them (kernel/module[/main].c).
 _STRICT_RWX_SINCE = (5, 8)        # 5c3a7db0c7ec "module: Harden STRICT_MODULE_RWX"
@@ -108,11 +107,15 @@ def check_file(path: str, target: LoaderTarget) -> Verdict:
 
 class _Checker:
     def __init__(self, stream, path: str, target: LoaderTarget):
-        self.elf = open_elf(stream, path)
+        self.tables = ElfTables(stream, path)
+        self.elf = self.tables.elf
         self.path = path
         self.target = target
         self.policy = target.policy
         self.problems: list[Problem] = []
+        # Bytes each relocation type patches, for the zero-target check (x86_64 4.14+).
+        self.zero_widths = {number: self.policy.zeroed_targets[name] for number, name in
+                            self.policy.type_names.items() if name in self.policy.zeroed_targets}
 
     def run(self) -> Verdict:
         elf, policy = self.elf, self.policy
@@ -122,9 +125,9 @@ class _Checker:
         if elf["e_type"] != "ET_REL":
             raise RustkmodError(f"{self.path}: is {elf['e_type']}, a kernel module is a relocatable "
                                 "object (ET_REL)", "check the file is a .o or .ko")
-        self.symbols = _Symbols(elf, self.path)
+        self.symbols = self.tables.symbols
         type_counts = Counter()
-        for table in relocation_tables(elf, self.path):
+        for table in self.tables.relocation_tables():
             type_counts.update(table.types)
             self._check_table(table)
         self._check_sections()
@@ -137,6 +140,16 @@ class _Checker:
         self.problems.append(Problem(kind, self.path, section, offset, function, symbol, type_number,
                                      type_name, accepted_by, fix, loader_says))
 
+    def _symbol(self, index: int) -> int:
+        """Checks a relocation's symbol index against the table."""
+        if self.symbols is None:
+            raise RustkmodError(f"{self.path}: has relocations but no symbol table",
+                                "do not strip objects or modules before verifying")
+        if index >= len(self.symbols):
+            raise RustkmodError(f"{self.path}: relocation names symbol {index}, past the symbol table",
+                                "the file is damaged: rebuild it")
+        return index
+
     # -- relocations ------------------------------------------------------------------------
 
     def _check_table(self, table):
@@ -147,70 +160,69 @@ class _Checker:
                       f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
                       "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
             return
-        refused = {t for t in set(table.types) if not target.accepts(t)}
-        overflowing = {t for t in set(table.types) if policy.type_names.get(t) in policy.overflow_unless_absolute}
-        for i, number in enumerate(table.types):
-            if number in refused:
-                self._relocation_problem(table, i, "unknown-type", policy.fix_for(number),
-                                         policy.loader_says(number))
-            elif number in overflowing and self.symbols.entry(table.symbols[i])["st_shndx"] != "SHN_ABS":
-                self._relocation_problem(table, i, "overflow",
-                                         policy.overflow_unless_absolute[policy.type_name(number)],
-                                         f"module: overflow in relocation type {number}")
-        if policy.zeroed_targets and policy.zeroed_since and target.at_least(policy.zeroed_since):
+        present = set(table.types)
+        refused = {t for t in present if not target.accepts(t)}
+        overflowing = {t for t in present if policy.type_names.get(t) in policy.overflow_unless_absolute}
+        if refused or overflowing:
+            for i, number in enumerate(table.types):
+                if number in refused:
+                    self._relocation_problem(table, i, "unknown-type", policy.fix_for(number),
+                                             policy.loader_says(number))
+                elif number in overflowing and self.symbols.shndx[self._symbol(table.symbols[i])] != SHN_ABS:
+                    self._relocation_problem(table, i, "overflow",
+                                             policy.overflow_unless_absolute[policy.type_name(number)],
+                                             f"module: overflow in relocation type {number}")
+        if self.zero_widths and target.at_least(policy.zeroed_since):
             self._check_zero_targets(table, refused)
 
     def _relocation_problem(self, table, i, kind, fix, loader_says):
         number, offset = table.types[i], table.offsets[i]
+        symbol = self._symbol(table.symbols[i])
         self._add(kind, table.name, self.policy.type_name(number), fix, loader_says, offset,
-                  self.symbols.function_at(table.target_index, offset),
-                  self.symbols.name_of(self.symbols.entry(table.symbols[i])), number,
-                  self.target.accepted_by(number))
+                  self.symbols.function_at(table.target_index, offset), self.symbols.display_name(symbol),
+                  number, self.target.accepted_by(number))
 
     def _check_zero_targets(self, table, refused):
         """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or twice."""
-        header = self.elf._get_section_header(table.target_index)
-        if header["sh_type"] != "SHT_PROGBITS":
+        section = self.tables.sections[table.target_index]
+        if section.type != SHT_PROGBITS:
             return
-        data = section_bytes(self.elf, header, self.path, self.elf._get_section_name(header))
-        widths = {number: self.policy.zeroed_targets.get(name) for number, name in self.policy.type_names.items()}
-        patched = set()
+        data = self.tables.read(section)
+        widths = self.zero_widths
+        patched = bytearray(len(data))
         for i, number in enumerate(table.types):
             width = widths.get(number)
             if not width or number in refused:
                 continue
             offset = table.offsets[i]
-            span = range(offset, offset + width)
-            if offset + width > len(data):
+            end = offset + width
+            if end > len(data):
                 raise RustkmodError(f"{self.path}: {table.name} patches past the end of its section",
                                     "the file is damaged: rebuild it")
-            if data[offset:offset + width].strip(b"\0"):
+            if data[offset:end].strip(b"\0"):
                 self._relocation_problem(
                     table, i, "nonzero-target",
                     "the target already holds a value (an addend stored in place, or a second "
                     "relocation at the same place): rebuild the object as RELA with zeroed targets",
                     f"x86/modules: Skipping invalid relocation target, existing value is nonzero for type {number}")
-            elif not patched.isdisjoint(span):
+            elif patched[offset:end].strip(b"\0"):
                 self._relocation_problem(
                     table, i, "overlap", "two relocations patch the same bytes: rebuild the object",
                     f"x86/modules: Invalid relocation target, existing value is nonzero for type {number}")
-            patched.update(span)
+            patched[offset:end] = b"\1" * width
 
     # -- sections and symbols ---------------------------------------------------------------
 
     def _check_sections(self):
         target = self.target
-        names = set()
-        for index in range(self.elf.num_sections()):
-            header = self.elf._get_section_header(index)
-            name = self.elf._get_section_name(header)
-            names.add(name)
-            flags = header["sh_flags"]
-            if (flags & SH_FLAGS.SHF_WRITE and flags & SH_FLAGS.SHF_EXECINSTR
-                    and target.at_least(_STRICT_RWX_SINCE) and target.config_on("CONFIG_STRICT_MODULE_RWX")):
+        names = {section.name for section in self.tables.sections}
+        strict_rwx = target.at_least(_STRICT_RWX_SINCE) and target.config_on("CONFIG_STRICT_MODULE_RWX")
+        for section in self.tables.sections:
+            flags, name = section.flags, section.name
+            if strict_rwx and flags & SH_FLAGS.SHF_WRITE and flags & SH_FLAGS.SHF_EXECINSTR:
                 self._add("wx-section", name, "writable and executable section",
                           "no section may be both: check linker scripts and #[link_section] attributes",
-                          f"MODULE: section {name} (index {index}) has invalid WRITE|EXEC flags")
+                          f"MODULE: section {name} (index {section.index}) has invalid WRITE|EXEC flags")
             if flags & SH_FLAGS.SHF_TLS:
                 self._add("tls-section", name, "thread-local storage section",
                           "a kernel module has no thread-local storage: remove #[thread_local] and "
@@ -219,11 +231,11 @@ class _Checker:
             self._add("ctors", ".ctors", "both .ctors and .init_array",
                       "keep static constructors in one scheme (.init_array)",
                       "MODULE: has both .ctors and .init_array.")
-        is_module = ".gnu.linkonce.this_module" in names
-        if is_module and self.symbols.table is None:
+        self.is_module = ".gnu.linkonce.this_module" in names
+        if self.is_module and self.symbols is None:
             self._add("no-symtab", "", "module without symbols", "do not strip modules",
                       "MODULE: module has no symbols (stripped?)")
-        if self.policy.arch == "arm64" and is_module and self._arm64_uses_plts() and \
+        if self.policy.arch == "arm64" and self.is_module and self._arm64_uses_plts() and \
                 not {".plt", ".init.plt"} <= names:
             self._add("missing-plt", ".plt", "module PLT sections missing",
                       "link the module with Kbuild's module linker script (it adds .plt and .init.plt)",
@@ -236,65 +248,21 @@ class _Checker:
         return target.at_least(_ARM64_PLTS_SINCE) and target.config_on("CONFIG_ARM64_MODULE_PLTS")
 
     def _check_symbols(self):
-        exported = self.target.exported
-        if self.symbols.table is None:
+        symbols, exported = self.symbols, self.target.exported
+        if symbols is None:
             return
-        is_module = self.elf.get_section_by_name(".gnu.linkonce.this_module") is not None
-        for symbol in self.symbols.table.iter_symbols():
-            shndx = symbol["st_shndx"]
-            if shndx == "SHN_COMMON":
+        check_undefined = exported is not None and self.is_module
+        for i, shndx in enumerate(symbols.shndx):
+            if shndx == SHN_COMMON:
                 self._add("common-symbol", "", "common symbol", "define it (Rust: a static), or build C with -fno-common",
-                          "MODULE: please compile with -fno-common", symbol=symbol.name)
-            elif (shndx == "SHN_UNDEF" and symbol.name and exported is not None and is_module
-                  and symbol["st_info"]["bind"] == "STB_GLOBAL" and symbol.name not in exported):
-                self._add("undefined-symbol", "", "symbol no one exports",
-                          "the kernel's Module.symvers does not export it: call an exported function "
-                          "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
-                          f"MODULE: Unknown symbol {symbol.name} (err -2)", symbol=symbol.name)
-
-
-class _Symbols:
-    """The symbol table, with the functions of each section sorted for address look-ups."""
-
-    def __init__(self, elf, path: str):
-        self.elf = elf
-        self.table = next((s for s in elf.iter_sections() if isinstance(s, SymbolTableSection)
-                           and s["sh_type"] == "SHT_SYMTAB"), None)
-        self.path = path
-        self._functions = None
-
-    def entry(self, index: int):
-        if self.table is None:
-            raise RustkmodError(f"{self.path}: has relocations but no symbol table",
-                                "do not strip objects or modules before verifying")
-        if index >= self.table.num_symbols():
-            raise RustkmodError(f"{self.path}: relocation names symbol {index}, past the symbol table",
-                                "the file is damaged: rebuild it")
-        return self.table.get_symbol(index)
-
-    def name_of(self, symbol) -> str:
-        if symbol.name:
-            return symbol.name
-        if symbol["st_info"]["type"] == "STT_SECTION" and isinstance(symbol["st_shndx"], int):
-            return self.elf.get_section(symbol["st_shndx"]).name
-        return "?"
-
-    def function_at(self, section_index: int, offset: int) -> str:
-        if self.table is None:
-            return "?"
-        if self._functions is None:
-            self._functions = {}
-            for sym in self.table.iter_symbols():
-                if sym["st_info"]["type"] == "STT_FUNC" and isinstance(sym["st_shndx"], int):
-                    self._functions.setdefault(sym["st_shndx"], []).append(
-                        (sym["st_value"], sym["st_value"] + max(sym["st_size"], 1), sym.name))
-            for functions in self._functions.values():
-                functions.sort()
-        functions = self._functions.get(section_index, [])
-        i = bisect.bisect_right(functions, (offset, float("inf"), "")) - 1
-        if i >= 0 and functions[i][0] <= offset < functions[i][1]:
-            return functions[i][2]
-        return "?"
+                          "MODULE: please compile with -fno-common", symbol=symbols.name(i))
+            elif shndx == SHN_UNDEF and check_undefined and i and symbols.binding(i) == STB_GLOBAL:
+                name = symbols.name(i)
+                if name and name not in exported:
+                    self._add("undefined-symbol", "", "symbol no one exports",
+                              "the kernel's Module.symvers does not export it: call an exported function "
+                              "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
+                              f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
 
 
 def _demangled(problems: list[Problem]) -> list[Problem]:

@@ -11,7 +11,7 @@ import shutil
 import struct
 
 from .check import LoaderTarget
-from .reader import damaged_elf_errors, open_elf, relocation_tables
+from .reader import ElfTables, damaged_elf_errors
 
 
 def needed_rewrites(target: LoaderTarget) -> dict[int, int]:
@@ -27,11 +27,11 @@ def rewrite_types(source: str, destination: str, mapping: dict[int, int]) -> dic
     shutil.copyfile(source, destination)
     counts = {old: 0 for old in mapping}
     with damaged_elf_errors(source), open(destination, "r+b") as stream:
-        elf = open_elf(stream, source)
-        wide = elf.elfclass == 64
-        endian = "<" if elf.little_endian else ">"
+        tables = ElfTables(stream, source)
+        wide = tables.bits == 64
+        endian = tables.endian
         patches = []
-        for table in relocation_tables(elf, source):
+        for table in tables.relocation_tables():
             word = table.entry_size // (3 if table.is_rela else 2)
             for i, number in enumerate(table.types):
                 if number in mapping:

@@ -1,12 +1,15 @@
-"""Relocation entries of the sections a module loader applies, decoded in bulk.
+"""An ELF object's section headers, symbols and relocation entries, decoded in bulk.
 
-pyelftools reads the headers and sections; the entry arrays are decoded at once with `array`
-(one Python int per field, no object per entry), because a partial link of `core` carries tens
-of thousands of them and this runs on every build.
+pyelftools parses the ELF header (class, byte order, machine, section count, including extended
+numbering) and supplies the constants. The tables themselves are decoded here with `struct` and
+`array`, a whole table at a time: pyelftools builds one parsed object per section header and per
+symbol (about 100 us each), and a partial link of `core` has thousands of sections, tens of
+thousands of symbols and relocations, checked on every build.
 """
 
 from __future__ import annotations
 
+import bisect
 import struct
 import sys
 from array import array
@@ -16,8 +19,54 @@ from dataclasses import dataclass
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_SH_TYPE_BASE, ENUM_ST_SHNDX
 
 from ..errors import RustkmodError
+
+SHT_PROGBITS = ENUM_SH_TYPE_BASE["SHT_PROGBITS"]
+SHT_SYMTAB = ENUM_SH_TYPE_BASE["SHT_SYMTAB"]
+SHT_REL = ENUM_SH_TYPE_BASE["SHT_REL"]
+SHT_RELA = ENUM_SH_TYPE_BASE["SHT_RELA"]
+SHN_UNDEF = ENUM_ST_SHNDX["SHN_UNDEF"]
+SHN_ABS = ENUM_ST_SHNDX["SHN_ABS"]
+SHN_COMMON = ENUM_ST_SHNDX["SHN_COMMON"]
+SHN_LORESERVE = 0xFF00
+STT_FUNC, STT_SECTION = 2, 3          # ELF gABI symbol types
+STB_GLOBAL = 1
+
+# Elf{32,64}_Shdr and Elf{32,64}_Sym field layouts (ELF gABI), in the order we unpack them.
+_SHDR = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
+_SYM = {64: ("IBBHQQ", (0, 1, 3, 4, 5)), 32: ("IIIBBH", (0, 3, 5, 1, 2))}   # name, info, shndx, value, size
+
+
+@contextmanager
+def damaged_elf_errors(path: str):
+    """Turns what the parsers raise on a damaged file into one line naming the file."""
+    try:
+        yield
+    except OSError as err:
+        raise RustkmodError(f"{path}: cannot read it ({err.strerror})", "check the path") from None
+    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError, OverflowError,
+            MemoryError, UnicodeDecodeError, TypeError, AttributeError, struct.error) as err:
+        raise RustkmodError(f"{path}: damaged ELF file ({type(err).__name__}: {err})",
+                            "rebuild it; a truncated or corrupted object cannot be verified") from None
+
+
+@dataclass(frozen=True)
+class Section:
+    index: int
+    name: str
+    type: int
+    flags: int
+    offset: int
+    size: int
+    link: int
+    info: int
+    entsize: int
+
+    @property
+    def allocated(self) -> bool:
+        return bool(self.flags & SH_FLAGS.SHF_ALLOC)
 
 
 @dataclass
@@ -31,86 +80,175 @@ class RelocationTable:
     types: list            # relocation type of each entry
     symbols: list          # symbol table index of each entry
     addends: array | None  # r_addend (RELA only)
-    file_offset: int = 0   # where the entries start in the file
-    entry_size: int = 0
+    file_offset: int       # where the entries start in the file
+    entry_size: int
 
 
-@contextmanager
-def damaged_elf_errors(path: str):
-    """Turns what pyelftools raises deep inside its parsers on a damaged file into one line."""
-    try:
-        yield
-    except OSError as err:
-        raise RustkmodError(f"{path}: cannot read it ({err.strerror})", "check the path") from None
-    except (ELFError, ValueError, KeyError, IndexError, EOFError, AssertionError, OverflowError,
-            MemoryError, UnicodeDecodeError, TypeError, AttributeError, struct.error) as err:
-        raise RustkmodError(f"{path}: damaged ELF file ({type(err).__name__}: {err})",
-                            "rebuild it; a truncated or corrupted object cannot be verified") from None
+class ElfTables:
+    """One object file's tables, each decoded once, on first use."""
+
+    def __init__(self, stream, path: str):
+        self.path = path
+        try:
+            self.elf = ELFFile(stream)
+        except (ELFError, ValueError, EOFError) as err:
+            raise RustkmodError(f"{path}: not an ELF object ({err})",
+                                "check the file is a .o or .ko, and rebuild it if it was truncated") from None
+        self.stream = stream
+        self.bits = self.elf.elfclass
+        self.endian = "<" if self.elf.little_endian else ">"
+        self.file_size = stream.seek(0, 2)
+        self.sections = self._read_sections()
+        self._symbols = None
+
+    def read(self, section: Section) -> bytes:
+        """A section's contents, refusing sizes that run past the end of the file."""
+        if section.offset + section.size > self.file_size:
+            raise RustkmodError(f"{self.path}: section {section.name or section.index} runs past the end "
+                                "of the file", "the file is truncated: rebuild it")
+        self.stream.seek(section.offset)
+        return self.stream.read(section.size)
+
+    def _read_sections(self) -> list[Section]:
+        count, entry = self.elf.num_sections(), self.elf["e_shentsize"]
+        layout = self.endian + _SHDR[self.bits]
+        if count == 0:
+            return []
+        if entry < struct.calcsize(layout):
+            raise RustkmodError(f"{self.path}: section headers of {entry} bytes are too small",
+                                "the file is damaged: rebuild it")
+        start, total = self.elf["e_shoff"], count * entry
+        if start + total > self.file_size:
+            raise RustkmodError(f"{self.path}: section headers run past the end of the file",
+                                "the file is truncated: rebuild it")
+        self.stream.seek(start)
+        table = self.stream.read(total)
+        raw = [struct.unpack_from(layout, table, i * entry) for i in range(count)]
+        names = self._string_table(raw, self.elf["e_shstrndx"] if self.elf["e_shstrndx"] != 0xFFFF
+                                   else raw[0][6])
+        return [Section(i, _string_at(names, r[0]), r[1], r[2], r[4], r[5], r[6], r[7], r[9])
+                for i, r in enumerate(raw)]
+
+    def _string_table(self, raw, index) -> bytes:
+        if not 0 < index < len(raw):
+            return b""
+        r = raw[index]
+        return self.read(Section(index, "", r[1], r[2], r[4], r[5], r[6], r[7], r[9]))
+
+    # -- symbols ---------------------------------------------------------------------------
+
+    @property
+    def symbols(self) -> "Symbols | None":
+        if self._symbols is None:
+            table = next((s for s in self.sections if s.type == SHT_SYMTAB), None)
+            self._symbols = Symbols(self, table) if table else False
+        return self._symbols or None
+
+    # -- relocations -----------------------------------------------------------------------
+
+    def relocation_tables(self):
+        """Yields the RelocationTable of every relocation section the loader applies.
+
+        Sections patching non-allocated sections (.debug_*, .comment) are skipped, as the loader
+        skips them (kernel/module/main.c, apply_relocations()).
+        """
+        for section in self.sections:
+            if section.type not in (SHT_REL, SHT_RELA):
+                continue
+            if not 0 < section.info < len(self.sections):
+                raise RustkmodError(f"{self.path}: relocation section {section.name} patches section "
+                                    f"{section.info}, which does not exist", "the file is damaged: rebuild it")
+            if self.sections[section.info].allocated:
+                yield self._decode(section)
+
+    def _decode(self, section: Section) -> RelocationTable:
+        is_rela = section.type == SHT_RELA
+        wide = self.bits == 64
+        fields = 3 if is_rela else 2
+        word = 8 if wide else 4
+        entry_size = fields * word
+        if section.entsize not in (0, entry_size) or section.size % entry_size:
+            raise RustkmodError(f"{self.path}: section {section.name} has entries of {section.entsize} bytes, "
+                                f"expected {entry_size}", "the file is damaged: rebuild it")
+        words = _words(self.read(section), wide, self.endian)
+        infos = words[1::fields]
+        if wide:
+            types = [info & 0xFFFFFFFF for info in infos]
+            symbols = [info >> 32 for info in infos]
+        else:
+            types = [info & 0xFF for info in infos]
+            symbols = [info >> 8 for info in infos]
+        addends = words[2::fields] if is_rela else None
+        return RelocationTable(section.name, section.info, is_rela, words[0::fields], types, symbols, addends,
+                               section.offset, entry_size)
 
 
-def section_bytes(elf: ELFFile, header, path: str, name: str) -> bytes:
-    """A section's contents, refusing sizes that run past the end of the file."""
-    size = header["sh_size"]
-    if header["sh_offset"] + size > elf.stream.seek(0, 2):
-        raise RustkmodError(f"{path}: section {name} runs past the end of the file",
-                            "the file is truncated: rebuild it")
-    elf.stream.seek(header["sh_offset"])
-    return elf.stream.read(size)
+class Symbols:
+    """The symbol table as parallel lists; names are read from the string table on demand."""
+
+    def __init__(self, tables: ElfTables, section: Section):
+        layout, order = _SYM[tables.bits]
+        layout = tables.endian + layout
+        size = struct.calcsize(layout)
+        data = tables.read(section)
+        fields = list(zip(*struct.iter_unpack(layout, data[:len(data) - len(data) % size]))) or [()] * 6
+        self.name_offsets, self.infos, self.shndx, self.values, self.sizes = (fields[i] for i in order)
+        if not 0 < section.link < len(tables.sections):
+            raise RustkmodError(f"{tables.path}: the symbol table names no string table",
+                                "the file is damaged: rebuild it")
+        self.strings = tables.read(tables.sections[section.link])
+        self.tables = tables
+        self._functions = None
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def name(self, index: int) -> str:
+        return _string_at(self.strings, self.name_offsets[index])
+
+    def type(self, index: int) -> int:
+        return self.infos[index] & 0xF
+
+    def binding(self, index: int) -> int:
+        return self.infos[index] >> 4
+
+    def display_name(self, index: int) -> str:
+        """The symbol's name, or for a section symbol the section's name."""
+        name = self.name(index)
+        if name:
+            return name
+        shndx = self.shndx[index]
+        if self.type(index) == STT_SECTION and shndx < len(self.tables.sections):
+            return self.tables.sections[shndx].name
+        return "?"
+
+    def function_at(self, section_index: int, offset: int) -> str:
+        """The function symbol whose range holds `offset` in the section, or '?'."""
+        if self._functions is None:
+            self._functions = {}
+            for i in range(len(self)):
+                if self.infos[i] & 0xF == STT_FUNC and 0 < self.shndx[i] < SHN_LORESERVE:
+                    self._functions.setdefault(self.shndx[i], []).append(
+                        (self.values[i], self.values[i] + max(self.sizes[i], 1), i))
+            for functions in self._functions.values():
+                functions.sort()
+        functions = self._functions.get(section_index, [])
+        i = bisect.bisect_right(functions, (offset, float("inf"), 0)) - 1
+        if i >= 0 and functions[i][0] <= offset < functions[i][1]:
+            return self.name(functions[i][2])
+        return "?"
 
 
-def open_elf(stream, path: str) -> ELFFile:
-    try:
-        return ELFFile(stream)
-    except (ELFError, ValueError, EOFError) as err:
-        raise RustkmodError(f"{path}: not an ELF object ({err})",
-                            "check the file is a .o or .ko, and rebuild it if it was truncated") from None
-
-
-def relocation_tables(elf: ELFFile, path: str):
-    """Yields the RelocationTable of every relocation section the loader applies.
-
-    Sections patching non-allocated sections (.debug_*, .comment) are skipped, as the loader
-    skips them (kernel/module/main.c, apply_relocations()).
-    """
-    count = elf.num_sections()
-    for index in range(count):
-        header = elf._get_section_header(index)
-        if header["sh_type"] not in ("SHT_REL", "SHT_RELA"):
-            continue
-        target = header["sh_info"]
-        if not 0 < target < count:
-            raise RustkmodError(f"{path}: relocation section {index} patches section {target}, "
-                                "which does not exist", "the file is damaged: rebuild it")
-        if not elf._get_section_header(target)["sh_flags"] & SH_FLAGS.SHF_ALLOC:
-            continue
-        yield _decode(elf, index, header, target, path)
-
-
-def _decode(elf: ELFFile, index: int, header, target: int, path: str) -> RelocationTable:
-    is_rela = header["sh_type"] == "SHT_RELA"
-    wide = elf.elfclass == 64
-    fields = 3 if is_rela else 2
-    word = 8 if wide else 4
-    entry_size = fields * word
-    name = elf._get_section_name(header)
-    size = header["sh_size"]
-    if header["sh_entsize"] not in (0, entry_size) or size % entry_size:
-        raise RustkmodError(f"{path}: section {name} has entries of {header['sh_entsize']} bytes, "
-                            f"expected {entry_size}", "the file is damaged: rebuild it")
-    data = section_bytes(elf, header, path, name)
-    words = array("Q" if wide else "L")
-    if words.itemsize != word:  # 'L' is 8 bytes on LP64 hosts; 'I' is 4 everywhere we run
-        words = array("I")
+def _words(data: bytes, wide: bool, endian: str) -> array:
+    words = array("Q" if wide else "I")
     words.frombytes(data)
-    if (sys.byteorder == "little") != elf.little_endian:
+    if (sys.byteorder == "little") != (endian == "<"):
         words.byteswap()
-    infos = words[1::fields]
-    if wide:
-        types = [info & 0xFFFFFFFF for info in infos]
-        symbols = [info >> 32 for info in infos]
-    else:
-        types = [info & 0xFF for info in infos]
-        symbols = [info >> 8 for info in infos]
-    addends = words[2::fields] if is_rela else None
-    return RelocationTable(name, target, is_rela, words[0::fields], types, symbols, addends,
-                           header["sh_offset"], entry_size)
+    return words
+
+
+def _string_at(table: bytes, offset: int) -> str:
+    if offset >= len(table):
+        return ""
+    end = table.find(b"\0", offset)
+    return table[offset:end if end >= 0 else len(table)].decode("utf-8", errors="replace")

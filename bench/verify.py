@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Verification speed: `rustkmod check` versus `readelf -rW FILE > /dev/null` on the same files.
+
+Files: hello.ko as the build makes it, and a large object, a partial link of a debug build of
+`core` (tens of thousands of relocations), built once into build/bench/. Prints the median of
+RUNS timings of each and their ratio. Run from the venv: `./setup python bench/verify.py [RUNS]`.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "site_scons"))
+
+from rustkmod import rustflags  # noqa: E402
+from rustkmod.cargo import Crate  # noqa: E402
+from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from rustkmod.relocs import check_file, target_for_kernel  # noqa: E402
+
+SCONS = str(Path(sys.executable).with_name("scons"))
+
+
+def large_object(kernel: Kernel) -> Path:
+    """ld -r of every object in a debug (unoptimised) build of core for the kernel target."""
+    out = ROOT / "build" / "bench" / "core-debug.o"
+    if out.exists():
+        return out
+    rustc = "/usr/bin/rustc"
+    toolchain = rustflags.toolchain_info(rustc)
+    profile = json.loads(rustflags.select_profile("kernel", kernel, rustc, toolchain).signature())
+    target_dir = ROOT / "build" / "bench" / "cargo"
+    config = target_dir / "build-std.toml"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    config.write_text(rustflags.vendor_config(rustflags.library_source_dir(toolchain[1])))
+    command, env = rustflags.cargo_command(profile, "/usr/bin/cargo", rustc, Crate.from_manifest(
+        str(ROOT / "hello")).manifest, str(target_dir), str(config), os.environ)
+    command.remove("--release")
+    subprocess.run(command, env=env, check=True)
+    rlib = next((target_dir / profile["target"] / "debug" / "deps").glob("libcore-*.rlib"))
+    members = target_dir / "core-members"
+    members.mkdir(exist_ok=True)
+    subprocess.run(["ar", "x", str(rlib)], cwd=members, check=True)
+    subprocess.run(["ld", "-r", "-o", str(out), *sorted(str(p) for p in members.glob("*.o"))], check=True)
+    return out
+
+
+def median_seconds(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(runs: int) -> None:
+    subprocess.run([SCONS, "-Q"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    kernel = Kernel.from_kdir(os.environ.get("KDIR") or installed_headers_kdir())
+    target = target_for_kernel(kernel)
+    files = [ROOT / "build" / kernel.name / "hello" / "hello.ko", large_object(kernel)]
+    print(f"verification vs readelf -rW, median of {runs} runs ({target.description})")
+    for path in files:
+        relocations = sum(check_file(str(path), target).type_counts.values())
+        ours = median_seconds(lambda: check_file(str(path), target), runs)
+        readelf = median_seconds(lambda: subprocess.run(["readelf", "-rW", str(path)], check=True,
+                                                        stdout=subprocess.DEVNULL), runs)
+        print(f"  {path.name:<14} {relocations:>8} relocations   check {ours * 1000:8.1f} ms   "
+              f"readelf {readelf * 1000:8.1f} ms   ratio {ours / readelf:5.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
