@@ -6,10 +6,16 @@
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/printk.h>
 
-int hello(void);
+int hello(const char *who);
 void hello_exit(void);
+
+/* Whom to greet: "NAME" or "NAME*COUNT"; Rust checks it (hello/src/greeting.rs). */
+static char *who = "world";
+module_param(who, charp, 0444);
+MODULE_PARM_DESC(who, "whom to greet: NAME or NAME*COUNT (COUNT 1..5)");
 
 void rustkmod_log_info(const char *msg, size_t len)
 {
@@ -23,7 +29,7 @@ void __noreturn rustkmod_bug(const char *msg, size_t len)
 
 static int __init hello_module_init(void)
 {
-	return hello();
+	return hello(who);
 }
 
 static void __exit hello_module_exit(void)

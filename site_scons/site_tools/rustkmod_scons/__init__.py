@@ -169,7 +169,12 @@ def _cargo_message(target, source, env):
 
 
 def _partial_link(target, source, env):
-    """ld -r of the staticlib, rooted at the crate's exported symbols: only needed members."""
+    """ld -r of the staticlib, rooted at the crate's exported symbols.
+
+    Archive extraction pulls whole members, and `core` comes as a few large codegen units;
+    --gc-sections then drops every function section the roots do not reach (968 KB -> 27 KB
+    for hello).
+    """
     settings = _settings(source[1])
     prefix = settings["binutils_prefix"]
     try:
@@ -180,7 +185,7 @@ def _partial_link(target, source, env):
         return _report_error(RustkmodError(
             f"{source[0]}: the crate {settings['crate']} exports no C-callable symbol",
             "mark the functions the C side calls #[unsafe(no_mangle)] pub extern \"C\""))
-    command = [prefix + "ld", "-r", "-o", target[0].abspath]
+    command = [prefix + "ld", "-r", "--gc-sections", "-o", target[0].abspath]
     for symbol in roots:
         command += ["-u", symbol]
     return _run(command + [source[0].abspath])
