@@ -117,26 +117,50 @@ def is_mangled(symbol: str) -> bool:
     return symbol.startswith(("_R", "_ZN"))
 
 
-def exported_symbols(archive: str, crate_name: str, nm: str = "nm") -> list[str]:
-    """The C-callable functions and data the crate itself defines (`#[no_mangle]` items).
+def archive_symbols(archive: str, readelf: str = "readelf") -> list[tuple[str, str, bool]]:
+    """(member, symbol, defined?) of every global or weak symbol in a static archive or object.
 
-    They are the roots of the partial link: only archive members they need are pulled in.
+    readelf rather than nm: nm hands objects carrying LLVM bitcode (.llvmbc, as in Rust's
+    prebuilt libraries) to whatever LLVM plugin binutils finds, which may be older than rustc's
+    LLVM and then reports "no symbols". readelf reads the ELF symbol table as it is.
     """
     try:
-        listing = subprocess.run([nm, "-A", "-g", "--defined-only", "--format=posix", archive],
-                                 capture_output=True, text=True, check=True).stdout
+        listing = subprocess.run([readelf, "-sW", archive], capture_output=True, text=True, check=True).stdout
     except FileNotFoundError:
-        raise RustkmodError(f"{nm} not found", "install binutils (or set CROSS_COMPILE)") from None
+        raise RustkmodError(f"{readelf} not found", "install binutils (or set CROSS_COMPILE)") from None
     except subprocess.CalledProcessError as err:
-        raise RustkmodError(f"{archive}: {nm} cannot read it ({err.stderr.strip()})",
-                            "rebuild the staticlib") from None
-    symbols = set()
-    member_prefix = f"{crate_name}-"
+        raise RustkmodError(f"{archive}: {readelf} cannot read it ({err.stderr.strip().splitlines()[0]})",
+                            "rebuild it") from None
+    symbols = []
+    member = ""
     for line in listing.splitlines():
-        # "libx.a[member.o]: symbol T value size"
-        where, _, rest = line.partition(": ")
-        member = where[where.find("[") + 1:-1] if where.endswith("]") else ""
-        fields = rest.split()
-        if len(fields) >= 2 and member.startswith(member_prefix) and not is_mangled(fields[0]):
-            symbols.add(fields[0])
-    return sorted(symbols)
+        if line.startswith("File: "):
+            # "File: libx.a(member.o)" for archive members
+            member = line[line.find("(") + 1:-1] if line.endswith(")") else ""
+            continue
+        fields = line.split()
+        # "   12: 0000000000000000   448 FUNC    GLOBAL DEFAULT  275 name"
+        if len(fields) == 8 and fields[0].endswith(":") and fields[4] in ("GLOBAL", "WEAK"):
+            symbols.append((member, fields[7], fields[6] != "UND"))
+    return symbols
+
+
+def exported_symbols(archive: str, crate_name: str, readelf: str = "readelf") -> list[str]:
+    """The C-callable functions and data the crate itself defines (`#[no_mangle]` items).
+
+    They are the roots of the partial link: only what they reach is kept.
+    """
+    return sorted({symbol for member, symbol, defined in archive_symbols(archive, readelf)
+                   if member.startswith(f"{crate_name}-") and defined and not is_mangled(symbol)})
+
+
+def imported_symbols(archive: str, crate_name: str, readelf: str = "readelf") -> list[str]:
+    """What the crate's own code calls that nothing in the archive defines: the C side's part."""
+    symbols = archive_symbols(archive, readelf)
+    defined = {symbol for _, symbol, is_defined in symbols if is_defined}
+    return sorted({symbol for member, symbol, is_defined in symbols
+                   if member.startswith(f"{crate_name}-") and not is_defined and symbol not in defined})
+
+
+def defined_symbols(paths: list[str], readelf: str = "readelf") -> set[str]:
+    return {symbol for path in paths for _, symbol, defined in archive_symbols(path, readelf) if defined}

@@ -38,6 +38,11 @@ _ARCH_ALIASES = {
 SIGNATURE_FILES = ("Makefile", ".config", "Module.symvers", "include/generated/utsrelease.h")
 
 
+def loader_source_path(tree: str, arch: str) -> str:
+    """Where a kernel source tree keeps the module loader's relocation code for `arch`."""
+    return os.path.join(tree, "arch", KBUILD_ARCH[arch], "kernel", "module.c")
+
+
 def normalize_arch(name: str) -> str:
     """Maps a user's ARCH (Kbuild's `x86`, Debian's `amd64`, ...) to the policy's name."""
     try:

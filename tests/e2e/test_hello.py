@@ -35,7 +35,7 @@ def test_check_boots_the_kernel_and_sees_hello_world(built_project):
     assert run.returncode == 0, run.output
     assert "hello: loaded, printed 'hello world', unloaded" in run.stdout
     log = (module_dir(built_project) / "hello.ko.booted.log").read_text()
-    assert "hello world" in log and "goodbye world" in log
+    assert "hello world" in log and "goodbye after 1 greeting(s)" in log
 
 
 def test_second_run_runs_nothing(built_project):
@@ -57,18 +57,18 @@ def test_touch_without_change_rebuilds_nothing(built_project):
 
 
 def test_rust_edit_reruns_cargo_link_kbuild_verify(built_project):
-    lib = built_project / "hello/src/lib.rs"
+    lib = built_project / "hello/src/greeting.rs"
     original = lib.read_text()
     try:
-        lib.write_text(original.replace('"hello world"', '"hello from an edited crate"'))
+        lib.write_text(original.replace('"hello {}"', '"hello from an edited crate, {}"'))
         run = scons(built_project, "--debug=explain")
         assert run.returncode == 0, run.output
         assert run.steps() == ["CARGO", "LD -r", "STAGE", "KBUILD", "VERIFY"]
-        assert "because `hello/src/lib.rs' changed" in run.stdout
+        assert "because `hello/src/greeting.rs' changed" in run.stdout
         booted = scons(built_project, "check")
         assert booted.returncode != 0 and "'hello world' is not in the kernel log" in booted.stderr
         log = (module_dir(built_project) / "hello.ko.booted.log").read_text()
-        assert "hello from an edited crate" in log        # the kernel ran the edited Rust
+        assert "hello from an edited crate, world" in log        # the kernel ran the edited Rust
     finally:
         lib.write_text(original)
     run = scons(built_project)

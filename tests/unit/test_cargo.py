@@ -6,7 +6,8 @@ import pytest
 
 from helpers import assemble
 from rustkmod import RustkmodError
-from rustkmod.cargo import Crate, crate_source_files, exported_symbols, parse_dep_info
+from rustkmod.cargo import Crate, crate_source_files, exported_symbols, imported_symbols, parse_dep_info
+from rustkmod.standin import missing_from_standin
 
 
 def write_manifest(directory, text):
@@ -66,5 +67,16 @@ def test_exported_symbols_are_the_crates_own_unmangled_globals(tmp_path):
 def test_unreadable_archive_is_named(tmp_path):
     bogus = tmp_path / "libx.a"
     bogus.write_text("not an archive")
-    with pytest.raises(RustkmodError, match="libx.a: nm cannot read it"):
+    with pytest.raises(RustkmodError, match="libx.a: readelf cannot read it"):
         exported_symbols(str(bogus), "x")
+
+
+def test_imports_are_what_the_crate_calls_and_the_archive_lacks(tmp_path):
+    own = assemble(".text\n.globl hello\nhello: call rustkmod_log_info\ncall core_fmt\ncall memcpy\n"
+                   "call rustkmod_sleep\nret\n", tmp_path / "hello-0123.hello.cgu.0.rcgu.o")
+    core = assemble(".text\n.globl core_fmt\ncore_fmt: call memset\nret\n", tmp_path / "core-4567.core.cgu.0.rcgu.o")
+    standin = assemble(".text\n.globl rustkmod_log_info\nrustkmod_log_info: ret\n", tmp_path / "standin.o")
+    archive = tmp_path / "libhello.a"
+    subprocess.run(["ar", "rcs", str(archive), str(own), str(core)], check=True)
+    assert imported_symbols(str(archive), "hello") == ["memcpy", "rustkmod_log_info", "rustkmod_sleep"]
+    assert missing_from_standin(str(archive), "hello", [str(standin)]) == ["rustkmod_sleep"]

@@ -11,17 +11,13 @@ import os
 import re
 
 from ..errors import RustkmodError
-from ..kernel import KBUILD_ARCH
+from ..kernel import loader_source_path
 
 _PREFIXES = {"x86_64": ("R_X86_64_",), "i386": ("R_386_",), "arm64": ("R_AARCH64_", "R_ARM_NONE"),
              "arm": ("R_ARM_",), "riscv64": ("R_RISCV_",)}
 
 # riscv handlers that exist only to refuse (R_RISCV_ALIGN; 6.7+: dynamic linking and TLS types).
 _REFUSING_HANDLER = re.compile(r"align|not_supported")
-
-
-def source_path(tree: str, arch: str) -> str:
-    return os.path.join(tree, "arch", KBUILD_ARCH[arch], "kernel", "module.c")
 
 
 def _without_comments(text: str) -> str:
@@ -68,7 +64,7 @@ def accepted_types(arch: str, text: str, config: dict | None = None) -> frozense
 
 def read_accepted_types(tree: str, arch: str, config: dict | None = None) -> tuple[frozenset, str] | None:
     """(accepted names, relative path) from the tree's loader source, or None if it has none."""
-    path = source_path(tree, arch)
+    path = loader_source_path(tree, arch)
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8", errors="replace") as handle:

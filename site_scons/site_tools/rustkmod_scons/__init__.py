@@ -34,7 +34,7 @@ import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
 from rustkmod import RustkmodError, cargo, kbuild, rustflags
-from rustkmod.kernel import Kernel, installed_headers_kdir
+from rustkmod.kernel import Kernel, installed_headers_kdir, loader_source_path
 
 # rustkmod.relocs (pyelftools) and rustkmod.boot are imported by the actions that use them: a
 # no-op build never pays for them.
@@ -178,7 +178,7 @@ def _partial_link(target, source, env):
     settings = _settings(source[1])
     prefix = settings["binutils_prefix"]
     try:
-        roots = cargo.exported_symbols(source[0].abspath, settings["crate"], nm=prefix + "nm")
+        roots = cargo.exported_symbols(source[0].abspath, settings["crate"], readelf=prefix + "readelf")
     except RustkmodError as err:
         return _report_error(err)
     if not roots:
@@ -286,6 +286,62 @@ def _boot_check(target, source, env):
     return 0
 
 
+def _standin_check(target, source, env):
+    """Fails, naming them, when the crate imports kernel functions the stand-in lacks."""
+    from rustkmod.standin import missing_from_standin
+    settings = _settings(source[-1])
+    try:
+        missing = missing_from_standin(source[0].abspath, settings["crate"], [s.abspath for s in source[1:-1]])
+    except RustkmodError as err:
+        return _report_error(err)
+    if missing:
+        return _report_error(RustkmodError(
+            f"{settings['crate']} calls kernel functions the user-space stand-in lacks: {', '.join(missing)}",
+            f"add them to {', '.join(settings['standin'])} with the signatures the C side gives them"))
+    with open(target[0].abspath, "w") as handle:
+        handle.write("imports provided by the stand-in\n")
+    return 0
+
+
+def _cargo_test(target, source, env):
+    """cargo test for the host, with the stand-in's objects linked into the test binaries."""
+    settings = _settings(source[1])
+    command = [settings["cargo"], "test", "--manifest-path", source[0].abspath, "--target", settings["target"]]
+    link = [f"-Clink-arg={s.abspath}" for s in source[2:]]
+    run_env = dict(os.environ, RUSTC=settings["rustc"], CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
+                   CARGO_ENCODED_RUSTFLAGS=rustflags.encoded_rustflags(link))
+    run_env.pop("RUSTFLAGS", None)
+    try:
+        result = subprocess.run(command, env=run_env, capture_output=True, text=True)
+    except FileNotFoundError:
+        return _report_error(RustkmodError(f"CARGO={settings['cargo']} not found", "install cargo-web (./setup does)"))
+    output = result.stdout + result.stderr
+    with open(target[0].abspath, "w") as handle:
+        handle.write(output)
+    if result.returncode != 0:
+        print(output, file=sys.stderr)
+        print(f"scons: *** rustkmod: host tests of {settings['crate']} failed (log: {target[0]})", file=sys.stderr)
+        return 1
+    for line in output.splitlines():
+        if line.startswith("test result:"):
+            print(f"         {line}")
+    return 0
+
+
+def _host_run(target, source, env):
+    """Runs the user-space insmod: the module's init and exit against the stand-in."""
+    args = _settings(source[1])
+    result = subprocess.run([source[0].abspath, *args], capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    print("".join(f"         | {line}\n" for line in output.splitlines()), end="")
+    if result.returncode != 0:
+        print(f"scons: *** rustkmod: {source[0]} exited with {result.returncode}", file=sys.stderr)
+        return 1
+    with open(target[0].abspath, "w") as handle:
+        handle.write(output)
+    return 0
+
+
 def _report_error(err: RustkmodError) -> int:
     print(f"scons: *** rustkmod: {err}", file=sys.stderr)
     return 1
@@ -318,6 +374,11 @@ BUILDERS = {
     "FixRelocs": SCons.Builder.Builder(action=_action(_fix_relocs, _message("FIX"))),
     "VerifyRelocs": SCons.Builder.Builder(action=_action(_verify, _message("VERIFY"))),
     "BootCheck": SCons.Builder.Builder(action=_action(_boot_check, _message("BOOT"))),
+    "StandinCheck": SCons.Builder.Builder(action=_action(_standin_check, _message("STANDIN"))),
+    "CargoTest": SCons.Builder.Builder(
+        action=_action(_cargo_test, _message("TEST")),
+        target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
+    "HostRun": SCons.Builder.Builder(action=_action(_host_run, _message("RUN"))),
 }
 
 
@@ -338,6 +399,25 @@ class RustModule:
     check: list = field(default_factory=list)
 
 
+def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile) -> list:
+    """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it."""
+    def build():
+        rust_dir = _build_dir(env).Dir("rust").Dir(profile.ident)
+        inputs = [env.File(manifest.manifest),
+                  env.Value(json.dumps({"profile": json.loads(profile.signature()), "cargo": env["CARGO"],
+                                        "rustc": env["RUSTC"]}, sort_keys=True))]
+        if profile.build_std:
+            _, sysroot = _rustc_info(env)
+            inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
+                                        env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
+        staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
+                                      inputs, RUSTKMOD_CRATE_DIR=manifest.directory)
+        env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
+        env.Clean(staticlib, rust_dir)
+        return staticlib
+    return _memo(("staticlib", manifest.manifest, profile.ident, _build_dir(env).abspath), build)
+
+
 def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) -> RustModule:
     kernel = _kernel(env)
     profile = _profile(env, kernel)
@@ -347,18 +427,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     kbuild.check_path_for_make("KDIR", kernel.kdir)
 
     # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels.
+    staticlib = _staticlib(env, manifest, profile)
     rust_dir = build_dir.Dir("rust").Dir(profile.ident)
-    cargo_inputs = [env.File(manifest.manifest),
-                    env.Value(json.dumps({"profile": json.loads(profile.signature()), "cargo": env["CARGO"],
-                                          "rustc": env["RUSTC"]}, sort_keys=True))]
-    if profile.build_std:
-        _, sysroot = _rustc_info(env)
-        cargo_inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
-                                       env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
-    staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
-                                  cargo_inputs, RUSTKMOD_CRATE_DIR=manifest.directory)
-    env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
-    env.Clean(staticlib, rust_dir)
     rust_object_name = f"{manifest.lib_name}_rust.o"
     binutils_prefix = env["CROSS_COMPILE"]
     rust_object = env.RustObject(rust_dir.File(rust_object_name), [staticlib, env.Value(json.dumps(
@@ -402,10 +472,73 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check)
 
 
+@dataclass
+class HostTests:
+    """The nodes of a crate's host tests; `all` is what `scons test-host` should build."""
+
+    name: str
+    check: list = field(default_factory=list)
+    tests: list = field(default_factory=list)
+    program: list = field(default_factory=list)
+    run: list = field(default_factory=list)
+
+    @property
+    def all(self) -> list:
+        return self.check + self.tests + self.run
+
+
+def _rust_host_tests(env, name: str, crate: str, standin: list, driver: str, args: list) -> HostTests:
+    toolchain = _rustc_info(env)
+    profile = rustflags.host_default_profile(toolchain[0])
+    manifest = cargo.Crate.from_manifest(env.Dir(crate).abspath)
+    host_dir = _build_dir(env).Dir("host").Dir(name)
+    host = env.Clone(tools=["cc", "ar", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
+    standin_sources = [env.File(s) for s in env.Flatten([standin])]
+    standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
+
+    staticlib = _staticlib(env, manifest, profile)
+    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [env.Value(json.dumps(
+        {"crate": manifest.lib_name, "standin": [str(s) for s in standin_sources]}, sort_keys=True))])
+    tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest), env.Value(json.dumps(
+        {"crate": manifest.lib_name, "target": profile.target, "toolchain": profile.toolchain,
+         "cargo": env["CARGO"], "rustc": env["RUSTC"]}, sort_keys=True))] + standin_objects, RUSTKMOD_CRATE_DIR=manifest.directory)
+    env.Requires(tests, check)          # the named missing import comes before any link error
+    env.Clean(tests, host_dir.Dir("cargo"))
+    driver_object = host.Object(host_dir.File(env.File(driver).name[:-2] + ".o"), driver)
+    # --gc-sections: the host's prebuilt core refers to rust_eh_personality from code a
+    # panic=abort crate never reaches.
+    program = host.Program(host_dir.File(f"insmod-{name}"), driver_object + standin_objects + staticlib,
+                           LINKFLAGS=["-Wl,--gc-sections"])
+    env.Requires(program, check)
+    run = env.HostRun(host_dir.File(f"insmod-{name}.out"), [program[0], env.Value(json.dumps(list(args)))])
+    return HostTests(name, check, tests, program, run)
+
+
+def RustHostTests(env, name, crate, standin, driver, args=()):
+    """Tests `crate` on the host: cargo test and a user-space insmod, against the C `standin`.
+
+    `standin` implements, in user space, the functions the module's C side gives Rust; `driver`
+    is a C main() that calls the module's init and exit as the C side does, run with `args`.
+    """
+    return _configured(env, name, lambda: _rust_host_tests(env, name, crate, standin, driver, args),
+                       HostTests(name))
+
+
+def _configured(env, name, build, empty):
+    """Runs a pseudo-builder's body; bad input stops the build with one line (or notes it in -h)."""
+    try:
+        return build()
+    except RustkmodError as err:
+        if GetOption("help"):
+            Help(f"\nrustkmod: cannot build {name} as configured: {err}\n", append=True, local_only=True)
+            return empty
+        print(f"scons: *** rustkmod: {err}", file=sys.stderr)
+        Exit(2)
+
+
 def _loader_sources(env, kernel: Kernel) -> list:
-    from rustkmod.relocs.loader_source import source_path
-    trees = [t for t in (env["KERNEL_SRC"], kernel.kdir) if t]
-    return [env.File(source_path(t, kernel.arch)) for t in trees if os.path.isfile(source_path(t, kernel.arch))]
+    paths = [loader_source_path(t, kernel.arch) for t in (env["KERNEL_SRC"], kernel.kdir) if t]
+    return [env.File(p) for p in paths if os.path.isfile(p)]
 
 
 def RustKernelModule(env, name, crate, sources, expect=""):
@@ -414,14 +547,7 @@ def RustKernelModule(env, name, crate, sources, expect=""):
     Returns a RustModule: `verified` (the build's goal) and `check` (the QEMU boot test) are the
     targets to depend on. Bad input stops the build with one line naming the fix.
     """
-    try:
-        return _rust_kernel_module(env, name, crate, sources, expect)
-    except RustkmodError as err:
-        if GetOption("help"):
-            Help(f"\nrustkmod: cannot build {name} as configured: {err}\n", append=True, local_only=True)
-            return RustModule(name)
-        print(f"scons: *** rustkmod: {err}", file=sys.stderr)
-        Exit(2)
+    return _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect), RustModule(name))
 
 
 def generate(env, **kwargs):
@@ -430,6 +556,7 @@ def generate(env, **kwargs):
     for name, builder in BUILDERS.items():
         env["BUILDERS"][name] = builder
     env.AddMethod(RustKernelModule, "RustKernelModule")
+    env.AddMethod(RustHostTests, "RustHostTests")
 
 
 def exists(env):
