@@ -252,3 +252,17 @@ def test_truncated_file_is_one_clear_error(tmp_path):
         with pytest.raises(RustkmodError) as err:
             check_file(str(obj), target())
         assert str(obj) in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("function, crate", [
+    ("hello::kernel::bug::h79088dbafbeadea8", "hello"),
+    ("hello[f88c13d2f7b4fa99]::kernel::bug", "hello"),
+    ("<hello::fmtbuf::FixedBuf<_> as core::fmt::Write>::write_str", "hello"),
+    ("<&T as core::fmt::Display>::fmt::h0ad57f02e2947530", "core"),
+    ("<*const mydrv::Ring as core::fmt::Debug>::fmt", "mydrv"),
+    ("init_module", "C or #[no_mangle]"),
+    ("?", ""),
+])
+def test_the_crate_a_function_comes_from(function, crate):
+    from rustkmod.relocs.check import Problem
+    assert Problem("unknown-type", "f", "s", 0, function, "x", 9, "t", "", "", "").crate == crate

@@ -81,10 +81,19 @@ class Problem:
 
     @property
     def crate(self) -> str:
-        """The Rust crate a function comes from (its path's first segment), or C."""
-        if "::" in self.function:
-            return self.function.lstrip("<").split("::", 1)[0].split("[", 1)[0]
-        return "" if self.function == "?" else "C or #[no_mangle]"
+        """The Rust crate a function comes from, or C.
+
+        A path's first segment; for an impl (`<Type as Trait>::f`), the type's crate, or the
+        trait's when the type is generic (`<&T as core::fmt::Display>::fmt` is core's).
+        """
+        name = self.function
+        if "::" not in name:
+            return "" if name == "?" else "C or #[no_mangle]"
+        if name.startswith("<"):
+            self_type, _, trait = name[1:].partition(" as ")
+            self_type = self_type.lstrip("&*").replace("mut ", "").replace("const ", "")
+            name = self_type if "::" in self_type else trait
+        return name.split("::", 1)[0].split("[", 1)[0].strip()
 
 
 @dataclass(frozen=True)

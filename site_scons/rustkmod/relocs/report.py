@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 
 # Sites listed per block before the rest are summarised.
 MAX_SITES = 8
+# Crates of the Rust toolchain: their sites are listed after the user's own, which can be acted on.
+TOOLCHAIN_CRATES = frozenset({"core", "alloc", "compiler_builtins", "__rustc", "std"})
 
 _VERDICTS = {
     "unknown-type": "refused by the loader",
@@ -37,7 +39,8 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
         first_offset = {}
         for p in group:
             first_offset.setdefault((p.section, p.function, p.crate, p.symbol), p.offset)
-        for site, count in list(sites.items())[:MAX_SITES]:
+        ordered = sorted(sites.items(), key=lambda item: item[0][2] in TOOLCHAIN_CRATES)   # stable sort
+        for site, count in ordered[:MAX_SITES]:
             lines.append("    " + _site(*site, first_offset[site]) + (f" (x{count})" if count > 1 else ""))
         if len(sites) > MAX_SITES:
             lines.append(f"    ... and {len(sites) - MAX_SITES} more site(s)")

@@ -1,0 +1,185 @@
+"""Debian kernels side by side, without touching the system: headers, kbuild and image, unpacked.
+
+For a kernel series ("5.10", "6.1", "6.12") and an architecture, the newest Debian build's
+packages are fetched with `apt-get download` through a private apt configuration (its own
+sources, lists and cache, so the machine's apt setup is never changed) and unpacked with
+`dpkg -x` into one private root per kernel. The arch headers include the common headers by
+absolute path; that one line is rewritten to the private root. The kbuild package (host tools:
+modpost, fixdep) is always the build machine's architecture, also for a cross (arm64) kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from .errors import RustkmodError
+
+ARCHIVE = "http://deb.debian.org/debian"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+# series -> (suites holding it, the ABI part of its package names: a POSIX regex, as apt-cache takes)
+SERIES = {
+    "5.10": (("bullseye", "bullseye-security"), r"5\.10\.0-[0-9]+"),
+    "6.1": (("bookworm", "bookworm-updates"), r"6\.1\.0-[0-9]+"),
+    "6.12": (("bookworm-backports",), r"6\.12\.[0-9]+[+]deb12"),
+}
+SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
+ARCHES = {"amd64": "x86_64", "arm64": "arm64"}      # Debian architecture -> rustkmod's
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    series: str
+    deb_arch: str
+
+    @property
+    def name(self) -> str:
+        return self.series if self.deb_arch == "amd64" else f"{self.series}-{self.deb_arch}"
+
+    @classmethod
+    def parse(cls, text: str) -> "KernelSpec":
+        """'6.1' (amd64) or '6.1-arm64'."""
+        series, _, deb_arch = text.partition("-")
+        deb_arch = deb_arch or "amd64"
+        if series not in SERIES or deb_arch not in ARCHES:
+            raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
+                                f"use one of {', '.join(SERIES)}, optionally with -arm64 (e.g. 6.1-arm64)")
+        return cls(series, deb_arch)
+
+
+@dataclass(frozen=True)
+class ProvisionedKernel:
+    spec: str
+    kdir: str          # the arch headers, ready for make -C
+    image: str         # vmlinuz to boot
+    release: str       # e.g. 5.10.0-32-amd64
+
+
+def default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "rustkmod")
+
+
+def lookup(spec: KernelSpec, cache: str) -> ProvisionedKernel | None:
+    """The kernel fetched earlier into `cache`, or None."""
+    marker = os.path.join(cache, "kernels", spec.name, "kernel.json")
+    try:
+        with open(marker, encoding="utf-8") as handle:
+            return ProvisionedKernel(**json.load(handle))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
+    """Fetches and unpacks the newest build of `spec` into `cache` (nothing if already there)."""
+    found = lookup(spec, cache)
+    if found:
+        return found
+    apt = _PrivateApt(os.path.join(cache, "apt"))
+    apt.update(SERIES[spec.series][0])
+    abi = _newest_abi(apt, spec)
+    release = f"{abi}-{spec.deb_arch}"
+    headers = f"linux-headers-{release}"
+    depends = apt.field(f"{headers}:{spec.deb_arch}", "Depends")
+    common = _dependency(depends, r"linux-headers-\S+-common", headers)
+    kbuild = _dependency(depends, r"linux-kbuild-\S+", headers)
+    image = f"linux-image-{release}-unsigned"
+    if not apt.available(f"{image}:{spec.deb_arch}"):
+        image = f"linux-image-{release}"
+    root = os.path.join(cache, "kernels", spec.name)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64", f"{image}:{spec.deb_arch}"]
+    log(f"fetching Linux {release}: {', '.join(packages)}")
+    for deb in apt.download(packages, os.path.join(cache, "debs", spec.name)):
+        subprocess.run(["dpkg", "-x", deb, root], check=True)
+    kdir = os.path.join(root, "usr/src", headers)
+    _point_at_private_root(kdir, root)
+    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release)
+    if not os.path.isfile(kernel.image):
+        raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
+    with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:
+        json.dump(kernel.__dict__, handle, indent=1)
+    return kernel
+
+
+def _point_at_private_root(kdir: str, root: str) -> None:
+    """The arch headers' Makefile includes the common tree by absolute path: make it ours."""
+    makefile = os.path.join(kdir, "Makefile")
+    with open(makefile, encoding="utf-8") as handle:
+        text = handle.read()
+    fixed = re.sub(r"^include (/usr/src/\S+)", lambda m: f"include {root}{m.group(1)}", text, flags=re.M)
+    with open(makefile, "w", encoding="utf-8") as handle:
+        handle.write(fixed)
+
+
+def _newest_abi(apt: "_PrivateApt", spec: KernelSpec) -> str:
+    pattern = SERIES[spec.series][1]
+    names = apt.search(rf"^linux-headers-{pattern}-{spec.deb_arch}$")
+    abis = [re.match(rf"linux-headers-({pattern})-", n).group(1) for n in names]
+    if not abis:
+        raise RustkmodError(f"no Debian headers for Linux {spec.series} on {spec.deb_arch}",
+                            "check the machine reaches Debian's archive")
+    return max(abis, key=lambda abi: [int(x) for x in re.findall(r"\d+", abi)])
+
+
+def _dependency(depends: str, pattern: str, package: str) -> str:
+    match = re.search(rf"\b({pattern})\b", depends)
+    if not match:
+        raise RustkmodError(f"{package} does not depend on a package like {pattern}", "report this Debian layout")
+    return match.group(1)
+
+
+class _PrivateApt:
+    """apt-get and apt-cache with their own sources, lists and cache under one directory."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        for sub in ("lists/partial", "cache/archives/partial"):
+            os.makedirs(os.path.join(directory, sub), exist_ok=True)
+        self.sources = os.path.join(directory, "sources.list")
+        self.options = ["-o", f"Dir::Etc::SourceList={self.sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
+                        "-o", f"Dir::State::Lists={directory}/lists", "-o", f"Dir::Cache={directory}/cache",
+                        "-o", "APT::Architectures::=amd64", "-o", "APT::Architectures::=arm64"]
+
+    def update(self, suites) -> None:
+        suites = sorted(set(suites) | {"bookworm", "bookworm-security"})
+        lines = [f"deb [signed-by={KEYRING}] {ARCHIVE}{'-security' if s in SECURITY_SUITES else ''} {s} main"
+                 for s in suites]
+        with open(self.sources, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        self._run(["apt-get", *self.options, "-q", "update"], "update the package lists")
+
+    def search(self, regex: str) -> list[str]:
+        out = self._run(["apt-cache", *self.options, "search", "--names-only", regex], "search")
+        return [line.split(" - ", 1)[0] for line in out.splitlines() if line.strip()]
+
+    def field(self, package: str, name: str) -> str:
+        out = self._run(["apt-cache", *self.options, "show", package], f"read {package}")
+        match = re.search(rf"^{name}: (.*)$", out, re.M)
+        return match.group(1) if match else ""
+
+    def available(self, package: str) -> bool:
+        try:
+            return bool(self.field(package, "Package"))
+        except RustkmodError:
+            return False
+
+    def download(self, packages: list[str], directory: str) -> list[str]:
+        """Downloads into an emptied `directory`; returns the .deb files."""
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        self._run(["apt-get", *self.options, "-q", "download", *packages], "download", cwd=directory)
+        return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".deb"))
+
+    def _run(self, command: list[str], what: str, cwd: str | None = None) -> str:
+        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RustkmodError(f"apt could not {what} ({last})", "check the machine reaches Debian's archive")
+        return result.stdout
