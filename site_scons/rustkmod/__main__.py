@@ -1,6 +1,8 @@
-"""`python -m rustkmod check FILE...`: the loader check without SCons (DKMS hooks, other builds).
+"""rustkmod without SCons: `check` judges .o/.ko files (DKMS hooks, other builds), `fetch-kernel`
+provisions Debian kernels for KERNELS=... without touching the system.
 
-Exit status: 0 when every file is loadable, 1 with the report when one is not, 2 on bad input.
+check exits 0 when every file is loadable, 1 with the report when one is not, 2 on bad input;
+fetch-kernel exits 0, or 2 with one line saying what failed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import sys
 from dataclasses import asdict
 
+from . import provision
 from .errors import RustkmodError
 from .kernel import Kernel, normalize_arch, parse_release_version
 from .relocs import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
@@ -37,7 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--symvers", action="append", default=[], metavar="FILE",
                        help="Module.symvers of the kernel (and of modules this one uses): check undefined symbols")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
+    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64")
+    fetch.add_argument("--cache", default=provision.default_cache(), help="where to keep them (KERNEL_CACHE)")
     return parser
+
+
+def _fetch(args) -> int:
+    try:
+        for name in args.kernels:
+            kernel = provision.provision(provision.KernelSpec.parse(name), args.cache)
+            print(f"{name}: KDIR={kernel.kdir} KERNEL_IMAGE={kernel.image}")
+    except RustkmodError as err:
+        print(f"rustkmod: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _target(args) -> LoaderTarget:
@@ -63,6 +80,8 @@ def _target(args) -> LoaderTarget:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "fetch-kernel":
+        return _fetch(args)
     try:
         target = _target(args)
         verdicts = {path: check_file(path, target) for path in args.files}

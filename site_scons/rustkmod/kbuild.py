@@ -9,7 +9,9 @@ in as a prebuilt ("shipped") object: Kbuild copies `X.o_shipped` to `X.o`, on ev
 from __future__ import annotations
 
 import os
+import platform
 import re
+import shutil
 
 from .errors import RustkmodError
 from .kernel import Kernel
@@ -44,6 +46,42 @@ def check_path_for_make(variable: str, path: str) -> None:
     if re.search(r"\s", path) or any(c in path for c in ":#$"):
         raise RustkmodError(f"{variable}={path} contains a space or one of ':#$', which Kbuild (make) "
                             "cannot handle", f"set {variable} to a path without them")
+
+
+# GNU triplet prefixes of Debian's cross toolchains, per kernel architecture.
+CROSS_PREFIXES = {"x86_64": "x86_64-linux-gnu-", "arm64": "aarch64-linux-gnu-",
+                  "arm": "arm-linux-gnueabihf-", "riscv64": "riscv64-linux-gnu-", "i386": "i686-linux-gnu-"}
+_HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def cross_compile_for(kernel: Kernel, given: str) -> str:
+    """CROSS_COMPILE as given, or the Debian cross prefix when the kernel is for another arch."""
+    if given or _HOST_ARCH.get(platform.machine()) == kernel.arch:
+        return given
+    return CROSS_PREFIXES.get(kernel.arch, "")
+
+
+def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]:
+    """(CC to pass to Kbuild or "", a note for the user or "").
+
+    Debian's headers name the compiler their kernel was built with (CONFIG_CC_VERSION_TEXT, e.g.
+    gcc-10 for 5.10). When it is installed, Kbuild finds it by itself; when it is not, the
+    machine's gcc is used instead (Kbuild warns that it differs, and builds).
+    """
+    if given:
+        return given, ""
+    text = kernel.config.get("CONFIG_CC_VERSION_TEXT", "")
+    named = text.split()[0] if text else ""
+    if not named or "clang" in named:
+        return "", ""
+    base = re.sub(r"^[\w.]+-linux-gnu\w*-", "", named)
+    if shutil.which(cross_compile + base) or (not cross_compile and shutil.which(named)):
+        return "", ""
+    fallback = cross_compile + "gcc"
+    if not shutil.which(fallback):
+        raise RustkmodError(f"Linux {kernel.release} was built with {named}; neither {cross_compile + base} "
+                            f"nor {fallback} is installed", f"install {fallback} or pass CC=<a C compiler>")
+    return fallback, f"Linux {kernel.release} was built with {named}, which is not installed: Kbuild uses {fallback}"
 
 
 def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: str = "") -> list[str]:

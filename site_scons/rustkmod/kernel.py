@@ -105,8 +105,8 @@ class Kernel:
 
     @property
     def name(self) -> str:
-        """A directory name for this kernel's build outputs."""
-        return self.release if self.arch == "x86_64" else f"{self.release}-{self.arch}"
+        """A directory name for this kernel's build outputs (the release, with the arch if it lacks it)."""
+        return self.release if self.arch == "x86_64" or self.arch in self.release else f"{self.release}-{self.arch}"
 
     def path(self, relative: str) -> str:
         return os.path.join(self.kdir, relative)

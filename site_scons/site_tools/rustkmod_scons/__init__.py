@@ -21,6 +21,7 @@ cargo nor make. The logic lives in the plain `rustkmod` package; this file only 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -33,7 +34,7 @@ import SCons.Builder
 import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-from rustkmod import RustkmodError, cargo, kbuild, rustflags
+from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags
 from rustkmod.kernel import Kernel, installed_headers_kdir, loader_source_path
 
 # rustkmod.relocs (pyelftools) and rustkmod.boot are imported by the actions that use them: a
@@ -77,6 +78,9 @@ def make_variables(args=None) -> Variables:
         EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
                      "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
                      _default("RELOCS", "strict"), allowed_values=("strict", "fix", "off")),
+        ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
+         "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.1-arm64); default: just KDIR", _default("KERNELS")),
+        ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
     )
@@ -105,6 +109,41 @@ def _apply_variables(env) -> None:
 
 
 _MEMO: dict = {}
+_NOTES: set = set()
+_SUMMARY: list = []      # RustModules configured in this run, for the per-kernel summary
+
+
+def _note(text: str) -> None:
+    """A one-line remark at configuration time, once per run."""
+    if text not in _NOTES:
+        _NOTES.add(text)
+        print(f"scons: rustkmod: {text}")
+
+
+def _print_summary() -> None:
+    """At exit, when several kernels were configured: per kernel, what became of each module."""
+    from SCons.Script import GetBuildFailures
+    if not any(len(r.modules) + len(r.unusable) > 1 for r in _SUMMARY):
+        return
+    failures = GetBuildFailures()
+    lines = ["rustkmod: per-kernel summary"]
+    for result in _SUMMARY:
+        for module in result.modules:
+            where = os.path.dirname(module.ko[0].abspath) + os.sep
+            failed = [f for f in failures if str(getattr(f.node, "abspath", "")).startswith(where)]
+            if failed:
+                state = f"FAILED: {failed[0].node} ({failed[0].errstr})"
+            elif module.verified and os.path.exists(module.verified[0].abspath):
+                state = "built, verified" + (", booted" if os.path.exists(module.check[0].abspath) else "")
+            else:
+                state = "not built (not requested, or stopped by another failure)"
+            lines.append(f"  {result.name} for {module.kernel}: {state}")
+        for label, reason in result.unusable:
+            lines.append(f"  {result.name} for {label}: FAILED: {reason}")
+    print("\n".join(lines))
+
+
+atexit.register(_print_summary)
 
 
 def _memo(key, compute):
@@ -342,6 +381,11 @@ def _host_run(target, source, env):
     return 0
 
 
+def _unusable_kernel(target, source, env):
+    print(f"scons: *** rustkmod: {source[0].read()}", file=sys.stderr)
+    return 1
+
+
 def _report_error(err: RustkmodError) -> int:
     print(f"scons: *** rustkmod: {err}", file=sys.stderr)
     return 1
@@ -379,6 +423,7 @@ BUILDERS = {
         action=_action(_cargo_test, _message("TEST")),
         target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
     "HostRun": SCons.Builder.Builder(action=_action(_host_run, _message("RUN"))),
+    "UnusableKernel": SCons.Builder.Builder(action=_action(_unusable_kernel, _message("KERNEL"))),
 }
 
 
@@ -430,9 +475,14 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     staticlib = _staticlib(env, manifest, profile)
     rust_dir = build_dir.Dir("rust").Dir(profile.ident)
     rust_object_name = f"{manifest.lib_name}_rust.o"
-    binutils_prefix = env["CROSS_COMPILE"]
-    rust_object = env.RustObject(rust_dir.File(rust_object_name), [staticlib, env.Value(json.dumps(
-        {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))])
+    cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
+    cc, note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
+    if note:
+        _note(note)
+    binutils_prefix = cross_compile
+    rust_object = _memo(("rust object", manifest.manifest, profile.ident, _build_dir(env).abspath),
+                        lambda: env.RustObject(rust_dir.File(rust_object_name), [staticlib, env.Value(json.dumps(
+                            {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))]))
 
     # Kbuild: the module's own directory per kernel, holding copies of every input.
     module_dir = build_dir.Dir(kernel.name).Dir(name)
@@ -447,7 +497,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
                              env.Value(kbuild.kbuild_text(name, c_objects + [rust_object_name])))
     kernel_settings = env.Value(json.dumps({
         "kdir": kernel.kdir, "release": kernel.release,
-        "make_variables": kbuild.make_variables(kernel, env["CROSS_COMPILE"], env["KBUILD_CC"], env["LLVM"]),
+        "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]),
     }, sort_keys=True))
     ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
                            module_dir.File("modules.order")], env.Flatten(staged) + [kernel_settings])
@@ -541,13 +591,81 @@ def _loader_sources(env, kernel: Kernel) -> list:
     return [env.File(p) for p in paths if os.path.isfile(p)]
 
 
-def RustKernelModule(env, name, crate, sources, expect=""):
-    """Builds module `name` from the Rust `crate` directory and the C `sources`, for env's kernel.
+@dataclass
+class RustModules:
+    """One module built for every configured kernel; `verified` and `check` span them all."""
 
-    Returns a RustModule: `verified` (the build's goal) and `check` (the QEMU boot test) are the
-    targets to depend on. Bad input stops the build with one line naming the fix.
+    name: str
+    modules: list = field(default_factory=list)     # RustModule per usable kernel
+    unusable: list = field(default_factory=list)    # (kernel, reason)
+    failing: list = field(default_factory=list)     # nodes that fail the build for unusable kernels
+
+    @property
+    def verified(self) -> list:
+        return [n for m in self.modules for n in m.verified] + self.failing
+
+    @property
+    def check(self) -> list:
+        return [n for m in self.modules for n in m.check] + self.failing
+
+    @property
+    def ko(self) -> list:
+        return [m.ko[0] for m in self.modules]
+
+
+def _kernel_envs(env, entries: list[str]):
+    """(label, env for that kernel or None, why not) for each entry of KERNELS."""
+    for entry in entries:
+        if os.sep in entry or os.path.isdir(entry):
+            yield entry, env.Clone(KDIR=os.path.abspath(entry), KERNEL_IMAGE=""), ""
+            continue
+        try:
+            spec = provision.KernelSpec.parse(entry)
+        except RustkmodError as err:
+            yield entry, None, str(err)
+            continue
+        found = provision.lookup(spec, env["KERNEL_CACHE"])
+        if found is None:
+            yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
+                                f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
+        else:
+            yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image), ""
+
+
+def RustKernelModule(env, name, crate, sources, expect=""):
+    """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
+
+    The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
+    RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
+    to depend on. With one kernel, bad input stops the build with one line naming the fix; with
+    several, an unusable kernel is reported by name and the others still build.
     """
-    return _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect), RustModule(name))
+    result = RustModules(name)
+    _SUMMARY.append(result)
+    entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
+    if not entries:
+        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect), None)
+        result.modules += [module] if module else []
+        return result
+    for label, kernel_env, reason in _kernel_envs(env, entries):
+        if kernel_env is not None:
+            try:
+                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect))
+                continue
+            except RustkmodError as err:
+                reason = str(err)
+        _note(f"{name} is not built for kernel {label}: {reason}")
+        result.unusable.append((label, reason))
+    for label, reason in result.unusable:
+        failing = env.UnusableKernel(_build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
+                                     env.Value(f"{name} for kernel {label}: {reason}"))
+        env.Requires(failing, [n for m in result.modules for n in m.verified])   # after the others
+        result.failing += failing
+    return result
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
 def generate(env, **kwargs):
