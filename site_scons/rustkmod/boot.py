@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 
 from .errors import RustkmodError
 
-QEMU_FOR_ARCH = {"x86_64": "qemu-system-x86_64"}
-CONSOLE_FOR_ARCH = {"x86_64": "ttyS0"}
-BUSYBOX = "/bin/busybox"
+# Per architecture: the QEMU command (machine and CPU), the serial console, the Debian package.
+QEMU_FOR_ARCH = {
+    "x86_64": (["qemu-system-x86_64"], "ttyS0", "qemu-system-x86"),
+    "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
+}
+BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
 MARK = "RUSTKMOD"
 
 _INIT = """#!/bin/busybox sh
@@ -75,16 +78,17 @@ def init_script(module_files: list[str]) -> str:
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
 
-def make_initramfs(module_files: list[str], output: str) -> None:
+def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX) -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init."""
-    if not os.path.isfile(BUSYBOX):
-        raise RustkmodError(f"{BUSYBOX} not found", "install busybox-static (./setup does)")
+    if not os.path.isfile(busybox):
+        raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
+                            "fetches it for other architectures)")
     if shutil.which("cpio") is None:
         raise RustkmodError("cpio not found", "install cpio (./setup does)")
     with tempfile.TemporaryDirectory(prefix="rustkmod-initramfs-") as root:
         os.makedirs(os.path.join(root, "bin"))
         os.makedirs(os.path.join(root, "modules"))
-        shutil.copy2(BUSYBOX, os.path.join(root, "bin/busybox"))
+        shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
         for ko in module_files:
             shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
@@ -101,16 +105,16 @@ def make_initramfs(module_files: list[str], output: str) -> None:
 
 def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300) -> str:
     """Boots `kernel_image` with `initramfs`; returns the serial console's text."""
-    qemu = QEMU_FOR_ARCH.get(arch)
-    if qemu is None:
-        raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: x86_64")
-    if shutil.which(qemu) is None:
-        raise RustkmodError(f"{qemu} not found", "install qemu-system-x86 (./setup does)")
+    if arch not in QEMU_FOR_ARCH:
+        raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
+    qemu, console, package = QEMU_FOR_ARCH[arch]
+    if shutil.which(qemu[0]) is None:
+        raise RustkmodError(f"{qemu[0]} not found", f"install {package} (./setup does)")
     if not os.path.isfile(kernel_image):
         raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
-    command = [qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
-               "-initrd", initramfs, "-append", f"console={CONSOLE_FOR_ARCH[arch]} quiet panic=-1"]
+    command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
+               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1"]
     try:
         result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -152,11 +156,11 @@ def parse_console(console: str) -> BootResult:
 
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
-                 timeout: int = 300) -> BootResult:
+                 timeout: int = 300, busybox: str = BUSYBOX) -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse."""
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs)
+    make_initramfs(module_files, initramfs, busybox)
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout))
 
 

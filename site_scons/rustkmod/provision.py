@@ -58,6 +58,7 @@ class ProvisionedKernel:
     kdir: str          # the arch headers, ready for make -C
     image: str         # vmlinuz to boot
     release: str       # e.g. 5.10.0-32-amd64
+    busybox: str = ""  # a static busybox of the kernel's architecture, for its boot test
 
 
 def default_cache() -> str:
@@ -94,13 +95,15 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     root = os.path.join(cache, "kernels", spec.name)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64", f"{image}:{spec.deb_arch}"]
+    packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64", f"{image}:{spec.deb_arch}",
+                f"busybox-static:{spec.deb_arch}"]
     log(f"fetching Linux {release}: {', '.join(packages)}")
     for deb in apt.download(packages, os.path.join(cache, "debs", spec.name)):
         subprocess.run(["dpkg", "-x", deb, root], check=True)
     kdir = os.path.join(root, "usr/src", headers)
     _point_at_private_root(kdir, root)
-    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release)
+    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release,
+                               os.path.join(root, "bin", "busybox"))
     if not os.path.isfile(kernel.image):
         raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
     with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:

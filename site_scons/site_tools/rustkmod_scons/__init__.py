@@ -308,7 +308,8 @@ def _boot_check(target, source, env):
     settings = _settings(source[-1])
     ko = source[0].abspath
     try:
-        result = boot.boot_modules(settings["arch"], settings["image"], [ko], target[0].dir.abspath + "/boot")
+        result = boot.boot_modules(settings["arch"], settings["image"], [ko], target[0].dir.abspath + "/boot",
+                                   busybox=settings["busybox"] or boot.BUSYBOX)
     except RustkmodError as err:
         return _report_error(err)
     name = boot.module_name(ko)
@@ -517,7 +518,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
 
     image = env["KERNEL_IMAGE"] or f"/boot/vmlinuz-{kernel.release}"
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), [module_ko, verified, env.File(image), env.Value(
-        json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text},
+        json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
+                    "busybox": env.get("RUSTKMOD_BUSYBOX", "")},
                    sort_keys=True))])
     return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check)
 
@@ -629,7 +631,7 @@ def _kernel_envs(env, entries: list[str]):
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
                                 f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
         else:
-            yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image), ""
+            yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
 
 
 def RustKernelModule(env, name, crate, sources, expect=""):
