@@ -9,8 +9,13 @@
 #include <linux/moduleparam.h>
 #include <linux/printk.h>
 
+/* The Rust core's entry points (hello/src/lib.rs) ... */
 int hello(const char *who);
 void hello_exit(void);
+
+/* ... and the kernel functions it calls, wrapped here (hello/src/kernel.rs). */
+void rustkmod_log_info(const char *msg, size_t len);
+void __noreturn rustkmod_bug(const char *msg, size_t len);
 
 /* Whom to greet: "NAME" or "NAME*COUNT"; Rust checks it (hello/src/greeting.rs). */
 static char *who = "world";
