@@ -1,0 +1,78 @@
+"""One build, many kernels: 5.10, 6.1 and 6.12 on x86_64 and 6.1 on arm64, each built, verified
+and booted in QEMU, from one `scons` run, in parallel.
+
+The kernels are Debian's own, fetched once into the user's cache (~/.cache/rustkmod) by
+`python -m rustkmod fetch-kernel`: a cache shared between runs of the suite, never between tests.
+"""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, copy_project, scons
+
+pytestmark = pytest.mark.e2e
+
+MATRIX = ["5.10", "6.1", "6.12", "6.1-arm64"]
+KERNELS = "KERNELS=" + ",".join(MATRIX)
+
+
+@pytest.fixture(scope="module")
+def fetched():
+    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *MATRIX], cwd=ROOT / "site_scons",
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    return dict(re.findall(r"^(\S+): KDIR=(\S+)", result.stdout, re.M))
+
+
+@pytest.fixture(scope="module")
+def matrix_project(tmp_path_factory, fetched):
+    return copy_project(tmp_path_factory.mktemp("matrix") / "project")
+
+
+def summary(run) -> dict:
+    lines = run.stdout.split("rustkmod: per-kernel summary\n", 1)[1].splitlines()
+    return dict(re.match(r"  hello for (\S+): (.*)", line).groups() for line in lines if line.startswith("  hello"))
+
+
+def test_every_kernel_is_built_verified_and_booted(matrix_project):
+    run = scons(matrix_project, "-j2", "check", KERNELS, timeout=1800)
+    assert run.returncode == 0, run.output
+    states = summary(run)
+    assert len(states) == 4 and set(states.values()) == {"built, verified, booted"}, states
+    assert {k.split("-")[0] for k in states} == {"5.10.0", "6.1.0", "6.12.117+deb12"}
+    assert any(k.endswith("-arm64") for k in states)
+    # One staticlib per distinct (target, flags): x86_64 kernels share theirs.
+    assert run.steps().count("CARGO") == 2 and run.steps().count("KBUILD") == 4
+    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 4
+    assert "Linux 5.10.0-" in run.stdout and "was built with gcc-10, which is not installed" in run.stdout
+    arm64 = next(matrix_project.glob("build/*-arm64/hello/hello.ko"))
+    assert "AArch64" in subprocess.run(["readelf", "-h", str(arm64)], capture_output=True, text=True).stdout
+
+
+def test_noop_runs_nothing_for_any_kernel(matrix_project):
+    assert scons(matrix_project, "-q", "check", KERNELS).returncode == 0
+    assert scons(matrix_project, "check", KERNELS).steps() == []
+
+
+def test_one_rust_edit_rebuilds_each_staticlib_once_and_kbuild_per_kernel(matrix_project):
+    greeting = matrix_project / "hello/src/greeting.rs"
+    greeting.write_text(greeting.read_text().replace('"hello {}"', '"hello, {}"'))
+    run = scons(matrix_project, "-j2", KERNELS)
+    assert run.returncode == 0, run.output
+    assert run.steps().count("CARGO") == 2            # x86_64 and arm64 profiles
+    assert run.steps().count("KBUILD") == 4 and run.steps().count("VERIFY") == 4
+
+
+def test_an_unusable_kernel_is_named_and_the_others_still_build(matrix_project, tmp_path):
+    not_a_tree = tmp_path / "empty"
+    not_a_tree.mkdir()
+    run = scons(matrix_project, f"KERNELS=6.12,{not_a_tree},9.9")
+    assert run.returncode != 0 and "Traceback" not in run.output
+    states = summary(run)
+    assert states[next(k for k in states if k.startswith("6.12"))].startswith("built, verified")
+    assert states[str(not_a_tree)] == f"FAILED: KDIR={not_a_tree} is not a kernel tree (no Makefile); " \
+                                     "pass KDIR=<a kernel source tree or /usr/src/linux-headers-...>"
+    assert states["9.9"].startswith("FAILED: kernel '9.9' is not one rustkmod can fetch")

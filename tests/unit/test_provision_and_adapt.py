@@ -1,0 +1,68 @@
+"""Kernel provisioning's pure parts, and what the plugin adapts from a kernel tree."""
+
+import pytest
+
+from rustkmod import RustkmodError, kbuild
+from rustkmod.kernel import Kernel
+from rustkmod.provision import KernelSpec, _newest_abi, _point_at_private_root, lookup
+
+
+def test_kernel_specs():
+    assert KernelSpec.parse("6.1") == KernelSpec("6.1", "amd64")
+    assert KernelSpec.parse("6.1-arm64").name == "6.1-arm64"
+    for bad in ("7.7", "6.1-sparc", "", "latest"):
+        with pytest.raises(RustkmodError, match="is not one rustkmod can fetch"):
+            KernelSpec.parse(bad)
+
+
+class FakeApt:
+    def __init__(self, names):
+        self.names = names
+
+    def search(self, regex):
+        return self.names
+
+
+def test_newest_abi_compares_numbers_not_strings():
+    apt = FakeApt(["linux-headers-5.10.0-9-amd64", "linux-headers-5.10.0-46-amd64", "linux-headers-5.10.0-32-amd64"])
+    assert _newest_abi(apt, KernelSpec("5.10", "amd64")) == "5.10.0-46"
+    apt = FakeApt(["linux-headers-6.12.95+deb12-amd64", "linux-headers-6.12.117+deb12-amd64"])
+    assert _newest_abi(apt, KernelSpec("6.12", "amd64")) == "6.12.117+deb12"
+    with pytest.raises(RustkmodError, match="no Debian headers for Linux 6.1 on arm64"):
+        _newest_abi(FakeApt([]), KernelSpec("6.1", "arm64"))
+
+
+def test_arch_headers_are_pointed_at_the_private_root(tmp_path):
+    kdir = tmp_path / "usr/src/linux-headers-6.1.0-56-amd64"
+    kdir.mkdir(parents=True)
+    (kdir / "Makefile").write_text("include /usr/src/linux-headers-6.1.0-56-common/Makefile\n")
+    _point_at_private_root(str(kdir), str(tmp_path))
+    assert (kdir / "Makefile").read_text() == f"include {tmp_path}/usr/src/linux-headers-6.1.0-56-common/Makefile\n"
+
+
+def test_lookup_of_a_kernel_never_fetched(tmp_path):
+    assert lookup(KernelSpec("6.12", "amd64"), str(tmp_path)) is None
+
+
+def kernel(arch="x86_64", cc_text="gcc-12 (Debian 12.2.0-14) 12.2.0"):
+    return Kernel("/k", "6.1.0-56-amd64", (6, 1, 0), arch, {"CONFIG_CC_VERSION_TEXT": cc_text})
+
+
+def test_cross_prefix_for_a_foreign_kernel():
+    assert kbuild.cross_compile_for(kernel("arm64"), "") == "aarch64-linux-gnu-"
+    assert kbuild.cross_compile_for(kernel("arm64"), "my-prefix-") == "my-prefix-"
+    assert kbuild.cross_compile_for(kernel("x86_64"), "") == ""
+
+
+def test_the_kernels_own_compiler_when_installed():
+    assert kbuild.kbuild_cc(kernel(), "", "") == ("", "")                 # gcc-12 is installed
+    assert kbuild.kbuild_cc(kernel(cc_text="x86_64-linux-gnu-gcc-12 (Debian) 12.2.0"), "", "") == ("", "")
+    assert kbuild.kbuild_cc(kernel("arm64"), "aarch64-linux-gnu-", "") == ("", "")
+    assert kbuild.kbuild_cc(kernel(), "", "clang") == ("clang", "")
+
+
+def test_a_missing_kernel_compiler_falls_back_to_gcc_with_a_note():
+    cc, note = kbuild.kbuild_cc(kernel(cc_text="gcc-10 (Debian 10.2.1-6) 10.2.1"), "", "")
+    assert cc == "gcc" and "built with gcc-10, which is not installed: Kbuild uses gcc" in note
+    with pytest.raises(RustkmodError, match="install no-such-gcc or pass CC="):
+        kbuild.kbuild_cc(kernel(cc_text="gcc-99 (x) 99"), "no-such-", "")
