@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass
 
 from .errors import RustkmodError
+from .hardening import kernel_hardening
 from .kernel import Kernel
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
@@ -57,14 +58,16 @@ class RustProfile:
 
 
 def kernel_profile(kernel: Kernel, toolchain: str) -> RustProfile:
-    """The profile that produces an object the configured kernel's loader can link."""
+    """The profile that produces an object the configured kernel's loader can link, hardened as
+    the kernel's .config hardens its C code (hardening.py)."""
     try:
         target, flags = KERNEL_TARGETS[kernel.arch]
     except KeyError:
         supported = ", ".join(sorted(KERNEL_TARGETS))
         raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
                             f"rustkmod builds Rust for: {supported}") from None
-    return RustProfile("kernel", target, tuple(flags + COMMON_KERNEL_FLAGS), True, toolchain)
+    hardening = kernel_hardening(kernel).flags
+    return RustProfile("kernel", target, tuple(flags + COMMON_KERNEL_FLAGS + list(hardening)), True, toolchain)
 
 
 def host_default_profile(toolchain: str) -> RustProfile:
