@@ -35,7 +35,8 @@ _ARCH_ALIASES = {
 }
 
 # Files whose content decides how a module must be built for this kernel.
-SIGNATURE_FILES = ("Makefile", ".config", "Module.symvers", "include/generated/utsrelease.h")
+SIGNATURE_FILES = ("Makefile", ".config", "include/config/auto.conf", "Module.symvers",
+                   "include/generated/utsrelease.h")
 
 
 def loader_source_path(tree: str, arch: str) -> str:
@@ -135,7 +136,9 @@ class Kernel:
                 f"KDIR={kdir} is not configured and prepared (no .config or include/generated/utsrelease.h)",
                 f"run 'make -C {kdir} olddefconfig modules_prepare', or use an installed headers package")
         tree_release = _read_define(utsrelease, "UTS_RELEASE")
-        with open(config_file, encoding="utf-8", errors="replace") as handle:
+        # include/config/auto.conf is what Kbuild compiles with; .config where a tree lacks it.
+        auto_conf = os.path.join(kdir, "include/config/auto.conf")
+        with open(auto_conf if os.path.isfile(auto_conf) else config_file, encoding="utf-8", errors="replace") as handle:
             config = parse_config(handle.read())
         tree_arch = next((name for key, name in _CONFIG_ARCH if config.get(key) == "y"), None)
         if tree_arch is None:

@@ -57,7 +57,7 @@ class RustProfile:
                            "build_std": self.build_std, "toolchain": self.toolchain}, sort_keys=True)
 
 
-def kernel_profile(kernel: Kernel, toolchain: str) -> RustProfile:
+def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> RustProfile:
     """The profile that produces an object the configured kernel's loader can link, hardened as
     the kernel's .config hardens its C code (hardening.py)."""
     try:
@@ -66,8 +66,9 @@ def kernel_profile(kernel: Kernel, toolchain: str) -> RustProfile:
         supported = ", ".join(sorted(KERNEL_TARGETS))
         raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
                             f"rustkmod builds Rust for: {supported}") from None
-    hardening = kernel_hardening(kernel).flags
-    return RustProfile("kernel", target, tuple(flags + COMMON_KERNEL_FLAGS + list(hardening)), True, toolchain)
+    hardening = list(kernel_hardening(kernel).flags) if hardened else []
+    return RustProfile("kernel" if hardened else "kernel-unhardened", target,
+                       tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain)
 
 
 def host_default_profile(toolchain: str) -> RustProfile:
@@ -118,7 +119,8 @@ def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
     return version, sysroot
 
 
-def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, str]) -> RustProfile:
+def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, str],
+                   hardened: bool = True) -> RustProfile:
     """The profile called `name` for `kernel`, checking the toolchain can build it."""
     version, sysroot = toolchain
     if name == "host-default":
@@ -127,7 +129,7 @@ def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, 
     if not os.path.isdir(os.path.join(library, "core")):
         raise RustkmodError(f"RUSTC={rustc} has no library sources ({library})",
                             "install rust-web-src and use /usr/bin/rustc (./setup does), or set RUSTC")
-    return kernel_profile(kernel, version)
+    return kernel_profile(kernel, version, hardened)
 
 
 def _host_triple(toolchain: str) -> str:

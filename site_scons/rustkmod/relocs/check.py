@@ -67,7 +67,8 @@ class Problem:
     """One thing in the file that the loader would refuse."""
 
     kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
-    #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab
+    #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab,
+    #                      bare-return, bare-indirect (x86 thunk kernels)
     file: str
     section: str         # the relocation section or the section concerned
     offset: int          # r_offset within the target section (0 where it does not apply)
@@ -141,6 +142,8 @@ class _Checker:
             self._check_table(table)
         self._check_sections()
         self._check_symbols()
+        if policy.arch == "x86_64":
+            self._check_thunks()
         named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
         return Verdict(_demangled(self.problems), named)
 
@@ -219,6 +222,21 @@ class _Checker:
                     table, i, "overlap", "two relocations patch the same bytes: rebuild the object",
                     f"x86/modules: Invalid relocation target, existing value is nonzero for type {number}")
             patched[offset:end] = b"\1" * width
+
+    def _check_thunks(self):
+        from .thunks import bare_branches, required_thunks
+        retpoline, rethunk = required_thunks(self.target.config)
+        if not (retpoline or rethunk):
+            return
+        for section, offset, function, instruction, option in bare_branches(self.tables, self.symbols,
+                                                                           retpoline, rethunk):
+            returns = option == rethunk and instruction.startswith("ret")
+            self._add("bare-return" if returns else "bare-indirect", section,
+                      "bare return" if returns else "bare indirect branch",
+                      f"{option}=y: build Rust with the kernel's hardening (RUST_HARDENING=on, rustkmod's "
+                      "default), which routes it through the kernel's thunks",
+                      f"(loads, but `{instruction}` runs without the {option} mitigation)", offset, function,
+                      symbol=instruction)
 
     # -- sections and symbols ---------------------------------------------------------------
 

@@ -14,6 +14,8 @@ _VERDICTS = {
     "overflow": "overflows for every kernel and module address",
     "nonzero-target": "target bytes are not zero",
     "overlap": "patched twice",
+    "bare-return": "loads, but runs without the kernel's return-thunk mitigation",
+    "bare-indirect": "loads, but runs without the kernel's retpoline mitigation",
 }
 
 
@@ -25,8 +27,8 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
     for p in problems:
         blocks[(p.kind, p.type_number, p.type_name)].append(p)
     files = sorted({p.file for p in problems})
-    lines = [f"{', '.join(files)}: {len(problems)} problem(s) the module loader of {kernel_text} "
-             "will refuse:"]
+    lines = [f"{', '.join(files)}: {len(problems)} problem(s) for {kernel_text}, which its loader "
+             "refuses or its mitigations do not cover:"]
     for (kind, number, name), group in sorted(blocks.items(), key=lambda b: (b[0][1], b[0][0])):
         first = group[0]
         title = f"{name} ({number})" if number >= 0 else name
@@ -41,7 +43,10 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
             first_offset.setdefault((p.section, p.function, p.crate, p.symbol), p.offset)
         ordered = sorted(sites.items(), key=lambda item: item[0][2] in TOOLCHAIN_CRATES)   # stable sort
         for site, count in ordered[:MAX_SITES]:
-            lines.append("    " + _site(*site, first_offset[site]) + (f" (x{count})" if count > 1 else ""))
+            text = _site(*site, first_offset[site])
+            if kind.startswith("bare-"):              # the "symbol" is the instruction
+                text = text.replace(" -> ", ": ", 1)
+            lines.append("    " + text + (f" (x{count})" if count > 1 else ""))
         if len(sites) > MAX_SITES:
             lines.append(f"    ... and {len(sites) - MAX_SITES} more site(s)")
         lines.append(f"    fix: {first.fix}")

@@ -78,6 +78,9 @@ def make_variables(args=None) -> Variables:
         EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
                      "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
                      _default("RELOCS", "strict"), allowed_values=("strict", "fix", "off")),
+        EnumVariable("RUST_HARDENING", "'on': Rust gets the kernel's hardening (retpoline and return thunks, "
+                     "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
+                     "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
          "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.1-arm64); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
@@ -88,6 +91,7 @@ def make_variables(args=None) -> Variables:
 
 
 _HELP_ADDED = []
+_FLAGS_ALIAS = []     # `scons flags` prints information only, so it is always "built"
 
 
 def _apply_variables(env) -> None:
@@ -133,14 +137,20 @@ def _print_summary() -> None:
             failed = [f for f in failures if str(getattr(f.node, "abspath", "")).startswith(where)]
             if failed:
                 state = f"FAILED: {failed[0].node} ({failed[0].errstr})"
-            elif module.verified and os.path.exists(module.verified[0].abspath):
-                state = "built, verified" + (", booted" if os.path.exists(module.check[0].abspath) else "")
+            elif module.verified and _done(module.verified[0]):
+                state = "built, verified" + (", booted" if _done(module.check[0]) else "")
             else:
                 state = "not built (not requested, or stopped by another failure)"
             lines.append(f"  {result.name} for {module.kernel}: {state}")
         for label, reason in result.unusable:
             lines.append(f"  {result.name} for {label}: FAILED: {reason}")
     print("\n".join(lines))
+
+
+def _done(node) -> bool:
+    """Whether this run built `node` or found it up to date (not: a stale file from earlier)."""
+    import SCons.Node
+    return node.get_state() in (SCons.Node.up_to_date, SCons.Node.executed)
 
 
 atexit.register(_print_summary)
@@ -168,7 +178,8 @@ def _rustc_info(env) -> tuple[str, str]:
 
 
 def _profile(env, kernel: Kernel) -> rustflags.RustProfile:
-    return rustflags.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], _rustc_info(env))
+    return rustflags.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], _rustc_info(env),
+                                    hardened=env["RUST_HARDENING"] == "on")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,6 +454,7 @@ class RustModule:
     ko: list = field(default_factory=list)
     verified: list = field(default_factory=list)
     check: list = field(default_factory=list)
+    flags: str = ""          # the kernel's hardening as rustc flags, for `scons flags`
 
 
 def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile) -> list:
@@ -521,7 +533,11 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
         json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
                     "busybox": env.get("RUSTKMOD_BUSYBOX", "")},
                    sort_keys=True))])
-    return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check)
+    from rustkmod.hardening import describe, kernel_hardening
+    flags = describe(kernel, kernel_hardening(kernel))
+    if env["RUST_HARDENING"] == "off":
+        flags += "\n  RUST_HARDENING=off: none of these flags is used"
+    return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check, flags)
 
 
 @dataclass
@@ -670,9 +686,18 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
+def _print_flags(target, source, env):
+    """`scons flags`: per kernel, its hardening options as rustc flags, and what rustc cannot match."""
+    texts = sorted({m.flags for result in _SUMMARY for m in result.modules})
+    print("\n".join(texts) if texts else "no kernel module is configured")
+    return 0
+
+
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
     _apply_variables(env)
+    if not _FLAGS_ALIAS:
+        _FLAGS_ALIAS.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
     for name, builder in BUILDERS.items():
         env["BUILDERS"][name] = builder
     env.AddMethod(RustKernelModule, "RustKernelModule")

@@ -1,0 +1,42 @@
+"""On x86 kernels built with retpolines and return thunks, no bare indirect branch or `ret` may
+remain in a module: each would run unprotected inside a protected kernel (and, without
+.retpoline_sites/.return_sites, the kernel cannot even patch it). Found by disassembling every
+executable section with capstone."""
+
+from __future__ import annotations
+
+from elftools.elf.constants import SH_FLAGS
+
+# capstone's instruction groups and operand types (capstone.CS_GRP_*, capstone.x86.X86_OP_*).
+_GRP_JUMP, _GRP_CALL, _GRP_RET = 1, 2, 3
+_OP_REG, _OP_MEM = 1, 3
+
+
+def required_thunks(config: dict | None) -> tuple[str, str]:
+    """(the option asking for indirect-branch thunks, the one asking for return thunks), or ""."""
+    if config is None:
+        return "", ""
+    retpoline = next((o for o in ("CONFIG_MITIGATION_RETPOLINE", "CONFIG_RETPOLINE") if config.get(o) == "y"), "")
+    rethunk = next((o for o in ("CONFIG_MITIGATION_RETHUNK", "CONFIG_RETHUNK") if config.get(o) == "y"), "")
+    return retpoline, rethunk
+
+
+def bare_branches(tables, symbols, retpoline: str, rethunk: str):
+    """Yields (section, offset, function, instruction text, option) for each unprotected branch."""
+    import capstone
+    disassembler = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    disassembler.detail = True
+    for section in tables.sections:
+        if not (section.flags & SH_FLAGS.SHF_EXECINSTR and section.allocated) or section.type != 1:
+            continue
+        for insn in disassembler.disasm(tables.read(section), 0):
+            groups = insn.groups
+            if rethunk and _GRP_RET in groups:
+                option = rethunk
+            elif retpoline and (_GRP_CALL in groups or _GRP_JUMP in groups) and \
+                    any(op.type in (_OP_REG, _OP_MEM) for op in insn.operands):
+                option = retpoline
+            else:
+                continue
+            function = symbols.function_at(section.index, insn.address) if symbols else "?"
+            yield section.name, insn.address, function, f"{insn.mnemonic} {insn.op_str}".strip(), option
