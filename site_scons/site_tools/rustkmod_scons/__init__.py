@@ -498,7 +498,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
                             {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))]))
 
     # Kbuild: the module's own directory per kernel, holding copies of every input.
-    module_dir = build_dir.Dir(kernel.name).Dir(name)
+    module_dir = build_dir.Dir(_kernel_dir_name(kernel)).Dir(name)
     kbuild.check_path_for_make("BUILD_DIR", module_dir.abspath)
     c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
     kbuild.check_module_name(name, c_objects + [rust_object_name])
@@ -680,6 +680,18 @@ def RustKernelModule(env, name, crate, sources, expect=""):
         env.Requires(failing, [n for m in result.modules for n in m.verified])   # after the others
         result.failing += failing
     return result
+
+
+_KERNEL_DIRS: dict = {}   # directory name -> the tree that has it, in this run
+
+
+def _kernel_dir_name(kernel: Kernel) -> str:
+    """The release names the directory; a second tree of the same release adds its path's digest."""
+    owner = _KERNEL_DIRS.setdefault(kernel.name, kernel.kdir)
+    if owner == kernel.kdir:
+        return kernel.name
+    import hashlib
+    return f"{kernel.name}-{hashlib.sha256(kernel.kdir.encode()).hexdigest()[:8]}"
 
 
 def _safe(label: str) -> str:
