@@ -78,6 +78,9 @@ def make_variables(args=None) -> Variables:
         EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
                      "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
                      _default("RELOCS", "strict"), allowed_values=("strict", "fix", "off")),
+        EnumVariable("OBJTOOL", "the kernel's objtool on the Rust object: 'strict' fails on its warnings, "
+                     "'warn' prints them, 'off' skips it", _default("OBJTOOL", "strict"),
+                     allowed_values=("strict", "warn", "off")),
         EnumVariable("RUST_HARDENING", "'on': Rust gets the kernel's hardening (retpoline and return thunks, "
                      "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
                      "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
@@ -254,6 +257,43 @@ def _stage_copy(target, source, env):
     return 0
 
 
+def _objtool(target, source, env):
+    """The Rust object as Kbuild would ship a C object: checked and annotated by the kernel's objtool."""
+    from rustkmod import objtool
+    settings, mode = _settings(source[1]), _settings(source[2])["mode"]
+    shutil.copyfile(source[0].abspath, target[0].abspath)
+    try:
+        plan = objtool.plan(settings["kdir"], settings["make_variables"])
+    except RustkmodError as err:
+        return _report_error(err)
+    if plan is None:
+        print(f"         Linux {settings['release']} runs no objtool on modules")
+        return 0
+    if plan.delayed:
+        print(f"         Linux {settings['release']}: Kbuild runs objtool on the linked module, Rust included")
+        return 0
+    warnings = _demangle_lines(objtool.run(plan, target[0].abspath))
+    if warnings:
+        print("\n".join(warnings), file=sys.stderr)
+        if mode == "strict":
+            os.remove(target[0].abspath)
+            return _report_error(RustkmodError(
+                f"the kernel's objtool warns about the Rust object ({len(warnings)} warning(s) above)",
+                "fix the named functions, or pass OBJTOOL=warn to build anyway"))
+    return 0
+
+
+def _demangle_lines(lines: list[str]) -> list[str]:
+    """c++filt on whole lines: the Rust symbols in them become readable, the rest stays."""
+    if not lines:
+        return lines
+    try:
+        out = subprocess.run(["c++filt"], input="\n".join(lines), capture_output=True, text=True, check=True).stdout
+        return out.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return lines
+
+
 def _kbuild(target, source, env):
     settings = _settings(source[-1])
     command = ["make", "-C", settings["kdir"], f"M={target[0].dir.abspath}", *settings["make_variables"],
@@ -425,6 +465,7 @@ BUILDERS = {
         target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
     "RustObject": SCons.Builder.Builder(action=_action(_partial_link, _message("LD -r"))),
     "KbuildStage": SCons.Builder.Builder(action=_action(_stage_copy, _message("STAGE"))),
+    "Objtool": SCons.Builder.Builder(action=_action(_objtool, _message("OBJTOOL"))),
     "GeneratedFile": SCons.Builder.Builder(action=_action(_write_value, _message("GEN"))),
     "KernelModule": SCons.Builder.Builder(action=_action(_kbuild, _message("KBUILD"))),
     "FixRelocs": SCons.Builder.Builder(action=_action(_fix_relocs, _message("FIX"))),
@@ -503,15 +544,21 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
     kbuild.check_module_name(name, c_objects + [rust_object_name])
     staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
-    staged += env.KbuildStage(module_dir.File(rust_object_name + "_shipped"), rust_object)
-    staged += env.GeneratedFile(module_dir.File(f".{rust_object_name}.cmd"),
-                             env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=rust_object_name)))
-    staged += env.GeneratedFile(module_dir.File("Kbuild"),
-                             env.Value(kbuild.kbuild_text(name, c_objects + [rust_object_name])))
     kernel_settings = env.Value(json.dumps({
         "kdir": kernel.kdir, "release": kernel.release,
         "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]),
     }, sort_keys=True))
+    if env["OBJTOOL"] == "off":
+        staged += env.KbuildStage(module_dir.File(rust_object_name + "_shipped"), rust_object)
+    else:
+        objtool_input = env.Value(json.dumps({"mode": env["OBJTOOL"], "kernel": kernel.release}))
+        shipped = env.Objtool(module_dir.File(rust_object_name + "_shipped"), rust_object + [kernel_settings, objtool_input])
+        env.Depends(shipped, [env.File(f) for f in kernel.signature_files()])
+        staged += shipped
+    staged += env.GeneratedFile(module_dir.File(f".{rust_object_name}.cmd"),
+                             env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=rust_object_name)))
+    staged += env.GeneratedFile(module_dir.File("Kbuild"),
+                             env.Value(kbuild.kbuild_text(name, c_objects + [rust_object_name])))
     ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
                            module_dir.File("modules.order")], env.Flatten(staged) + [kernel_settings])
     env.Depends(ko, [env.File(f) for f in kernel.signature_files()])
