@@ -5,9 +5,9 @@
 
 unsafe extern "C" {
     fn rustkmod_log_info(msg: *const u8, len: usize);
-    // Does not return (C: __noreturn). Declared as returning so that the `loop {}` after the
-    // call is a dead end the kernel's objtool can see: it knows no Rust noreturn functions, and
-    // rustc puts nothing after a call to a `-> !` function.
+    // Does not return (C: __noreturn). Declared as returning so that a trap can follow the call:
+    // rustc puts nothing after a call to a `-> !` function, and the kernel's objtool, which knows
+    // no Rust noreturn functions, would see the code run off the end of `bug`.
     fn rustkmod_bug(msg: *const u8, len: usize);
 }
 
@@ -21,5 +21,17 @@ pub fn log_info(msg: &str) {
 pub fn bug(msg: &str) -> ! {
     // SAFETY: as for `log_info`; the C side does not return.
     unsafe { rustkmod_bug(msg.as_ptr(), msg.len()) };
+    trap()
+}
+
+/// A dead end objtool recognises whether or not it knows the call before it never returns.
+#[cfg(target_arch = "x86_64")]
+fn trap() -> ! {
+    // SAFETY: int3 only raises a breakpoint trap; it is never reached.
+    unsafe { core::arch::asm!("int3", options(noreturn)) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn trap() -> ! {
     loop {}
 }
