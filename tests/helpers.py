@@ -17,7 +17,7 @@ PROJECT_FILES = ("SConstruct", "site_scons", "hello", "kmod")
 SCONS = str(Path(sys.executable).with_name("scons"))
 
 # The progress labels of rustkmod's builders, one line each in scons' output.
-STEPS = ("CARGO", "LD -r", "STAGE", "GEN", "KBUILD", "FIX", "VERIFY", "BOOT")
+STEPS = ("CARGO", "LD -r", "STAGE", "OBJTOOL", "GEN", "KBUILD", "FIX", "VERIFY", "BOOT")
 
 
 def default_kdir() -> str:

@@ -18,6 +18,17 @@ def relocation_targets(path):
     return re.findall(r"R_X86_64_\w+\s+\w+\s+(__x86_\w+)", out)
 
 
+def test_objtool_annotates_the_rust_code_like_c(built_project):
+    assert scons(built_project).returncode == 0
+    ko = module_dir(built_project) / "hello.ko"
+    sections = subprocess.run(["readelf", "-SW", str(ko)], capture_output=True, text=True, check=True).stdout
+    for name in (".retpoline_sites", ".return_sites", ".orc_unwind", ".orc_unwind_ip"):
+        assert f" {name} " in sections, name
+    relocations = subprocess.run(["readelf", "-rW", str(ko)], capture_output=True, text=True, check=True).stdout
+    return_sites = relocations.split("'.rela.return_sites'", 1)[1].split("Relocation section", 1)[0]
+    assert return_sites.count("_RNv") >= 10          # the Rust functions' return thunk calls are listed
+
+
 def test_scons_flags_shows_the_kernels_hardening(built_project):
     run = scons(built_project, "flags")
     assert run.returncode == 0, run.output
@@ -37,8 +48,18 @@ def test_hardened_rust_goes_through_the_kernels_thunks_and_runs(built_project):
     assert "hello world" in log and "goodbye after 1 greeting(s)" in log
 
 
-def test_without_the_hardening_the_verifier_names_the_rust_functions(built_project):
+def test_without_the_hardening_objtool_names_the_rust_functions(built_project):
     run = scons(built_project, "RUST_HARDENING=off")
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "'naked' return found in RETHUNK build" in run.stderr
+    assert "indirect jump found in RETPOLINE build" in run.stderr or "indirect call found in RETPOLINE build" in run.stderr
+    assert "<hello[" in run.stderr and "fmtbuf::FixedBuf" in run.stderr        # demangled Rust names
+    assert "the kernel's objtool warns about the Rust object" in run.stderr and "OBJTOOL=warn" in run.stderr
+    assert "KBUILD" not in run.steps()                                          # stopped before Kbuild
+
+
+def test_without_the_hardening_the_verifier_names_the_rust_functions(built_project):
+    run = scons(built_project, "RUST_HARDENING=off", "OBJTOOL=off")
     assert run.returncode != 0 and "Traceback" not in run.output
     assert "bare return" in run.stderr and "runs without the kernel's return-thunk mitigation" in run.stderr
     assert "bare indirect branch" in run.stderr

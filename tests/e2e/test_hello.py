@@ -63,7 +63,7 @@ def test_rust_edit_reruns_cargo_link_kbuild_verify(built_project):
         lib.write_text(original.replace('"hello {}"', '"hello from an edited crate, {}"'))
         run = scons(built_project, "--debug=explain")
         assert run.returncode == 0, run.output
-        assert run.steps() == ["CARGO", "LD -r", "STAGE", "KBUILD", "VERIFY"]
+        assert run.steps() == ["CARGO", "LD -r", "OBJTOOL", "KBUILD", "VERIFY"]
         assert "because `hello/src/greeting.rs' changed" in run.stdout
         booted = scons(built_project, "check")
         assert booted.returncode != 0 and "'hello world' is not in the kernel log" in booted.stderr
