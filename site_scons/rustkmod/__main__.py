@@ -69,7 +69,9 @@ def _target(args) -> LoaderTarget:
     policy = policy_for(arch)
     exported = None
     if args.symvers:
-        exported = frozenset().union(*(read_symvers(path) for path in args.symvers))
+        exported = {}
+        for path in args.symvers:
+            exported.update(read_symvers(path))
     source = read_accepted_types(args.kernel_src, arch) if args.kernel_src else None
     if args.kernel_src and source is None:
         raise RustkmodError(f"--kernel-src {args.kernel_src} has no {policy.loader_source}",

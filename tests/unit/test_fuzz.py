@@ -14,7 +14,7 @@ from rustkmod.relocs.fix import rewrite_types
 SOURCE = (".text\n.globl f\n.type f,@function\nf:\n.reloc ., R_X86_64_PC32, a\n.long 0\n"
           ".reloc ., R_X86_64_GOTPCREL, b\n.long 0\n.reloc ., R_X86_64_32, c\n.long 0\n.size f, .-f\n"
           '.section .gnu.linkonce.this_module,"aw"\n.quad 0\n.comm buf, 8\n')
-TARGET = LoaderTarget(policy_for("x86_64"), (6, 1, 0), None, frozenset({"a"}))
+TARGET = LoaderTarget(policy_for("x86_64"), (6, 1, 0), None, {"a": 0x1234})
 
 
 @pytest.fixture(scope="module")

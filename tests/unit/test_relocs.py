@@ -183,7 +183,7 @@ def test_arm64_module_without_plt_sections(tmp_path):
 def test_undefined_symbols_must_be_exported(tmp_path):
     source = MODULE_SECTION + ".text\n.weak maybe\ncall printk_like\ncall missing_fn\ncall maybe\n"
     obj = assemble(source, tmp_path / "u.ko")
-    verdict = check_file(str(obj), target(exported=frozenset({"printk_like"})))
+    verdict = check_file(str(obj), target(exported={"printk_like": 0x1234}))
     assert [(p.kind, p.symbol) for p in verdict.problems] == [("undefined-symbol", "missing_fn")]
     assert "Unknown symbol missing_fn" in verdict.problems[0].loader_says
     assert check_file(str(obj), target(exported=None)).loadable     # no Module.symvers: unchecked
@@ -266,3 +266,16 @@ def test_truncated_file_is_one_clear_error(tmp_path):
 def test_the_crate_a_function_comes_from(function, crate):
     from rustkmod.relocs.check import Problem
     assert Problem("unknown-type", "f", "s", 0, function, "x", 9, "t", "", "", "").crate == crate
+
+
+def test_symbol_versions_must_match_the_kernels(tmp_path):
+    versions = ('.section __versions,"a"\n'
+                '.quad 0x1234\n.ascii "printk_like"\n.fill 45, 1, 0\n'
+                '.quad 0xdead\n.ascii "memcpy"\n.fill 50, 1, 0\n')
+    obj = assemble(MODULE_SECTION + ".text\n.globl init_module\ninit_module: nop\n" + versions, tmp_path / "v.ko")
+    kernel_crcs = {"printk_like": 0x1234, "memcpy": 0xbeef}
+    [problem] = check_file(str(obj), target(exported=kernel_crcs)).problems
+    assert (problem.kind, problem.symbol) == ("symbol-version", "memcpy")
+    assert problem.loader_says == "MODULE: disagrees about version of symbol memcpy"
+    assert check_file(str(obj), target(exported={**kernel_crcs, "memcpy": 0xdead})).loadable
+    assert check_file(str(obj), target(exported=kernel_crcs, config={"CONFIG_MODVERSIONS": "n"})).loadable

@@ -31,7 +31,7 @@ class LoaderTarget:
     policy: ArchPolicy
     version: tuple
     config: dict | None = None          # the kernel's .config; None: unknown, defaults assumed
-    exported: frozenset | None = None   # symbols the kernel exports (Module.symvers); None: unchecked
+    exported: dict | None = None        # symbol -> CRC the kernel exports (Module.symvers); None: unchecked
     source_accepts: frozenset | None = None   # type names the loader source applies, when read
     source_file: str = ""
     description: str = ""
@@ -68,7 +68,7 @@ class Problem:
 
     kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
     #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab,
-    #                      bare-return, bare-indirect (x86 thunk kernels)
+    #                      bare-return, bare-indirect (x86 thunk kernels), symbol-version
     file: str
     section: str         # the relocation section or the section concerned
     offset: int          # r_offset within the target section (0 where it does not apply)
@@ -144,6 +144,7 @@ class _Checker:
         self._check_symbols()
         if policy.arch == "x86_64":
             self._check_thunks()
+        self._check_versions()
         named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
         return Verdict(_demangled(self.problems), named)
 
@@ -222,6 +223,22 @@ class _Checker:
                     table, i, "overlap", "two relocations patch the same bytes: rebuild the object",
                     f"x86/modules: Invalid relocation target, existing value is nonzero for type {number}")
             patched[offset:end] = b"\1" * width
+
+    def _check_versions(self):
+        """__versions (modpost, CONFIG_MODVERSIONS): each CRC must be the one the kernel exports."""
+        exported = self.target.exported
+        section = next((s for s in self.tables.sections if s.name == "__versions"), None)
+        if section is None or not exported or not self.target.config_on("CONFIG_MODVERSIONS", default=True):
+            return
+        data, word = self.tables.read(section), self.tables.bits // 8
+        entry = 64                                   # struct modversion_info: crc, name[64 - sizeof(long)]
+        for offset in range(0, len(data) - len(data) % entry, entry):
+            crc = int.from_bytes(data[offset:offset + word], "little" if self.tables.endian == "<" else "big")
+            name = data[offset + word:offset + entry].split(b"\0", 1)[0].decode("utf-8", "replace")
+            if name in exported and exported[name] != crc & 0xFFFFFFFF:
+                self._add("symbol-version", "__versions", "symbol version mismatch",
+                          "rebuild the module against this kernel's Module.symvers (the tree KDIR names)",
+                          f"MODULE: disagrees about version of symbol {name}", offset, symbol=name)
 
     def _check_thunks(self):
         from .thunks import bare_branches, required_thunks

@@ -11,11 +11,12 @@ from .loader_source import read_accepted_types
 from .policy import policy_for
 
 
-def read_symvers(path: str) -> set[str]:
-    """The exported symbol names of a Module.symvers (crc, symbol, module, export type, ...)."""
+def read_symvers(path: str) -> dict[str, int]:
+    """Symbol -> CRC of a Module.symvers (crc, symbol, module, export type, ...)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return {fields[1] for fields in (line.split("\t") for line in handle) if len(fields) >= 3}
+            return {fields[1]: int(fields[0], 16) for fields in (line.split("\t") for line in handle)
+                    if len(fields) >= 3 and fields[0].startswith("0x")}
     except OSError as err:
         raise RustkmodError(f"{path}: cannot read it ({err.strerror})",
                             "give the Module.symvers of a built kernel tree") from None
@@ -27,9 +28,9 @@ def target_for_kernel(kernel: Kernel, kernel_src: str = "", extra_symvers: tuple
     symvers = os.path.join(kernel.kdir, "Module.symvers")
     exported = None
     if os.path.isfile(symvers):
-        exported = set(read_symvers(symvers))
+        exported = read_symvers(symvers)
         for path in extra_symvers:
-            exported |= read_symvers(path)
+            exported.update(read_symvers(path))
     source = None
     for tree in (kernel_src, kernel.kdir):
         if tree:
@@ -40,5 +41,5 @@ def target_for_kernel(kernel: Kernel, kernel_src: str = "", extra_symvers: tuple
             raise RustkmodError(f"KERNEL_SRC={kernel_src} has no {policy.loader_source}",
                                 "point KERNEL_SRC at the kernel's source tree, or leave it unset")
     description = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
-    return LoaderTarget(policy, kernel.version, kernel.config, frozenset(exported) if exported is not None else None,
+    return LoaderTarget(policy, kernel.version, kernel.config, exported,
                         source[0] if source else None, source[1] if source else "", description)
