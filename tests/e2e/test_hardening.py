@@ -79,3 +79,22 @@ def test_a_kernel_configured_without_the_options_gets_none(built_project, tmp_pa
     run = scons(built_project, "flags", f"KDIR={tree}")
     assert run.returncode == 0, run.output
     assert "rustc flags: (none)" in run.stdout and "RETPOLINE" not in run.stdout
+
+
+def test_symbol_versions_are_checked_against_the_kernel(built_project, tmp_path):
+    import sys
+    from helpers import ROOT, default_kdir
+    assert scons(built_project).returncode == 0
+    ko = tmp_path / "hello.ko"
+    ko.write_bytes((module_dir(built_project) / "hello.ko").read_bytes())
+    check = [sys.executable, "-m", "rustkmod", "check", str(ko), "--kdir", default_kdir()]
+    assert subprocess.run(check, cwd=ROOT / "site_scons").returncode == 0
+    sections = subprocess.run(["readelf", "-SW", str(ko)], capture_output=True, text=True, check=True).stdout
+    offset = int(re.search(r"__versions\s+PROGBITS\s+\w+\s+(\w+)", sections).group(1), 16)
+    data = bytearray(ko.read_bytes())
+    symbol = data[offset + 8:offset + 64].split(b"\0")[0].decode()
+    data[offset] ^= 0xFF                              # the first imported symbol's CRC, altered
+    ko.write_bytes(bytes(data))
+    result = subprocess.run(check, cwd=ROOT / "site_scons", capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"hello: disagrees about version of symbol {symbol}" in result.stdout
