@@ -44,6 +44,7 @@ class RustProfile:
     rustflags: tuple           # codegen flags passed to every crate, `core` included
     build_std: bool            # rebuild core/compiler_builtins from source with those flags
     toolchain: str = ""        # `rustc -vV` of the compiler used
+    kernel_cfg: str = ""       # digest of the kernel's --cfg list, given to the crate only
 
     @property
     def ident(self) -> str:
@@ -54,7 +55,8 @@ class RustProfile:
     def signature(self) -> str:
         """The profile as one string: a Value node's content in the build graph."""
         return json.dumps({"name": self.name, "target": self.target, "rustflags": list(self.rustflags),
-                           "build_std": self.build_std, "toolchain": self.toolchain}, sort_keys=True)
+                           "build_std": self.build_std, "toolchain": self.toolchain,
+                           "kernel_cfg": self.kernel_cfg}, sort_keys=True)
 
 
 def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> RustProfile:
@@ -67,8 +69,27 @@ def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> Rus
         raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
                             f"rustkmod builds Rust for: {supported}") from None
     hardening = list(kernel_hardening(kernel).flags) if hardened else []
+    cfg_digest = hashlib.sha256(kernel_cfg_text(kernel).encode()).hexdigest()[:16]
     return RustProfile("kernel" if hardened else "kernel-unhardened", target,
-                       tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain)
+                       tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain, cfg_digest)
+
+
+def kernel_cfg_text(kernel: Kernel) -> str:
+    """The kernel's config as rustc --cfg arguments, one per line (a rustc @argfile).
+
+    The tree's own include/generated/rustc_cfg where it has one (6.1 on); otherwise made from its
+    config in the same form: `--cfg=CONFIG_X` for y and m, and `--cfg=CONFIG_X="value"` for all.
+    """
+    generated = kernel.path("include/generated/rustc_cfg")
+    if os.path.isfile(generated):
+        with open(generated, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    lines = []
+    for key, value in sorted(kernel.config.items()):
+        if value in ("y", "m"):
+            lines.append(f"--cfg={key}")
+        lines.append(f"--cfg={key}={json.dumps(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def host_default_profile(toolchain: str) -> RustProfile:
@@ -162,17 +183,24 @@ def encoded_rustflags(flags) -> str:
 
 
 def cargo_command(profile: dict, cargo: str, rustc: str, manifest: str, target_dir: str,
-                  config: str | None, base_env: dict) -> tuple[list[str], dict]:
+                  config: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
     """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile.
 
-    `profile` is RustProfile.signature() decoded; `config` the vendor config for -Zbuild-std.
+    `profile` is RustProfile.signature() decoded; `config` the vendor config for -Zbuild-std;
+    `cfg_file` the kernel's --cfg list, given to the crate alone through `cargo rustc` (core does
+    not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the kernel's options.
     """
     command = [cargo]
     if profile["build_std"]:
         command += ["--config", config]
-    command += ["build", "--release", "--quiet", "--manifest-path", manifest, "--target", profile["target"]]
+    command += ["rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
+                "--target", profile["target"]]
+    if cfg_file:
+        command.append("--lib")
     if profile["build_std"]:
         command.append("-Zbuild-std=core,compiler_builtins")
+    if cfg_file:
+        command += ["--", f"@{cfg_file}", "-Aunexpected_cfgs"]
     env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir,
                CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(profile["rustflags"]))
     env.pop("RUSTFLAGS", None)

@@ -98,3 +98,24 @@ def test_symbol_versions_are_checked_against_the_kernel(built_project, tmp_path)
     result = subprocess.run(check, cwd=ROOT / "site_scons", capture_output=True, text=True)
     assert result.returncode == 1
     assert f"hello: disagrees about version of symbol {symbol}" in result.stdout
+
+
+def test_the_kernels_config_reaches_rust_as_cfgs(built_project):
+    lib = built_project / "hello/src/lib.rs"
+    original = lib.read_text()
+    guard = ('\n#[cfg(all(not(test), kernel_cfg_probe))]\ncompile_error!("never set");\n'
+             '#[cfg(all(not(test), CONFIG_X86_64, not(CONFIG_MODULES)))]\n'
+             'compile_error!("CONFIG_X86_64 is set but not CONFIG_MODULES?");\n'
+             '#[cfg(all(not(test), CONFIG_X86_64, {option}))]\n'
+             'compile_error!("kernel option reached the crate");\n')
+    try:
+        # An option this kernel does not have: the crate builds.
+        lib.write_text(original + guard.format(option="CONFIG_ARM64"))
+        assert scons(built_project).returncode == 0
+        # One it has, with its value (include/generated/rustc_cfg): the guard fires, so the cfg arrived.
+        lib.write_text(original + guard.format(option='CONFIG_RETHUNK = "y"'))
+        run = scons(built_project)
+        assert run.returncode != 0 and "kernel option reached the crate" in run.stderr
+    finally:
+        lib.write_text(original)
+    assert scons(built_project).returncode == 0

@@ -80,3 +80,23 @@ def test_cargo_command_builds_core_offline_with_the_flags():
 def test_vendor_config_points_at_the_library_vendor_dir():
     assert 'directory = "/usr/lib/rustlib/src/rust/library/vendor"' in \
         vendor_config("/usr/lib/rustlib/src/rust/library")
+
+
+def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
+    from rustkmod.rustflags import kernel_cfg_text
+    tree = Kernel(str(tmp_path), "5.10.0", (5, 10, 0), "x86_64",
+                  {"CONFIG_X86_64": "y", "CONFIG_EXT4_FS": "m", "CONFIG_NR_CPUS": "512", "CONFIG_LOCALVERSION": "a\"b"})
+    assert kernel_cfg_text(tree).splitlines() == [
+        '--cfg=CONFIG_EXT4_FS', '--cfg=CONFIG_EXT4_FS="m"', '--cfg=CONFIG_LOCALVERSION="a\\"b"',
+        '--cfg=CONFIG_NR_CPUS="512"', '--cfg=CONFIG_X86_64', '--cfg=CONFIG_X86_64="y"']
+    (tmp_path / "include/generated").mkdir(parents=True)
+    (tmp_path / "include/generated/rustc_cfg").write_text("--cfg=CONFIG_OWN\n")
+    assert kernel_cfg_text(tree) == "--cfg=CONFIG_OWN\n"          # the tree's own list first
+
+
+def test_kernel_cfgs_go_to_the_crate_only():
+    profile = json.loads(kernel_profile(kernel(), VERSION).signature())
+    command, env = cargo_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/b/c.toml", {}, "/k/rustc_cfg")
+    assert command[3:5] == ["rustc", "--release"] and "--lib" in command
+    assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]
+    assert "@/k/rustc_cfg" not in env["CARGO_ENCODED_RUSTFLAGS"]      # not for core

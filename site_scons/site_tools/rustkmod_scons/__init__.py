@@ -209,8 +209,9 @@ def _cargo_build(target, source, env):
     profile = settings["profile"]
     target_dir = os.path.dirname(os.path.dirname(os.path.dirname(target[0].abspath)))
     config = source[2].abspath if profile["build_std"] else None
+    cfg_file = source[3].abspath if profile["kernel_cfg"] else None
     command, run_env = rustflags.cargo_command(profile, settings["cargo"], settings["rustc"],
-                                               source[0].abspath, target_dir, config, os.environ)
+                                               source[0].abspath, target_dir, config, os.environ, cfg_file)
     return _run(command, env=run_env)
 
 
@@ -498,8 +499,11 @@ class RustModule:
     flags: str = ""          # the kernel's hardening as rustc flags, for `scons flags`
 
 
-def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile) -> list:
-    """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it."""
+def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kernel: Kernel | None = None) -> list:
+    """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
+
+    Kernel profiles also pass the kernel's --cfg list (its rustc_cfg) to the crate.
+    """
     def build():
         rust_dir = _build_dir(env).Dir("rust").Dir(profile.ident)
         inputs = [env.File(manifest.manifest),
@@ -509,6 +513,10 @@ def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile) -> li
             _, sysroot = _rustc_info(env)
             inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
                                         env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
+        if profile.kernel_cfg:
+            own = kernel.path("include/generated/rustc_cfg")
+            inputs += [env.File(own)] if os.path.isfile(own) else \
+                env.GeneratedFile(rust_dir.File("kernel-cfg.args"), env.Value(rustflags.kernel_cfg_text(kernel)))
         staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                       inputs, RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
@@ -526,7 +534,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     kbuild.check_path_for_make("KDIR", kernel.kdir)
 
     # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels.
-    staticlib = _staticlib(env, manifest, profile)
+    staticlib = _staticlib(env, manifest, profile, kernel)
     rust_dir = build_dir.Dir("rust").Dir(profile.ident)
     rust_object_name = f"{manifest.lib_name}_rust.o"
     cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
