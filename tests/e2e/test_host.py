@@ -60,9 +60,7 @@ def test_a_kernel_function_the_standin_lacks_is_named(built_project):
     lib = built_project / "hello/src/lib.rs"
     originals = kernel_rs.read_text(), lib.read_text()
     try:
-        kernel_rs.write_text(originals[0].replace(
-            "    fn rustkmod_bug(msg: *const u8, len: usize) -> !;",
-            "    fn rustkmod_bug(msg: *const u8, len: usize) -> !;\n    pub fn rustkmod_msleep(ms: u32);"))
+        kernel_rs.write_text(originals[0] + '\nunsafe extern "C" {\n    pub fn rustkmod_msleep(ms: u32);\n}\n')
         lib.write_text(originals[1].replace(
             "pub extern \"C\" fn hello_exit() {", "pub extern \"C\" fn hello_exit() {\n    unsafe { kernel::rustkmod_msleep(1) };"))
         host = scons(built_project, "test-host")
