@@ -87,6 +87,8 @@ def make_variables(args=None) -> Variables:
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
          "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.1-arm64); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
+        ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
+         "copied from it instead of running cargo or make", _default("CACHE_DIR")),
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
     )
@@ -763,6 +765,8 @@ def _print_flags(target, source, env):
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
     _apply_variables(env)
+    if env["CACHE_DIR"]:
+        env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     if not _FLAGS_ALIAS:
         _FLAGS_ALIAS.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
     for name, builder in BUILDERS.items():

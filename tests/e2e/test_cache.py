@@ -1,0 +1,27 @@
+"""A shared CacheDir: a second, clean checkout elsewhere builds without running cargo or make."""
+
+import pytest
+
+from helpers import copy_project, scons
+
+pytestmark = pytest.mark.e2e
+
+
+def test_second_checkout_is_built_from_the_cache(tmp_path):
+    cache = f"CACHE_DIR={tmp_path / 'cache'}"
+    first = copy_project(tmp_path / "first")
+    run = scons(first, cache)
+    assert run.returncode == 0, run.output
+    assert "CARGO" in run.steps() and "KBUILD" in run.steps()
+
+    second = copy_project(tmp_path / "elsewhere" / "second")
+    run = scons(second, cache)
+    assert run.returncode == 0, run.output
+    assert run.steps() == []                          # no cargo, no partial link, no Kbuild, no verify
+    retrieved = [line for line in run.stdout.splitlines() if line.startswith("Retrieved `")]
+    assert any(line.endswith("/hello.ko' from cache") for line in retrieved)
+    assert any(line.endswith("/libhello.a' from cache") for line in retrieved)
+    assert any(line.endswith("/hello.ko.verified' from cache") for line in retrieved)
+    kos = [next(p.glob("build/*/hello/hello.ko")).read_bytes() for p in (first, second)]
+    assert kos[0] == kos[1]
+    assert scons(second, cache, "-q").returncode == 0
