@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .kernel import Kernel
+from .kernel import Kernel, first_enabled
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,15 @@ class Hardening:
     unmatched: tuple      # (option, what it means that Rust code does without it)
 
 
-def _on(config: dict, *options: str) -> str:
-    """The first of `options` set to y (its name), or ""."""
-    return next((o for o in options if config.get(o) == "y"), "")
+# Options renamed in 6.9, newest name first; the verifier's thunk check asks for the same ones.
+RETPOLINE_OPTIONS = ("CONFIG_MITIGATION_RETPOLINE", "CONFIG_RETPOLINE")
+RETHUNK_OPTIONS = ("CONFIG_MITIGATION_RETHUNK", "CONFIG_RETHUNK")
+
+# arm64: (option, -Zbranch-protection value, what it does), in the order rustc takes them.
+_ARM64_BRANCH_PROTECTION = (
+    ("CONFIG_ARM64_PTR_AUTH_KERNEL", "pac-ret", "return addresses signed with pointer authentication"),
+    ("CONFIG_ARM64_BTI_KERNEL", "bti", "BTI landing pads"),
+)
 
 
 def kernel_hardening(kernel: Kernel) -> Hardening:
@@ -36,37 +42,35 @@ def kernel_hardening(kernel: Kernel) -> Hardening:
         matched.append((option, what))
 
     if kernel.arch == "x86_64":
-        if option := _on(config, "CONFIG_MITIGATION_RETPOLINE", "CONFIG_RETPOLINE"):
+        if option := first_enabled(config, *RETPOLINE_OPTIONS):
             use(option, ["-Zretpoline-external-thunk", "-Cjump-tables=no"],
                 "indirect calls and jumps go through the kernel's __x86_indirect_thunk_*; no jump tables")
-        if option := _on(config, "CONFIG_MITIGATION_RETHUNK", "CONFIG_RETHUNK"):
+        if option := first_enabled(config, *RETHUNK_OPTIONS):
             use(option, ["-Zfunction-return=thunk-extern"], "returns jump to the kernel's __x86_return_thunk")
-        if option := _on(config, "CONFIG_MITIGATION_SLS", "CONFIG_SLS"):
+        if option := first_enabled(config, "CONFIG_MITIGATION_SLS", "CONFIG_SLS"):
             use(option, ["-Ctarget-feature=+harden-sls-ret,+harden-sls-ijmp"],
                 "an int3 after every ret and indirect jump (straight-line speculation)")
-        if option := _on(config, "CONFIG_X86_KERNEL_IBT"):
+        if option := first_enabled(config, "CONFIG_X86_KERNEL_IBT"):
             use(option, ["-Zcf-protection=branch", "-Cjump-tables=no"],
                 "endbr64 at every function an indirect branch may reach")
-        if option := _on(config, "CONFIG_CALL_PADDING"):
+        if option := first_enabled(config, "CONFIG_CALL_PADDING"):
             padding = config.get("CONFIG_FUNCTION_PADDING_BYTES", "16")
             use(option, [f"-Zpatchable-function-entry={padding},{padding}"],
                 f"{padding} bytes of padding before each function, for call thunks and FineIBT")
     if kernel.arch == "arm64":
-        protection = [p for p, o in (("pac-ret", "CONFIG_ARM64_PTR_AUTH_KERNEL"), ("bti", "CONFIG_ARM64_BTI_KERNEL"))
-                      if config.get(o) == "y"]
-        if protection:
-            what = {"pac-ret": "return addresses signed with pointer authentication", "bti": "BTI landing pads"}
-            use("/".join(o for p, o in (("pac-ret", "CONFIG_ARM64_PTR_AUTH_KERNEL"), ("bti", "CONFIG_ARM64_BTI_KERNEL"))
-                         if p in protection),
-                [f"-Zbranch-protection={','.join(protection)}"], "; ".join(what[p] for p in protection))
-        if option := _on(config, "CONFIG_SHADOW_CALL_STACK"):
+        enabled = [(option, flag, what) for option, flag, what in _ARM64_BRANCH_PROTECTION if config.get(option) == "y"]
+        if enabled:
+            use("/".join(option for option, _, _ in enabled),
+                [f"-Zbranch-protection={','.join(flag for _, flag, _ in enabled)}"],
+                "; ".join(what for _, _, what in enabled))
+        if option := first_enabled(config, "CONFIG_SHADOW_CALL_STACK"):
             use(option, ["-Zfixed-x18", "-Zsanitizer=shadow-call-stack"], "return addresses kept on the shadow stack")
-    if option := _on(config, "CONFIG_FRAME_POINTER"):
+    if option := first_enabled(config, "CONFIG_FRAME_POINTER"):
         use(option, ["-Cforce-frame-pointers=yes"], "frame pointers, for the kernel's stack traces")
-    if option := _on(config, "CONFIG_STACKPROTECTOR_STRONG", "CONFIG_STACKPROTECTOR"):
+    if option := first_enabled(config, "CONFIG_STACKPROTECTOR_STRONG", "CONFIG_STACKPROTECTOR"):
         unmatched.append((option, "Rust functions get no stack canary: rustc's bare-metal targets would read "
                                   "__stack_chk_guard, which the kernel does not provide (its own Rust does the same)"))
-    if option := _on(config, "CONFIG_MODVERSIONS"):
+    if option := first_enabled(config, "CONFIG_MODVERSIONS"):
         matched.append((option, "modpost versions every symbol the module imports, Rust's included, "
                                 "as it reads the whole composite object"))
     return Hardening(tuple(flags), tuple(matched), tuple(unmatched))

@@ -39,6 +39,17 @@ SIGNATURE_FILES = ("Makefile", ".config", "include/config/auto.conf", "Module.sy
                    "include/generated/utsrelease.h")
 
 
+def option_enabled(config: dict | None, option: str, default: bool = True) -> bool:
+    """Whether a kernel option is `y`; with no config at all, `default` (most hardening and
+    workaround options default to on, so assuming them is the conservative reading)."""
+    return config.get(option) == "y" if config is not None else default
+
+
+def first_enabled(config: dict, *options: str) -> str:
+    """The first of `options` set to y (its name), or "": for options renamed between versions."""
+    return next((o for o in options if config.get(o) == "y"), "")
+
+
 def loader_source_path(tree: str, arch: str) -> str:
     """Where a kernel source tree keeps the module loader's relocation code for `arch`."""
     return os.path.join(tree, "arch", KBUILD_ARCH[arch], "kernel", "module.c")

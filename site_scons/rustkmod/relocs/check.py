@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from elftools.elf.constants import SH_FLAGS
 
 from ..errors import RustkmodError
+from ..kernel import option_enabled
 from .policy import Acceptance, ArchPolicy
 from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, STB_GLOBAL, ElfTables,
                      damaged_elf_errors)
@@ -54,7 +55,7 @@ class LoaderTarget:
 
     def config_on(self, option: str, default: bool = True) -> bool:
         """An option's state; unknown (no .config given) is taken as `default`."""
-        return self.config.get(option) == "y" if self.config is not None else default
+        return option_enabled(self.config, option, default)
 
     def at_least(self, acceptance_or_version) -> bool:
         if isinstance(acceptance_or_version, Acceptance):

@@ -11,7 +11,7 @@ import os
 import re
 
 from ..errors import RustkmodError
-from ..kernel import loader_source_path
+from ..kernel import loader_source_path, option_enabled
 
 _PREFIXES = {"x86_64": ("R_X86_64_",), "i386": ("R_386_",), "arm64": ("R_AARCH64_", "R_ARM_NONE"),
              "arm": ("R_ARM_",), "riscv64": ("R_RISCV_",)}
@@ -37,7 +37,7 @@ def _active_lines(text: str, config: dict | None) -> str:
         directive = line.strip()
         if directive.startswith("#if"):
             match = re.match(r"#ifndef\s+(CONFIG_\w+)", directive)
-            on = bool(match) and (config.get(match.group(1)) == "y" if config is not None else True)
+            on = bool(match) and option_enabled(config, match.group(1))
             dropped.append(on)
             tracked.append(bool(match))
         elif directive.startswith(("#else", "#elif")) and tracked:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import RustkmodError
-from ..kernel import format_version
+from ..kernel import format_version, option_enabled
 from .names import TYPE_NAMES
 
 Version = tuple  # (major, minor[, sublevel])
@@ -35,8 +35,7 @@ class Acceptance:
         if self.unless_config:
             option, fixed_in = self.unless_config
             # An unknown config is taken at the option's default (y for the erratum workaround).
-            enabled = config.get(option) == "y" if config is not None else True
-            if enabled and tuple(version) < fixed_in:
+            if option_enabled(config, option) and tuple(version) < fixed_in:
                 return False
         if self.since is not None and tuple(version) >= self.since:
             return True

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from elftools.elf.constants import SH_FLAGS
 
+from ..hardening import RETHUNK_OPTIONS, RETPOLINE_OPTIONS
+from ..kernel import first_enabled
+from .reader import SHT_PROGBITS
+
 # capstone's instruction groups and operand types (capstone.CS_GRP_*, capstone.x86.X86_OP_*).
 _GRP_JUMP, _GRP_CALL, _GRP_RET = 1, 2, 3
 _OP_REG, _OP_MEM = 1, 3
@@ -16,9 +20,7 @@ def required_thunks(config: dict | None) -> tuple[str, str]:
     """(the option asking for indirect-branch thunks, the one asking for return thunks), or ""."""
     if config is None:
         return "", ""
-    retpoline = next((o for o in ("CONFIG_MITIGATION_RETPOLINE", "CONFIG_RETPOLINE") if config.get(o) == "y"), "")
-    rethunk = next((o for o in ("CONFIG_MITIGATION_RETHUNK", "CONFIG_RETHUNK") if config.get(o) == "y"), "")
-    return retpoline, rethunk
+    return first_enabled(config, *RETPOLINE_OPTIONS), first_enabled(config, *RETHUNK_OPTIONS)
 
 
 def bare_branches(tables, symbols, retpoline: str, rethunk: str):
@@ -27,7 +29,7 @@ def bare_branches(tables, symbols, retpoline: str, rethunk: str):
     disassembler = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     disassembler.detail = True
     for section in tables.sections:
-        if not (section.flags & SH_FLAGS.SHF_EXECINSTR and section.allocated) or section.type != 1:
+        if not (section.flags & SH_FLAGS.SHF_EXECINSTR and section.allocated) or section.type != SHT_PROGBITS:
             continue
         for insn in disassembler.disasm(tables.read(section), 0):
             groups = insn.groups
