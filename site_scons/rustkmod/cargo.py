@@ -117,6 +117,19 @@ def is_mangled(symbol: str) -> bool:
     return symbol.startswith(("_R", "_ZN"))
 
 
+def demangle(lines: list[str]) -> list[str]:
+    """Rust names as people write them, line by line: c++filt (binutils) knows both v0 and legacy
+    Rust mangling and leaves the rest of each line alone. The lines unchanged if it cannot run."""
+    if not lines:
+        return lines
+    try:
+        out = subprocess.run(["c++filt"], input="\n".join(lines) + "\n", capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return lines
+    return out if len(out) == len(lines) else lines
+
+
 def archive_symbols(archive: str, readelf: str = "readelf") -> list[tuple[str, str, bool]]:
     """(member, symbol, defined?) of every global or weak symbol in a static archive or object.
 

@@ -7,12 +7,12 @@ message, so a report reads like the `insmod` failure it prevents.
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from elftools.elf.constants import SH_FLAGS
 
+from ..cargo import demangle, is_mangled
 from ..errors import RustkmodError
 from ..kernel import option_enabled
 from .policy import Acceptance, ArchPolicy
@@ -312,14 +312,7 @@ class _Checker:
 
 def _demangled(problems: list[Problem]) -> list[Problem]:
     """Rust names as people write them (c++filt knows both v0 and legacy Rust mangling)."""
-    names = sorted({n for p in problems for n in (p.function, p.symbol) if n.startswith(("_R", "_ZN"))})
-    if not names:
-        return problems
-    try:
-        out = subprocess.run(["c++filt"], input="\n".join(names) + "\n", capture_output=True,
-                             text=True, check=True).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return problems
-    plain = dict(zip(names, out)) if len(out) == len(names) else {}
+    names = sorted({n for p in problems for n in (p.function, p.symbol) if is_mangled(n)})
+    plain = dict(zip(names, demangle(names)))
     return [replace(p, function=plain.get(p.function, p.function), symbol=plain.get(p.symbol, p.symbol))
             for p in problems]

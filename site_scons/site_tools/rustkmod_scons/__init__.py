@@ -275,7 +275,7 @@ def _objtool(target, source, env):
     if plan.delayed:
         print(f"         Linux {settings['release']}: Kbuild runs objtool on the linked module, Rust included")
         return 0
-    warnings = _demangle_lines(objtool.run(plan, target[0].abspath))
+    warnings = cargo.demangle(objtool.run(plan, target[0].abspath))
     if warnings:
         print("\n".join(warnings), file=sys.stderr)
         if mode == "strict":
@@ -284,17 +284,6 @@ def _objtool(target, source, env):
                 f"the kernel's objtool warns about the Rust object ({len(warnings)} warning(s) above)",
                 "fix the named functions, or pass OBJTOOL=warn to build anyway"))
     return 0
-
-
-def _demangle_lines(lines: list[str]) -> list[str]:
-    """c++filt on whole lines: the Rust symbols in them become readable, the rest stays."""
-    if not lines:
-        return lines
-    try:
-        out = subprocess.run(["c++filt"], input="\n".join(lines), capture_output=True, text=True, check=True).stdout
-        return out.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return lines
 
 
 def _kbuild(target, source, env):
