@@ -14,7 +14,7 @@ import struct
 import sys
 from array import array
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
@@ -124,16 +124,11 @@ class ElfTables:
         self.stream.seek(start)
         table = self.stream.read(total)
         raw = [struct.unpack_from(layout, table, i * entry) for i in range(count)]
-        names = self._string_table(raw, self.elf["e_shstrndx"] if self.elf["e_shstrndx"] != 0xFFFF
-                                   else raw[0][6])
-        return [Section(i, _string_at(names, r[0]), r[1], r[2], r[4], r[5], r[6], r[7], r[9])
-                for i, r in enumerate(raw)]
-
-    def _string_table(self, raw, index) -> bytes:
-        if not 0 < index < len(raw):
-            return b""
-        r = raw[index]
-        return self.read(Section(index, "", r[1], r[2], r[4], r[5], r[6], r[7], r[9]))
+        unnamed = [Section(i, "", r[1], r[2], r[4], r[5], r[6], r[7], r[9]) for i, r in enumerate(raw)]
+        # e_shstrndx, or with extended numbering (SHN_XINDEX) section 0's sh_link.
+        index = self.elf["e_shstrndx"] if self.elf["e_shstrndx"] != 0xFFFF else unnamed[0].link
+        names = self.read(unnamed[index]) if 0 < index < count else b""
+        return [replace(s, name=_string_at(names, r[0])) for s, r in zip(unnamed, raw)]
 
     # -- symbols ---------------------------------------------------------------------------
 

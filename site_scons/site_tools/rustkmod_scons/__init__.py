@@ -487,7 +487,7 @@ class RustModule:
     ko: list = field(default_factory=list)
     verified: list = field(default_factory=list)
     check: list = field(default_factory=list)
-    flags: str = ""          # the kernel's hardening as rustc flags, for `scons flags`
+    flags: object = None     # () -> the kernel's hardening as rustc flags, for `scons flags` only
 
 
 def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kernel: Kernel | None = None) -> list:
@@ -579,10 +579,10 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
         json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
                     "busybox": env.get("RUSTKMOD_BUSYBOX", "")},
                    sort_keys=True))])
-    from rustkmod.hardening import describe, kernel_hardening
-    flags = describe(kernel, kernel_hardening(kernel))
-    if env["RUST_HARDENING"] == "off":
-        flags += "\n  RUST_HARDENING=off: none of these flags is used"
+    def flags() -> str:
+        from rustkmod.hardening import describe, kernel_hardening
+        off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
+        return describe(kernel, kernel_hardening(kernel)) + off
     return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check, flags)
 
 
@@ -746,7 +746,7 @@ def _safe(label: str) -> str:
 
 def _print_flags(target, source, env):
     """`scons flags`: per kernel, its hardening options as rustc flags, and what rustc cannot match."""
-    texts = sorted({m.flags for result in _SUMMARY for m in result.modules})
+    texts = sorted({m.flags() for result in _SUMMARY for m in result.modules})
     print("\n".join(texts) if texts else "no kernel module is configured")
     return 0
 
