@@ -84,9 +84,18 @@ def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]
     return fallback, f"Linux {kernel.release} was built with {named}, which is not installed: Kbuild uses {fallback}"
 
 
-def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: str = "") -> list[str]:
-    """The variables passed to Kbuild's make for this kernel."""
+def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: str = "",
+                   extra_symbols: list[str] = ()) -> list[str]:
+    """The variables passed to Kbuild's make for this kernel.
+
+    `extra_symbols`: the Module.symvers files of other external modules this one calls, so that
+    modpost knows their exports (and their CRCs) instead of failing on "undefined!".
+    """
     variables = [f"ARCH={kernel.kbuild_arch}"]
+    if extra_symbols:
+        for path in extra_symbols:
+            check_path_for_make("KBUILD_EXTRA_SYMBOLS", path)
+        variables.append("KBUILD_EXTRA_SYMBOLS=" + " ".join(extra_symbols))
     if cross_compile:
         variables.append(f"CROSS_COMPILE={cross_compile}")
     if cc:

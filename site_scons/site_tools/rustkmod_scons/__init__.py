@@ -34,8 +34,16 @@ import SCons.Builder
 import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags
-from rustkmod.kernel import Kernel, installed_headers_kdir, loader_source_path
+try:
+    import rustkmod as _  # noqa: F401
+except ImportError:     # loaded through a toolpath: the package sits beside site_tools/
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags  # noqa: E402
+from rustkmod.kernel import Kernel, installed_headers_kdir, loader_source_path  # noqa: E402
+
+from . import install as install_step  # noqa: E402
+from .common import action, memo, message, note, report_error, run, settings_of
 
 # rustkmod.relocs (pyelftools) and rustkmod.boot are imported by the actions that use them: a
 # no-op build never pays for them.
@@ -89,6 +97,15 @@ def make_variables(args=None) -> Variables:
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
+        ("INSTALL_MOD_PATH", "staging root 'scons install' installs the verified modules into "
+         "(lib/modules/<release>/extra, then depmod); default: BUILD_DIR/root", _default("INSTALL_MOD_PATH")),
+        EnumVariable("MODULE_SIG", "signing at install: 'auto' signs when a key is known (MODULE_SIG_KEY, or "
+                     "the kernel tree's own certs/signing_key.pem), 'on' fails without one, 'off' never signs",
+                     _default("MODULE_SIG", "auto"), allowed_values=("auto", "on", "off")),
+        ("MODULE_SIG_KEY", "private key (PEM file or pkcs11: URI) to sign installed modules with",
+         _default("MODULE_SIG_KEY")),
+        ("MODULE_SIG_CERT", "the X.509 certificate of MODULE_SIG_KEY, as the kernel's keyring holds it",
+         _default("MODULE_SIG_CERT")),
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
     )
@@ -117,16 +134,7 @@ def _apply_variables(env) -> None:
 # Inputs read once per process
 
 
-_MEMO: dict = {}
-_NOTES: set = set()
 _SUMMARY: list = []      # RustModules configured in this run, for the per-kernel summary
-
-
-def _note(text: str) -> None:
-    """A one-line remark at configuration time, once per run."""
-    if text not in _NOTES:
-        _NOTES.add(text)
-        print(f"scons: rustkmod: {text}")
 
 
 def _print_summary() -> None:
@@ -161,15 +169,9 @@ def _done(node) -> bool:
 atexit.register(_print_summary)
 
 
-def _memo(key, compute):
-    if key not in _MEMO:
-        _MEMO[key] = compute()
-    return _MEMO[key]
-
-
 def _kernel(env) -> Kernel:
     key = ("kernel", env["KDIR"], env["ARCH"], env["KERNELRELEASE"])
-    return _memo(key, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None))
+    return memo(key, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None))
 
 
 def _build_dir(env):
@@ -179,7 +181,7 @@ def _build_dir(env):
 def _rustc_info(env) -> tuple[str, str]:
     rustc = env["RUSTC"]
     cache = _build_dir(env).File(".rustc-info.json").abspath
-    return _memo(("rustc", rustc), lambda: rustflags.cached_toolchain_info(rustc, cache))
+    return memo(("rustc", rustc), lambda: rustflags.cached_toolchain_info(rustc, cache))
 
 
 def _profile(env, kernel: Kernel) -> rustflags.RustProfile:
@@ -192,33 +194,20 @@ def _profile(env, kernel: Kernel) -> rustflags.RustProfile:
 # signature of the target is exactly its inputs.
 
 
-def _settings(node) -> dict:
-    return json.loads(node.read())
-
-
-def _run(command: list[str], **kwargs) -> int:
-    try:
-        return subprocess.run(command, **kwargs).returncode
-    except FileNotFoundError:
-        print(f"scons: *** rustkmod: {command[0]} not found; install it (./setup does) or set the "
-              "variable that names it", file=sys.stderr)
-        return 127
-
-
 def _cargo_build(target, source, env):
     """cargo build of the staticlib, with the profile's target, flags and -Zbuild-std."""
-    settings = _settings(source[1])
+    settings = settings_of(source[1])
     profile = settings["profile"]
     target_dir = os.path.dirname(os.path.dirname(os.path.dirname(target[0].abspath)))
     config = source[2].abspath if profile["build_std"] else None
     cfg_file = source[3].abspath if profile["kernel_cfg"] else None
     command, run_env = rustflags.cargo_command(profile, settings["cargo"], settings["rustc"],
                                                source[0].abspath, target_dir, config, os.environ, cfg_file)
-    return _run(command, env=run_env)
+    return run(command, env=run_env)
 
 
 def _cargo_message(target, source, env):
-    profile = _settings(source[1])["profile"]
+    profile = settings_of(source[1])["profile"]
     deps = os.path.join(os.path.dirname(target[0].abspath), "deps")
     first = " (first build: compiles core too)" if profile["build_std"] and not os.path.isdir(deps) else ""
     return f"CARGO    {target[0]}  [{profile['target']}, {profile['name']} profile]{first}"
@@ -231,20 +220,20 @@ def _partial_link(target, source, env):
     --gc-sections then drops every function section the roots do not reach (968 KB -> 27 KB
     for hello).
     """
-    settings = _settings(source[1])
+    settings = settings_of(source[1])
     prefix = settings["binutils_prefix"]
     try:
         roots = cargo.exported_symbols(source[0].abspath, settings["crate"], readelf=prefix + "readelf")
     except RustkmodError as err:
-        return _report_error(err)
+        return report_error(err)
     if not roots:
-        return _report_error(RustkmodError(
+        return report_error(RustkmodError(
             f"{source[0]}: the crate {settings['crate']} exports no C-callable symbol",
             "mark the functions the C side calls #[unsafe(no_mangle)] pub extern \"C\""))
     command = [prefix + "ld", "-r", "--gc-sections", "-o", target[0].abspath]
     for symbol in roots:
         command += ["-u", symbol]
-    return _run(command + [source[0].abspath])
+    return run(command + [source[0].abspath])
 
 
 def _write_value(target, source, env):
@@ -263,12 +252,12 @@ def _stage_copy(target, source, env):
 def _objtool(target, source, env):
     """The Rust object as Kbuild would ship a C object: checked and annotated by the kernel's objtool."""
     from rustkmod import objtool
-    settings, mode = _settings(source[1]), _settings(source[2])["mode"]
+    settings, mode = settings_of(source[1]), settings_of(source[2])["mode"]
     shutil.copyfile(source[0].abspath, target[0].abspath)
     try:
         plan = objtool.plan(settings["kdir"], settings["make_variables"])
     except RustkmodError as err:
-        return _report_error(err)
+        return report_error(err)
     if plan is None:
         print(f"         Linux {settings['release']} runs no objtool on modules")
         return 0
@@ -280,17 +269,17 @@ def _objtool(target, source, env):
         print("\n".join(warnings), file=sys.stderr)
         if mode == "strict":
             os.remove(target[0].abspath)
-            return _report_error(RustkmodError(
+            return report_error(RustkmodError(
                 f"the kernel's objtool warns about the Rust object ({len(warnings)} warning(s) above)",
                 "fix the named functions, or pass OBJTOOL=warn to build anyway"))
     return 0
 
 
 def _kbuild(target, source, env):
-    settings = _settings(source[-1])
+    settings = settings_of(source[-1])
     command = ["make", "-C", settings["kdir"], f"M={target[0].dir.abspath}", *settings["make_variables"],
                "-s", "--no-print-directory", f"-j{GetOption('num_jobs')}", "modules"]
-    status = _run(command)
+    status = run(command)
     if status == 0 and not os.path.exists(target[0].abspath):
         print(f"scons: *** rustkmod: Kbuild succeeded but wrote no {target[0]}", file=sys.stderr)
         return 1
@@ -301,17 +290,17 @@ def _loader_target(settings: dict):
     """The LoaderTarget of the kernel a Value node describes (read from the tree again)."""
     from rustkmod.relocs import target_for_kernel
     kernel = Kernel.from_kdir(settings["kdir"], settings["arch"], settings["kernelrelease"] or None)
-    return target_for_kernel(kernel, settings["kernel_src"])
+    return target_for_kernel(kernel, settings["kernel_src"], tuple(settings.get("extra_symvers", ())))
 
 
 def _fix_relocs(target, source, env):
     """RELOCS=fix: the module with the types its loader lacks rewritten to their equivalents."""
     from rustkmod.relocs.fix import needed_rewrites, rewrite_types
     try:
-        loader = _loader_target(_settings(source[1]))
+        loader = _loader_target(settings_of(source[1]))
         counts = rewrite_types(source[0].abspath, target[0].abspath, needed_rewrites(loader))
     except RustkmodError as err:
-        return _report_error(err)
+        return report_error(err)
     names = loader.policy.type_names
     done = ", ".join(f"{count} {names[old]} -> {names[new]}"
                      for (old, new), count in zip(needed_rewrites(loader).items(), counts.values()))
@@ -322,7 +311,7 @@ def _fix_relocs(target, source, env):
 def _verify(target, source, env):
     """Fails unless the kernel's loader accepts the .ko; writes the stamp."""
     from rustkmod.relocs import check_file, format_report
-    settings = _settings(source[1])
+    settings = settings_of(source[1])
     if settings["relocs"] == "off":
         print(f"         RELOCS=off: {source[0]} is NOT verified against its kernel's loader")
         verdict_text = {"module": str(source[0]), "verification": "off (RELOCS=off)"}
@@ -331,7 +320,7 @@ def _verify(target, source, env):
             loader = _loader_target(settings)
             verdict = check_file(source[0].abspath, loader)
         except RustkmodError as err:
-            return _report_error(err)
+            return report_error(err)
         if not verdict.loadable:
             module = os.path.basename(source[0].abspath)[:-3]
             print(format_report(verdict.problems, loader.description, module), file=sys.stderr)
@@ -348,15 +337,16 @@ def _verify(target, source, env):
 def _boot_check(target, source, env):
     """Boots the kernel with the module: insmod must succeed and print the expected line."""
     from rustkmod import boot
-    settings = _settings(source[-1])
-    ko = source[0].abspath
+    settings = settings_of(source[-1])
+    modules = [s.abspath for s in source[:-2]]     # dependencies first; then the image, the settings
     try:
-        result = boot.boot_modules(settings["arch"], settings["image"], [ko], target[0].dir.abspath + "/boot",
+        result = boot.boot_modules(settings["arch"], settings["image"], modules, target[0].dir.abspath + "/boot",
                                    busybox=settings["busybox"] or boot.BUSYBOX)
     except RustkmodError as err:
-        return _report_error(err)
-    name = boot.module_name(ko)
-    faults = boot.judge(result, name, settings["expect"])
+        return report_error(err)
+    name = boot.module_name(modules[-1])
+    faults = [fault for ko in modules[:-1] for fault in boot.judge(result, boot.module_name(ko), "")]
+    faults += boot.judge(result, name, settings["expect"])
     with open(target[0].abspath + ".log", "w") as handle:
         handle.write(result.console)
     if faults:
@@ -372,13 +362,13 @@ def _boot_check(target, source, env):
 def _standin_check(target, source, env):
     """Fails, naming them, when the crate imports kernel functions the stand-in lacks."""
     from rustkmod.standin import missing_from_standin
-    settings = _settings(source[-1])
+    settings = settings_of(source[-1])
     try:
         missing = missing_from_standin(source[0].abspath, settings["crate"], [s.abspath for s in source[1:-1]])
     except RustkmodError as err:
-        return _report_error(err)
+        return report_error(err)
     if missing:
-        return _report_error(RustkmodError(
+        return report_error(RustkmodError(
             f"{settings['crate']} calls kernel functions the user-space stand-in lacks: {', '.join(missing)}",
             f"add them to {', '.join(settings['standin'])} with the signatures the C side gives them"))
     with open(target[0].abspath, "w") as handle:
@@ -388,7 +378,7 @@ def _standin_check(target, source, env):
 
 def _cargo_test(target, source, env):
     """cargo test for the host, with the stand-in's objects linked into the test binaries."""
-    settings = _settings(source[1])
+    settings = settings_of(source[1])
     command = [settings["cargo"], "test", "--manifest-path", source[0].abspath, "--target", settings["target"]]
     link = [f"-Clink-arg={s.abspath}" for s in source[2:]]
     run_env = dict(os.environ, RUSTC=settings["rustc"], CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
@@ -397,7 +387,7 @@ def _cargo_test(target, source, env):
     try:
         result = subprocess.run(command, env=run_env, capture_output=True, text=True)
     except FileNotFoundError:
-        return _report_error(RustkmodError(f"CARGO={settings['cargo']} not found", "install cargo-web (./setup does)"))
+        return report_error(RustkmodError(f"CARGO={settings['cargo']} not found", "install cargo-web (./setup does)"))
     output = result.stdout + result.stderr
     with open(target[0].abspath, "w") as handle:
         handle.write(output)
@@ -413,7 +403,7 @@ def _cargo_test(target, source, env):
 
 def _host_run(target, source, env):
     """Runs the user-space insmod: the module's init and exit against the stand-in."""
-    args = _settings(source[1])
+    args = settings_of(source[1])
     result = subprocess.run([source[0].abspath, *args], capture_output=True, text=True)
     output = result.stdout + result.stderr
     print("".join(f"         | {line}\n" for line in output.splitlines()), end="")
@@ -430,15 +420,6 @@ def _unusable_kernel(target, source, env):
     return 1
 
 
-def _report_error(err: RustkmodError) -> int:
-    print(f"scons: *** rustkmod: {err}", file=sys.stderr)
-    return 1
-
-
-def _message(label: str):
-    return lambda target, source, env: f"{label:<8} {target[0]}"
-
-
 def _crate_scan(node, env, path):
     """The crate's files: its *.rs and manifests, plus whatever cargo's dep-info lists."""
     directory = env["RUSTKMOD_CRATE_DIR"]
@@ -447,28 +428,24 @@ def _crate_scan(node, env, path):
     return [env.File(p) for p in sorted(files)]
 
 
-def _action(function, message, varlist=()):
-    return SCons.Action.Action(function, strfunction=message, varlist=list(varlist))
-
-
 BUILDERS = {
     "RustStaticLib": SCons.Builder.Builder(
-        action=_action(_cargo_build, _cargo_message),
+        action=action(_cargo_build, _cargo_message),
         target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
-    "RustObject": SCons.Builder.Builder(action=_action(_partial_link, _message("LD -r"))),
-    "KbuildStage": SCons.Builder.Builder(action=_action(_stage_copy, _message("STAGE"))),
-    "Objtool": SCons.Builder.Builder(action=_action(_objtool, _message("OBJTOOL"))),
-    "GeneratedFile": SCons.Builder.Builder(action=_action(_write_value, _message("GEN"))),
-    "KernelModule": SCons.Builder.Builder(action=_action(_kbuild, _message("KBUILD"))),
-    "FixRelocs": SCons.Builder.Builder(action=_action(_fix_relocs, _message("FIX"))),
-    "VerifyRelocs": SCons.Builder.Builder(action=_action(_verify, _message("VERIFY"))),
-    "BootCheck": SCons.Builder.Builder(action=_action(_boot_check, _message("BOOT"))),
-    "StandinCheck": SCons.Builder.Builder(action=_action(_standin_check, _message("STANDIN"))),
+    "RustObject": SCons.Builder.Builder(action=action(_partial_link, message("LD -r"))),
+    "KbuildStage": SCons.Builder.Builder(action=action(_stage_copy, message("STAGE"))),
+    "Objtool": SCons.Builder.Builder(action=action(_objtool, message("OBJTOOL"))),
+    "GeneratedFile": SCons.Builder.Builder(action=action(_write_value, message("GEN"))),
+    "KernelModule": SCons.Builder.Builder(action=action(_kbuild, message("KBUILD"))),
+    "FixRelocs": SCons.Builder.Builder(action=action(_fix_relocs, message("FIX"))),
+    "VerifyRelocs": SCons.Builder.Builder(action=action(_verify, message("VERIFY"))),
+    "BootCheck": SCons.Builder.Builder(action=action(_boot_check, message("BOOT"))),
+    "StandinCheck": SCons.Builder.Builder(action=action(_standin_check, message("STANDIN"))),
     "CargoTest": SCons.Builder.Builder(
-        action=_action(_cargo_test, _message("TEST")),
+        action=action(_cargo_test, message("TEST")),
         target_scanner=SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")),
-    "HostRun": SCons.Builder.Builder(action=_action(_host_run, _message("RUN"))),
-    "UnusableKernel": SCons.Builder.Builder(action=_action(_unusable_kernel, _message("KERNEL"))),
+    "HostRun": SCons.Builder.Builder(action=action(_host_run, message("RUN"))),
+    "UnusableKernel": SCons.Builder.Builder(action=action(_unusable_kernel, message("KERNEL"))),
 }
 
 
@@ -482,12 +459,20 @@ class RustModule:
 
     name: str
     kernel: str = ""
+    kdir: str = ""
     staticlib: list = field(default_factory=list)
     rust_object: list = field(default_factory=list)
     ko: list = field(default_factory=list)
     verified: list = field(default_factory=list)
     check: list = field(default_factory=list)
     flags: object = None     # () -> the kernel's hardening as rustc flags, for `scons flags` only
+    load_order: list = field(default_factory=list)   # verified .ko files to load, dependencies first
+    install: list = field(default_factory=list)      # the module in INSTALL_MOD_PATH, and depmod's index
+
+    @property
+    def symvers(self):
+        """The Module.symvers Kbuild wrote: the module's exports, for the modules that use them."""
+        return self.ko[1]
 
 
 def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kernel: Kernel | None = None) -> list:
@@ -513,14 +498,26 @@ def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kerne
         env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
         env.Clean(staticlib, rust_dir)
         return staticlib
-    return _memo(("staticlib", manifest.manifest, profile.ident, _build_dir(env).abspath), build)
+    return memo(("staticlib", manifest.manifest, profile.ident, _build_dir(env).abspath), build)
 
 
-def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) -> RustModule:
+def _provider_for(provider, kernel: Kernel, user: str) -> RustModule:
+    """The module `user` uses, as built for the same kernel."""
+    found = [m for m in getattr(provider, "modules", []) if m.kdir == kernel.kdir]
+    if not found:
+        what = getattr(provider, "name", repr(provider))
+        raise RustkmodError(f"{user} uses {what}, which is not built for Linux {kernel.release}",
+                            f"build {what} for the same kernels (KERNELS) as {user}, before it")
+    return found[0]
+
+
+def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, uses=()) -> RustModule:
     kernel = _kernel(env)
     profile = _profile(env, kernel)
-    manifest = cargo.Crate.from_manifest(env.Dir(crate).abspath)
-    c_sources = [env.File(s) for s in env.Flatten([sources])]
+    manifest = cargo.Crate.from_manifest(env.Dir(crate).srcnode().abspath)
+    c_sources = [env.File(s).srcnode() for s in env.Flatten([sources])]
+    providers = [_provider_for(p, kernel, name) for p in env.Flatten([uses])]
+    extra_symvers = [p.symvers for p in providers]
     build_dir = _build_dir(env)
     kbuild.check_path_for_make("KDIR", kernel.kdir)
 
@@ -529,11 +526,11 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     rust_dir = build_dir.Dir("rust").Dir(profile.ident)
     rust_object_name = f"{manifest.lib_name}_rust.o"
     cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
-    cc, note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
-    if note:
-        _note(note)
+    cc, cc_note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
+    if cc_note:
+        note(cc_note)
     binutils_prefix = cross_compile
-    rust_object = _memo(("rust object", manifest.manifest, profile.ident, _build_dir(env).abspath),
+    rust_object = memo(("rust object", manifest.manifest, profile.ident, _build_dir(env).abspath),
                         lambda: env.RustObject(rust_dir.File(rust_object_name), [staticlib, env.Value(json.dumps(
                             {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))]))
 
@@ -545,7 +542,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
     kernel_settings = env.Value(json.dumps({
         "kdir": kernel.kdir, "release": kernel.release,
-        "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]),
+        "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"],
+                                                [s.abspath for s in extra_symvers]),
     }, sort_keys=True))
     if env["OBJTOOL"] == "off":
         staged += env.KbuildStage(module_dir.File(rust_object_name + "_shipped"), rust_object)
@@ -559,31 +557,40 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str) 
     staged += env.GeneratedFile(module_dir.File("Kbuild"),
                              env.Value(kbuild.kbuild_text(name, c_objects + [rust_object_name])))
     ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
-                           module_dir.File("modules.order")], env.Flatten(staged) + [kernel_settings])
+                           module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [kernel_settings])
     env.Depends(ko, [env.File(f) for f in kernel.signature_files()])
     env.Clean(ko, module_dir)
 
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     loader = env.Value(json.dumps({"kdir": kernel.kdir, "arch": kernel.arch, "version": list(kernel.version),
                                    "kernelrelease": env["KERNELRELEASE"], "kernel_src": env["KERNEL_SRC"],
-                                   "relocs": env["RELOCS"]}, sort_keys=True))
+                                   "relocs": env["RELOCS"], "extra_symvers": [s.abspath for s in extra_symvers]},
+                                  sort_keys=True))
     module_ko = ko[0]
     if env["RELOCS"] == "fix":
         module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko[0], loader])[0]
     verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [module_ko, loader])
     # What the verdict reads besides the .ko: the exports, and the loader source when there is one.
-    env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel))
+    env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel)
+                + extra_symvers)
+    load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
 
     image = env["KERNEL_IMAGE"] or f"/boot/vmlinuz-{kernel.release}"
-    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), [module_ko, verified, env.File(image), env.Value(
+    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), env.Value(
         json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
-                    "busybox": env.get("RUSTKMOD_BUSYBOX", "")},
+                    "busybox": env.get("RUSTKMOD_BUSYBOX", ""), "module": name},
                    sort_keys=True))])
+    env.Depends(check, verified + [n for p in providers for n in p.verified])
+    installed = install_step.install_nodes(
+        env, kernel, name, module_dir, module_ko, verified, ko[2],
+        kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), install_step.install_root(env, build_dir))
+
     def flags() -> str:
         from rustkmod.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
-    return RustModule(name, kernel.name, staticlib, rust_object, [module_ko] + ko[1:], verified, check, flags)
+    return RustModule(name, kernel.name, kernel.kdir, staticlib, rust_object, [module_ko] + ko[1:], verified, check,
+                      flags, load_order, installed)
 
 
 @dataclass
@@ -676,6 +683,10 @@ class RustModules:
     def ko(self) -> list:
         return [m.ko[0] for m in self.modules]
 
+    @property
+    def install(self) -> list:
+        return [n for m in self.modules for n in m.install] + self.failing
+
 
 def _kernel_envs(env, entries: list[str]):
     """(label, env for that kernel or None, why not) for each entry of KERNELS."""
@@ -696,8 +707,12 @@ def _kernel_envs(env, entries: list[str]):
             yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
 
 
-def RustKernelModule(env, name, crate, sources, expect=""):
+def RustKernelModule(env, name, crate, sources, expect="", uses=()):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
+
+    `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
+    their Module.symvers go to Kbuild as KBUILD_EXTRA_SYMBOLS and to the verifier, and the boot
+    test loads them first.
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -708,17 +723,17 @@ def RustKernelModule(env, name, crate, sources, expect=""):
     _SUMMARY.append(result)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
-        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect), None)
+        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
-                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect))
+                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses))
                 continue
             except RustkmodError as err:
                 reason = str(err)
-        _note(f"{name} is not built for kernel {label}: {reason}")
+        note(f"{name} is not built for kernel {label}: {reason}")
         result.unusable.append((label, reason))
     for label, reason in result.unusable:
         failing = env.UnusableKernel(_build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
@@ -758,7 +773,7 @@ def generate(env, **kwargs):
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     if not _FLAGS_ALIAS:
         _FLAGS_ALIAS.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
-    for name, builder in BUILDERS.items():
+    for name, builder in {**BUILDERS, **install_step.BUILDERS}.items():
         env["BUILDERS"][name] = builder
     env.AddMethod(RustKernelModule, "RustKernelModule")
     env.AddMethod(RustHostTests, "RustHostTests")
