@@ -13,11 +13,11 @@ from pathlib import Path
 from rustkmod.kernel import installed_headers_kdir
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ("SConstruct", "site_scons", "hello", "kmod")
+PROJECT_FILES = ("SConstruct", "site_scons", "hello", "kmod", "examples")
 SCONS = str(Path(sys.executable).with_name("scons"))
 
 # The progress labels of rustkmod's builders, one line each in scons' output.
-STEPS = ("CARGO", "LD -r", "STAGE", "OBJTOOL", "GEN", "KBUILD", "FIX", "VERIFY", "BOOT")
+STEPS = ("CARGO", "LD -r", "STAGE", "OBJTOOL", "GEN", "KBUILD", "FIX", "VERIFY", "BOOT", "INSTALL", "DEPMOD")
 
 
 def default_kdir() -> str:
@@ -33,7 +33,7 @@ def copy_project(destination: Path) -> Path:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, destination / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "target"))
+                            ignore=shutil.ignore_patterns("__pycache__", "target", "build", ".sconsign*"))
         else:
             shutil.copy2(source, destination / name)
     return destination

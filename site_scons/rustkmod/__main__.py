@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="Module.symvers of the kernel (and of modules this one uses): check undefined symbols")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
-    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64")
+    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64; or 6.1-signing (built here from linux-source-6.1)")
     fetch.add_argument("--cache", default=provision.default_cache(), help="where to keep them (KERNEL_CACHE)")
     return parser
 

@@ -67,7 +67,18 @@ def module_name(ko_path: str) -> str:
     return os.path.basename(ko_path)[:-3].replace("-", "_")
 
 
-def init_script(module_files: list[str]) -> str:
+def init_script(module_files: list[str], modprobe: bool = False) -> str:
+    """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
+    let modules.dep load the others), then unload them in reverse."""
+    if modprobe:
+        name = module_name(module_files[-1])
+        others = " ".join(module_name(ko) for ko in module_files[:-1])
+        lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc",
+                 # what modprobe loaded besides: each dependency counts as inserted when present
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others.split()),
+                 f"modprobe -r {name}; rc=$?; echo {MARK}-RMMOD {name} rc=$rc",
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others.split())]
+        return _INIT.format(mark=MARK, commands="\n".join(lines))
     lines = []
     for ko in module_files:
         base = os.path.basename(ko)
@@ -78,8 +89,9 @@ def init_script(module_files: list[str]) -> str:
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
 
-def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX) -> None:
-    """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init."""
+def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "") -> None:
+    """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
+    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
     if not os.path.isfile(busybox):
         raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
                             "fetches it for other architectures)")
@@ -91,9 +103,11 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX)
         shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
         for ko in module_files:
             shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
+        if module_root:
+            shutil.copytree(os.path.join(module_root, "lib"), os.path.join(root, "lib"))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
-            handle.write(init_script(module_files))
+            handle.write(init_script(module_files, modprobe=bool(module_root)))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -103,7 +117,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX)
         handle.write(archive)
 
 
-def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300) -> str:
+def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "") -> str:
     """Boots `kernel_image` with `initramfs`; returns the serial console's text."""
     if arch not in QEMU_FOR_ARCH:
         raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
@@ -114,7 +128,7 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300) -
         raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
     command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
-               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1"]
+               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {append}".strip()]
     try:
         result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -156,12 +170,17 @@ def parse_console(console: str) -> BootResult:
 
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
-                 timeout: int = 300, busybox: str = BUSYBOX) -> BootResult:
-    """Boots the kernel with the modules, insmods them in order and rmmods them in reverse."""
+                 timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "") -> BootResult:
+    """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
+
+    With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
+    from there instead, which must load the others itself; `append` adds kernel parameters
+    (module.sig_enforce=1, say).
+    """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox)
-    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout))
+    make_initramfs(module_files, initramfs, busybox, module_root)
+    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 
 def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
@@ -176,7 +195,8 @@ def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
     if module.insmod_rc != 0:
         said = _last_line(module.insmod_output) or f"rc={module.insmod_rc}"
         faults.append(f"{name}: insmod failed: {said}")
-        faults.extend(f"  kernel: {line}" for line in result.kernel_log if name in line or "module" in line)
+        faults.extend(f"  kernel: {line}" for line in result.kernel_log
+                      if (name in line or "module" in line) and "ommand line:" not in line)
         return faults
     if expected_line and not result.log_has(expected_line):
         faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log")

@@ -10,7 +10,9 @@ the key the build names, then Kbuild copies (and, when the kernel wants it, comp
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import struct
 from dataclasses import dataclass
 
@@ -53,8 +55,10 @@ def staging_modules_order(kbuild_order: str, staging_dir: str) -> str:
 
 
 def modules_install_command(kdir: str, staging_dir: str, root: str, make_variables: list[str]) -> list[str]:
+    """Kbuild's modules_install without its signing (rustkmod signed the staged copy) and without
+    its depmod (run once per kernel after every module is in place)."""
     return ["make", "-C", kdir, f"M={staging_dir}", f"INSTALL_MOD_PATH={root}", f"INSTALL_MOD_DIR={INSTALL_MOD_DIR}",
-            "CONFIG_MODULE_SIG_ALL=", *make_variables, "-s", "--no-print-directory", "modules_install"]
+            "CONFIG_MODULE_SIG_ALL=", "DEPMOD=true", *make_variables, "-s", "--no-print-directory", "modules_install"]
 
 
 def depmod_command(kernel: Kernel, root: str) -> list[str]:
@@ -109,6 +113,28 @@ def signer_for(kernel: Kernel, mode: str, key: str = "", cert: str = "") -> tupl
     digest = kernel.config.get("CONFIG_MODULE_SIG_HASH", "sha256").strip('"') or "sha256"
     return Signer(sign_file, digest, os.path.abspath(key) if not key.startswith("pkcs11:") else key,
                   os.path.abspath(cert)), ""
+
+
+def untrusted_note(kernel: Kernel, cert: str) -> str:
+    """A warning when a built tree's kernel was not built to trust `cert`, else ""."""
+    builtin = kernel.path("certs/x509_certificate_list")
+    if cert.startswith("pkcs11:") or not os.path.isfile(builtin):
+        return ""               # a headers package: the kernel's keyring is not known here
+    with open(builtin, "rb") as handle:
+        trusted = handle.read()
+    if certificate_der(cert) in trusted:
+        return ""
+    return (f"MODULE_SIG_CERT={cert} is not among the certificates Linux {kernel.release} was built to trust "
+            "(certs/x509_certificate_list): under module.sig_enforce=1 it refuses these modules unless the key "
+            "is added to its keyring at run time")
+
+
+def certificate_der(path: str) -> bytes:
+    """The certificate in `path` as DER, whether the file holds DER or PEM (a key may precede it)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    pem = re.search(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S)
+    return base64.b64decode(b"".join(pem.group(1).split())) if pem else data
 
 
 def _tree_key(kernel: Kernel) -> tuple[str, str]:

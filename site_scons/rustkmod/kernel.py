@@ -34,6 +34,10 @@ _ARCH_ALIASES = {
     "riscv": "riscv64", "riscv64": "riscv64",
 }
 
+# Where `make` leaves the bootable image in a built tree, per architecture.
+BOOT_IMAGES = {"x86_64": "arch/x86/boot/bzImage", "i386": "arch/x86/boot/bzImage", "arm64": "arch/arm64/boot/Image",
+               "arm": "arch/arm/boot/zImage", "riscv64": "arch/riscv/boot/Image"}
+
 # Files whose content decides how a module must be built for this kernel.
 SIGNATURE_FILES = ("Makefile", ".config", "include/config/auto.conf", "Module.symvers",
                    "include/generated/utsrelease.h")
@@ -122,6 +126,11 @@ class Kernel:
 
     def path(self, relative: str) -> str:
         return os.path.join(self.kdir, relative)
+
+    def image(self) -> str:
+        """The kernel image to boot: the tree's own when it was built here, else /boot's."""
+        built = self.path(BOOT_IMAGES.get(self.arch, ""))
+        return built if os.path.isfile(built) else f"/boot/vmlinuz-{self.release}"
 
     def signature_files(self) -> list[str]:
         """The tree's files whose content decides the module build (existing ones only)."""

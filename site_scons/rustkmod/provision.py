@@ -32,23 +32,32 @@ SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
 ARCHES = {"amd64": "x86_64", "arm64": "arm64"}      # Debian architecture -> rustkmod's
 
 
+SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
+
+
 @dataclass(frozen=True)
 class KernelSpec:
     series: str
     deb_arch: str
+    built: bool = False       # built from source (kernel_build) rather than fetched
 
     @property
     def name(self) -> str:
+        if self.built:
+            return f"{self.series}-{SIGNING}"
         return self.series if self.deb_arch == "amd64" else f"{self.series}-{self.deb_arch}"
 
     @classmethod
     def parse(cls, text: str) -> "KernelSpec":
-        """'6.1' (amd64) or '6.1-arm64'."""
+        """'6.1' (amd64), '6.1-arm64', or '6.1-signing'."""
         series, _, deb_arch = text.partition("-")
+        if deb_arch == SIGNING and series == "6.1":
+            return cls(series, "amd64", built=True)
         deb_arch = deb_arch or "amd64"
         if series not in SERIES or deb_arch not in ARCHES:
             raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
-                                f"use one of {', '.join(SERIES)}, optionally with -arm64 (e.g. 6.1-arm64)")
+                                f"use one of {', '.join(SERIES)}, optionally with -arm64 (e.g. 6.1-arm64), "
+                                f"or 6.1-{SIGNING} (built here, module signing on)")
         return cls(series, deb_arch)
 
 
@@ -81,6 +90,8 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     found = lookup(spec, cache)
     if found:
         return found
+    if spec.built:
+        return _build(spec, cache, log)
     apt = _PrivateApt(os.path.join(cache, "apt"))
     apt.update(SERIES[spec.series][0])
     abi = _newest_abi(apt, spec)
@@ -108,6 +119,15 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
         raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
     with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:
         json.dump(kernel.__dict__, handle, indent=1)
+    return kernel
+
+
+def _build(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
+    from . import kernel_build
+    root = os.path.join(cache, "kernels", spec.name)
+    tree, image, release = kernel_build.build_signing_kernel(spec.series, root, os.cpu_count() or 1, log)
+    kernel = ProvisionedKernel(spec.name, tree, image, release)
+    kernel_build.write_marker(root, kernel.__dict__)
     return kernel
 
 

@@ -22,6 +22,7 @@ cargo nor make. The logic lives in the plain `rustkmod` package; this file only 
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import os
 import shutil
@@ -34,9 +35,8 @@ import SCons.Builder
 import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-try:
-    import rustkmod as _  # noqa: F401
-except ImportError:     # loaded through a toolpath: the package sits beside site_tools/
+if importlib.util.find_spec("rustkmod") is None:
+    # loaded through a toolpath: the rustkmod package sits beside site_tools/
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags  # noqa: E402
@@ -81,7 +81,8 @@ def make_variables(args=None) -> Variables:
         ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
          _default("RUSTC", _first_existing("/usr/bin/rustc", "rustc"))),
         ("BUILD_DIR", "where every output goes (relative to the top SConstruct)", _default("BUILD_DIR", "build")),
-        ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: /boot/vmlinuz-<KDIR's release>",
+        ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: KDIR's arch/<arch>/boot image when "
+         "KDIR is a built tree, else /boot/vmlinuz-<KDIR's release>",
          _default("KERNEL_IMAGE")),
         EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
                      "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
@@ -93,7 +94,7 @@ def make_variables(args=None) -> Variables:
                      "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
                      "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
-         "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.1-arm64); default: just KDIR", _default("KERNELS")),
+         "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.1-arm64, 6.1-signing); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
@@ -340,8 +341,9 @@ def _boot_check(target, source, env):
     settings = settings_of(source[-1])
     modules = [s.abspath for s in source[:-2]]     # dependencies first; then the image, the settings
     try:
-        result = boot.boot_modules(settings["arch"], settings["image"], modules, target[0].dir.abspath + "/boot",
-                                   busybox=settings["busybox"] or boot.BUSYBOX)
+        result = boot.boot_modules(settings["arch"], settings["image"], modules, target[0].abspath + ".d",
+                                   busybox=settings["busybox"] or boot.BUSYBOX, module_root=settings.get("root", ""),
+                                   append=settings.get("append", ""))
     except RustkmodError as err:
         return report_error(err)
     name = boot.module_name(modules[-1])
@@ -352,7 +354,9 @@ def _boot_check(target, source, env):
     if faults:
         print("\n".join(f"scons: *** {line}" for line in faults), file=sys.stderr)
         return 1
-    summary = f"{name}: loaded, printed '{settings['expect']}', unloaded on {settings['kernel']}"
+    how = f" (modprobe from {settings['root']}{', module.sig_enforce=1' if settings.get('append') else ''})" \
+        if settings.get("root") else ""
+    summary = f"{name}: loaded, printed '{settings['expect']}', unloaded on {settings['kernel']}{how}"
     print(f"         {summary}")
     with open(target[0].abspath, "w") as handle:
         handle.write(summary + "\n")
@@ -468,11 +472,17 @@ class RustModule:
     flags: object = None     # () -> the kernel's hardening as rustc flags, for `scons flags` only
     load_order: list = field(default_factory=list)   # verified .ko files to load, dependencies first
     install: list = field(default_factory=list)      # the module in INSTALL_MOD_PATH, and depmod's index
+    check_installed: list = field(default_factory=list)  # boot test of the installed modules (modprobe)
 
     @property
     def symvers(self):
         """The Module.symvers Kbuild wrote: the module's exports, for the modules that use them."""
         return self.ko[1]
+
+
+def _profile_file(env, node, text):
+    """A file every crate of a profile reads: one GeneratedFile node, whichever crate comes first."""
+    return memo(("profile file", node.abspath), lambda: env.GeneratedFile(node, env.Value(text())))
 
 
 def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kernel: Kernel | None = None) -> list:
@@ -487,12 +497,12 @@ def _staticlib(env, manifest: cargo.Crate, profile: rustflags.RustProfile, kerne
                                         "rustc": env["RUSTC"]}, sort_keys=True))]
         if profile.build_std:
             _, sysroot = _rustc_info(env)
-            inputs += env.GeneratedFile(rust_dir.File("cargo-build-std.toml"),
-                                        env.Value(rustflags.vendor_config(rustflags.library_source_dir(sysroot))))
+            inputs += _profile_file(env, rust_dir.File("cargo-build-std.toml"),
+                                    lambda: rustflags.vendor_config(rustflags.library_source_dir(sysroot)))
         if profile.kernel_cfg:
             own = kernel.path("include/generated/rustc_cfg")
             inputs += [env.File(own)] if os.path.isfile(own) else \
-                env.GeneratedFile(rust_dir.File("kernel-cfg.args"), env.Value(rustflags.kernel_cfg_text(kernel)))
+                _profile_file(env, rust_dir.File("kernel-cfg.args"), lambda: rustflags.kernel_cfg_text(kernel))
         staticlib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                       inputs, RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(staticlib)             # cargo updates it in place; SCons must not delete it first
@@ -575,22 +585,29 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
                 + extra_symvers)
     load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
 
-    image = env["KERNEL_IMAGE"] or f"/boot/vmlinuz-{kernel.release}"
+    image = env["KERNEL_IMAGE"] or kernel.image()
+    boot_settings = {"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
+                     "busybox": env.get("RUSTKMOD_BUSYBOX", "")}
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), env.Value(
-        json.dumps({"arch": kernel.arch, "image": image, "expect": expect, "kernel": kernel_text,
-                    "busybox": env.get("RUSTKMOD_BUSYBOX", ""), "module": name},
-                   sort_keys=True))])
+        json.dumps(boot_settings, sort_keys=True))])
     env.Depends(check, verified + [n for p in providers for n in p.verified])
-    installed = install_step.install_nodes(
+    root = install_step.install_root(env, build_dir)
+    installed, signed = install_step.install_nodes(
         env, kernel, name, module_dir, module_ko, verified, ko[2],
-        kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), install_step.install_root(env, build_dir))
+        kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), root)
+    # The installed modules booted: modprobe loads this one and, through modules.dep, what it
+    # uses; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails.
+    check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), env.Value(
+        json.dumps({**boot_settings, "root": root.abspath, "append": "module.sig_enforce=1" if signed else ""},
+                   sort_keys=True))])
+    env.Depends(check_installed, installed + [n for p in providers for n in p.install])
 
     def flags() -> str:
         from rustkmod.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
     return RustModule(name, kernel.name, kernel.kdir, staticlib, rust_object, [module_ko] + ko[1:], verified, check,
-                      flags, load_order, installed)
+                      flags, load_order, installed, check_installed)
 
 
 @dataclass
@@ -686,6 +703,10 @@ class RustModules:
     @property
     def install(self) -> list:
         return [n for m in self.modules for n in m.install] + self.failing
+
+    @property
+    def check_installed(self) -> list:
+        return [n for m in self.modules for n in m.check_installed] + self.failing
 
 
 def _kernel_envs(env, entries: list[str]):

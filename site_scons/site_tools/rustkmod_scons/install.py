@@ -22,7 +22,7 @@ import SCons.Builder
 from rustkmod import RustkmodError, install
 from rustkmod.kernel import Kernel
 
-from .common import action, memo, message, report_error, run, settings_of
+from .common import action, memo, message, note, report_error, run, settings_of
 
 
 def _stage(target, source, env):
@@ -93,9 +93,14 @@ def install_root(env, build_dir):
 
 
 def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verified, modules_order,
-                  make_variables: list[str], root) -> list:
-    """The nodes that put one verified module into the staging root, and its depmod index."""
+                  make_variables: list[str], root) -> tuple[list, bool]:
+    """The nodes that put one verified module into the staging root and its depmod index, and
+    whether the module is signed."""
     signer, why_unsigned = install.signer_for(kernel, env["MODULE_SIG"], env["MODULE_SIG_KEY"], env["MODULE_SIG_CERT"])
+    if signer and env["MODULE_SIG_CERT"]:
+        warning = install.untrusted_note(kernel, signer.cert)
+        if warning:
+            note(warning)
     staging = module_dir.Dir("install")
     signing_inputs = [env.File(p) for p in (signer.key, signer.cert) if os.path.isfile(p)] if signer else []
     staged = env.StageInstall([staging.File(f"{name}.ko"), staging.File("modules.order")],
@@ -110,4 +115,4 @@ def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verifie
         [env.Value(json.dumps({"command": install.depmod_command(kernel, root.abspath)}))]))
     env.Depends(depmod, installed)
     env.Clean(installed, depmod)
-    return installed + depmod
+    return installed + depmod, signer is not None
