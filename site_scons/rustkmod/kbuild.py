@@ -103,3 +103,16 @@ def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: 
     if llvm:
         variables.append(f"LLVM={llvm}")
     return variables
+
+
+def default_cc(cross_compile: str, llvm: str) -> str:
+    """The C compiler Kbuild picks by itself."""
+    return "clang" if llvm else f"{cross_compile}gcc"
+
+
+def cc_wrapped(settings: dict, wrapper: str) -> list[str]:
+    """`CC=<wrapper> <cc>` for make when a wrapper (distcc, icecc, ccache) is set, else nothing
+    beyond what the settings already pass; the compiler itself is unchanged."""
+    if not wrapper:
+        return []
+    return [f"CC={wrapper} {settings['cc']}"]

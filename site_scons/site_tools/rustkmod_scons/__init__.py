@@ -43,7 +43,7 @@ from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags  # noqa:
 from rustkmod.kernel import Kernel, installed_headers_kdir, loader_source_path  # noqa: E402
 
 from . import install as install_step  # noqa: E402
-from .common import action, memo, message, note, report_error, run, settings_of
+from .common import action, lock_tree, memo, message, note, report_error, run, run_with_jobs, settings_of
 
 # rustkmod.relocs (pyelftools) and rustkmod.boot are imported by the actions that use them: a
 # no-op build never pays for them.
@@ -98,6 +98,12 @@ def make_variables(args=None) -> Variables:
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
+        ("JOBS", "compile jobs that cargo and Kbuild share through one make jobserver, whatever scons -j "
+         "runs at once; default: the number of CPUs", _default("JOBS", "")),
+        ("RUSTC_WRAPPER", "compiler cache or distributor cargo runs rustc through (e.g. sccache); not part "
+         "of any signature: the outputs are the same", _default("RUSTC_WRAPPER")),
+        ("CC_WRAPPER", "put before Kbuild's C compiler (e.g. distcc, icecc, ccache; DISTCC_HOSTS and the like "
+         "come from the environment); not part of any signature", _default("CC_WRAPPER")),
         ("INSTALL_MOD_PATH", "staging root 'scons install' installs the verified modules into "
          "(lib/modules/<release>/extra, then depmod); default: BUILD_DIR/root", _default("INSTALL_MOD_PATH")),
         EnumVariable("MODULE_SIG", "signing at install: 'auto' signs when a key is known (MODULE_SIG_KEY, or "
@@ -204,7 +210,11 @@ def _cargo_build(target, source, env):
     cfg_file = source[3].abspath if profile["kernel_cfg"] else None
     command, run_env = rustflags.cargo_command(profile, settings["cargo"], settings["rustc"],
                                                source[0].abspath, target_dir, config, os.environ, cfg_file)
-    return run(command, env=run_env)
+    if env["RUSTC_WRAPPER"]:
+        run_env["RUSTC_WRAPPER"] = env["RUSTC_WRAPPER"]
+    else:
+        run_env.pop("RUSTC_WRAPPER", None)
+    return run_with_jobs(command, _jobs(env), env=run_env)
 
 
 def _cargo_message(target, source, env):
@@ -278,13 +288,22 @@ def _objtool(target, source, env):
 
 def _kbuild(target, source, env):
     settings = settings_of(source[-1])
-    command = ["make", "-C", settings["kdir"], f"M={target[0].dir.abspath}", *settings["make_variables"],
-               "-s", "--no-print-directory", f"-j{GetOption('num_jobs')}", "modules"]
-    status = run(command)
+    module_dir = target[0].dir.abspath
+    # The module's own directory is mapped away in debug info and __FILE__, so the .ko does not
+    # depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
+    kcflags = f"{os.environ.get('KCFLAGS', '')} -ffile-prefix-map={module_dir}/=".strip()
+    command = ["make", "-C", settings["kdir"], f"M={module_dir}", *settings["make_variables"],
+               *kbuild.cc_wrapped(settings, env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
+               "-s", "--no-print-directory", "modules"]
+    status = run_with_jobs(command, _jobs(env))
     if status == 0 and not os.path.exists(target[0].abspath):
         print(f"scons: *** rustkmod: Kbuild succeeded but wrote no {target[0]}", file=sys.stderr)
         return 1
     return status
+
+
+def _jobs(env) -> int:
+    return int(env["JOBS"]) if str(env["JOBS"]).isdigit() and int(env["JOBS"]) > 0 else (os.cpu_count() or 1)
 
 
 def _loader_target(settings: dict):
@@ -554,6 +573,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
         "kdir": kernel.kdir, "release": kernel.release,
         "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"],
                                                 [s.abspath for s in extra_symvers]),
+        "cc": cc or kbuild.default_cc(cross_compile, env["LLVM"]),
     }, sort_keys=True))
     if env["OBJTOOL"] == "off":
         staged += env.KbuildStage(module_dir.File(rust_object_name + "_shipped"), rust_object)
@@ -790,6 +810,8 @@ def _print_flags(target, source, env):
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
     _apply_variables(env)
+    if not GetOption("help"):
+        lock_tree(env.Dir("#").abspath)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     if not _FLAGS_ALIAS:

@@ -1,0 +1,95 @@
+"""Build-farm engines: sccache as cargo's rustc wrapper and distcc under Kbuild's C compiler,
+both as real daemons on 127.0.0.1; and two scons runs in one tree at once."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import SCONS, copy_project, scons
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def distccd():
+    """A distcc server on 127.0.0.1. It drops root for its own user, so its log lives in a
+    directory that user can reach (pytest's tmp_path is private to root)."""
+    logs = Path(tempfile.mkdtemp(prefix="rustkmod-distccd-"))
+    logs.chmod(0o777)
+    port = free_port()
+    server = subprocess.Popen(["distccd", "--no-detach", "--daemon", "--allow", "127.0.0.1", "--listen", "127.0.0.1",
+                               "--port", str(port), "--log-file", str(logs / "log"), "--log-level", "info"])
+    time.sleep(1)
+    yield {"DISTCC_HOSTS": f"127.0.0.1:{port}", "DISTCC_FALLBACK": "0", "DISTCC_SKIP_LOCAL_RETRY": "1"}, logs / "log"
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(logs, ignore_errors=True)
+
+
+@pytest.fixture
+def sccache(tmp_path):
+    environment = {"SCCACHE_DIR": str(tmp_path / "sccache"), "SCCACHE_SERVER_PORT": str(free_port())}
+    env = dict(os.environ, **environment)
+    subprocess.run(["sccache", "--start-server"], env=env, check=True, capture_output=True)
+    yield environment, lambda: subprocess.run(["sccache", "--show-stats"], env=env, capture_output=True,
+                                              text=True, check=True).stdout
+    subprocess.run(["sccache", "--stop-server"], env=env, capture_output=True)
+
+
+def stat(stats: str, name: str) -> int:
+    return int(re.search(rf"^{re.escape(name)}\s+(\d+)", stats, re.M).group(1))
+
+
+def test_rustc_through_sccache_and_c_through_distcc(tmp_path, distccd, sccache):
+    distcc_env, distcc_log = distccd
+    sccache_env, stats = sccache
+    env = dict(os.environ, **distcc_env, **sccache_env)
+    project = copy_project(tmp_path / "project")
+    run = scons(project, "RUSTC_WRAPPER=sccache", "CC_WRAPPER=distcc", env=env, timeout=1800)
+    assert run.returncode == 0, run.output
+    compiled = distcc_log.read_text()
+    # Kbuild's compiles of the module's C side went through the server (DISTCC_FALLBACK=0: no local retry).
+    assert re.search(r"COMPILE_OK .*hello/module\.c", compiled), compiled[-2000:]
+    assert re.search(r"COMPILE_OK .*hello\.mod\.c", compiled), compiled[-2000:]
+    first = stats()
+    assert stat(first, "Compile requests executed") >= 2 and stat(first, "Cache misses (Rust)") >= 1, first
+    # The wrappers are not inputs: without them, nothing is out of date.
+    assert scons(project).steps() == []
+
+    # A second checkout elsewhere: rustc's work comes from sccache's cache.
+    second = copy_project(tmp_path / "elsewhere" / "project")
+    run = scons(second, "RUSTC_WRAPPER=sccache", env=env, timeout=1800)
+    assert run.returncode == 0, run.output
+    assert stat(stats(), "Cache hits (Rust)") >= 1, stats()
+
+
+def test_two_runs_in_one_tree_take_turns(built_project):
+    source = built_project / "hello" / "src" / "lib.rs"
+    original = source.read_text()
+    source.write_text(original + "\n// a comment: cargo runs, the .a comes out the same\n")
+    try:
+        first = subprocess.Popen([SCONS], cwd=built_project, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        time.sleep(3)           # the first holds the tree's lock while it builds
+        second = scons(built_project)
+        output = first.communicate(timeout=900)[0]
+    finally:
+        source.write_text(original)
+    assert first.returncode == 0 and second.returncode == 0, output + second.output
+    assert "CARGO" in output
+    assert re.search(r"another scons run \(pid \d+\) is building in .*; waiting for it to finish", second.stdout)
+    assert second.steps() == []             # it found the first run's work done, and did none again
+    assert scons(built_project).steps() == ["CARGO"]       # the edit undone: cargo only
