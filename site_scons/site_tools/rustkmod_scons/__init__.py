@@ -708,25 +708,18 @@ class RustModules:
     unusable: list = field(default_factory=list)    # (kernel, reason)
     failing: list = field(default_factory=list)     # nodes that fail the build for unusable kernels
 
-    @property
-    def verified(self) -> list:
-        return [n for m in self.modules for n in m.verified] + self.failing
+    def _across_kernels(self, nodes: str) -> list:
+        """The named nodes of every kernel's module, and the failures of unusable kernels."""
+        return [n for m in self.modules for n in getattr(m, nodes)] + self.failing
 
-    @property
-    def check(self) -> list:
-        return [n for m in self.modules for n in m.check] + self.failing
+    verified = property(lambda self: self._across_kernels("verified"))
+    check = property(lambda self: self._across_kernels("check"))
+    install = property(lambda self: self._across_kernels("install"))
+    check_installed = property(lambda self: self._across_kernels("check_installed"))
 
     @property
     def ko(self) -> list:
         return [m.ko[0] for m in self.modules]
-
-    @property
-    def install(self) -> list:
-        return [n for m in self.modules for n in m.install] + self.failing
-
-    @property
-    def check_installed(self) -> list:
-        return [n for m in self.modules for n in m.check_installed] + self.failing
 
 
 def _kernel_envs(env, entries: list[str]):
