@@ -1,6 +1,5 @@
 """The kernel's hardening as rustc flags, and the verifier's check that no bare branch remains."""
 
-
 from helpers import assemble
 from rustkmod.hardening import kernel_hardening
 from rustkmod.kernel import Kernel
