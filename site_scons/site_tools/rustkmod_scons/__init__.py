@@ -612,6 +612,9 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
         json.dumps(boot_settings, sort_keys=True))])
     env.Depends(check, verified + [n for p in providers for n in p.verified])
     root = install_step.install_root(env, build_dir)
+    if module_dir.dir.name != kernel.name:
+        # A second tree of the same release would install over the first: it gets a root of its own.
+        root = root.Dir(module_dir.dir.name)
     installed, signed = install_step.install_nodes(
         env, kernel, name, module_dir, module_ko, verified, ko[2],
         kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), root)
