@@ -72,12 +72,12 @@ def init_script(module_files: list[str], modprobe: bool = False) -> str:
     let modules.dep load the others), then unload them in reverse."""
     if modprobe:
         name = module_name(module_files[-1])
-        others = " ".join(module_name(ko) for ko in module_files[:-1])
+        others = [module_name(ko) for ko in module_files[:-1]]
         lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc",
                  # what modprobe loaded besides: each dependency counts as inserted when present
-                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others.split()),
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
                  f"modprobe -r {name}; rc=$?; echo {MARK}-RMMOD {name} rc=$rc",
-                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others.split())]
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others)]
         return _INIT.format(mark=MARK, commands="\n".join(lines))
     lines = []
     for ko in module_files:
@@ -101,10 +101,11 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         os.makedirs(os.path.join(root, "bin"))
         os.makedirs(os.path.join(root, "modules"))
         shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
-        for ko in module_files:
-            shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
-        if module_root:
+        if module_root:         # modprobe loads the installed copies
             shutil.copytree(os.path.join(module_root, "lib"), os.path.join(root, "lib"))
+        else:
+            for ko in module_files:
+                shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
             handle.write(init_script(module_files, modprobe=bool(module_root)))

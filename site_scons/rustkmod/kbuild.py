@@ -84,18 +84,9 @@ def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]
     return fallback, f"Linux {kernel.release} was built with {named}, which is not installed: Kbuild uses {fallback}"
 
 
-def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: str = "",
-                   extra_symbols: list[str] = ()) -> list[str]:
-    """The variables passed to Kbuild's make for this kernel.
-
-    `extra_symbols`: the Module.symvers files of other external modules this one calls, so that
-    modpost knows their exports (and their CRCs) instead of failing on "undefined!".
-    """
+def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: str = "") -> list[str]:
+    """The variables passed to Kbuild's make for this kernel."""
     variables = [f"ARCH={kernel.kbuild_arch}"]
-    if extra_symbols:
-        for path in extra_symbols:
-            check_path_for_make("KBUILD_EXTRA_SYMBOLS", path)
-        variables.append("KBUILD_EXTRA_SYMBOLS=" + " ".join(extra_symbols))
     if cross_compile:
         variables.append(f"CROSS_COMPILE={cross_compile}")
     if cc:
@@ -105,14 +96,20 @@ def make_variables(kernel: Kernel, cross_compile: str = "", cc: str = "", llvm: 
     return variables
 
 
+def extra_symbols_variable(symvers: list[str]) -> list[str]:
+    """KBUILD_EXTRA_SYMBOLS for the Module.symvers files of other external modules this one calls,
+    so that modpost knows their exports (and their CRCs) instead of failing on "undefined!"."""
+    for path in symvers:
+        check_path_for_make("KBUILD_EXTRA_SYMBOLS", path)
+    return ["KBUILD_EXTRA_SYMBOLS=" + " ".join(symvers)] if symvers else []
+
+
 def default_cc(cross_compile: str, llvm: str) -> str:
     """The C compiler Kbuild picks by itself."""
     return "clang" if llvm else f"{cross_compile}gcc"
 
 
-def cc_wrapped(settings: dict, wrapper: str) -> list[str]:
-    """`CC=<wrapper> <cc>` for make when a wrapper (distcc, icecc, ccache) is set, else nothing
-    beyond what the settings already pass; the compiler itself is unchanged."""
-    if not wrapper:
-        return []
-    return [f"CC={wrapper} {settings['cc']}"]
+def cc_wrapped(cc: str, wrapper: str) -> list[str]:
+    """`CC=<wrapper> <cc>` for make when a wrapper (distcc, icecc, ccache) is set, else nothing;
+    the compiler itself is unchanged."""
+    return [f"CC={wrapper} {cc}"] if wrapper else []

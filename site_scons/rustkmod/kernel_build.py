@@ -9,12 +9,12 @@ rustkmod then signs modules with by default, and its bzImage trusts exactly that
 from __future__ import annotations
 
 import glob
-import json
 import os
 import shutil
 import subprocess
 
 from .errors import RustkmodError
+from .kernel import BOOT_IMAGES
 
 SOURCE_TARBALLS = "/usr/src/linux-source-*.tar.xz"       # Debian's linux-source-<series> package
 
@@ -79,7 +79,7 @@ def build_signing_kernel(series: str, root: str, jobs: int, log=print) -> tuple[
     _run(["make", f"-j{jobs}", "-s", "bzImage", "modules"], tree, "build")
     with open(os.path.join(tree, "include/config/kernel.release"), encoding="utf-8") as handle:
         release = handle.read().strip()
-    return tree, os.path.join(tree, "arch/x86/boot/bzImage"), release
+    return tree, os.path.join(tree, BOOT_IMAGES["x86_64"]), release
 
 
 def _run(command: list[str], cwd: str, what: str) -> None:
@@ -88,8 +88,3 @@ def _run(command: list[str], cwd: str, what: str) -> None:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
         raise RustkmodError(f"kernel {what} failed ({' '.join(command)} in {cwd}):\n{tail}",
                             "install the kernel build dependencies (./setup does: bc flex bison libelf-dev libssl-dev)")
-
-
-def write_marker(root: str, fields: dict) -> None:
-    with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:
-        json.dump(fields, handle, indent=1)

@@ -117,9 +117,14 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
                                os.path.join(root, "bin", "busybox"))
     if not os.path.isfile(kernel.image):
         raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
+    _write_marker(root, kernel)
+    return kernel
+
+
+def _write_marker(root: str, kernel: ProvisionedKernel) -> None:
+    """kernel.json: what `lookup` finds next time."""
     with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:
         json.dump(kernel.__dict__, handle, indent=1)
-    return kernel
 
 
 def _build(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
@@ -127,7 +132,7 @@ def _build(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
     root = os.path.join(cache, "kernels", spec.name)
     tree, image, release = kernel_build.build_signing_kernel(spec.series, root, os.cpu_count() or 1, log)
     kernel = ProvisionedKernel(spec.name, tree, image, release)
-    kernel_build.write_marker(root, kernel.__dict__)
+    _write_marker(root, kernel)
     return kernel
 
 

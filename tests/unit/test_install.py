@@ -120,8 +120,8 @@ def test_modprobe_init_loads_by_name_and_checks_the_dependency():
     assert "modprobe -r rkgreet" in script
 
 
-def test_extra_symbols_reach_make(kernel):
-    variables = kbuild.make_variables(kernel, extra_symbols=["/b/a/Module.symvers", "/b/c/Module.symvers"])
+def test_extra_symbols_reach_make():
+    variables = kbuild.extra_symbols_variable(["/b/a/Module.symvers", "/b/c/Module.symvers"])
     assert "KBUILD_EXTRA_SYMBOLS=/b/a/Module.symvers /b/c/Module.symvers" in variables
     with pytest.raises(RustkmodError, match="KBUILD_EXTRA_SYMBOLS"):
-        kbuild.make_variables(kernel, extra_symbols=["/my dir/Module.symvers"])
+        kbuild.extra_symbols_variable(["/my dir/Module.symvers"])

@@ -293,7 +293,7 @@ def _kbuild(target, source, env):
     # depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
     kcflags = f"{os.environ.get('KCFLAGS', '')} -ffile-prefix-map={module_dir}/=".strip()
     command = ["make", "-C", settings["kdir"], f"M={module_dir}", *settings["make_variables"],
-               *kbuild.cc_wrapped(settings, env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
+               *kbuild.cc_wrapped(settings["cc"], env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
                "-s", "--no-print-directory", "modules"]
     status = run_with_jobs(command, _jobs(env))
     if status == 0 and not os.path.exists(target[0].abspath):
@@ -564,15 +564,16 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
                             {"crate": manifest.lib_name, "binutils_prefix": binutils_prefix}, sort_keys=True))]))
 
     # Kbuild: the module's own directory per kernel, holding copies of every input.
-    module_dir = build_dir.Dir(_kernel_dir_name(kernel)).Dir(name)
+    kernel_dir_name = _kernel_dir_name(kernel)
+    module_dir = build_dir.Dir(kernel_dir_name).Dir(name)
     kbuild.check_path_for_make("BUILD_DIR", module_dir.abspath)
     c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
     kbuild.check_module_name(name, c_objects + [rust_object_name])
     staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
+    make_variables = kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"])
     kernel_settings = env.Value(json.dumps({
         "kdir": kernel.kdir, "release": kernel.release,
-        "make_variables": kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"],
-                                                [s.abspath for s in extra_symvers]),
+        "make_variables": make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers]),
         "cc": cc or kbuild.default_cc(cross_compile, env["LLVM"]),
     }, sort_keys=True))
     if env["OBJTOOL"] == "off":
@@ -611,13 +612,9 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), env.Value(
         json.dumps(boot_settings, sort_keys=True))])
     env.Depends(check, verified + [n for p in providers for n in p.verified])
-    root = install_step.install_root(env, build_dir)
-    if module_dir.dir.name != kernel.name:
-        # A second tree of the same release would install over the first: it gets a root of its own.
-        root = root.Dir(module_dir.dir.name)
-    installed, signed = install_step.install_nodes(
-        env, kernel, name, module_dir, module_ko, verified, ko[2],
-        kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), root)
+    root = install_step.install_root(env, build_dir, kernel, kernel_dir_name)
+    installed, signed = install_step.install_nodes(env, kernel, name, module_dir, module_ko, verified, ko[2],
+                                                   make_variables, root)
     # The installed modules booted: modprobe loads this one and, through modules.dep, what it
     # uses; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails.
     check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), env.Value(

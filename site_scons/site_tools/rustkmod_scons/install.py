@@ -86,10 +86,15 @@ BUILDERS = {
 }
 
 
-def install_root(env, build_dir):
-    """INSTALL_MOD_PATH, or BUILD_DIR/root: a staging root, never / by default."""
+def install_root(env, build_dir, kernel: Kernel, kernel_dir_name: str):
+    """INSTALL_MOD_PATH, or BUILD_DIR/root: a staging root, never / by default.
+
+    A second tree of the same release (its build directory is `<release>-<digest>`) would install
+    over the first, so it gets `<root>/<release>-<digest>` of its own.
+    """
     given = env["INSTALL_MOD_PATH"]
-    return env.Dir(os.path.abspath(given)) if given else build_dir.Dir("root")
+    root = env.Dir(os.path.abspath(given)) if given else build_dir.Dir("root")
+    return root if kernel_dir_name == kernel.name else root.Dir(kernel_dir_name)
 
 
 def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verified, modules_order,
