@@ -55,6 +55,11 @@ def test_unknown_rust_profile(project):
     assert "RUST_PROFILE" in line and "fast" in line
 
 
+def test_jobs_that_is_not_a_count(project):
+    line = one_error_line(scons(project, "JOBS=many"))
+    assert "JOBS=many is not a positive number" in line and "leave it unset" in line
+
+
 def test_project_path_with_a_space_names_build_dir_and_the_fix_works(tmp_path):
     project = copy_project(tmp_path / "my project")
     line = one_error_line(scons(project))

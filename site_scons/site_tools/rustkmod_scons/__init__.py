@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import SCons.Action
 import SCons.Builder
+import SCons.Errors
 import SCons.Scanner
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
@@ -59,6 +60,13 @@ def _default(name: str, fallback: str = "") -> str:
 
 def _first_existing(*paths: str) -> str:
     return next((p for p in paths if os.path.exists(p)), paths[-1])
+
+
+def _positive_or_empty(key: str, value: str, env) -> None:
+    """Variables validator: a count, or nothing for the default."""
+    if value and not (value.isdigit() and int(value) > 0):
+        raise SCons.Errors.UserError(f"rustkmod: {key}={value} is not a positive number; "
+                                     f"pass {key}=<compile jobs>, or leave it unset for the CPU count")
 
 
 def make_variables(args=None) -> Variables:
@@ -99,7 +107,7 @@ def make_variables(args=None) -> Variables:
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
         ("JOBS", "compile jobs that cargo and Kbuild share through one make jobserver, whatever scons -j "
-         "runs at once; default: the number of CPUs", _default("JOBS", "")),
+         "runs at once; default: the number of CPUs", _default("JOBS", ""), _positive_or_empty),
         ("RUSTC_WRAPPER", "compiler cache or distributor cargo runs rustc through (e.g. sccache); not part "
          "of any signature: the outputs are the same", _default("RUSTC_WRAPPER")),
         ("CC_WRAPPER", "put before Kbuild's C compiler (e.g. distcc, icecc, ccache; DISTCC_HOSTS and the like "
@@ -303,7 +311,7 @@ def _kbuild(target, source, env):
 
 
 def _jobs(env) -> int:
-    return int(env["JOBS"]) if str(env["JOBS"]).isdigit() and int(env["JOBS"]) > 0 else (os.cpu_count() or 1)
+    return int(env["JOBS"] or os.cpu_count() or 1)
 
 
 def _loader_target(settings: dict):
