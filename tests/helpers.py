@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rustkmod.kernel import installed_headers_kdir
+from rustkmod_scons.common import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("SConstruct", "site_scons", "hello", "kmod", "examples")
 SCONS = str(Path(sys.executable).with_name("scons"))
 
-# The progress labels of rustkmod's builders, one line each in scons' output.
-STEPS = ("CARGO", "LD -r", "STAGE", "OBJTOOL", "GEN", "KBUILD", "FIX", "VERIFY", "BOOT", "INSTALL", "DEPMOD")
+# The progress labels of rustkmod's builders ($CARGOCOMSTR, ...), one line each in scons' output.
+STEPS = tuple(LABELS)
 
 
 def default_kdir() -> str:

@@ -54,17 +54,34 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     return ObjtoolPlan((objtool, *args), bool(values.get("rustkmod-delay", "").strip()))
 
 
-def run(plan_: ObjtoolPlan, obj: str) -> list[str]:
+@dataclass(frozen=True)
+class ObjtoolResult:
+    status: int          # objtool's exit status: non-zero is objtool's own failure, not a finding
+    lines: tuple         # what it printed that names objtool
+    command: str
+
+    @property
+    def warnings(self) -> tuple:
+        return self.lines
+
+
+def run(plan_: ObjtoolPlan, obj: str) -> ObjtoolResult:
     """Runs objtool on `obj` in place, as for an object that is part of a module (and already
-    linked, as `ld -r` made it). Returns objtool's warnings."""
+    linked, as `ld -r` made it).
+
+    objtool exits 0 after warnings about the code (every version up to 7.x, unless built with
+    --Werror, which Kbuild does not pass for modules); a non-zero exit means it could not do its
+    work: a full disk during the rewrite, a damaged object.
+    """
     args = list(plan_.command)
     # 5.10's objtool takes a subcommand (`objtool orc generate ...`) and has no --link, which
     # came with the 5.19 command line; an `ld -r` output needs it there.
     old_command_line = args[1] in ("check", "orc")
     command = args + (["--module"] if old_command_line else ["--module", "--link"]) + [obj]
-    result = subprocess.run(command, capture_output=True, text=True)
-    lines = [line for line in (result.stdout + result.stderr).splitlines()
-             if "objtool:" in line and "forcing --link" not in line]
-    if result.returncode != 0 and not lines:
-        lines = [f"objtool exited with {result.returncode}: {shlex.join(command)}"]
-    return lines
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except OSError as err:
+        return ObjtoolResult(127, (f"objtool: {err}",), shlex.join(command))
+    lines = tuple(line for line in (result.stdout + result.stderr).splitlines()
+                  if "objtool:" in line and "forcing --link" not in line)
+    return ObjtoolResult(result.returncode, lines, shlex.join(command))

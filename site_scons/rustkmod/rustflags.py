@@ -133,10 +133,13 @@ def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
     except (OSError, ValueError, KeyError):
         pass
     version, sysroot = toolchain_info(rustc)
-    os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-    with open(cache_file + ".tmp", "w", encoding="utf-8") as handle:
-        json.dump({"key": key, "version": version, "sysroot": sysroot}, handle)
-    os.replace(cache_file + ".tmp", cache_file)
+    try:
+        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
+        with open(cache_file + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump({"key": key, "version": version, "sysroot": sysroot}, handle)
+        os.replace(cache_file + ".tmp", cache_file)
+    except OSError:
+        pass                    # only a cache: the next run asks rustc again
     return version, sysroot
 
 
@@ -182,28 +185,28 @@ def encoded_rustflags(flags) -> str:
     return "\x1f".join(flags)
 
 
-def cargo_command(profile: dict, cargo: str, rustc: str, manifest: str, target_dir: str,
+def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, target_dir: str,
                   config: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
     """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile.
 
-    `profile` is RustProfile.signature() decoded; `config` the vendor config for -Zbuild-std;
+    `config` is the vendor config for -Zbuild-std;
     `cfg_file` the kernel's --cfg list, given to the crate alone through `cargo rustc` (core does
     not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the kernel's options.
     """
     command = [cargo]
-    if profile["build_std"]:
+    if profile.build_std:
         command += ["--config", config]
     command += ["rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
-                "--target", profile["target"]]
+                "--target", profile.target]
     if cfg_file:
         command.append("--lib")
-    if profile["build_std"]:
+    if profile.build_std:
         command.append("-Zbuild-std=core,compiler_builtins")
     if cfg_file:
         command += ["--", f"@{cfg_file}", "-Aunexpected_cfgs"]
     env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir,
-               CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(profile["rustflags"]))
+               CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(profile.rustflags))
     env.pop("RUSTFLAGS", None)
-    if profile["build_std"]:
+    if profile.build_std:
         env["RUSTC_BOOTSTRAP"] = "1"   # -Zbuild-std and -Zplt on a stable toolchain
     return command, env

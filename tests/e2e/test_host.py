@@ -50,7 +50,7 @@ def test_a_broken_crate_fails_its_host_tests(tmp_path):
     run = scons(project, "test-host")
     assert run.returncode != 0
     assert "greeting::tests::counts_are_small_decimal_numbers" in run.stderr
-    assert "FAILED" in run.stderr and "scons: *** rustkmod: host tests of hello failed" in run.stderr
+    assert "FAILED" in run.stderr and "scons: *** [build/host/hello/cargo-test.log] rustkmod: host tests of hello failed" in run.stderr
     assert "Traceback" not in run.output
     assert scons(project, "-q", "test-host").returncode != 0         # a failure is never up to date
 
@@ -66,9 +66,9 @@ def test_a_kernel_function_the_standin_lacks_is_named(built_project):
         host = scons(built_project, "test-host")
         assert host.returncode != 0
         errors = [line for line in host.stderr.splitlines() if line.startswith("scons: *** ")]
-        assert errors == ["scons: *** rustkmod: hello calls kernel functions the user-space stand-in lacks: "
-                          "rustkmod_msleep; add them to kmod/host/standin.c with the signatures the C side gives them",
-                          "scons: *** [build/host/hello/standin.checked] Error 1"]
+        assert errors == ["scons: *** [build/host/hello/standin.checked] rustkmod: hello calls kernel functions the "
+                          "user-space stand-in lacks: rustkmod_msleep; add them to kmod/host/standin.c with the "
+                          "signatures the C side gives them"]
         # The kernel build refuses it too: no one exports it to the module (Kbuild's modpost says so).
         module = scons(built_project)
         assert module.returncode != 0

@@ -69,7 +69,7 @@ def test_unsupported_arch_is_named():
 
 
 def test_cargo_command_builds_core_offline_with_the_flags():
-    profile = json.loads(kernel_profile(kernel(), VERSION).signature())
+    profile = kernel_profile(kernel(), VERSION)
     command, env = cargo_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/b/c.toml",
                                  {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
     assert command[:3] == ["cargo", "--config", "/b/c.toml"] and "-Zbuild-std=core,compiler_builtins" in command
@@ -95,7 +95,7 @@ def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
 
 
 def test_kernel_cfgs_go_to_the_crate_only():
-    profile = json.loads(kernel_profile(kernel(), VERSION).signature())
+    profile = kernel_profile(kernel(), VERSION)
     command, env = cargo_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/b/c.toml", {}, "/k/rustc_cfg")
     assert command[3:5] == ["rustc", "--release"] and "--lib" in command
     assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]

@@ -1,101 +1,105 @@
-"""Helpers every part of the tool uses: settings in Value nodes, running commands, messages."""
+"""What every stage of the tool uses: typed settings in Value nodes, actions with $XCOMSTR
+labels, one way to fail, and running commands inside the run's jobserver and tree lock."""
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import subprocess
-import sys
 
 import SCons.Action
+import SCons.Builder
+import SCons.Errors
+import SCons.Node.Python
 
-from rustkmod import RustkmodError
+from rustkmod import RustkmodError, childenv
 
-_MEMO: dict = {}
-_NOTES: set = set()
+from . import state
 
-
-def note(text: str) -> None:
-    """A one-line remark at configuration time, once per run."""
-    if text not in _NOTES:
-        _NOTES.add(text)
-        print(f"scons: rustkmod: {text}")
-
-
-def memo(key, compute):
-    if key not in _MEMO:
-        _MEMO[key] = compute()
-    return _MEMO[key]
-
-
-def settings_of(node) -> dict:
-    return json.loads(node.read())
+# Each step's progress label, as the construction variable that holds it ($CARGOCOMSTR, ...).
+# Setting one (Environment(CARGOCOMSTR="..."), or "" to silence it) rewords that step, as for
+# any SCons tool; the tests read the labels from here.
+LABELS = {
+    "CARGO": "CARGOCOMSTR", "LD -r": "RUSTLDCOMSTR", "STAGE": "KBUILDSTAGECOMSTR", "GEN": "GENCOMSTR",
+    "OBJTOOL": "OBJTOOLCOMSTR", "KBUILD": "KBUILDCOMSTR", "FIX": "FIXRELOCSCOMSTR",
+    "VERIFY": "VERIFYCOMSTR", "BOOT": "BOOTCOMSTR", "STANDIN": "STANDINCOMSTR", "TEST": "CARGOTESTCOMSTR",
+    "RUN": "HOSTRUNCOMSTR", "KERNEL": "KERNELCOMSTR", "INSTALL": "INSTALLCOMSTR",
+    "DEPMOD": "DEPMODCOMSTR", "SIGN": "SIGNCOMSTR",
+}
+DEFAULT_COMSTR = {variable: f"{label:<8} $TARGET" for label, variable in LABELS.items()}
 
 
-def run(command: list[str], **kwargs) -> int:
+def comstr(label: str) -> str:
+    """The `$XCOMSTR` reference for a step's label."""
+    return "$" + LABELS[label]
+
+
+def builder(function, label: str, **kwargs) -> SCons.Builder.Builder:
+    """A Builder whose action is `function`, announced by the label's $XCOMSTR ("" silences it)."""
+    def announce(target, source, env):
+        return env.subst(comstr(label), raw=1, target=target, source=source)
+    return SCons.Builder.Builder(action=SCons.Action.Action(function, strfunction=announce), **kwargs)
+
+
+def setting(source: list, kind: type):
+    """The one settings record of type `kind` among a step's sources (a Value node holding it)."""
+    found = [node.read() for node in source
+             if isinstance(node, SCons.Node.Python.Value) and isinstance(node.read(), kind)]
+    if len(found) != 1:
+        raise SCons.Errors.BuildError(errstr=f"rustkmod: internal: {len(found)} {kind.__name__} among the sources")
+    return found[0]
+
+
+def files(source: list) -> list:
+    """A step's file sources, in order, without its settings."""
+    return [node for node in source if not isinstance(node, SCons.Node.Python.Value)]
+
+
+def fail(what, fix: str = ""):
+    """Stops the step: SCons prints `scons: *** [target] rustkmod: what; fix` and nothing more."""
+    text = str(what) if isinstance(what, RustkmodError) else str(RustkmodError(what, fix))
+    raise SCons.Errors.BuildError(errstr=f"rustkmod: {text}")
+
+
+def remove(*paths: str) -> None:
+    """Deletes what a failed step may have left half-written, so nothing stale looks built."""
+    for path in paths:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+
+def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -> subprocess.CompletedProcess:
+    """Runs a child in the tree lock, with a cleaned environment (childenv) unless `env` is given.
+
+    A missing program fails the step naming it.
+    """
+    run_state = state.current()
+    kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + run_state.inherited_fds()
     try:
-        return subprocess.run(command, **kwargs).returncode
+        return subprocess.run(command, env=env if env is not None else childenv.clean(os.environ), **kwargs)
     except FileNotFoundError:
-        print(f"scons: *** rustkmod: {command[0]} not found; install it (./setup does) or set the "
-              "variable that names it", file=sys.stderr)
-        return 127
+        fail(f"{command[0]} not found{what}", "install it (./setup does) or set the variable that names it")
 
 
-def report_error(err: RustkmodError) -> int:
-    print(f"scons: *** rustkmod: {err}", file=sys.stderr)
-    return 1
-
-
-def message(label: str):
-    return lambda target, source, env: f"{label:<8} {target[0]}"
-
-
-def action(function, message, varlist=()):
-    return SCons.Action.Action(function, strfunction=message, varlist=list(varlist))
-
-
-# One GNU make jobserver for the whole run: every make and cargo the actions start joins it, so
-# `scons -j4` with four Kbuild and cargo steps at once still runs about JOBS compilers, not 4 x JOBS.
-_JOBSERVER: list = []
-
-
-def jobserver(jobs: int) -> tuple[dict, tuple]:
-    """(MAKEFLAGS for the child, the pipe's file descriptors to pass it). `jobs` counts the token
-    each child holds by running, as GNU make's own jobserver does."""
-    if not _JOBSERVER:
-        read, write = os.pipe()
-        os.write(write, b"+" * max(0, jobs - 1))
-        _JOBSERVER.append((read, write, max(1, jobs)))
-    read, write, total = _JOBSERVER[0]
-    return {"MAKEFLAGS": f"-j{total} --jobserver-auth={read},{write}"}, (read, write)
-
-
-def run_with_jobs(command: list[str], jobs: int, env: dict | None = None, **kwargs) -> int:
+def run_with_jobs(command: list[str], jobs: int, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """run(), with the child in the run's jobserver (make and cargo both take part)."""
-    flags, fds = jobserver(jobs)
-    child_env = dict(env if env is not None else os.environ, **flags)
+    flags, fds = state.current().jobserver(jobs)
+    child_env = dict(env if env is not None else childenv.clean(os.environ), **flags)
     child_env.pop("MFLAGS", None)
     return run(command, env=child_env, pass_fds=fds, **kwargs)
 
 
-# Two scons runs in one tree would share .sconsign and every build directory: the second waits.
-_LOCK: list = []
+def check_status(result: subprocess.CompletedProcess, what: str, fix: str = "") -> None:
+    """Fails the step when a child exited non-zero (its own output has already said why)."""
+    if result.returncode != 0:
+        fail(f"{what} failed (exit status {result.returncode})", fix)
 
 
-def lock_tree(directory: str) -> None:
-    """Holds an exclusive lock on `directory`/.rustkmod.lock until this process exits."""
-    if _LOCK:
-        return
-    path = os.path.join(directory, ".rustkmod.lock")
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "?"
-        print(f"scons: rustkmod: another scons run (pid {holder}) is building in {directory}; "
-              "waiting for it to finish", flush=True)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-    os.ftruncate(handle, 0)
-    os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
-    _LOCK.append(handle)
+def jobs(env) -> int:
+    return int(env["JOBS"] or os.cpu_count() or 1)
+
+
+def write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -11,78 +11,89 @@ unverified can reach the staging root.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 
-import SCons.Builder
-
-from rustkmod import RustkmodError, install
+from rustkmod import install
 from rustkmod.kernel import Kernel
 
-from .common import action, memo, message, note, report_error, run, settings_of
+from . import state
+from .common import builder, check_status, fail, files, remove, run, setting, write_text
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    signer: install.Signer | None    # None: unsigned, for the reason in `unsigned`
+    unsigned: str = ""
+
+
+@dataclass(frozen=True)
+class ModulesInstallSettings:
+    kdir: str
+    root: str
+    make_variables: tuple
+
+
+@dataclass(frozen=True)
+class DepmodSettings:
+    command: tuple
 
 
 def _stage(target, source, env):
-    """The verified .ko and a modules.order naming it, signed when a key is configured."""
-    settings = settings_of(source[-1])
+    """The verified .ko and a modules.order naming it, signed when a key is configured.
+
+    The sources are the .ko, Kbuild's modules.order, then the key and certificate files.
+    """
+    settings = setting(source, StageSettings)
+    ko, order_file = files(source)[:2]
     module = target[0].abspath
-    shutil.copyfile(source[0].abspath, module)
-    with open(source[1].abspath, encoding="utf-8") as handle:
+    shutil.copyfile(ko.abspath, module)
+    with open(order_file.abspath, encoding="utf-8") as handle:
         order = install.staging_modules_order(handle.read(), target[0].dir.abspath)
-    with open(target[1].abspath, "w", encoding="utf-8") as handle:
-        handle.write(order)
-    signer = settings["signer"]
+    write_text(target[1].abspath, order)
+    signer = settings.signer
     if signer:
-        status = run(install.Signer(**signer).command(module))
-        if status:
-            os.remove(module)
-            return report_error(RustkmodError(f"sign-file could not sign {target[0]} with {signer['key']}",
-                                              "check MODULE_SIG_KEY and MODULE_SIG_CERT are a key and its certificate"))
-        print(f"         signed with {signer['key']} ({signer['hash']})")
-    elif settings["unsigned"]:
-        print(f"         {settings['unsigned']}")
-    return 0
+        if run(signer.command(module)).returncode != 0:
+            remove(module)
+            fail(f"sign-file could not sign {target[0]} with {signer.key}",
+                 "check MODULE_SIG_KEY and MODULE_SIG_CERT are a key and its certificate")
+        print(f"         signed with {signer.key} ({signer.hash})")
+    elif settings.unsigned:
+        print(f"         {settings.unsigned}")
 
 
 def _modules_install(target, source, env):
-    settings = settings_of(source[-1])
-    command = install.modules_install_command(settings["kdir"], source[0].dir.abspath, settings["root"],
-                                              settings["make_variables"])
-    try:
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    except FileNotFoundError:
-        return report_error(RustkmodError("make not found", "install make (./setup does)"))
+    settings = setting(source, ModulesInstallSettings)
+    staged = files(source)[0]
+    command = install.modules_install_command(settings.kdir, staged.dir.abspath, settings.root,
+                                              list(settings.make_variables))
+    result = run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # Kbuild skips its own depmod without a System.map; the Depmod step runs it instead.
     print("".join(line + "\n" for line in result.stdout.splitlines() if "Skipping depmod" not in line), end="")
-    status = result.returncode
-    if status == 0 and not os.path.exists(target[0].abspath):
-        print(f"scons: *** rustkmod: modules_install succeeded but did not write {target[0]}", file=sys.stderr)
-        return 1
-    return status
+    check_status(result, f"modules_install of {staged}")
+    if not os.path.exists(target[0].abspath):
+        fail(f"modules_install succeeded but did not write {target[0]}")
 
 
 def _depmod(target, source, env):
     """depmod's index of the staged modules; fails when one needs a symbol nothing provides."""
-    command = settings_of(source[-1])["command"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True)
-    except FileNotFoundError:
-        return report_error(RustkmodError("depmod not found", "install kmod (./setup does)"))
+    settings = setting(source, DepmodSettings)
+    result = run(list(settings.command), capture_output=True, text=True, what=" (install kmod)")
     problems = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     if result.returncode != 0 or any("unknown symbol" in line for line in problems):
         print("\n".join(problems), file=sys.stderr)
-        return report_error(RustkmodError(f"depmod failed on {target[0].dir}",
-                                          "install the modules these depend on into the same INSTALL_MOD_PATH"))
-    return 0
+        remove(target[0].abspath)
+        fail(f"depmod failed on {target[0].dir}",
+             "install the modules these depend on into the same INSTALL_MOD_PATH")
 
 
 BUILDERS = {
-    "StageInstall": SCons.Builder.Builder(action=action(_stage, message("STAGE"))),
-    "ModulesInstall": SCons.Builder.Builder(action=action(_modules_install, message("INSTALL"))),
-    "Depmod": SCons.Builder.Builder(action=action(_depmod, message("DEPMOD"))),
+    "StageInstall": builder(_stage, "STAGE"),
+    "ModulesInstall": builder(_modules_install, "INSTALL"),
+    "Depmod": builder(_depmod, "DEPMOD"),
 }
 
 
@@ -105,19 +116,18 @@ def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verifie
     if signer and env["MODULE_SIG_CERT"]:
         warning = install.untrusted_note(kernel, signer.cert)
         if warning:
-            note(warning)
+            state.current().note(warning)
     staging = module_dir.Dir("install")
     signing_inputs = [env.File(p) for p in (signer.key, signer.cert) if os.path.isfile(p)] if signer else []
     staged = env.StageInstall([staging.File(f"{name}.ko"), staging.File("modules.order")],
-                              [module_ko, modules_order] + signing_inputs + [env.Value(json.dumps(
-                                  {"signer": signer.__dict__ if signer else None, "unsigned": why_unsigned}, sort_keys=True))])
+                              [module_ko, modules_order] + signing_inputs + [env.Value(StageSettings(signer, why_unsigned))])
     env.Requires(staged, verified)      # only what the verifier passed is staged
     env.Depends(staged, verified)       # and a new verdict restages it
     installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], env.Value(
-        json.dumps({"kdir": kernel.kdir, "root": root.abspath, "make_variables": make_variables}, sort_keys=True))])
-    depmod = memo(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
+        ModulesInstallSettings(kernel.kdir, root.abspath, tuple(make_variables)))])
+    depmod = state.current().remember(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
         root.Dir("lib/modules").Dir(kernel.release).File("modules.dep"),
-        [env.Value(json.dumps({"command": install.depmod_command(kernel, root.abspath)}))]))
+        [env.Value(DepmodSettings(tuple(install.depmod_command(kernel, root.abspath))))]))
     env.Depends(depmod, installed)
     env.Clean(installed, depmod)
     return installed + depmod, signer is not None

@@ -1,0 +1,58 @@
+"""The boot stage: the kernel booted in QEMU with the verified modules (`scons check`).
+
+  file                                              builder     runs
+  BUILD_DIR/<kernel>/<module>/<module>.ko.booted    BootCheck   QEMU: insmod, rmmod, kernel log
+  BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed BootCheck   QEMU with the staged root: modprobe, modprobe -r
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from rustkmod import RustkmodError
+
+from .common import builder, fail, files, setting, write_text
+
+
+@dataclass(frozen=True)
+class BootSettings:
+    arch: str
+    image: str
+    expect: str                  # a line the module must print
+    kernel: str                  # the kernel, for the summary line
+    busybox: str = ""            # a static busybox for the kernel's architecture ("" = the host's)
+    root: str = ""               # a staged INSTALL_MOD_PATH to modprobe from
+    append: str = ""             # kernel parameters
+
+
+def _boot_check(target, source, env):
+    """Boots the kernel with the modules: insmod must succeed and print the expected line.
+
+    The sources are the modules in load order (dependencies first), then the kernel image.
+    """
+    from rustkmod import boot
+    settings = setting(source, BootSettings)
+    modules = [node.abspath for node in files(source)[:-1]]
+    try:
+        result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
+                                   busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
+                                   append=settings.append)
+    except RustkmodError as err:
+        fail(err)
+    name = boot.module_name(modules[-1])
+    faults = [fault for ko in modules[:-1] for fault in boot.judge(result, boot.module_name(ko), "")]
+    faults += boot.judge(result, name, settings.expect)
+    log = target[0].abspath + ".log"
+    write_text(log, result.console)
+    if faults:
+        print("\n".join(faults), file=sys.stderr)
+        fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
+    how = f" (modprobe from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
+        if settings.root else ""
+    summary = f"{name}: loaded, printed '{settings.expect}', unloaded on {settings.kernel}{how}"
+    print(f"         {summary}")
+    write_text(target[0].abspath, summary + "\n")
+
+
+BUILDERS = {"BootCheck": builder(_boot_check, "BOOT")}

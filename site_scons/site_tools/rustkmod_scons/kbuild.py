@@ -1,0 +1,135 @@
+"""The Kbuild stages: the module's own directory of inputs, objtool on the Rust object, and make.
+
+  file                                              builder         runs
+  BUILD_DIR/<kernel>/<module>/<name>.c              KbuildStage     copies a C source (fresh mtime for make)
+  BUILD_DIR/<kernel>/<module>/{Kbuild,.<obj>.cmd}   GeneratedFile   writes a Value node's text
+  BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped  Objtool       the kernel's objtool, as Kbuild runs it
+  BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  make -C KDIR M=... modules
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+from rustkmod import RustkmodError, cargo, kbuild
+
+from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, write_text
+
+
+@dataclass(frozen=True)
+class KbuildSettings:
+    """What decides the .ko besides its staged inputs and the kernel tree's own files."""
+
+    kdir: str
+    release: str
+    make_variables: tuple          # ARCH, CROSS_COMPILE, CC, LLVM, KBUILD_EXTRA_SYMBOLS, ...
+    cc: str                        # the compiler CC_WRAPPER goes in front of
+    kcflags: str = ""              # the KCFLAGS build variable
+
+
+@dataclass(frozen=True)
+class ObjtoolSettings:
+    mode: str                      # OBJTOOL: strict or warn
+    kdir: str
+    release: str
+    make_variables: tuple
+
+
+def _write_value(target, source, env):
+    """Writes a Value node's text to a file: the Kbuild file, a .cmd file, cargo's config."""
+    write_text(target[0].abspath, source[0].read())
+
+
+def _stage_copy(target, source, env):
+    """Copies a source into the Kbuild directory with a fresh mtime, so make sees it as new."""
+    shutil.copyfile(source[0].abspath, target[0].abspath)
+
+
+def _objtool(target, source, env):
+    """The Rust object as Kbuild would ship a C object: checked and annotated by the kernel's objtool.
+
+    objtool rewrites the copy in place. Its own failure (non-zero exit: a full disk, a damaged
+    object) fails the step in every mode and removes the copy; warnings about the code fail it
+    in strict mode only.
+    """
+    from rustkmod import objtool
+    settings = setting(source, ObjtoolSettings)
+    output = target[0].abspath
+    try:
+        plan = objtool.plan(settings.kdir, list(settings.make_variables))
+    except RustkmodError as err:
+        fail(err)
+    shutil.copyfile(files(source)[0].abspath, output)
+    if plan is None:
+        print(f"         Linux {settings.release} runs no objtool on modules")
+        return
+    if plan.delayed:
+        print(f"         Linux {settings.release}: Kbuild runs objtool on the linked module, Rust included")
+        return
+    result = objtool.run(plan, output)
+    lines = cargo.demangle(result.lines)
+    if lines:
+        print("\n".join(lines), file=sys.stderr)
+    if result.status != 0:
+        remove(output)
+        fail(f"the kernel's objtool failed on {target[0]} (exit status {result.status}: {result.command})",
+             "this is objtool's own failure, not a finding about the code: check the disk has room, then "
+             "rebuild")
+    if result.warnings and settings.mode == "strict":
+        remove(output)
+        fail(f"the kernel's objtool warns about the Rust object ({len(result.warnings)} warning(s) above)",
+             "fix the named functions, or pass OBJTOOL=warn to build anyway")
+
+
+def _kbuild(target, source, env):
+    settings = setting(source, KbuildSettings)
+    module_dir = target[0].dir.abspath
+    # The module's own directory is mapped away in debug info and __FILE__, so the .ko does not
+    # depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
+    kcflags = f"{settings.kcflags} -ffile-prefix-map={module_dir}/=".strip()
+    command = ["make", "-C", settings.kdir, f"M={module_dir}", *settings.make_variables,
+               *kbuild.cc_wrapped(settings.cc, env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
+               "-s", "--no-print-directory", "modules"]
+    result = run_with_jobs(command, jobs(env))
+    if result.returncode != 0:
+        remove(target[0].abspath)
+    check_status(result, f"Kbuild (make -C {settings.kdir} M={module_dir} modules)")
+    if not os.path.exists(target[0].abspath):
+        fail(f"Kbuild succeeded but wrote no {target[0]}")
+
+
+BUILDERS = {
+    "KbuildStage": builder(_stage_copy, "STAGE"),
+    "GeneratedFile": builder(_write_value, "GEN"),
+    "Objtool": builder(_objtool, "OBJTOOL"),
+    "KernelModule": builder(_kbuild, "KBUILD"),
+}
+
+
+def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_object: list, object_name: str,
+                 settings: KbuildSettings, extra_symvers: list) -> list:
+    """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
+    modules.order)."""
+    c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
+    kbuild.check_module_name(name, c_objects + [object_name])
+    staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
+    shipped = module_dir.File(object_name + "_shipped")
+    kernel_files = [env.File(f) for f in kernel.signature_files()]
+    if env["OBJTOOL"] == "off":
+        staged += env.KbuildStage(shipped, rust_object)
+    else:
+        checked = env.Objtool(shipped, rust_object + [env.Value(ObjtoolSettings(
+            env["OBJTOOL"], settings.kdir, settings.release, settings.make_variables))])
+        env.Depends(checked, kernel_files)
+        staged += checked
+    staged += env.GeneratedFile(module_dir.File(f".{object_name}.cmd"),
+                                env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=object_name)))
+    staged += env.GeneratedFile(module_dir.File("Kbuild"), env.Value(kbuild.kbuild_text(name, c_objects + [object_name])))
+    ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
+                           module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [env.Value(settings)])
+    env.Depends(ko, kernel_files)
+    env.Clean(ko, module_dir)
+    return ko
