@@ -40,6 +40,15 @@ def builder(function, label: str, **kwargs) -> SCons.Builder.Builder:
     return SCons.Builder.Builder(action=SCons.Action.Action(function, strfunction=announce), **kwargs)
 
 
+def settings_node(env, record):
+    """A Value node holding a settings record (a frozen dataclass): its signature is the record's
+    repr, and `setting()` reads the record itself back. The repr is also the node's name in
+    .sconsign, so --debug=explain recognises the same settings in the next run."""
+    node = env.Value(repr(record))      # memoised by its text: one node per distinct record
+    node.write(record)                  # what read() returns
+    return node
+
+
 def setting(source: list, kind: type):
     """The one settings record of type `kind` among a step's sources (a Value node holding it)."""
     found = [node.read() for node in source

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rustkmod import RustkmodError, cargo, childenv, rustflags
 
 from . import rust
-from .common import builder, fail, files, run, setting, write_text
+from .common import builder, fail, files, run, setting, settings_node, write_text
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,10 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
 
     staticlib = rust.staticlib(env, build_dir, manifest, profile)
-    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [env.Value(
+    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [settings_node(env, 
         StandinSettings(manifest.lib_name, tuple(str(s) for s in standin_sources)))])
     tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
-        env.Value(CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"], env["RUSTC"]))],
+        settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"], env["RUSTC"]))],
         RUSTKMOD_CRATE_DIR=manifest.directory)
     env.Requires(tests, check)          # the named missing import comes before any link error
     env.Clean(tests, host_dir.Dir("cargo"))
@@ -137,5 +137,5 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     program = host.Program(host_dir.File(f"insmod-{name}"), driver_object + standin_objects + staticlib,
                            LINKFLAGS=["-Wl,--gc-sections"])
     env.Requires(program, check)
-    run_node = env.HostRun(host_dir.File(f"insmod-{name}.out"), [program[0], env.Value(HostRunSettings(tuple(args)))])
+    run_node = env.HostRun(host_dir.File(f"insmod-{name}.out"), [program[0], settings_node(env, HostRunSettings(tuple(args)))])
     return HostTests(name, check, tests, program, run_node)

@@ -21,7 +21,7 @@ from rustkmod import install
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, check_status, fail, files, remove, run, setting, write_text
+from .common import builder, check_status, fail, files, remove, run, setting, settings_node, write_text
 
 
 @dataclass(frozen=True)
@@ -120,14 +120,14 @@ def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verifie
     staging = module_dir.Dir("install")
     signing_inputs = [env.File(p) for p in (signer.key, signer.cert) if os.path.isfile(p)] if signer else []
     staged = env.StageInstall([staging.File(f"{name}.ko"), staging.File("modules.order")],
-                              [module_ko, modules_order] + signing_inputs + [env.Value(StageSettings(signer, why_unsigned))])
+                              [module_ko, modules_order] + signing_inputs + [settings_node(env, StageSettings(signer, why_unsigned))])
     env.Requires(staged, verified)      # only what the verifier passed is staged
     env.Depends(staged, verified)       # and a new verdict restages it
-    installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], env.Value(
+    installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], settings_node(env, 
         ModulesInstallSettings(kernel.kdir, root.abspath, tuple(make_variables)))])
     depmod = state.current().remember(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
         root.Dir("lib/modules").Dir(kernel.release).File("modules.dep"),
-        [env.Value(DepmodSettings(tuple(install.depmod_command(kernel, root.abspath))))]))
+        [settings_node(env, DepmodSettings(tuple(install.depmod_command(kernel, root.abspath))))]))
     env.Depends(depmod, installed)
     env.Clean(installed, depmod)
     return installed + depmod, signer is not None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rustkmod import RustkmodError, cargo, kbuild
 
-from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, write_text
+from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_objec
     if env["OBJTOOL"] == "off":
         staged += env.KbuildStage(shipped, rust_object)
     else:
-        checked = env.Objtool(shipped, rust_object + [env.Value(ObjtoolSettings(
+        checked = env.Objtool(shipped, rust_object + [settings_node(env, ObjtoolSettings(
             env["OBJTOOL"], settings.kdir, settings.release, settings.make_variables))])
         env.Depends(checked, kernel_files)
         staged += checked
@@ -129,7 +129,7 @@ def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_objec
                                 env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=object_name)))
     staged += env.GeneratedFile(module_dir.File("Kbuild"), env.Value(kbuild.kbuild_text(name, c_objects + [object_name])))
     ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
-                           module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [env.Value(settings)])
+                           module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [settings_node(env, settings)])
     env.Depends(ko, kernel_files)
     env.Clean(ko, module_dir)
     return ko

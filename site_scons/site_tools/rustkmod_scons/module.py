@@ -20,7 +20,7 @@ from rustkmod import RustkmodError, cargo, kbuild, provision
 from rustkmod.kernel import Kernel
 
 from . import boot, host, install, kbuild as kbuild_stage, relocs, rust, state
-from .common import builder, fail
+from .common import builder, fail, settings_node
 
 # ---------------------------------------------------------------------------------------------
 # What a call returns
@@ -166,7 +166,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
     image = env["KERNEL_IMAGE"] or kernel.image()
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     boot_settings = boot.BootSettings(kernel.arch, image, expect, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""))
-    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), env.Value(boot_settings)])
+    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), settings_node(env, boot_settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified])
     root = install.install_root(env, out, kernel, kernel_dir_name)
     installed, signed = install.install_nodes(env, kernel, name, module_dir, module_ko, verified, ko[2],
@@ -174,7 +174,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
     # The installed modules booted: modprobe loads this one and, through modules.dep, what it
     # uses; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails.
     from dataclasses import replace
-    check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), env.Value(
+    check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(env, 
         replace(boot_settings, root=root.abspath, append="module.sig_enforce=1" if signed else ""))])
     env.Depends(check_installed, installed + [n for p in providers for n in p.install])
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
 
-from .common import builder, fail, files, remove, setting
+from .common import builder, fail, files, remove, setting, settings_node
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,8 @@ def verify_nodes(env, kernel: Kernel, name: str, module_dir, ko, extra_symvers: 
                               env["KERNEL_SRC"], env["RELOCS"], tuple(s.abspath for s in extra_symvers))
     module_ko = ko
     if env["RELOCS"] == "fix":
-        module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko, env.Value(settings)])[0]
-    verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [module_ko, env.Value(settings)])
+        module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko, settings_node(env, settings)])[0]
+    verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [module_ko, settings_node(env, settings)])
     # What the verdict reads besides the .ko: the exports, and the loader source when there is one.
     env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel)
                 + extra_symvers)

@@ -19,7 +19,7 @@ from rustkmod import RustkmodError, cargo, childenv, rustflags
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, check_status, fail, files, jobs, run, run_with_jobs, setting
+from .common import builder, check_status, fail, files, jobs, run, run_with_jobs, setting, settings_node
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
             roles.append("kernel_cfg")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], tuple(roles))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
-                                inputs + [env.Value(settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
+                                inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
         env.Clean(lib, rust_dir)
         return lib
@@ -156,7 +156,7 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustPr
     """The staticlib partially linked into one relocatable object: one per (crate, profile)."""
     node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
     return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath),
-                                    lambda: env.RustObject(node, lib + [env.Value(
+                                    lambda: env.RustObject(node, lib + [settings_node(env, 
                                         PartialLinkSettings(manifest.lib_name, binutils_prefix))]))
 
 

@@ -1,0 +1,76 @@
+"""The tool's shared parts: settings records read by type, labels for every builder, the child
+environment, the run state."""
+
+import os
+
+import pytest
+import SCons.Environment
+import SCons.Errors
+import SCons.Node.Python
+
+from rustkmod import childenv
+from rustkmod_scons import BUILDERS, common, state
+from rustkmod_scons.kbuild import KbuildSettings, ObjtoolSettings
+from rustkmod_scons.relocs import VerifySettings
+
+
+@pytest.fixture(scope="module")
+def env():
+    return SCons.Environment.Environment(tools=[])
+
+
+def test_a_record_is_read_back_by_type_whatever_its_position(env):
+    kbuild = KbuildSettings("/k", "6.1.0", ("ARCH=x86",), "gcc", "-DX")
+    verify = VerifySettings("/k", "x86_64", (6, 1, 0), "", "", "strict")
+    source = [env.File("a.c"), common.settings_node(env, verify), env.File("b.c"), common.settings_node(env, kbuild)]
+    assert common.setting(source, KbuildSettings) == kbuild
+    assert common.setting(source, VerifySettings) == verify
+    assert [n.name for n in common.files(source)] == ["a.c", "b.c"]
+    with pytest.raises(SCons.Errors.BuildError, match="0 ObjtoolSettings among the sources"):
+        common.setting(source, ObjtoolSettings)
+
+
+def test_a_record_node_is_the_one_sconsign_names(env):
+    """--debug=explain rebuilds old dependencies from their stored names: the same node must come back."""
+    record = KbuildSettings("/k", "6.1.0", ("ARCH=x86",), "gcc")
+    node = common.settings_node(env, record)
+    assert common.settings_node(env, KbuildSettings("/k", "6.1.0", ("ARCH=x86",), "gcc")) is node
+    assert SCons.Node.Python.ValueNodeInfo().str_to_node(node.name) is node
+    assert node.get_text_contents() == repr(record)          # the signature is the whole record
+    assert common.settings_node(env, KbuildSettings("/k", "6.1.0", ("ARCH=x86",), "gcc", "-O1")) is not node
+
+
+def test_every_builder_has_a_label_variable():
+    announced = set()
+    for name, builder in BUILDERS.items():
+        text = builder.action.strfunction([], [], SCons.Environment.Environment(tools=[], **common.DEFAULT_COMSTR))
+        announced.add(text.split()[0])
+    assert announced <= {label.split()[0] for label in common.LABELS}
+    assert all(value.endswith(" $TARGET") for value in common.DEFAULT_COMSTR.values())
+
+
+def test_failing_is_one_build_error_line():
+    with pytest.raises(SCons.Errors.BuildError) as raised:
+        common.fail("the thing is wrong", "do this instead")
+    assert str(raised.value) == "rustkmod: the thing is wrong; do this instead"
+    assert raised.value.exc_info == (None, None, None)      # SCons prints no traceback for it
+
+
+def test_child_environment_drops_what_changes_outputs():
+    environ = {"PATH": "/bin", "HOME": "/root", "RUSTFLAGS": "-Copt-level=0", "CARGO_PROFILE_RELEASE_LTO": "true",
+               "KCFLAGS": "-O0", "KBUILD_EXTRA_SYMBOLS": "x", "ARCH": "arm", "CARGO_HOME": "/c",
+               "DISTCC_HOSTS": "localhost", "SCCACHE_DIR": "/s", "CARGO_TERM_COLOR": "never"}
+    assert childenv.clean(environ) == {"PATH": "/bin", "HOME": "/root", "CARGO_HOME": "/c",
+                                       "DISTCC_HOSTS": "localhost", "SCCACHE_DIR": "/s", "CARGO_TERM_COLOR": "never"}
+    assert childenv.ignored(environ) == ["ARCH", "CARGO_PROFILE_RELEASE_LTO", "KBUILD_EXTRA_SYMBOLS", "KCFLAGS",
+                                         "RUSTFLAGS"]
+
+
+def test_jobserver_refuses_more_tokens_than_a_pipe_holds():
+    run_state = state.reset()
+    with pytest.raises(ValueError, match="outside 1..4096"):
+        run_state.jobserver(65536)
+    flags, fds = run_state.jobserver(3)
+    assert flags["MAKEFLAGS"].startswith("-j3 --jobserver-auth=")
+    assert os.read(fds[0], 10) == b"++"                       # jobs - 1 tokens
+    state.reset()
