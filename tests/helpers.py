@@ -60,6 +60,17 @@ def scons(project: Path, *args: str, timeout: int = 900, env: dict | None = None
     return Run(result.returncode, result.stdout, result.stderr)
 
 
+def one_error_line(run: Run) -> str:
+    """The run failed with exactly one `scons: ***` line, no traceback, no SCons location line and
+    no second "Error 1" line; returns that line."""
+    assert run.returncode != 0, run.output
+    assert "Traceback" not in run.output and 'File "' not in run.output, run.output
+    errors = [line for line in run.stderr.splitlines() if line.startswith("scons: *** ")]
+    assert len(errors) == 1, run.stderr
+    assert "Error 1" not in run.output, run.output
+    return errors[0]
+
+
 def assemble(source: str, output: Path, assembler: str = "as") -> Path:
     """Assembles `source` into a relocatable object: any relocation type via .reloc directives."""
     asm = output.with_suffix(".s")

@@ -2,17 +2,9 @@
 
 import pytest
 
-from helpers import copy_project, scons
+from helpers import copy_project, one_error_line, scons
 
 pytestmark = pytest.mark.e2e
-
-
-def one_error_line(run) -> str:
-    assert run.returncode != 0
-    assert "Traceback" not in run.output
-    errors = [line for line in run.stderr.splitlines() if line.startswith("scons: *** ")]
-    assert len(errors) == 1, run.stderr
-    return errors[0]
 
 
 @pytest.fixture

@@ -12,19 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SCONS, copy_project, default_kdir, scons
+from helpers import SCONS, copy_project, default_kdir, one_error_line, scons
 
 pytestmark = pytest.mark.e2e
-
-
-def one_line_failure(run) -> str:
-    """The run failed with exactly one `scons: ***` line, no traceback and no location line."""
-    assert run.returncode != 0, run.output
-    assert "Traceback" not in run.output and 'File "' not in run.output, run.output
-    errors = [line for line in run.stderr.splitlines() if line.startswith("scons: *** ")]
-    assert len(errors) == 1, run.stderr
-    assert "Error 1" not in run.output, run.output
-    return errors[0]
 
 
 @pytest.fixture
@@ -40,13 +30,13 @@ def project(tmp_path):
 ])
 def test_bad_variable_is_one_line(project, argument, says):
     run = scons(project, argument, timeout=60)          # JOBS=65536 used to hang forever
-    assert says in one_line_failure(run)
+    assert says in one_error_line(run)
     assert scons(project, "-q", timeout=60).returncode != 0       # nothing was built
 
 
 def test_build_dir_under_a_regular_file(project):
     (project / "afile").write_text("")
-    line = one_line_failure(scons(project, "BUILD_DIR=afile/build"))
+    line = one_error_line(scons(project, "BUILD_DIR=afile/build"))
     assert "BUILD_DIR=afile/build is under" in line and "which is a file, not a directory" in line
 
 
@@ -64,14 +54,14 @@ def tmpfs(path: Path, options: str):
 
 def test_build_dir_on_a_read_only_file_system(project, tmp_path):
     with tmpfs(tmp_path / "ro", "size=1m,ro") as readonly:
-        line = one_line_failure(scons(project, f"BUILD_DIR={readonly}/build"))
+        line = one_error_line(scons(project, f"BUILD_DIR={readonly}/build"))
     assert f"BUILD_DIR={readonly}/build cannot be written (Read-only file system)" in line
 
 
 def test_build_dir_on_a_full_file_system(project, tmp_path):
     with tmpfs(tmp_path / "full", "size=64k") as full:
         subprocess.run(["dd", "if=/dev/zero", f"of={full}/fill", "bs=4k", "count=64"], capture_output=True)
-        line = one_line_failure(scons(project, f"BUILD_DIR={full}/build"))
+        line = one_error_line(scons(project, f"BUILD_DIR={full}/build"))
     assert "cannot be written (No space left on device); make room there" in line
 
 
@@ -102,7 +92,7 @@ def test_objtool_failing_itself_fails_the_step_in_every_mode(built_project, tmp_
     kdir = kdir_with_objtool(tmp_path, 'ulimit -f 4\nexec "$REAL" "$@"')
     build = f"BUILD_DIR={tmp_path / 'build'}"
     run = scons(built_project, f"KDIR={kdir}", f"OBJTOOL={mode}", build)
-    line = one_line_failure(run)
+    line = one_error_line(run)
     assert "the kernel's objtool failed on" in line and "objtool's own failure" in line, line
     assert "fix the named functions" not in run.output
     assert not list((tmp_path / "build").glob("*/hello/hello_rust.o_shipped"))

@@ -1,6 +1,5 @@
 """Rust profiles and the cached toolchain identity."""
 
-import json
 import os
 
 import pytest
