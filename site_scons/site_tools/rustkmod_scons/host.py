@@ -124,7 +124,7 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
 
     staticlib = rust.staticlib(env, build_dir, manifest, profile)
-    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [settings_node(env, 
+    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [settings_node(env,
         StandinSettings(manifest.lib_name, tuple(str(s) for s in standin_sources)))])
     tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
         settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"], env["RUSTC"]))],

@@ -123,7 +123,7 @@ def install_nodes(env, kernel: Kernel, name: str, module_dir, module_ko, verifie
                               [module_ko, modules_order] + signing_inputs + [settings_node(env, StageSettings(signer, why_unsigned))])
     env.Requires(staged, verified)      # only what the verifier passed is staged
     env.Depends(staged, verified)       # and a new verdict restages it
-    installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], settings_node(env, 
+    installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], settings_node(env,
         ModulesInstallSettings(kernel.kdir, root.abspath, tuple(make_variables)))])
     depmod = state.current().remember(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
         root.Dir("lib/modules").Dir(kernel.release).File("modules.dep"),

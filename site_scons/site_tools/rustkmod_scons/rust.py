@@ -156,7 +156,7 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustPr
     """The staticlib partially linked into one relocatable object: one per (crate, profile)."""
     node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
     return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath),
-                                    lambda: env.RustObject(node, lib + [settings_node(env, 
+                                    lambda: env.RustObject(node, lib + [settings_node(env,
                                         PartialLinkSettings(manifest.lib_name, binutils_prefix))]))
 
 
