@@ -2,7 +2,7 @@
 """Firmware-sized build: 4 Rust modules x 2 kernels (the default headers and Debian's 6.12).
 
 Prints, side by side:
-  1. rustkmod, clean checkout, empty CacheDir    (`scons -j2 CACHE_DIR=...`)
+  1. rustkmod, clean checkout, empty CacheDir and sysroot cache (`scons -j2 CACHE_DIR=...`)
   2. rustkmod, another clean checkout elsewhere, the CacheDir of run 1 warm
   3. the plain way: for each module and kernel, `cargo build` in the crate (its own target
      directory, as `cargo build` there does), `ld -r`, `make -C KDIR M=... modules`, one by one
@@ -10,7 +10,6 @@ and how many times `core` was compiled in each. Run from the venv: `./setup pyth
 It takes 10 to 20 minutes on 2 cores; everything happens under a temporary directory.
 """
 
-import json
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT / "site_scons"))
 
 from rustkmod import cargo, kbuild, provision, rustflags  # noqa: E402
 from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
 MODULES = [f"rkbench{n}" for n in range(1, 5)]
@@ -69,15 +69,11 @@ def plain_way(tree: Path, kernels: list[Kernel]) -> tuple[float, int]:
         for kernel in kernels:
             profile = rustflags.select_profile("kernel", kernel, rustc, info)
             target_dir = tree / f"bench{n}" / "target"
-            config = tree / "build-std.toml"
-            config.write_text(rustflags.vendor_config(rustflags.library_source_dir(info[1])))
             cfg = tree / f"cfg-{kernel.name}.args"
             cfg.write_text(rustflags.kernel_cfg_text(kernel))
-            command, env = rustflags.cargo_command(json.loads(profile.signature()), "/usr/bin/cargo", rustc,
-                                                   crate.manifest, str(target_dir), str(config), os.environ,
-                                                   str(cfg) if profile.kernel_cfg else None)
+            command, env = build_std_command(profile, crate, target_dir, tree, str(cfg) if profile.kernel_cfg else None)
             command = [c for c in command if c != "--quiet"]
-            seconds, output = timed(command, env=env)
+            seconds, output = timed(command, env=env, cwd=crate.directory)
             cores += len(re.findall(r"Compiling core v", output))
             staticlib = target_dir / profile.target / "release" / crate.staticlib_name
             module_dir = tree / "plain" / kernel.name / f"rkbench{n}"
@@ -102,13 +98,13 @@ def main() -> None:
                              capture_output=True, text=True, check=True).stdout
     kdirs = [installed_headers_kdir(), re.search(r"KDIR=(\S+)", fetched).group(1)]
     kernels = [Kernel.from_kdir(k) for k in kdirs]
-    variables = [f"KERNELS={','.join(kdirs)}", "-j2"]
     with tempfile.TemporaryDirectory(prefix="rustkmod-bench-") as temp:
         temp = Path(temp)
+        variables = [f"KERNELS={','.join(kdirs)}", "-j2", f"RUST_SYSROOT_CACHE={temp / 'sysroots'}"]
         cache = f"CACHE_DIR={temp / 'cache'}"
         first = make_tree(temp / "first")
         clean, output = timed([SCONS, *variables, cache], cwd=first)
-        clean_cores = output.count("compiles core too")
+        clean_cores = output.count("built the sysroot")
         again, _ = timed([SCONS, *variables, cache], cwd=first)
         second = make_tree(temp / "elsewhere" / "second")
         warm, output = timed([SCONS, *variables, cache], cwd=second)

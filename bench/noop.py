@@ -5,7 +5,7 @@ Builds the project once if needed, then times repeated no-op runs of each on the
 prints the medians and their ratio. Run it from the venv: `./setup python bench/noop.py [RUNS]`.
 """
 
-import json
+import tempfile
 import os
 import statistics
 import subprocess
@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "site_scons"))
 from rustkmod import rustflags  # noqa: E402
 from rustkmod.cargo import Crate  # noqa: E402
 from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
 
@@ -35,15 +36,19 @@ def main(runs: int) -> None:
     kernel = Kernel.from_kdir(kdir)
     rustc = "/usr/bin/rustc"
     profile = rustflags.select_profile("kernel", kernel, rustc, rustflags.toolchain_info(rustc))
-    rust_dir = ROOT / "build" / "rust" / profile.ident
     crate = Crate.from_manifest(str(ROOT / "hello"))
-    cargo, cargo_env = rustflags.cargo_command(json.loads(profile.signature()), "/usr/bin/cargo", rustc,
-                                               crate.manifest, str(rust_dir),
-                                               str(rust_dir / "cargo-build-std.toml"), os.environ)
+    plain_dir = ROOT / "build" / "bench" / "plain-cargo"
+    cargo, cargo_env = build_std_command(profile, crate, plain_dir, plain_dir)
+    subprocess.run(cargo, env=cargo_env, cwd=crate.directory, check=True)      # built once: then no-ops
     make = ["make", "-C", kernel.kdir, f"M={ROOT / 'build' / kernel.name / 'hello'}", "-s", "modules"]
 
     scons_times = [timed([SCONS, "-Q"], cwd=ROOT) for _ in range(runs)]
-    cargo_times = [timed(cargo, env=cargo_env) for _ in range(runs)]
+    with tempfile.TemporaryDirectory(prefix="rustkmod-trivial-") as trivial:
+        Path(trivial, "SConstruct").write_text("DefaultEnvironment(tools=[])\n"
+                                               "Environment(tools=[]).Command('out', [], Touch('$TARGET'))\n")
+        subprocess.run([SCONS, "-Q"], cwd=trivial, check=True, stdout=subprocess.DEVNULL)
+        trivial_times = [timed([SCONS, "-Q"], cwd=trivial) for _ in range(runs)]
+    cargo_times = [timed(cargo, env=cargo_env, cwd=crate.directory) for _ in range(runs)]
     make_times = [timed(make) for _ in range(runs)]
     # Kbuild's no-op relinks nothing but touches its outputs; let scons see the tree as it left it.
     subprocess.run([SCONS, "-Q"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
@@ -51,7 +56,10 @@ def main(runs: int) -> None:
     scons_median = statistics.median(scons_times)
     plain = statistics.median(cargo_times) + statistics.median(make_times)
     print(f"no-op build, median of {runs} runs each ({kernel.release}, {profile.target})")
+    trivial_median = statistics.median(trivial_times)
     print(f"  scons                      {scons_median * 1000:8.0f} ms")
+    print(f"  scons, a trivial SConstruct{trivial_median * 1000:8.0f} ms   ratio {scons_median / trivial_median:5.2f} "
+          "(target: <= 1.3)")
     print(f"  cargo build (no-op)        {statistics.median(cargo_times) * 1000:8.0f} ms")
     print(f"  make -C KDIR M=... modules {statistics.median(make_times) * 1000:8.0f} ms")
     print(f"  cargo + make               {plain * 1000:8.0f} ms")

@@ -6,7 +6,6 @@ Files: hello.ko as the build makes it, and a large object, a partial link of a d
 RUNS timings of each and their ratio. Run from the venv: `./setup python bench/verify.py [RUNS]`.
 """
 
-import json
 import os
 import statistics
 import subprocess
@@ -21,6 +20,7 @@ from rustkmod import rustflags  # noqa: E402
 from rustkmod.cargo import Crate  # noqa: E402
 from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
 from rustkmod.relocs import check_file, target_for_kernel  # noqa: E402
+from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
 
@@ -32,16 +32,12 @@ def large_object(kernel: Kernel) -> Path:
         return out
     rustc = "/usr/bin/rustc"
     toolchain = rustflags.toolchain_info(rustc)
-    profile = json.loads(rustflags.select_profile("kernel", kernel, rustc, toolchain).signature())
+    profile = rustflags.select_profile("kernel", kernel, rustc, toolchain)
     target_dir = ROOT / "build" / "bench" / "cargo"
-    config = target_dir / "build-std.toml"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    config.write_text(rustflags.vendor_config(rustflags.library_source_dir(toolchain[1])))
-    command, env = rustflags.cargo_command(profile, "/usr/bin/cargo", rustc, Crate.from_manifest(
-        str(ROOT / "hello")).manifest, str(target_dir), str(config), os.environ)
-    command.remove("--release")
-    subprocess.run(command, env=env, check=True)
-    rlib = next((target_dir / profile["target"] / "debug" / "deps").glob("libcore-*.rlib"))
+    crate = Crate.from_manifest(str(ROOT / "hello"))
+    command, env = build_std_command(profile, crate, target_dir, target_dir, release=False)
+    subprocess.run(command, env=env, check=True, cwd=crate.directory)
+    rlib = next((target_dir / profile.target / "debug" / "deps").glob("libcore-*.rlib"))
     members = target_dir / "core-members"
     members.mkdir(exist_ok=True)
     subprocess.run(["ar", "x", str(rlib)], cwd=members, check=True)

@@ -10,8 +10,9 @@ import toml
 
 from .errors import RustkmodError
 
-# Files of a crate that decide its build besides the `.rs` sources cargo reports.
-MANIFEST_FILES = ("Cargo.toml", "Cargo.lock", "build.rs", ".cargo/config.toml", "rust-toolchain.toml")
+# Files of a crate that decide its build besides the `.rs` sources cargo reports. Cargo.lock and
+# the cargo configuration files are inputs of their own (lock_file, config_files).
+MANIFEST_FILES = ("Cargo.toml", "build.rs", "rust-toolchain.toml")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,49 @@ def crate_source_files(directory: str) -> list[str]:
     found.extend(os.path.join(directory, f) for f in MANIFEST_FILES
                  if os.path.isfile(os.path.join(directory, f)))
     return sorted(set(found))
+
+
+def config_files(directory: str, environ) -> list[str]:
+    """The cargo configuration files that `cargo build` run in `directory` reads: `.cargo/config.toml`
+    (or the older `.cargo/config`) in it and in each parent, then CARGO_HOME's (default ~/.cargo)."""
+    found = []
+    current = os.path.abspath(directory)
+    while True:
+        found += [p for p in (os.path.join(current, ".cargo", "config.toml"), os.path.join(current, ".cargo", "config"))
+                  if os.path.isfile(p)]
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    home = environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
+    found += [p for p in (os.path.join(home, "config.toml"), os.path.join(home, "config"))
+              if os.path.isfile(p) and p not in found]
+    return found
+
+
+def lock_file(crate: "Crate", cargo: str = "cargo") -> tuple[str, bool]:
+    """(the Cargo.lock the crate's build uses, whether it exists yet).
+
+    The crate's own, or its workspace's at the root; a crate with none yet gets one at the place
+    cargo would write it (asked of `cargo locate-project --workspace` only then).
+    """
+    current = crate.directory
+    while True:
+        candidate = os.path.join(current, "Cargo.lock")
+        if os.path.isfile(candidate) and os.path.isfile(os.path.join(current, "Cargo.toml")):
+            return candidate, True
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    try:
+        result = subprocess.run([cargo, "locate-project", "--workspace", "--message-format", "plain",
+                                 "--manifest-path", crate.manifest], capture_output=True, text=True,
+                                cwd=crate.directory)
+    except OSError:
+        result = None
+    root = result.stdout.strip() if result is not None and result.returncode == 0 else crate.manifest
+    return os.path.join(os.path.dirname(root), "Cargo.lock"), False
 
 
 def _first_line(err: Exception) -> str:

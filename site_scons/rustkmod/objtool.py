@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -85,3 +86,92 @@ def run(plan_: ObjtoolPlan, obj: str) -> ObjtoolResult:
     lines = tuple(line for line in (result.stdout + result.stderr).splitlines()
                   if "objtool:" in line and "forcing --link" not in line)
     return ObjtoolResult(result.returncode, lines, shlex.join(command))
+
+
+
+_CALL_REL32 = 0xE8
+_MARK = "__rustkmod_dead_end_"
+
+
+def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None = None) -> int:
+    """Marks, for objtool, every x86_64 function in `path` that ends with a call: returns how many.
+
+    LLVM ends a function with a call only when the callee never returns (a Rust `-> !` function:
+    the panic handler, `handle_alloc_error`, a C wrapper declared `-> !`). objtool knows no Rust
+    noreturn function, and cannot follow rustc's allocator shim, so it would report "unexpected
+    end of section" there. The kernel's C code says the same thing with `unreachable()`, which
+    records the address after the call in `.discard.unreachable`; rustkmod writes those records
+    for the Rust object. The section is not allocated and Kbuild's module linker script discards
+    it: the module's code is unchanged.
+    """
+    from .relocs.reader import SHN_LORESERVE, STT_FUNC, ElfTables, damaged_elf_errors
+    with damaged_elf_errors(path), open(path, "rb") as stream:
+        tables = ElfTables(stream, path)
+        symbols = tables.symbols
+        if tables.elf["e_machine"] != "EM_X86_64" or symbols is None:
+            return 0
+        names = [s.name for s in tables.sections]
+        call_sites = set()
+        for section in tables.sections:
+            if section.type == 4 and 0 < section.info < len(tables.sections):      # SHT_RELA
+                table = tables._decode(section)
+                call_sites.update((section.info, offset) for offset in table.offsets)
+        ends = set()
+        for i in range(len(symbols)):
+            home, size = symbols.shndx[i], symbols.sizes[i]
+            if symbols.type(i) != STT_FUNC or not 0 < home < SHN_LORESERVE or size < 5:
+                continue
+            end = symbols.values[i] + size
+            code = tables.read(tables.sections[home])
+            if end <= len(code) and code[end - 5] == _CALL_REL32 and (home, end - 4) in call_sites \
+                    and names.count(names[home]) == 1:
+                ends.add((names[home], end))
+    if not ends:
+        return 0
+    marks = {f"{_MARK}{n}": where for n, where in enumerate(sorted(ends))}
+    with tempfile.TemporaryDirectory(prefix="rustkmod-dead-ends-", dir=workdir) as work:
+        source, notes, merged = (os.path.join(work, n) for n in ("dead-ends.s", "dead-ends.o", "merged.o"))
+        with open(source, "w") as handle:
+            handle.write(".section .discard.unreachable,\"\",@progbits\n")
+            handle.writelines(f".long {mark} - .\n" for mark in marks)
+        adds = [f"--add-symbol={mark}={section}:{end},global" for mark, (section, end) in marks.items()]
+        _tool([binutils_prefix + "objcopy", *adds, path])
+        _tool([binutils_prefix + "as", "-o", notes, source])
+        _tool([binutils_prefix + "ld", "-r", "-o", merged, path, notes])
+        _to_section_symbols(merged, set(marks))
+        strip = [f"--strip-symbol={mark}" for mark in marks]
+        _tool([binutils_prefix + "objcopy", *strip, merged, path])
+    return len(marks)
+
+
+def _tool(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RustkmodError(f"{command[0]} failed while annotating the Rust object's dead ends: "
+                            f"{(result.stderr.strip().splitlines() or ['no output'])[-1]}",
+                            "check the binutils for the kernel's architecture are installed (./setup)")
+
+
+def _to_section_symbols(path: str, marks: set) -> None:
+    """Points the relocations that name one of `marks` at the mark's section symbol instead, with
+    the mark's offset in the addend: objtool reads `.discard.unreachable` only in that form."""
+    from .relocs.reader import STT_SECTION, ElfTables, damaged_elf_errors
+    with damaged_elf_errors(path), open(path, "r+b") as stream:
+        tables = ElfTables(stream, path)
+        symbols = tables.symbols
+        section_symbol = {symbols.shndx[i]: i for i in range(len(symbols)) if symbols.type(i) == STT_SECTION}
+        patches = []
+        for section in tables.sections:
+            if section.type != 4 or section.name != ".rela.discard.unreachable":
+                continue
+            table = tables._decode(section)
+            for i, index in enumerate(table.symbols):
+                if symbols.name(index) not in marks:
+                    continue
+                home = symbols.shndx[index]
+                addend = table.addends[i] - (1 << 64 if table.addends[i] >= 1 << 63 else 0)
+                patches.append((table.file_offset + i * table.entry_size + 8, struct.pack(
+                    tables.endian + "Qq", section_symbol[home] << 32 | table.types[i], addend + symbols.values[index])))
+        for where, data in patches:
+            stream.seek(where)
+            stream.write(data)

@@ -42,7 +42,7 @@ class RustProfile:
     name: str                  # "kernel" or "host-default"
     target: str                # rustc target triple
     rustflags: tuple           # codegen flags passed to every crate, `core` included
-    build_std: bool            # rebuild core/compiler_builtins from source with those flags
+    build_std: bool            # core, alloc, compiler_builtins built from source with those flags (sysroot.py)
     toolchain: str = ""        # `rustc -vV` of the compiler used
     kernel_cfg: str = ""       # digest of the kernel's --cfg list, given to the crate only
 
@@ -168,45 +168,29 @@ def library_source_dir(sysroot: str) -> str:
     return os.path.join(sysroot, "lib/rustlib/src/rust/library")
 
 
-def vendor_config(library_dir: str) -> str:
-    """A cargo config that resolves the standard library's own dependencies offline.
-
-    `-Zbuild-std` builds `core` and `compiler_builtins`, whose dependencies come from crates.io;
-    Debian's rust-web-src ships them in `library/vendor`, so cargo is pointed there instead.
-    """
-    vendor = os.path.join(library_dir, "vendor")
-    return ("# Written by rustkmod: build the standard library offline from its vendored sources.\n"
-            "[source.crates-io]\nreplace-with = \"rust-library-vendor\"\n\n"
-            f"[source.rust-library-vendor]\ndirectory = {json.dumps(vendor)}\n")
-
-
 def encoded_rustflags(flags) -> str:
     """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
     return "\x1f".join(flags)
 
 
 def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, target_dir: str,
-                  config: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
-    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile.
+                  sysroot: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
+    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
+    as `cargo build` in the crate's own directory would (run it there: the crate's cargo
+    configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
 
-    `config` is the vendor config for -Zbuild-std;
-    `cfg_file` the kernel's --cfg list, given to the crate alone through `cargo rustc` (core does
-    not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the kernel's options.
+    `cfg_file` is the kernel's --cfg list, given to the crate alone through `cargo rustc`
+    (core does not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the
+    kernel's options. RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
+    hardening), which only a nightly or bootstrapping compiler takes.
     """
-    command = [cargo]
-    if profile.build_std:
-        command += ["--config", config]
-    command += ["rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
-                "--target", profile.target]
+    command = [cargo, "rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
+               "--target", profile.target]
     if cfg_file:
-        command.append("--lib")
-    if profile.build_std:
-        command.append("-Zbuild-std=core,compiler_builtins")
-    if cfg_file:
-        command += ["--", f"@{cfg_file}", "-Aunexpected_cfgs"]
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir,
-               CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(profile.rustflags))
+        command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
+    flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags))
     env.pop("RUSTFLAGS", None)
     if profile.build_std:
-        env["RUSTC_BOOTSTRAP"] = "1"   # -Zbuild-std and -Zplt on a stable toolchain
+        env["RUSTC_BOOTSTRAP"] = "1"
     return command, env

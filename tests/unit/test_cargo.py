@@ -52,7 +52,33 @@ def test_crate_sources_skip_target_and_hidden_dirs(tmp_path):
         (crate / name).parent.mkdir(parents=True, exist_ok=True)
         (crate / name).write_text("")
     found = [p[len(str(crate)) + 1:] for p in crate_source_files(str(crate))]
-    assert found == ["Cargo.lock", "Cargo.toml", "build.rs", "src/lib.rs", "src/m/n.rs"]
+    assert found == ["Cargo.toml", "build.rs", "src/lib.rs", "src/m/n.rs"]   # Cargo.lock: lock_file()
+
+
+def test_cargo_config_files_are_the_ones_cargo_reads_from_the_crate_directory(tmp_path):
+    from rustkmod.cargo import config_files
+    crate = write_manifest(tmp_path / "top/crate", "")
+    for config in ("top/crate/.cargo/config.toml", "top/.cargo/config", "home/config.toml", "top/elsewhere/.cargo/config.toml"):
+        (tmp_path / config).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / config).write_text("")
+    assert config_files(str(crate), {"CARGO_HOME": str(tmp_path / "home")}) == [
+        str(tmp_path / "top/crate/.cargo/config.toml"), str(tmp_path / "top/.cargo/config"),
+        str(tmp_path / "home/config.toml")]
+
+
+def test_lock_file_of_a_crate_a_workspace_and_a_new_crate(tmp_path):
+    from rustkmod.cargo import Crate, lock_file
+    package = '[package]\nname = "{}"\nversion = "0.1.0"\n[lib]\ncrate-type = ["staticlib"]\n'
+    write_manifest(tmp_path / "ws", '[workspace]\nmembers = ["member"]\n')
+    member = write_manifest(tmp_path / "ws/member", package.format("member"))
+    (member / "src").mkdir()
+    (member / "src/lib.rs").write_text("")
+    (tmp_path / "ws/Cargo.lock").write_text("version = 3\n")
+    assert lock_file(Crate.from_manifest(str(member))) == (str(tmp_path / "ws/Cargo.lock"), True)
+    (tmp_path / "ws/Cargo.lock").unlink()
+    assert lock_file(Crate.from_manifest(str(member)), "/usr/bin/cargo") == (str(tmp_path / "ws/Cargo.lock"), False)
+    alone = write_manifest(tmp_path / "alone", package.format("alone"))
+    assert lock_file(Crate.from_manifest(str(alone)), "/usr/bin/cargo") == (str(alone / "Cargo.lock"), False)
 
 
 def test_exported_symbols_are_the_crates_own_unmangled_globals(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel
 from rustkmod.rustflags import (cached_toolchain_info, cargo_command, host_default_profile,
-                                kernel_profile, vendor_config)
+                                kernel_profile)
 
 VERSION = "rustc 1.96.0\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\n"
 
@@ -67,16 +67,19 @@ def test_unsupported_arch_is_named():
         kernel_profile(kernel("riscv64"), VERSION)
 
 
-def test_cargo_command_builds_core_offline_with_the_flags():
+def test_cargo_command_builds_against_the_sysroot_with_the_flags():
     profile = kernel_profile(kernel(), VERSION)
-    command, env = cargo_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/b/c.toml",
+    command, env = cargo_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/s/x86_64-unknown-none-0123",
                                  {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
-    assert command[:3] == ["cargo", "--config", "/b/c.toml"] and "-Zbuild-std=core,compiler_builtins" in command
+    assert command[:2] == ["cargo", "build"] and not [c for c in command if "build-std" in c or c == "--config"]
     assert "RUSTFLAGS" not in env and env["RUSTC_BOOTSTRAP"] == "1"
-    assert env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")[:2] == ["-Crelocation-model=static", "-Ccode-model=kernel"]
+    flags = env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")
+    assert flags[:2] == ["-Crelocation-model=static", "-Ccode-model=kernel"]
+    assert flags[-1] == "--sysroot=/s/x86_64-unknown-none-0123"
 
 
 def test_vendor_config_points_at_the_library_vendor_dir():
+    from rustkmod.sysroot import vendor_config
     assert 'directory = "/usr/lib/rustlib/src/rust/library/vendor"' in \
         vendor_config("/usr/lib/rustlib/src/rust/library")
 
@@ -95,7 +98,7 @@ def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
 
 def test_kernel_cfgs_go_to_the_crate_only():
     profile = kernel_profile(kernel(), VERSION)
-    command, env = cargo_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/b/c.toml", {}, "/k/rustc_cfg")
-    assert command[3:5] == ["rustc", "--release"] and "--lib" in command
+    command, env = cargo_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/rustc_cfg")
+    assert command[1:3] == ["rustc", "--release"] and "--lib" in command
     assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]
     assert "@/k/rustc_cfg" not in env["CARGO_ENCODED_RUSTFLAGS"]      # not for core

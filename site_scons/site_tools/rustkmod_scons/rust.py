@@ -1,11 +1,14 @@
 """The Rust stages: the crate's staticlib (cargo) and its partial link into one object.
 
   file                                                    builder        runs
-  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build (-Zbuild-std)
+  RUST_SYSROOT_CACHE/<triple>-<digest>.json (and dir)     RustSysroot    core, alloc, compiler_builtins (-Zbuild-std, once per machine)
+  <crate or workspace>/Cargo.lock, when it has none yet   CargoLock      cargo generate-lockfile
+  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build in the crate's directory, --sysroot
   BUILD_DIR/rust/<profile>/<crate>_rust.o                 RustObject     ld -r --gc-sections -u <exports>
-  BUILD_DIR/rust/<profile>/{cargo-build-std.toml,kernel-cfg.args}  GeneratedFile  written from the profile
+  BUILD_DIR/rust/<profile>/kernel-cfg.args                GeneratedFile  the kernel's --cfg list (trees without rustc_cfg)
 
-One staticlib and one object per (crate, profile), shared by every kernel with that profile.
+One sysroot per (rustc, target, flags) on the machine, shared by every project and kernel; one
+staticlib and one object per (crate, profile), shared by every kernel with that profile.
 """
 
 from __future__ import annotations
@@ -15,27 +18,45 @@ from dataclasses import dataclass
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError, cargo, childenv, rustflags
+from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, check_status, fail, files, jobs, run, run_with_jobs, setting, settings_node
+from .common import builder, check_status, fail, files, jobs, remove, run, run_with_jobs, setting, settings_node
+
+
+@dataclass(frozen=True)
+class SysrootSettings:
+    """What decides a shared sysroot's bytes (its key), and the tools that build it."""
+
+    spec: sysroot.SysrootSpec
+    cargo: str
+    rustc: str
 
 
 @dataclass(frozen=True)
 class CargoSettings:
-    """What decides the staticlib besides the crate's files: the profile and the tools."""
+    """What decides the staticlib besides the crate's files: the profile, the sysroot, the tools,
+    and which cargo configuration files exist (a new one changes the build)."""
 
     profile: rustflags.RustProfile
     cargo: str
     rustc: str
+    sysroot: str = ""               # --sysroot, for profiles that build the library from source
+    config_files: tuple = ()
     inputs: tuple = ("manifest",)   # the role of each file source, in order
+
+
+@dataclass(frozen=True)
+class CargoLockSettings:
+    cargo: str
 
 
 @dataclass(frozen=True)
 class PartialLinkSettings:
     crate: str                      # the crate's library name: its exports are the link's roots
     binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
+    dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
 
 
 def _named_files(source, settings) -> dict:
@@ -43,17 +64,16 @@ def _named_files(source, settings) -> dict:
 
 
 def _cargo_build(target, source, env):
-    """cargo build of the staticlib, with the profile's target, flags and -Zbuild-std."""
+    """cargo build of the staticlib, in the crate's directory, with the profile's target and flags."""
     settings = setting(source, CargoSettings)
     profile, inputs = settings.profile, _named_files(source, settings)
-    deps = os.path.join(target[0].dir.abspath, "deps")
-    first = "; first build: compiles core too" if profile.build_std and not os.path.isdir(deps) else ""
-    print(f"         [{profile.target}, {profile.name} profile{first}]")
+    print(f"         [{profile.target}, {profile.name} profile]")
     target_dir = os.path.dirname(os.path.dirname(target[0].dir.abspath))
     command, run_env = rustflags.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
-                                               target_dir, inputs.get("vendor_config"), _cargo_environment(env),
+                                               target_dir, settings.sysroot or None, _cargo_environment(env),
                                                inputs.get("kernel_cfg"))
-    check_status(run_with_jobs(command, jobs(env), env=run_env), f"cargo build of {inputs['manifest']}")
+    result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]))
+    check_status(result, f"cargo build of {inputs['manifest']}")
 
 
 def _cargo_environment(env) -> dict:
@@ -61,6 +81,28 @@ def _cargo_environment(env) -> dict:
     if env["RUSTC_WRAPPER"]:
         run_env["RUSTC_WRAPPER"] = env["RUSTC_WRAPPER"]      # same outputs: in no signature
     return run_env
+
+
+def _sysroot(target, source, env):
+    """The shared sysroot: built unless an earlier build, of any project, already published it."""
+    settings = setting(source, SysrootSettings)
+    cache = os.path.dirname(target[0].abspath)
+    try:
+        built = sysroot.ensure(settings.spec, cache, settings.cargo, settings.rustc, childenv.clean(os.environ),
+                               run=lambda command, **kw: run(command, **kw))
+    except RustkmodError as err:
+        fail(err)
+    if not built:
+        print(f"         shared sysroot {settings.spec.key} is already built: no core compile")
+
+
+def _cargo_lock(target, source, env):
+    """A crate without a Cargo.lock gets the one its first `cargo build` would write."""
+    settings = setting(source, CargoLockSettings)
+    manifest = files(source)[0]
+    result = run([settings.cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest.abspath],
+                 env=_cargo_environment(env), cwd=manifest.dir.abspath)
+    check_status(result, f"cargo generate-lockfile for {manifest}")
 
 
 def _partial_link(target, source, env):
@@ -84,6 +126,15 @@ def _partial_link(target, source, env):
     for symbol in roots:
         command += ["-u", symbol]
     check_status(run(command + [archive.abspath]), f"the partial link of {archive}")
+    if settings.dead_ends:
+        from rustkmod.objtool import annotate_dead_ends
+        try:
+            count = annotate_dead_ends(target[0].abspath, prefix, target[0].dir.abspath)
+        except RustkmodError as err:
+            remove(target[0].abspath)
+            fail(err)
+        if count:
+            print(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
 
 
 def _crate_scan(node, env, path):
@@ -97,6 +148,8 @@ def _crate_scan(node, env, path):
 CRATE_SCANNER = SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")
 
 BUILDERS = {
+    "RustSysroot": builder(_sysroot, "SYSROOT"),
+    "CargoLock": builder(_cargo_lock, "LOCK"),
     "RustStaticLib": builder(_cargo_build, "CARGO", target_scanner=CRATE_SCANNER),
     "RustObject": builder(_partial_link, "LD -r"),
 }
@@ -123,26 +176,70 @@ def _profile_file(env, node, text):
     return state.current().remember(("profile file", node.abspath), lambda: env.GeneratedFile(node, env.Value(text())))
 
 
+def sysroot_cache(env) -> str:
+    return os.path.abspath(env["RUST_SYSROOT_CACHE"] or os.path.join(env["KERNEL_CACHE"], "sysroots"))
+
+
+def sysroot_node(env, build_dir, profile: rustflags.RustProfile) -> tuple[list, str]:
+    """(the shared sysroot's node, its directory for --sysroot): one per key, whoever asks."""
+    version, toolchain_sysroot = rustc_info(env, build_dir)
+    library = rustflags.library_source_dir(toolchain_sysroot)
+    spec = sysroot.spec_for(profile.target, profile.rustflags, version, library)
+    cache = sysroot_cache(env)
+
+    def build():
+        lock = os.path.join(library, "Cargo.lock")
+        node = env.RustSysroot(env.File(sysroot.manifest_path(cache, spec)),
+                               ([env.File(lock)] if os.path.isfile(lock) else [])
+                               + [settings_node(env, SysrootSettings(spec, env["CARGO"], env["RUSTC"]))])
+        env.Precious(node)      # published in place: SCons must not delete it before the step looks
+        env.NoClean(node)       # shared by every project: `scons -c` leaves it (python -m rustkmod clear-sysroots)
+        env.NoCache(node)       # the cache copy would bring the manifest without the sysroot
+        return node
+    return state.current().remember(("sysroot", spec.key, cache), build), sysroot.directory(cache, spec)
+
+
+def lock_node(env, manifest: cargo.Crate) -> list:
+    """The crate's Cargo.lock: a plain source, or built by CargoLock when the crate has none yet
+    (then the next run finds it as a plain source with the same content: nothing reruns)."""
+    path, exists = cargo.lock_file(manifest, env["CARGO"])
+    if exists:
+        return [env.File(path)]
+
+    def build():
+        node = env.CargoLock(env.File(path), [env.File(manifest.manifest)]
+                             + [env.File(p) for p in cargo.config_files(manifest.directory, os.environ)]
+                             + [settings_node(env, CargoLockSettings(env["CARGO"]))])
+        env.NoClean(node)       # the user's file from now on
+        return node
+    return state.current().remember(("lock", path), build)
+
+
 def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProfile,
               kernel: Kernel | None = None) -> list:
     """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
 
-    Kernel profiles also pass the kernel's --cfg list (its rustc_cfg) to the crate.
+    Kernel profiles build against the shared sysroot and pass the kernel's --cfg list (its
+    rustc_cfg) to the crate.
     """
     def build():
         rust_dir = build_dir.Dir("rust").Dir(profile.ident)
-        inputs, roles = [env.File(manifest.manifest)], ["manifest"]
+        configs = cargo.config_files(manifest.directory, os.environ)
+        inputs, roles = [env.File(manifest.manifest)] + lock_node(env, manifest), ["manifest", "lock"]
+        inputs += [env.File(p) for p in configs]
+        roles += ["config"] * len(configs)
+        sysroot_dir = ""
         if profile.build_std:
-            _, sysroot = rustc_info(env, build_dir)
-            inputs += _profile_file(env, rust_dir.File("cargo-build-std.toml"),
-                                    lambda: rustflags.vendor_config(rustflags.library_source_dir(sysroot)))
-            roles.append("vendor_config")
+            node, sysroot_dir = sysroot_node(env, build_dir, profile)
+            inputs += node
+            roles.append("sysroot")
         if profile.kernel_cfg:
             own = kernel.path("include/generated/rustc_cfg")
             inputs += [env.File(own)] if os.path.isfile(own) else \
                 _profile_file(env, rust_dir.File("kernel-cfg.args"), lambda: rustflags.kernel_cfg_text(kernel))
             roles.append("kernel_cfg")
-        settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], tuple(roles))
+        settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
+                                 tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
@@ -151,13 +248,20 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
     return state.current().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
 
 
+def _relative_to(path: str, directory: str) -> str:
+    """A config file inside the crate by its relative path (the same in every checkout)."""
+    relative = os.path.relpath(path, directory)
+    return path if relative.startswith("..") else relative
+
+
 def rust_object(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProfile, lib: list,
                 binutils_prefix: str) -> list:
     """The staticlib partially linked into one relocatable object: one per (crate, profile)."""
     node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
     return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath),
                                     lambda: env.RustObject(node, lib + [settings_node(env,
-                                        PartialLinkSettings(manifest.lib_name, binutils_prefix))]))
+                                        PartialLinkSettings(manifest.lib_name, binutils_prefix,
+                                                            profile.build_std and profile.target.startswith("x86_64")))]))
 
 
 def object_name(manifest: cargo.Crate) -> str:
