@@ -1,7 +1,7 @@
 """rustkmod without SCons: `check` judges .o/.ko files (DKMS hooks, other builds), `fetch-kernel`
 provisions Debian kernels for KERNELS=... without touching the system.
 
-check exits 0 when every file is loadable, 1 with the report when one is not, 2 on bad input;
+`clear-sysroots` empties the shared Rust sysroot cache. check exits 0 when every file is loadable, 1 with the report when one is not, 2 on bad input;
 fetch-kernel exits 0, or 2 with one line saying what failed.
 """
 
@@ -43,7 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
     fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64; or 6.1-signing (built here from linux-source-6.1)")
     fetch.add_argument("--cache", default=provision.default_cache(), help="where to keep them (KERNEL_CACHE)")
+    clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
+    clear.add_argument("--cache", default=os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(
+        os.environ.get("KERNEL_CACHE") or provision.default_cache(), "sysroots"),
+        help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
+
+
+def _clear_sysroots(args) -> int:
+    from .sysroot import clear
+    count = clear(args.cache) if os.path.isdir(args.cache) else 0
+    print(f"removed {count} sysroot(s) from {args.cache}")
+    return 0
 
 
 def _fetch(args) -> int:
@@ -84,6 +95,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "fetch-kernel":
         return _fetch(args)
+    if args.command == "clear-sysroots":
+        return _clear_sysroots(args)
     try:
         target = _target(args)
         verdicts = {path: check_file(path, target) for path in args.files}
