@@ -10,7 +10,6 @@ and how many times `core` was compiled in each. Run from the venv: `./setup pyth
 It takes 10 to 20 minutes on 2 cores; everything happens under a temporary directory.
 """
 
-import os
 import re
 import shutil
 import subprocess

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 
 from .errors import RustkmodError
@@ -189,17 +188,27 @@ def _read_define(path: str, name: str) -> str:
     return match.group(1)
 
 
-def installed_headers_kdir(metapackage: str = "linux-headers-amd64") -> str | None:
-    """The headers tree that Debian's metapackage (installed by ./setup) points at, or None."""
+def installed_headers_kdir(metapackage: str = "linux-headers-amd64", status: str = "/var/lib/dpkg/status") -> str | None:
+    """The headers tree that Debian's metapackage (installed by ./setup) points at, or None.
+
+    Read from dpkg's status file (half a millisecond) rather than by running dpkg-query: this is
+    the KDIR default, computed on every run, no-op included.
+    """
     try:
-        depends = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Depends}", metapackage],
-            capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
+        with open(status, "rb") as handle:
+            data = handle.read()
+    except OSError:
         return None
-    match = re.match(r"\s*(linux-headers-\S+)", depends)
+    start = data.find(f"\nPackage: {metapackage}\n".encode())
+    if start < 0 and data.startswith(f"Package: {metapackage}\n".encode()):
+        start = 0
+    if start < 0:
+        return None
+    block = data[start:data.find(b"\n\n", start + 1) if data.find(b"\n\n", start + 1) >= 0 else len(data)]
+    if b"\nStatus: install ok installed" not in block:
+        return None
+    match = re.search(rb"^Depends:\s*(linux-headers-[^\s,]+)", block, re.M)
     if not match:
         return None
-    kdir = os.path.join("/usr/src", match.group(1))
+    kdir = os.path.join("/usr/src", match.group(1).decode())
     return kdir if os.path.isdir(kdir) else None
-

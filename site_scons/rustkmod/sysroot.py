@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -127,7 +126,11 @@ def ensure(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
 
 def _build(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict, log, run) -> None:
     started = time.monotonic()
-    work = tempfile.mkdtemp(prefix=f".build-{spec.key}-", dir=cache)
+    # A fixed place (the key's lock is held): the same paths every time, so a compiler cache
+    # (RUSTC_WRAPPER=sccache) serves a rebuild of the same sysroot.
+    work = os.path.join(cache, f".build-{spec.key}")
+    shutil.rmtree(work, ignore_errors=True)          # left by a killed run
+    os.makedirs(work)
     try:
         probe = os.path.join(work, "probe")
         os.makedirs(probe)

@@ -17,7 +17,8 @@ def test_second_checkout_is_built_from_the_cache(tmp_path):
     second = copy_project(tmp_path / "elsewhere" / "second")
     run = scons(second, cache)
     assert run.returncode == 0, run.output
-    assert run.steps() == []                          # no cargo, no partial link, no Kbuild, no verify
+    # No cargo, no partial link, no Kbuild, no verify: only the look at the shared sysroot.
+    assert run.steps() == ["SYSROOT"] and "is already built: no core compile" in run.stdout
     retrieved = [line for line in run.stdout.splitlines() if line.startswith("Retrieved `")]
     assert any(line.endswith("/hello.ko' from cache") for line in retrieved)
     assert any(line.endswith("/libhello.a' from cache") for line in retrieved)

@@ -5,13 +5,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import SCONS, copy_project, scons
+from helpers import ROOT, SCONS, copy_project, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +61,8 @@ def test_rustc_through_sccache_and_c_through_distcc(tmp_path, distccd, sccache):
     sccache_env, stats = sccache
     env = dict(os.environ, **distcc_env, **sccache_env)
     project = copy_project(tmp_path / "project")
+    sysroots = tmp_path / "sysroots"          # a new sysroot: its core compiles go through sccache too
+    env["RUST_SYSROOT_CACHE"] = str(sysroots)
     run = scons(project, "RUSTC_WRAPPER=sccache", "CC_WRAPPER=distcc", env=env, timeout=1800)
     assert run.returncode == 0, run.output
     compiled = distcc_log.read_text()
@@ -69,10 +72,12 @@ def test_rustc_through_sccache_and_c_through_distcc(tmp_path, distccd, sccache):
     first = stats()
     assert stat(first, "Compile requests executed") >= 2 and stat(first, "Cache misses (Rust)") >= 1, first
     # The wrappers are not inputs: without them, nothing is out of date.
-    assert scons(project).steps() == []
+    assert scons(project, env=env).steps() == []
 
-    # Cleaned and built again: rustc's work comes from sccache's cache.
+    # Cleaned, the shared sysroot emptied too, and built again: rustc's work comes from sccache's cache.
     assert scons(project, "-c").returncode == 0
+    subprocess.run([sys.executable, "-m", "rustkmod", "clear-sysroots", "--cache", str(sysroots)],
+                   cwd=ROOT / "site_scons", check=True, capture_output=True)
     run = scons(project, "RUSTC_WRAPPER=sccache", env=env, timeout=1800)
     assert run.returncode == 0, run.output
     assert "CARGO" in run.steps() and stat(stats(), "Cache hits") >= 1, stats()

@@ -76,3 +76,16 @@ def test_empty_kdir_says_how_to_set_it():
 def test_arch_aliases():
     assert [normalize_arch(a) for a in ("x86", "amd64", "aarch64", "riscv")] == \
         ["x86_64", "x86_64", "arm64", "riscv64"]
+
+
+def test_installed_headers_from_dpkgs_status_file(tmp_path):
+    from rustkmod.kernel import installed_headers_kdir
+    status = tmp_path / "status"
+    real = sorted(p for p in __import__("os").listdir("/usr/src") if p.startswith("linux-headers-"))[0]
+    status.write_text("Package: other\nStatus: install ok installed\n\n"
+                      "Package: linux-headers-amd64\nStatus: install ok installed\n"
+                      f"Depends: {real} (= 1), other\n\nPackage: z\n")
+    assert installed_headers_kdir(status=str(status)) == f"/usr/src/{real}"
+    status.write_text(status.read_text().replace("install ok installed\nDepends", "deinstall ok config-files\nDepends"))
+    assert installed_headers_kdir(status=str(status)) is None
+    assert installed_headers_kdir(status=str(tmp_path / "missing")) is None

@@ -8,15 +8,14 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rustkmod import RustkmodError
 
 from .common import builder, fail, files, setting, write_text
 
 
-@dataclass(frozen=True)
-class BootSettings:
+class BootSettings(NamedTuple):
     arch: str
     image: str
     expect: str                  # a line the module must print

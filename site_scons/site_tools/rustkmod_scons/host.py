@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rustkmod import RustkmodError, cargo, childenv, rustflags
 
@@ -19,14 +20,12 @@ from . import rust
 from .common import builder, fail, files, run, setting, settings_node, write_text
 
 
-@dataclass(frozen=True)
-class StandinSettings:
+class StandinSettings(NamedTuple):
     crate: str
     standin: tuple                 # the stand-in's C files, as the user named them
 
 
-@dataclass(frozen=True)
-class CargoTestSettings:
+class CargoTestSettings(NamedTuple):
     crate: str
     target: str
     toolchain: str
@@ -34,8 +33,7 @@ class CargoTestSettings:
     rustc: str
 
 
-@dataclass(frozen=True)
-class HostRunSettings:
+class HostRunSettings(NamedTuple):
     args: tuple
 
 
@@ -69,7 +67,8 @@ def _cargo_test(target, source, env):
     run_env = dict(childenv.clean(os.environ), RUSTC=settings.rustc,
                    CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
                    CARGO_ENCODED_RUSTFLAGS=rustflags.encoded_rustflags(link))
-    result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})")
+    result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",
+                 cwd=manifest.dir.abspath)         # the crate's own cargo configuration applies
     output = result.stdout + result.stderr
     write_text(target[0].abspath, output)
     if result.returncode != 0:

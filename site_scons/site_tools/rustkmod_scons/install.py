@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rustkmod import install
 from rustkmod.kernel import Kernel
@@ -24,21 +24,18 @@ from . import state
 from .common import builder, check_status, fail, files, remove, run, setting, settings_node, write_text
 
 
-@dataclass(frozen=True)
-class StageSettings:
+class StageSettings(NamedTuple):
     signer: install.Signer | None    # None: unsigned, for the reason in `unsigned`
     unsigned: str = ""
 
 
-@dataclass(frozen=True)
-class ModulesInstallSettings:
+class ModulesInstallSettings(NamedTuple):
     kdir: str
     root: str
     make_variables: tuple
 
 
-@dataclass(frozen=True)
-class DepmodSettings:
+class DepmodSettings(NamedTuple):
     command: tuple
 
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rustkmod import RustkmodError, cargo, kbuild
 
 from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
 
 
-@dataclass(frozen=True)
-class KbuildSettings:
+class KbuildSettings(NamedTuple):
     """What decides the .ko besides its staged inputs and the kernel tree's own files."""
 
     kdir: str
@@ -30,8 +29,7 @@ class KbuildSettings:
     kcflags: str = ""              # the KCFLAGS build variable
 
 
-@dataclass(frozen=True)
-class ObjtoolSettings:
+class ObjtoolSettings(NamedTuple):
     mode: str                      # OBJTOOL: strict or warn
     kdir: str
     release: str

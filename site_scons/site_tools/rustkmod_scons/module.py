@@ -173,9 +173,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
                                               make_variables, root)
     # The installed modules booted: modprobe loads this one and, through modules.dep, what it
     # uses; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails.
-    from dataclasses import replace
     check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(env,
-        replace(boot_settings, root=root.abspath, append="module.sig_enforce=1" if signed else ""))])
+        boot_settings._replace(root=root.abspath, append="module.sig_enforce=1" if signed else ""))])
     env.Depends(check_installed, installed + [n for p in providers for n in p.install])
 
     def flags() -> str:

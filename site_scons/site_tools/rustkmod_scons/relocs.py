@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
@@ -20,8 +20,7 @@ from rustkmod.kernel import Kernel, loader_source_path
 from .common import builder, fail, files, remove, setting, settings_node
 
 
-@dataclass(frozen=True)
-class VerifySettings:
+class VerifySettings(NamedTuple):
     """The loader a module is judged against: the kernel, its source, and RELOCS."""
 
     kdir: str

@@ -14,7 +14,7 @@ staticlib and one object per (crate, profile), shared by every kernel with that 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import SCons.Scanner
 
@@ -25,8 +25,7 @@ from . import state
 from .common import builder, check_status, fail, files, jobs, remove, run, run_with_jobs, setting, settings_node
 
 
-@dataclass(frozen=True)
-class SysrootSettings:
+class SysrootSettings(NamedTuple):
     """What decides a shared sysroot's bytes (its key), and the tools that build it."""
 
     spec: sysroot.SysrootSpec
@@ -34,8 +33,7 @@ class SysrootSettings:
     rustc: str
 
 
-@dataclass(frozen=True)
-class CargoSettings:
+class CargoSettings(NamedTuple):
     """What decides the staticlib besides the crate's files: the profile, the sysroot, the tools,
     and which cargo configuration files exist (a new one changes the build)."""
 
@@ -47,13 +45,11 @@ class CargoSettings:
     inputs: tuple = ("manifest",)   # the role of each file source, in order
 
 
-@dataclass(frozen=True)
-class CargoLockSettings:
+class CargoLockSettings(NamedTuple):
     cargo: str
 
 
-@dataclass(frozen=True)
-class PartialLinkSettings:
+class PartialLinkSettings(NamedTuple):
     crate: str                      # the crate's library name: its exports are the link's roots
     binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
     dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
@@ -88,7 +84,7 @@ def _sysroot(target, source, env):
     settings = setting(source, SysrootSettings)
     cache = os.path.dirname(target[0].abspath)
     try:
-        built = sysroot.ensure(settings.spec, cache, settings.cargo, settings.rustc, childenv.clean(os.environ),
+        built = sysroot.ensure(settings.spec, cache, settings.cargo, settings.rustc, _cargo_environment(env),
                                run=lambda command, **kw: run(command, **kw))
     except RustkmodError as err:
         fail(err)
