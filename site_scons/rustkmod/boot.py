@@ -60,7 +60,23 @@ class BootResult:
         return next(m for m in self.modules if m.name == name)
 
     def log_has(self, text: str) -> bool:
-        return any(text in line for line in self.kernel_log)
+        return any(text in line for line in self.kernel_log if f"{MARK}-LOG" not in line)
+
+    def module_log(self, name: str) -> list[str]:
+        """What the kernel logged from the start of `name`'s insmod to the next module's: the
+        module's own lines, and any BUG, Oops or panic its init caused."""
+        lines, inside = [], False
+        for line in self.kernel_log:
+            if f"{MARK}-LOG " in line:
+                inside = line.rstrip().endswith(f"{MARK}-LOG {name}")
+            elif inside:
+                lines.append(line)
+        return lines
+
+    def console_after_start(self) -> list[str]:
+        """The console from the test's start on: what a kernel that died before dmesg printed."""
+        text = self.console.split(f"{MARK}-BEGIN", 1)[-1]
+        return [line for line in text.splitlines() if line.strip() and not line.startswith(MARK)]
 
 
 def module_name(ko_path: str) -> str:
@@ -82,6 +98,8 @@ def init_script(module_files: list[str], modprobe: bool = False) -> str:
     lines = []
     for ko in module_files:
         base = os.path.basename(ko)
+        # A marker in the kernel log: what follows it, up to the next, is this module's doing.
+        lines.append(f"echo '{MARK}-LOG {module_name(ko)}' > /dev/kmsg")
         lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
                      f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc")
     for ko in reversed(module_files):
@@ -184,23 +202,44 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 
+# Kernel log lines that explain a failure, whoever printed them.
+_TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
+                      r"Unknown rela relocation|Unknown symbol|disagrees about version|invalid module format|"
+                      r"Internal error|segfault|general protection")
+_EVIDENCE_LINES = 60
+
+
 def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
-    """What went wrong for module `name`, as one line each; [] when it loaded, printed, unloaded."""
+    """What went wrong for module `name`, as one line each with the kernel's evidence after it
+    (Rust names demangled); [] when it loaded, printed, unloaded."""
     if not result.booted:
         return [f"the kernel did not reach the test's init (last console line: {_last_line(result.console)!r})"]
     try:
         module = result.module(name)
     except StopIteration:
-        return [f"{name}: the init script did not run insmod"]
-    faults = []
+        evidence = [line for line in result.console_after_start() if _TROUBLE.search(line) or name in line]
+        return [f"{name}: insmod did not return (the kernel stopped during the module's init)",
+                *_evidence(evidence or result.console_after_start()[-20:])]
     if module.insmod_rc != 0:
         said = _last_line(module.insmod_output) or f"rc={module.insmod_rc}"
-        faults.append(f"{name}: insmod failed: {said}")
-        faults.extend(f"  kernel: {line}" for line in result.kernel_log
-                      if (name in line or "module" in line) and "ommand line:" not in line)
-        return faults
+        own = result.module_log(name)
+        trouble = [line for line in result.kernel_log if _TROUBLE.search(line) and line not in own
+                   and (name in line or "module" in line)]
+        return [f"{name}: insmod failed: {said}", *_evidence(own + trouble)]
+    faults = []
     if expected_line and not result.log_has(expected_line):
-        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log")
+        own = result.module_log(name)
+        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log; "
+                      + ("while loading, the kernel logged:" if own else "the module logged nothing while loading"))
+        faults.extend(_evidence(own))
     if module.rmmod_rc != 0:
         faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
     return faults
+
+
+def _evidence(lines: list[str]) -> list[str]:
+    """Kernel lines as `  kernel: ...`, Rust names demangled, at most _EVIDENCE_LINES of them."""
+    from .cargo import demangle
+    shown = demangle([line.rstrip() for line in lines if "ommand line:" not in line][:_EVIDENCE_LINES])
+    more = len(lines) - _EVIDENCE_LINES
+    return [f"  kernel: {line}" for line in shown] + ([f"  kernel: ... {more} more line(s) in the log"] if more > 0 else [])

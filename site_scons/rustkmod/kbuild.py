@@ -23,6 +23,16 @@ _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 SHIPPED_CMD_TEXT = "# Written by rustkmod: {name} is prebuilt from Rust and shipped to Kbuild.\n"
 
 
+# The C file of a module named like the module itself, compiled under another object name.
+INCLUDE_WRAPPER_TEXT = ("/* Written by rustkmod: Kbuild cannot link a module from an object of its own name, "
+                        "so {source} is compiled as this file. */\n#include \"{source}\"\n")
+
+
+def renamed_member(name: str) -> str:
+    """The object name a C file called `<name>.c` gets in module `name`."""
+    return f"{name}_c"
+
+
 def check_module_name(name: str, members: list[str]) -> None:
     """A composite module's name must differ from each of its members' object names."""
     if not _MODULE_NAME.match(name):

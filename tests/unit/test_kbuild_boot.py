@@ -1,5 +1,7 @@
 """The Kbuild file, paths make cannot use, and reading a boot's console back."""
 
+import re
+
 import pytest
 
 from rustkmod import RustkmodError, boot, kbuild
@@ -48,8 +50,32 @@ def test_judge_wants_the_expected_line_and_a_clean_unload():
     ok = CONSOLE.replace("rc=1", "rc=0").replace("Unknown rela relocation: 9", "hello world")
     assert boot.judge(boot.parse_console(ok), "hello", "hello world") == []
     assert boot.judge(boot.parse_console(ok), "hello", "goodbye") == \
-        ["hello: loaded, but 'goodbye' is not in the kernel log"]
+        ["hello: loaded, but 'goodbye' is not in the kernel log; the module logged nothing while loading"]
     assert "did not reach the test's init" in boot.judge(boot.parse_console("Kernel panic"), "hello", "x")[0]
+
+
+MARKED = ("RUSTKMOD-BEGIN\nRUSTKMOD-INSMOD first rc=0\nRUSTKMOD-INSMOD hello rc=0\nRUSTKMOD-RMMOD hello rc=0\n"
+          "RUSTKMOD-RMMOD first rc=0\nRUSTKMOD-DMESG-BEGIN\n[ 1.0] Linux version 6.1\n[ 2.0] RUSTKMOD-LOG first\n"
+          "[ 2.1] first: ready\n[ 2.2] RUSTKMOD-LOG hello\n[ 2.3] hello: greeting 3 people\n"
+          "[ 2.4] hello: done\nRUSTKMOD-DMESG-END\n")
+
+
+def test_an_expect_miss_shows_what_the_module_logged_while_loading():
+    faults = boot.judge(boot.parse_console(MARKED), "hello", "hello world")
+    assert faults == ["hello: loaded, but 'hello world' is not in the kernel log; while loading, the kernel logged:",
+                      "  kernel: [ 2.3] hello: greeting 3 people", "  kernel: [ 2.4] hello: done"]
+    assert not boot.parse_console(MARKED).log_has("RUSTKMOD-LOG")
+
+
+def test_a_panic_during_init_shows_the_panic_and_demangled_frames():
+    console = ("RUSTKMOD-BEGIN\n[ 3.1] kalloc: Rust panic: index out of bounds: the len is 3 but the index is 6 "
+               "at src/lib.rs:57\n[ 3.1] Kernel panic - not syncing: kalloc: Rust panic\n"
+               "[ 3.1]  _RNvCs1234_6kalloc11kalloc_init+0x1f/0x60 [kalloc]\n")
+    faults = boot.judge(boot.parse_console(console), "kalloc", "")
+    assert faults[0] == "kalloc: insmod did not return (the kernel stopped during the module's init)"
+    assert "  kernel: [ 3.1] kalloc: Rust panic: index out of bounds: the len is 3 but the index is 6 at src/lib.rs:57" \
+        in faults
+    assert any(re.search(r"kalloc\[\w+\]::kalloc_init\+0x1f/0x60 \[kalloc\]", line) for line in faults)
 
 
 def test_init_script_loads_in_order_and_unloads_in_reverse():

@@ -111,9 +111,18 @@ def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_objec
                  settings: KbuildSettings, extra_symvers: list) -> list:
     """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
     modules.order)."""
-    c_objects = [os.path.splitext(s.name)[0] + ".o" for s in c_sources]
+    staged, c_objects = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources], []
+    for source in c_sources:
+        stem = os.path.splitext(source.name)[0]
+        if stem == name:
+            # Kbuild links <name>.ko from <name>.o, so no member may be <name>.o: the C file
+            # named like the module (as Kbuild users name it) is compiled through a wrapper that
+            # includes it, so diagnostics and __FILE__ still name it.
+            stem = kbuild.renamed_member(name)
+            staged += env.GeneratedFile(module_dir.File(stem + ".c"),
+                                        env.Value(kbuild.INCLUDE_WRAPPER_TEXT.format(source=source.name)))
+        c_objects.append(stem + ".o")
     kbuild.check_module_name(name, c_objects + [object_name])
-    staged = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources]
     shipped = module_dir.File(object_name + "_shipped")
     kernel_files = [env.File(f) for f in kernel.signature_files()]
     if env["OBJTOOL"] == "off":

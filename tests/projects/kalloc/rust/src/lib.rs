@@ -40,10 +40,30 @@ unsafe impl GlobalAlloc for KernelAllocator {
 #[global_allocator]
 static ALLOCATOR: KernelAllocator = KernelAllocator;
 
+/// A line on the stack: a panic must not allocate.
+struct Line {
+    bytes: [u8; 200],
+    len: usize,
+}
+
+impl core::fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = (self.bytes.len() - self.len).min(s.len());
+        self.bytes[self.len..self.len + room].copy_from_slice(&s.as_bytes()[..room]);
+        self.len += room;
+        Ok(())
+    }
+}
+
 #[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! {
-    let msg = "kalloc: Rust panic";
-    unsafe { kalloc_bug(msg.as_ptr(), msg.len()) }
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    use core::fmt::Write;
+    let mut line = Line { bytes: [0; 200], len: 0 };
+    let _ = write!(line, "kalloc: Rust panic: {}", info.message());
+    if let Some(at) = info.location() {
+        let _ = write!(line, " at {}:{}", at.file(), at.line());
+    }
+    unsafe { kalloc_bug(line.bytes.as_ptr(), line.len) }
 }
 
 fn log(text: &str) {
@@ -51,8 +71,9 @@ fn log(text: &str) {
 }
 
 /// Called by module_init: allocates, grows, formats, and logs one line computed from it all.
+/// `fault` non-zero (the C side built with KCFLAGS=-DKALLOC_FAULT=N) indexes past the end.
 #[unsafe(no_mangle)]
-pub extern "C" fn kalloc_init() -> i32 {
+pub extern "C" fn kalloc_init(fault: i32) -> i32 {
     let boxed = Box::new(41u32);
     let mut squares: Vec<u32> = Vec::new();
     for i in 0..10 {
@@ -61,6 +82,10 @@ pub extern "C" fn kalloc_init() -> i32 {
     let mut words: BTreeMap<String, usize> = BTreeMap::new();
     for word in "pear apple kiwi apple pear apple".split(' ') {
         *words.entry(String::from(word)).or_insert(0) += 1;
+    }
+    if fault != 0 {
+        let index = squares.len() + fault as usize;
+        log(&format!("kalloc: square {} is {}", index, squares[index]));
     }
     let counts: Vec<String> = words.iter().map(|(w, n)| format!("{w}={n}")).collect();
     log(&format!("kalloc: boxed {} squares {} words {}", *boxed, squares.iter().sum::<u32>(), counts.join(",")));
