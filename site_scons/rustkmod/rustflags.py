@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -194,3 +195,28 @@ def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, t
     if profile.build_std:
         env["RUSTC_BOOTSTRAP"] = "1"
     return command, env
+
+
+_UNSTABLE_FEATURE = re.compile(r"^warning: unknown and unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
+
+
+def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
+    """cargo's output less rustc's warnings about the target features rustkmod asked for itself
+    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable),
+    which it prints for every crate, before anything else, errors included. Returns the rest and
+    the features whose warnings were dropped."""
+    ours = {feature.lstrip("+") for flag in flags if flag.startswith("-Ctarget-feature=")
+            for feature in flag.split("=", 1)[1].split(",")}
+    kept, dropped, skipping = [], [], False
+    for line in stderr.splitlines(keepends=True):
+        match = _UNSTABLE_FEATURE.match(line.rstrip("\n"))
+        if match and match.group(1) in ours:
+            skipping = True
+            dropped.append(match.group(1))
+            continue
+        if skipping:
+            if line.strip() == "":
+                skipping = False
+            continue
+        kept.append(line)
+    return "".join(kept), sorted(set(dropped))

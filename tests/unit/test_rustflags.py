@@ -102,3 +102,14 @@ def test_kernel_cfgs_go_to_the_crate_only():
     assert command[1:3] == ["rustc", "--release"] and "--lib" in command
     assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]
     assert "@/k/rustc_cfg" not in env["CARGO_ENCODED_RUSTFLAGS"]      # not for core
+
+
+def test_rustcs_warnings_about_our_own_target_features_are_dropped_and_the_rest_kept():
+    from rustkmod.rustflags import without_known_feature_warnings
+    warning = ("warning: unknown and unstable feature specified for `-Ctarget-feature`: `{}`\n  |\n"
+               "  = note: it is still passed through to the codegen backend\n  = help: consider filing a feature request\n\n")
+    error = "error[E0425]: cannot find value `x` in this scope\n --> src/lib.rs:3:5\n"
+    stderr = warning.format("harden-sls-ret") + warning.format("harden-sls-ijmp") + warning.format("other") + error
+    rest, dropped = without_known_feature_warnings(stderr, ["-Cpanic=abort", "-Ctarget-feature=+harden-sls-ret,+harden-sls-ijmp"])
+    assert dropped == ["harden-sls-ijmp", "harden-sls-ret"]
+    assert rest == warning.format("other") + error          # what rustkmod did not ask for stays

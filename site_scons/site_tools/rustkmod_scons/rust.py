@@ -14,6 +14,8 @@ staticlib and one object per (crate, profile), shared by every kernel with that 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import NamedTuple
 
 import SCons.Scanner
@@ -68,8 +70,19 @@ def _cargo_build(target, source, env):
     command, run_env = rustflags.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                                target_dir, settings.sysroot or None, _cargo_environment(env),
                                                inputs.get("kernel_cfg"))
-    result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]))
+    result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
+                           stderr=subprocess.PIPE, text=True)
+    _print_cargo_output(result.stderr, profile.rustflags)
     check_status(result, f"cargo build of {inputs['manifest']}")
+
+
+def _print_cargo_output(stderr: str, flags) -> None:
+    """cargo's messages, less the warnings rustc repeats about features rustkmod asked for."""
+    rest, dropped = rustflags.without_known_feature_warnings(stderr or "", flags)
+    if dropped:
+        state.current().note(f"rustc calls the target features {', '.join(dropped)} unknown and unstable; "
+                             "they are the kernel's SLS hardening, passed to LLVM as its .config asks")
+    sys.stderr.write(rest)
 
 
 def _cargo_environment(env) -> dict:
@@ -85,11 +98,17 @@ def _sysroot(target, source, env):
     cache = os.path.dirname(target[0].abspath)
     try:
         built = sysroot.ensure(settings.spec, cache, settings.cargo, settings.rustc, _cargo_environment(env),
-                               run=lambda command, **kw: run(command, **kw))
+                               run=lambda command, **kw: _run_cargo(command, settings.spec.rustflags, **kw))
     except RustkmodError as err:
         fail(err)
     if not built:
         print(f"         shared sysroot {settings.spec.key} is already built: no core compile")
+
+
+def _run_cargo(command, flags, **kwargs):
+    result = run(command, stderr=subprocess.PIPE, text=True, **kwargs)
+    _print_cargo_output(result.stderr, flags)
+    return result
 
 
 def _cargo_lock(target, source, env):
