@@ -6,11 +6,13 @@ name, which would shadow the `rustkmod` package this tool wires. `env.RustKernel
 crate=..., sources=[...])` wires the builders below into one graph (module.py):
 
   file                                                   builder         label    stage file
+  RUST_SYSROOT_CACHE/<triple>-<key>.json (+ the sysroot) RustSysroot     SYSROOT  rust.py
+  <crate>/Cargo.lock, for a crate that has none yet      CargoLock       LOCK     rust.py
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust.py
   BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust.py
-  BUILD_DIR/rust/<profile>/cargo-build-std.toml, kernel-cfg.args  GeneratedFile  GEN  kbuild.py
+  BUILD_DIR/rust/<profile>/kernel-cfg.args               GeneratedFile   GEN      kbuild.py
   BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildStage     STAGE    kbuild.py
-  BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd  GeneratedFile GEN      kbuild.py
+  BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd, <module>_c.c  GeneratedFile  GEN  kbuild.py
   BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped     Objtool         OBJTOOL  kbuild.py
   BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  KBUILD  kbuild.py
   BUILD_DIR/<kernel>/<module>/fixed/<module>.ko          FixRelocs       FIX      relocs.py
