@@ -55,6 +55,7 @@ class BootResult:
     modules: list = field(default_factory=list)
     kernel_log: list = field(default_factory=list)
     booted: bool = False
+    exercise_output: list = field(default_factory=list)   # what the exercise commands printed
 
     def module(self, name: str) -> ModuleResult:
         return next(m for m in self.modules if m.name == name)
@@ -83,15 +84,23 @@ def module_name(ko_path: str) -> str:
     return os.path.basename(ko_path)[:-3].replace("-", "_")
 
 
-def init_script(module_files: list[str], modprobe: bool = False) -> str:
+def _exercise_lines(exercise: str) -> list[str]:
+    """Shell commands run between loading and unloading (device I/O, say), their output marked."""
+    if not exercise.strip():
+        return []
+    return [f"echo {MARK}-EXERCISE-BEGIN", exercise.strip(), "echo", f"echo {MARK}-EXERCISE-END"]
+
+
+def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "") -> str:
     """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
-    let modules.dep load the others), then unload them in reverse."""
+    let modules.dep load the others), run the `exercise` commands, then unload them in reverse."""
     if modprobe:
         name = module_name(module_files[-1])
         others = [module_name(ko) for ko in module_files[:-1]]
         lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc",
                  # what modprobe loaded besides: each dependency counts as inserted when present
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
+                 *_exercise_lines(exercise),
                  f"modprobe -r {name}; rc=$?; echo {MARK}-RMMOD {name} rc=$rc",
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others)]
         return _INIT.format(mark=MARK, commands="\n".join(lines))
@@ -102,12 +111,14 @@ def init_script(module_files: list[str], modprobe: bool = False) -> str:
         lines.append(f"echo '{MARK}-LOG {module_name(ko)}' > /dev/kmsg")
         lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
                      f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc")
+    lines += _exercise_lines(exercise)
     for ko in reversed(module_files):
         lines.append(f"rmmod {module_name(ko)}; echo {MARK}-RMMOD {module_name(ko)} rc=$?")
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
 
-def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "") -> None:
+def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
+                   exercise: str = "") -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
     `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
     if not os.path.isfile(busybox):
@@ -126,7 +137,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
                 shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
-            handle.write(init_script(module_files, modprobe=bool(module_root)))
+            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -168,10 +179,16 @@ def parse_console(console: str) -> BootResult:
     text = console.replace("\r", "")
     result = BootResult(console=text, booted=f"{MARK}-BEGIN" in text)
     pending = []
-    started = False
+    started = exercising = False
     for line in text.splitlines():
         if not started:
             started = f"{MARK}-BEGIN" in line
+            continue
+        if line.startswith(f"{MARK}-EXERCISE-"):
+            exercising = line.startswith(f"{MARK}-EXERCISE-BEGIN")
+            continue
+        if exercising:
+            result.exercise_output.append(line)
             continue
         insmod = re.match(rf"{MARK}-INSMOD (\S+) rc=(\d+)", line)
         rmmod = re.match(rf"{MARK}-RMMOD (\S+) rc=(\d+)", line)
@@ -189,7 +206,8 @@ def parse_console(console: str) -> BootResult:
 
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
-                 timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "") -> BootResult:
+                 timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
+                 exercise: str = "") -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
@@ -198,7 +216,7 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root)
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise)
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 
@@ -209,9 +227,12 @@ _TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr 
 _EVIDENCE_LINES = 60
 
 
-def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
+def judge(result: BootResult, name: str, expected) -> list[str]:
     """What went wrong for module `name`, as one line each with the kernel's evidence after it
-    (Rust names demangled); [] when it loaded, printed, unloaded."""
+    (Rust names demangled); [] when it loaded, printed, unloaded.
+
+    `expected`: a line, or several, each of which the kernel log or the exercise's output must hold.
+    """
     if not result.booted:
         return [f"the kernel did not reach the test's init (last console line: {_last_line(result.console)!r})"]
     try:
@@ -227,11 +248,16 @@ def judge(result: BootResult, name: str, expected_line: str) -> list[str]:
                    and (name in line or "module" in line)]
         return [f"{name}: insmod failed: {said}", *_evidence(own + trouble)]
     faults = []
-    if expected_line and not result.log_has(expected_line):
+    for expected_line in [expected] if isinstance(expected, str) else expected:
+        if not expected_line or result.log_has(expected_line) \
+                or any(expected_line in line for line in result.exercise_output):
+            continue
         own = result.module_log(name)
-        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log; "
+        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log"
+                      + (" nor in the exercise's output" if result.exercise_output else "") + "; "
                       + ("while loading, the kernel logged:" if own else "the module logged nothing while loading"))
         faults.extend(_evidence(own))
+        faults.extend(f"  output: {line}" for line in result.exercise_output[:_EVIDENCE_LINES])
     if module.rmmod_rc != 0:
         faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
     return faults

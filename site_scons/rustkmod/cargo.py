@@ -15,6 +15,12 @@ from .errors import RustkmodError
 MANIFEST_FILES = ("Cargo.toml", "build.rs", "rust-toolchain.toml")
 
 
+# rustkmod's runtime-support crate (site_scons/rustkmod_rt), and its C half.
+RUNTIME_PACKAGE = "rustkmod-rt"
+RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rustkmod_rt")
+RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
+
+
 @dataclass(frozen=True)
 class Crate:
     """A crate that builds a staticlib for a kernel module."""
@@ -22,6 +28,7 @@ class Crate:
     manifest: str      # absolute path of Cargo.toml
     package: str       # package name
     lib_name: str      # the library's crate name (package name with '-' as '_', or [lib] name)
+    uses_runtime: bool = False   # depends on rustkmod-rt, whose C half the module then needs
 
     @property
     def directory(self) -> str:
@@ -52,7 +59,10 @@ class Crate:
         if "staticlib" not in lib.get("crate-type", []):
             raise RustkmodError(f"{manifest}: the crate does not build a staticlib",
                                 "add crate-type = [\"staticlib\"] under [lib]")
-        return cls(manifest, package, lib.get("name", package.replace("-", "_")))
+        dependencies = data.get("dependencies", {})
+        uses_runtime = any(name == RUNTIME_PACKAGE or (isinstance(spec, dict) and spec.get("package") == RUNTIME_PACKAGE)
+                           for name, spec in dependencies.items())
+        return cls(manifest, package, lib.get("name", package.replace("-", "_")), uses_runtime)
 
 
 def crate_source_files(directory: str) -> list[str]:

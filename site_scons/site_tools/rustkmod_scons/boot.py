@@ -18,11 +18,12 @@ from .common import builder, fail, files, setting, write_text
 class BootSettings(NamedTuple):
     arch: str
     image: str
-    expect: str                  # a line the module must print
+    expect: tuple                # lines the kernel log (or the exercise's output) must hold
     kernel: str                  # the kernel, for the summary line
     busybox: str = ""            # a static busybox for the kernel's architecture ("" = the host's)
     root: str = ""               # a staged INSTALL_MOD_PATH to modprobe from
     append: str = ""             # kernel parameters
+    exercise: str = ""           # shell commands run while the modules are loaded
 
 
 def _boot_check(target, source, env):
@@ -36,7 +37,7 @@ def _boot_check(target, source, env):
     try:
         result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
                                    busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
-                                   append=settings.append)
+                                   append=settings.append, exercise=settings.exercise)
     except RustkmodError as err:
         fail(err)
     name = boot.module_name(modules[-1])
@@ -49,7 +50,8 @@ def _boot_check(target, source, env):
         fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
     how = f" (modprobe from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
         if settings.root else ""
-    summary = f"{name}: loaded, printed '{settings.expect}', unloaded on {settings.kernel}{how}"
+    printed = "', '".join(settings.expect)
+    summary = f"{name}: loaded, printed '{printed}', unloaded on {settings.kernel}{how}"
     print(f"         {summary}")
     write_text(target[0].abspath, summary + "\n")
 

@@ -108,9 +108,11 @@ BUILDERS = {
 
 
 def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_object: list, object_name: str,
-                 settings: KbuildSettings, extra_symvers: list) -> list:
+                 settings: KbuildSettings, extra_symvers: list, runtime: bool = False) -> list:
     """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
-    modules.order)."""
+    modules.order). `runtime`: the crate uses rustkmod-rt, whose C half joins the module."""
+    if runtime:
+        c_sources = list(c_sources) + [env.File(cargo.RUNTIME_C)]
     staged, c_objects = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources], []
     for source in c_sources:
         stem = os.path.splitext(source.name)[0]

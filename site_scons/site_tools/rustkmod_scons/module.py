@@ -128,7 +128,7 @@ def _provider_for(provider, kernel: Kernel, user: str) -> RustModule:
     return found[0]
 
 
-def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, uses=()) -> RustModule:
+def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "") -> RustModule:
     from .variables import check_build_dir
     check_build_dir(env)
     kernel = _kernel(env)
@@ -158,14 +158,16 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect: str, 
         tuple(make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers])),
         cc or kbuild.default_cc(cross_compile, env["LLVM"]), env["KCFLAGS"])
     ko = kbuild_stage.module_nodes(env, kernel, name, module_dir, c_sources, rust_object,
-                                   rust.object_name(manifest), settings, extra_symvers)
+                                   rust.object_name(manifest), settings, extra_symvers, manifest.uses_runtime)
     module_ko, verified = relocs.verify_nodes(env, kernel, name, module_dir, ko[0], extra_symvers)
     load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
 
     # Boot: insmod the verified modules; then the installed ones through modprobe.
     image = env["KERNEL_IMAGE"] or kernel.image()
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
-    boot_settings = boot.BootSettings(kernel.arch, image, expect, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""))
+    expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
+    boot_settings = boot.BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
+                                      exercise=exercise)
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), settings_node(env, boot_settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified])
     root = install.install_root(env, out, kernel, kernel_dir_name)
@@ -220,12 +222,14 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
-def RustKernelModule(env, name, crate, sources, expect="", uses=()):
+def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise=""):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
     their Module.symvers go to Kbuild as KBUILD_EXTRA_SYMBOLS and to the verifier, and the boot
-    test loads them first.
+    test loads them first. `expect`: a line, or a list of lines, the boot test wants in the kernel
+    log or in the output of `exercise`, shell commands the boot test runs while the module is
+    loaded (device I/O, say: `echo hi > /dev/mydev; cat /dev/mydev`).
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -236,13 +240,13 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=()):
     state.current().summary.append(result)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
-        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses), None)
+        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
-                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses))
+                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise))
                 continue
             except RustkmodError as err:
                 reason = str(err)

@@ -1,0 +1,94 @@
+//! The kernel log: `pr_info!("...", ...)` formats into a line on the stack, then printk.
+
+use core::fmt::{self, Write};
+
+pub const EMERG: i32 = 0;
+pub const ERR: i32 = 3;
+pub const WARNING: i32 = 4;
+pub const INFO: i32 = 6;
+pub const DEBUG: i32 = 7;
+
+/// One log line, formatted without the heap; what does not fit is cut, ending in "...".
+pub struct Line {
+    bytes: [u8; 255],
+    len: usize,
+    cut: bool,
+}
+
+impl Line {
+    pub const fn new() -> Line {
+        Line { bytes: [0; 255], len: 0, cut: false }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Default for Line {
+    fn default() -> Line {
+        Line::new()
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let room = self.bytes.len() - self.len;
+        if text.len() > room {
+            let keep = room.saturating_sub(3);
+            self.bytes[self.len..self.len + keep].copy_from_slice(&text.as_bytes()[..keep]);
+            self.bytes[self.len + keep..].fill(b'.');
+            self.len = self.bytes.len();
+            self.cut = true;
+            return Err(fmt::Error);
+        }
+        self.bytes[self.len..self.len + text.len()].copy_from_slice(text.as_bytes());
+        self.len += text.len();
+        Ok(())
+    }
+}
+
+/// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ".
+pub fn log(level: i32, args: fmt::Arguments<'_>) {
+    let mut line = Line::new();
+    let _ = line.write_fmt(args);
+    write_line(level, line.as_bytes());
+}
+
+#[cfg(target_os = "none")]
+fn write_line(level: i32, text: &[u8]) {
+    unsafe extern "C" {
+        fn rustkmod_rt_log(level: i32, msg: *const u8, len: usize);
+    }
+    // SAFETY: the C side reads exactly `len` bytes and keeps no reference.
+    unsafe { rustkmod_rt_log(level, text.as_ptr(), text.len()) }
+}
+
+#[cfg(not(target_os = "none"))]
+fn write_line(level: i32, text: &[u8]) {
+    eprintln!("<{level}> {}", String::from_utf8_lossy(text));
+}
+
+#[macro_export]
+macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::print::log($crate::print::EMERG, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_err { ($($arg:tt)*) => { $crate::print::log($crate::print::ERR, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_warn { ($($arg:tt)*) => { $crate::print::log($crate::print::WARNING, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_info { ($($arg:tt)*) => { $crate::print::log($crate::print::INFO, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_debug { ($($arg:tt)*) => { $crate::print::log($crate::print::DEBUG, format_args!($($arg)*)) } }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_cut_with_dots() {
+        let mut line = Line::new();
+        let _ = write!(line, "{}", "x".repeat(300));
+        assert_eq!(line.as_bytes().len(), 255);
+        assert!(line.as_bytes().ends_with(b"...") && line.cut);
+    }
+}
