@@ -2,9 +2,11 @@
 rustkmod-rt's allocator, log macros and panic handler) built, verified and booted with device I/O
 on 5.10, 6.1, 6.12 and arm64 6.1 in one run; its Rust logic tested on the host."""
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,22 @@ def test_a_wrong_expectation_shows_what_the_device_did(ringdev):
     assert run.returncode != 0
     assert "'hello, world' is not in the kernel log nor in the exercise's output" in run.stderr
     assert "  output: hello, ring" in run.stderr and "  kernel: " in run.stderr
+
+
+def test_editor_files_describe_the_build(ringdev):
+    run = scons(ringdev, "editor")
+    assert run.returncode == 0, run.output
+    module_dir = next(ringdev.glob("build/6.1.0-*-amd64/ringdev"))
+    project = json.loads((module_dir / "rust-project.json").read_text())
+    crates = {c["display_name"]: c for c in project["crates"]}
+    assert crates["ringdev"]["root_module"] == str(ringdev / "rust/src/lib.rs")
+    assert crates["ringdev"]["target"] == "x86_64-unknown-none" and "CONFIG_X86_64" in crates["ringdev"]["cfg"]
+    runtime = project["crates"][crates["ringdev"]["deps"][0]["crate"]]
+    assert runtime["display_name"] == "rustkmod_rt" and 'feature="global-allocator"' in runtime["cfg"]
+    assert "CONFIG_X86_64" not in runtime["cfg"]                  # the kernel's cfgs go to the module's crate
+    assert (Path(project["sysroot_src"]) / "core/src/lib.rs").is_file()
+    commands = {Path(c["file"]).name: c for c in json.loads((module_dir / "compile_commands.json").read_text())}
+    assert {"ringdev_c.c", "rustkmod_rt.c"} <= set(commands)
+    for entry in commands.values():
+        assert (Path(entry["directory"]) / "Makefile").is_file() and "-D__KERNEL__" in entry["command"]
+    assert scons(ringdev, "-q", "editor").returncode == 0

@@ -22,6 +22,8 @@ crate=..., sources=[...])` wires the builders below into one graph (module.py):
   BUILD_DIR/<kernel>/<module>/install/<module>.ko        StageInstall    STAGE    install.py
   INSTALL_MOD_PATH/lib/modules/<release>/extra/<module>.ko  ModulesInstall  INSTALL  install.py
   INSTALL_MOD_PATH/lib/modules/<release>/modules.dep     Depmod          DEPMOD   install.py
+  BUILD_DIR/<kernel>/<module>/rust-project.json          RustProject     EDITOR   editor.py
+  BUILD_DIR/<kernel>/<module>/compile_commands.json      CompileCommands EDITOR   editor.py
   BUILD_DIR/host/<name>/standin.checked                  StandinCheck    STANDIN  host.py
   BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host.py
   BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host.py
@@ -47,12 +49,12 @@ if importlib.util.find_spec("rustkmod") is None:
     # loaded through a toolpath: the rustkmod package sits beside site_tools/
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from . import boot, host, install, kbuild, module, relocs, rust, state  # noqa: E402
+from . import boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
 
 BUILDERS = {**rust.BUILDERS, **kbuild.BUILDERS, **relocs.BUILDERS, **boot.BUILDERS, **host.BUILDERS,
-            **install.BUILDERS, **module.BUILDERS}
+            **install.BUILDERS, **editor.BUILDERS, **module.BUILDERS}
 
 atexit.register(module.print_summary)
 

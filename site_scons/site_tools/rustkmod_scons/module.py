@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import SCons.Action
 from SCons.Script import Exit, GetOption, Help
 
-from rustkmod import RustkmodError, cargo, kbuild, provision
+from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags
 from rustkmod.kernel import Kernel
 
-from . import boot, host, install, kbuild as kbuild_stage, relocs, rust, state
+from . import boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state
 from .common import builder, fail, settings_node
 
 # ---------------------------------------------------------------------------------------------
@@ -42,6 +42,7 @@ class RustModule:
     load_order: list = field(default_factory=list)   # verified .ko files to load, dependencies first
     install: list = field(default_factory=list)      # the module in INSTALL_MOD_PATH, and depmod's index
     check_installed: list = field(default_factory=list)  # boot test of the installed modules (modprobe)
+    editor: list = field(default_factory=list)       # rust-project.json, compile_commands.json
 
     @property
     def symvers(self):
@@ -66,6 +67,7 @@ class RustModules:
     check = property(lambda self: self._across_kernels("check"))
     install = property(lambda self: self._across_kernels("install"))
     check_installed = property(lambda self: self._across_kernels("check_installed"))
+    editor = property(lambda self: self._across_kernels("editor"))
 
     @property
     def ko(self) -> list:
@@ -179,12 +181,19 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
         boot_settings._replace(root=root.abspath, append="module.sig_enforce=1" if signed else ""))])
     env.Depends(check_installed, installed + [n for p in providers for n in p.install])
 
+    editor_files = []
+    if profile.build_std:           # kernel profiles: the target, sysroot sources and cfgs to show
+        editor_files = editor.editor_nodes(
+            env, kernel, module_dir, manifest, profile, rust.lock_node(env, manifest),
+            rust.kernel_cfg_node(env, out, profile, kernel),
+            rustflags.library_source_dir(rust.rustc_info(env, out)[1]), ko[0])
+
     def flags() -> str:
         from rustkmod.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
     return RustModule(name, kernel.name, kernel.kdir, staticlib, rust_object, [module_ko] + ko[1:], verified, check,
-                      flags, load_order, installed, check_installed)
+                      flags, load_order, installed, check_installed, editor_files)
 
 
 def _configured(env, name, build, empty):

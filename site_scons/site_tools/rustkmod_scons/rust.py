@@ -249,9 +249,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
             inputs += node
             roles.append("sysroot")
         if profile.kernel_cfg:
-            own = kernel.path("include/generated/rustc_cfg")
-            inputs += [env.File(own)] if os.path.isfile(own) else \
-                _profile_file(env, rust_dir.File("kernel-cfg.args"), lambda: rustflags.kernel_cfg_text(kernel))
+            inputs += kernel_cfg_node(env, build_dir, profile, kernel)
             roles.append("kernel_cfg")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles))
@@ -261,6 +259,15 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
         env.Clean(lib, rust_dir)
         return lib
     return state.current().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
+
+
+def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kernel) -> list:
+    """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config."""
+    own = kernel.path("include/generated/rustc_cfg")
+    if os.path.isfile(own):
+        return [env.File(own)]
+    return _profile_file(env, build_dir.Dir("rust").Dir(profile.ident).File("kernel-cfg.args"),
+                         lambda: rustflags.kernel_cfg_text(kernel))
 
 
 def _relative_to(path: str, directory: str) -> str:

@@ -1,0 +1,87 @@
+"""Files an editor reads to understand a module as it is built: rust-project.json for
+rust-analyzer (the kernel target, the library sources of the sysroot, the kernel's --cfgs) and
+compile_commands.json for clangd (the C files with Kbuild's own command lines).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import subprocess
+
+from .errors import RustkmodError
+
+_CFG = re.compile(r'^--cfg=?\s*(\S+?)(?:=(".*"))?$')
+
+
+def kernel_cfgs(cfg_text: str) -> list[str]:
+    """The kernel's --cfg arguments (rustc_cfg's form) as rust-project.json writes cfgs."""
+    cfgs = []
+    for line in cfg_text.splitlines():
+        match = _CFG.match(line.strip())
+        if match:
+            cfgs.append(f"{match.group(1)}={match.group(2)}" if match.group(2) else match.group(1))
+    return cfgs
+
+
+def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict) -> dict:
+    """rust-project.json for the crate and its dependencies, as cargo resolves them for `target`.
+
+    Workspace members get the kernel's cfgs; every crate gets its enabled features; rust-analyzer
+    takes `core` and `alloc` from `library` (the sources the shared sysroot was built from).
+    """
+    result = subprocess.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
+                            capture_output=True, text=True, cwd=crate_dir, env=environ)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RustkmodError(f"cargo metadata failed in {crate_dir}: {last}", "check the crate builds with cargo")
+    metadata = json.loads(result.stdout)
+    packages = {p["id"]: p for p in metadata["packages"]}
+    nodes = [n for n in metadata["resolve"]["nodes"] if _library(packages[n["id"]])]
+    index = {node["id"]: i for i, node in enumerate(nodes)}
+    members = set(metadata["workspace_members"])
+    crates = []
+    for node in nodes:
+        package = packages[node["id"]]
+        lib = _library(package)
+        crates.append({
+            "display_name": lib["name"],
+            "root_module": lib["src_path"],
+            "edition": lib.get("edition", package["edition"]),
+            "deps": [{"crate": index[dep["pkg"]], "name": dep["name"]} for dep in node["deps"]
+                     if dep["pkg"] in index and any(k["kind"] is None for k in dep["dep_kinds"])],
+            "cfg": [f'feature="{f}"' for f in node["features"]] + (cfgs if node["id"] in members else []),
+            "target": target,
+            "is_workspace_member": node["id"] in members,
+            "is_proc_macro": "proc-macro" in lib["kind"],
+        })
+    return {"sysroot_src": library, "crates": crates}
+
+
+def _library(package: dict) -> dict | None:
+    return next((t for t in package["targets"]
+                 if {"lib", "rlib", "staticlib", "proc-macro"} & set(t["kind"])), None)
+
+
+_SAVED_COMMAND = re.compile(r"^(?:saved)?cmd_(\S+\.o) := (.*)$", re.M)
+
+
+def compile_commands(module_dir: str, kdir: str) -> list[dict]:
+    """compile_commands.json entries for the module's C files, from the `.NAME.o.cmd` files Kbuild
+    wrote: Kbuild's exact command lines, run from KDIR (make -C KDIR)."""
+    entries = []
+    for cmd_file in sorted(glob.glob(os.path.join(module_dir, ".*.o.cmd"))):
+        with open(cmd_file, encoding="utf-8", errors="replace") as handle:
+            match = _SAVED_COMMAND.search(handle.read())
+        if not match:
+            continue
+        command = match.group(2).strip()
+        sources = [word for word in command.split() if word.endswith(".c")]
+        if not sources or " -c " not in f" {command} ":
+            continue            # shipped objects and links compile no C file
+        source = sources[-1]
+        entries.append({"directory": kdir, "file": os.path.normpath(os.path.join(kdir, source)),
+                        "command": command})
+    return entries
