@@ -15,8 +15,9 @@ from dataclasses import asdict
 
 from . import provision
 from .errors import RustkmodError
-from .kernel import Kernel, normalize_arch, parse_release_version
+from .kernel import Kernel, format_version, normalize_arch, parse_release_version
 from .relocs import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
+from .relocs.policy import NEWEST_KNOWN, known_release
 from .relocs.loader_source import read_accepted_types
 from .relocs.target import read_symvers
 
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--symvers", action="append", default=[], metavar="FILE",
                        help="Module.symvers of the kernel (and of modules this one uses): check undefined symbols")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument("--assume", metavar="VERSION", help="for a --kernel newer than the tables know: the "
+                       "release whose loader to assume")
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
     fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64; or 6.1-signing (built here from linux-source-6.1)")
     fetch.add_argument("--cache", default=provision.default_cache(), help="where to keep them (KERNEL_CACHE)")
@@ -77,6 +80,16 @@ def _target(args) -> LoaderTarget:
         raise RustkmodError("no kernel given", "pass --kdir DIR, or both --arch and --kernel VERSION")
     arch = normalize_arch(args.arch)
     version = parse_release_version(args.kernel)
+    if not known_release(version):
+        if not args.assume:
+            raise RustkmodError(f"--kernel {args.kernel} is not a Linux release rustkmod's loader tables know "
+                                f"(they go up to {format_version(NEWEST_KNOWN)})",
+                                f"pass --assume {format_version(NEWEST_KNOWN)} to judge it by that loader, or "
+                                "--kernel-src TREE to read its own loader source")
+        version = parse_release_version(args.assume)
+        if not known_release(version):
+            raise RustkmodError(f"--assume {args.assume} is not a Linux release rustkmod knows either",
+                                f"pass --assume {format_version(NEWEST_KNOWN)}")
     policy = policy_for(arch)
     exported = None
     if args.symvers:
@@ -106,14 +119,15 @@ def main(argv=None) -> int:
     loadable = all(v.loadable for v in verdicts.values())
     if args.json:
         json.dump({"kernel": target.description, "loadable": loadable,
-                   "files": {path: {"loadable": v.loadable, "relocations": v.type_counts,
+                   "files": {path: {"loadable": v.loadable, "relocations": v.type_counts, "compression": v.compression,
                                     "problems": [asdict(p) for p in v.problems]}
                              for path, v in verdicts.items()}}, sys.stdout, indent=1)
         print()
     else:
         for path, verdict in verdicts.items():
             if verdict.loadable:
-                print(f"{path}: loadable by {target.description}")
+                how = f" (decompressed from {verdict.compression}, as the kernel loads it)" if verdict.compression else ""
+                print(f"{path}: loadable by {target.description}{how}")
             else:
                 module = os.path.basename(path).split(".", 1)[0]
                 print(format_report(verdict.problems, target.description, module))

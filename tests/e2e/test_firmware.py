@@ -86,6 +86,7 @@ def fetched_6_12():
     result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", "6.12"], cwd=ROOT / "site_scons",
                             capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
+    return re.search(r"KDIR=(\S+)", result.stdout).group(1)
 
 
 def test_two_boards_build_into_their_own_variant_directories(firmware, release, fetched_6_12):
@@ -103,3 +104,28 @@ def test_an_unverified_module_is_never_installed(firmware, tmp_path):
     assert "R_X86_64_GOTPCREL" in run.output
     assert not list(tmp_path.rglob("*.ko*"))
     assert "INSTALL" not in run.steps()
+
+
+def test_an_installed_xz_module_is_checked_as_the_kernel_loads_it(firmware, fetched_6_12, tmp_path):
+    """6.12 installs .ko.xz: the checker decompresses it, as the kernel (or kmod) does."""
+    import lzma
+    run = scons(firmware, "BOARDS=pc-6.12", "install", f"INSTALL_MOD_PATH={tmp_path}/root")
+    assert run.returncode == 0, run.output
+    [installed] = tmp_path.glob("root/lib/modules/6.12*/extra/rkcounter.ko.xz")
+    kdir = fetched_6_12
+
+    def check(path):
+        return subprocess.run([sys.executable, "-m", "rustkmod", "check", str(path), "--kdir", str(kdir)],
+                              capture_output=True, text=True, cwd=ROOT / "site_scons")
+    good = check(installed)
+    assert good.returncode == 0 and "(decompressed from xz, as the kernel loads it)" in good.stdout, good.stderr
+    truncated = tmp_path / "truncated.ko.xz"
+    truncated.write_bytes(installed.read_bytes()[:200])
+    bad = check(truncated)
+    assert bad.returncode == 2 and "a damaged xz file" in bad.stderr
+    elf = bytearray(lzma.decompress(installed.read_bytes()))
+    elf[18:20] = (183).to_bytes(2, "little")                       # claims arm64
+    foreign = tmp_path / "foreign.ko.xz"
+    foreign.write_bytes(lzma.compress(bytes(elf)))
+    refused = check(foreign)
+    assert refused.returncode == 1 and "Invalid architecture in ELF header: 183" in refused.stdout

@@ -60,3 +60,31 @@ def test_cli_bad_input_is_exit_2_with_one_line(tmp_path):
         code, out, err = cli(*args)
         assert code == 2 and err.startswith("rustkmod: ") and len(err.strip().splitlines()) == 1, err
         assert "Traceback" not in err
+
+
+def test_cli_refuses_what_it_cannot_judge_and_says_why(tmp_path):
+    import os
+    good = object_with_types("x86_64", [2], tmp_path / "good.o")
+    code, _, err = cli(str(good), "--arch", "x86_64", "--kernel", "99.99")
+    assert code == 2 and "--kernel 99.99 is not a Linux release rustkmod's loader tables know" in err
+    assert "pass --assume 6.12" in err
+    assert cli(str(good), "--arch", "x86_64", "--kernel", "5.25")[0] == 2          # 5.x ended at 5.19
+    code, out, _ = cli(str(good), "--arch", "x86_64", "--kernel", "99.99", "--assume", "6.12")
+    assert code == 0 and "loadable by" in out
+    binary = tmp_path / "Module.symvers"
+    binary.write_bytes(bytes(range(256)) * 4)
+    code, _, err = cli(str(good), "--arch", "x86_64", "--kernel", "6.1", "--symvers", str(binary))
+    assert code == 2 and "is not a Module.symvers (line 1" in err
+    fifo = tmp_path / "pipe.ko"
+    os.mkfifo(fifo)
+    code, _, err = cli(str(fifo), "--arch", "x86_64", "--kernel", "6.1")       # refused unread: no hang
+    assert code == 2 and "pipe.ko is not a regular file" in err
+
+
+def test_cli_judges_a_compressed_module_as_the_kernel_loads_it(tmp_path):
+    import lzma
+    good = object_with_types("x86_64", [2], tmp_path / "good.o")
+    packed = tmp_path / "good.o.xz"
+    packed.write_bytes(lzma.compress(good.read_bytes()))
+    code, out, _ = cli(str(packed), "--arch", "x86_64", "--kernel", "6.1")
+    assert code == 0 and "(decompressed from xz, as the kernel loads it)" in out

@@ -141,12 +141,30 @@ def test_x86_64_two_relocations_at_one_place(tmp_path):
 
 
 def test_rel_section_on_a_rela_architecture(tmp_path):
-    obj = assemble_for("i386", ".text\n.reloc ., R_386_32, ext\n.long 0\n", tmp_path / "rel.o")
-    with open(obj, "r+b") as handle:       # the same object, claiming to be x86_64
+    obj = assemble(".text\n.reloc ., R_X86_64_64, a\n.quad 0\n.reloc ., R_X86_64_64, b\n.quad 0\n", tmp_path / "rel.o")
+    from elftools.elf.elffile import ELFFile
+    with open(obj, "rb") as handle:
+        elf = ELFFile(handle)
+        index = next(i for i, s in enumerate(elf.iter_sections()) if s.name == ".rela.text")
+        header = elf["e_shoff"] + index * elf["e_shentsize"]
+    with open(obj, "r+b") as handle:       # the same 64-bit object with its RELA section marked REL
+        handle.seek(header + 4)
+        handle.write((9).to_bytes(4, "little"))            # sh_type = SHT_REL
+        handle.seek(header + 56)
+        handle.write((16).to_bytes(8, "little"))           # sh_entsize of Elf64_Rel
+    [problem] = check_file(str(obj), target()).problems
+    assert problem.kind == "rel-format" and problem.loader_says == "module MODULE: REL relocation unsupported"
+
+
+def test_a_32_bit_object_is_read_as_the_64_bit_kernel_reads_it(tmp_path):
+    """An i386 object claiming x86_64: the loader reads an Elf64 header and finds its section
+    header size wrong (the x32 case of the same)."""
+    obj = assemble_for("i386", ".text\n.reloc ., R_386_32, ext\n.long 0\n", tmp_path / "x32.o")
+    with open(obj, "r+b") as handle:
         handle.seek(18)
         handle.write((62).to_bytes(2, "little"))
     [problem] = check_file(str(obj), target()).problems
-    assert problem.kind == "rel-format" and problem.loader_says == "module MODULE: REL relocation unsupported"
+    assert problem.kind == "elf-header" and problem.loader_says == "Invalid ELF section header size"
 
 
 def test_writable_executable_sections_from_5_8_with_strict_rwx(tmp_path):
@@ -238,20 +256,26 @@ def test_loader_source_overrides_the_table(tmp_path):
 
 # -- bad files ---------------------------------------------------------------------------------
 
-def test_wrong_machine_is_a_clear_error(tmp_path):
-    obj = assemble_for("i386", ".text\nnop\n", tmp_path / "i386.o")
-    with pytest.raises(RustkmodError, match="built for EM_386, but the kernel is x86_64"):
-        check_file(str(obj), target())
+def test_a_file_for_another_machine_is_refused_as_the_loader_refuses_it(tmp_path):
+    obj = assemble_for("arm64", ".text\nnop\n", tmp_path / "arm64.o")
+    [problem] = check_file(str(obj), target()).problems
+    assert problem.kind == "elf-header" and problem.type_name == "built for EM_AARCH64, not for this x86_64 kernel"
+    assert problem.loader_says == "Invalid architecture in ELF header: 183"
 
 
-def test_truncated_file_is_one_clear_error(tmp_path):
+def test_truncated_file_is_refused_or_one_clear_error(tmp_path):
     obj = single(tmp_path, "x86_64", "R_X86_64_PC32")
     data = obj.read_bytes()
     for size in (0, 10, 63, 64, len(data) // 2, len(data) - 1):
         obj.write_bytes(data[:size])
-        with pytest.raises(RustkmodError) as err:
-            check_file(str(obj), target())
-        assert str(obj) in str(err.value) and "\n" not in str(err.value)
+        try:
+            verdict = check_file(str(obj), target())
+        except RustkmodError as err:
+            assert str(obj) in str(err) and "\n" not in str(err)
+            continue
+        assert [p.kind for p in verdict.problems] == ["elf-header"], size
+    obj.write_bytes(data[:63])
+    assert check_file(str(obj), target()).problems[0].loader_says == "Invalid ELF header len 63"
 
 
 @pytest.mark.parametrize("function, crate", [

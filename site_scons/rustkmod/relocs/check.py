@@ -7,6 +7,11 @@ message, so a report reads like the `insmod` failure it prevents.
 
 from __future__ import annotations
 
+import gzip
+import io
+import lzma
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -15,6 +20,7 @@ from elftools.elf.constants import SH_FLAGS
 from ..cargo import demangle, is_mangled
 from ..errors import RustkmodError
 from ..kernel import option_enabled
+from . import header
 from .policy import Acceptance, ArchPolicy
 from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, STB_GLOBAL, ElfTables,
                      damaged_elf_errors)
@@ -104,6 +110,7 @@ class Verdict:
 
     problems: list
     type_counts: dict      # type name -> number of entries in relocated sections
+    compression: str = ""  # "xz", "gzip" or "zstd": judged as the kernel sees it, decompressed
 
     @property
     def loadable(self) -> bool:
@@ -111,9 +118,56 @@ class Verdict:
 
 
 def check_file(path: str, target: LoaderTarget) -> Verdict:
-    """Reads `path` and finds everything `target`'s loader would refuse."""
-    with damaged_elf_errors(path), open(path, "rb") as stream:
-        return _Checker(stream, path, target).run()
+    """Reads `path` and finds everything `target`'s loader would refuse: first the checks it makes
+    on the ELF header and section table (read as the kernel reads them), then the rest."""
+    data, compression = read_module(path)
+    try:
+        header.check(data, target.policy.arch, target.version, _is_module_file(path))
+    except header.Refusal as refusal:
+        return Verdict([Problem("elf-header", path, "", 0, "?", "", -1, refusal.title, "",
+                                "the file is not a module this kernel can read: rebuild it for this kernel "
+                                "(its ARCH), and check it was not damaged on the way", refusal.message)], {},
+                       compression)
+    with damaged_elf_errors(path):
+        verdict = _Checker(io.BytesIO(data), path, target).run()
+    return replace(verdict, compression=compression)
+
+
+# Compressed modules (modules_install's CONFIG_MODULE_COMPRESS_*), by their magic numbers.
+_COMPRESSIONS = ((b"\xfd7zXZ\x00", "xz"), (b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def read_module(path: str) -> tuple[bytes, str]:
+    """The file's bytes as the kernel's loader gets them (decompressed), and the compression.
+
+    Only regular files are read: a pipe or a device would hang or never end.
+    """
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise RustkmodError(f"{path} is not a regular file", "name a .o, .ko or .ko.xz/.gz/.zst file")
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as err:
+        raise RustkmodError(f"{path}: cannot be read ({err.strerror})", "check the path") from None
+    kind = next((name for magic, name in _COMPRESSIONS if data.startswith(magic)), "")
+    try:
+        if kind == "xz":
+            data = lzma.decompress(data)
+        elif kind == "gzip":
+            data = gzip.decompress(data)
+        elif kind == "zstd":
+            import zstandard
+            data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    except (lzma.LZMAError, OSError, EOFError, ValueError) as err:
+        raise RustkmodError(f"{path}: a damaged {kind} file ({err})", "rebuild or reinstall the module") from None
+    except Exception as err:            # zstandard.ZstdError
+        raise RustkmodError(f"{path}: a damaged {kind} file ({err})", "rebuild or reinstall the module") from None
+    return data, kind
+
+
+def _is_module_file(path: str) -> bool:
+    """A .ko (compressed or not) must carry .gnu.linkonce.this_module; a .o need not."""
+    return any(path.endswith(suffix) for suffix in (".ko", ".ko.xz", ".ko.gz", ".ko.zst"))
 
 
 class _Checker:

@@ -278,3 +278,17 @@ def policy_for(arch: str) -> ArchPolicy:
     except KeyError:
         raise RustkmodError(f"no relocation policy for ARCH {arch}",
                             "rustkmod verifies: " + ", ".join(sorted(POLICIES))) from None
+
+
+# The newest release whose loaders these tables were read against (6.12: booted by the suite).
+NEWEST_KNOWN = (6, 12)
+# The last minor of each finished major series.
+_LAST_MINOR = {2: 6, 3: 19, 4: 20, 5: 19}
+
+
+def known_release(version: tuple) -> bool:
+    """Whether `version` names a Linux release that exists and the tables cover."""
+    major, minor = tuple(version)[:2]
+    if major in _LAST_MINOR:
+        return minor <= _LAST_MINOR[major]
+    return (major, minor) <= NEWEST_KNOWN

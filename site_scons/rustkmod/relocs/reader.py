@@ -162,9 +162,12 @@ class ElfTables:
         fields = 3 if is_rela else 2
         word = 8 if wide else 4
         entry_size = fields * word
-        if section.entsize not in (0, entry_size) or section.size % entry_size:
+        if section.entsize not in (0, entry_size):
             raise RustkmodError(f"{self.path}: section {section.name} has entries of {section.entsize} bytes, "
                                 f"expected {entry_size}", "the file is damaged: rebuild it")
+        if section.size % entry_size:
+            raise RustkmodError(f"{self.path}: section {section.name} is {section.size} bytes, not a whole "
+                                f"number of {entry_size}-byte entries", "the file is damaged: rebuild it")
         words = _words(self.read(section), wide, self.endian)
         infos = words[1::fields]
         if wide:

@@ -12,14 +12,30 @@ from .policy import policy_for
 
 
 def read_symvers(path: str) -> dict[str, int]:
-    """Symbol -> CRC of a Module.symvers (crc, symbol, module, export type, ...)."""
+    """Symbol -> CRC of a Module.symvers (crc, symbol, module, export type, ...).
+
+    Anything else (a binary file, another table) is refused naming the first line that is not
+    one, rather than read as a list of nothing exported.
+    """
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return {fields[1]: int(fields[0], 16) for fields in (line.split("\t") for line in handle)
-                    if len(fields) >= 3 and fields[0].startswith("0x")}
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as err:
         raise RustkmodError(f"{path}: cannot read it ({err.strerror})",
                             "give the Module.symvers of a built kernel tree") from None
+    exported = {}
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        fields = line.split(b"\t")
+        try:
+            if len(fields) < 3 or not fields[0].startswith(b"0x"):
+                raise ValueError
+            exported[fields[1].decode("utf-8")] = int(fields[0], 16)
+        except (ValueError, UnicodeDecodeError):
+            raise RustkmodError(f"{path} is not a Module.symvers (line {number} is not "
+                                "'0xCRC<tab>symbol<tab>module...')", "give the Module.symvers of a built kernel tree") from None
+    return exported
 
 
 def target_for_kernel(kernel: Kernel, kernel_src: str = "", extra_symvers: tuple = ()) -> LoaderTarget:

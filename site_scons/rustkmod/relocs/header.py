@@ -1,0 +1,111 @@
+"""The loader's checks on the ELF header and section table, before it relocates anything.
+
+The kernel reads every module as its own ELF class and byte order (Elf64_Ehdr, little-endian on
+x86_64), whatever the file's e_ident says, so a 32-bit or big-endian file is judged by what those
+bytes then mean: a wrong e_type, machine or e_shentsize. The checks and their messages are
+`elf_validity_check()` in kernel/module/main.c (6.1); kernels before "module: harden ELF info
+handling" (ec2a29593c83, first in 5.17) make only the header checks, without a message (insmod
+says "Invalid module format"), and read on past a bad section name index.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# Per architecture: the kernel's ELF class and byte order, and the e_machine values it takes.
+NATIVE = {
+    "x86_64": (64, "<", {62}),        # EM_X86_64
+    "arm64": (64, "<", {183}),        # EM_AARCH64
+    "riscv64": (64, "<", {243}),      # EM_RISCV
+    "i386": (32, "<", {3, 6}),        # EM_386, EM_486 (arch/x86/include/asm/elf.h)
+    "arm": (32, "<", {40}),           # EM_ARM
+}
+HARDENED_SINCE = (5, 17)
+
+# Elf{32,64}_Ehdr after e_ident: type, machine, version, entry, phoff, shoff, flags, ehsize,
+# phentsize, phnum, shentsize, shnum, shstrndx; Elf_Shdr: name, type, flags, addr, offset, size,
+# link, info, addralign, entsize.
+_EHDR = {64: "HHIQQQIHHHHHH", 32: "HHIIIIIHHHHHH"}
+_SHDR = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
+_ET_REL, _SHT_NULL, _SHT_SYMTAB, _SHT_NOBITS, _SHF_ALLOC = 1, 0, 2, 8, 2
+
+
+class Refusal(Exception):
+    """The loader stops here: `title` for the report, `message` as the kernel logs it."""
+
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+
+def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
+    """Raises Refusal at the first check the loader of `arch` `version` fails on `data`."""
+    bits, endian, machines = NATIVE[arch]
+    hardened = tuple(version) >= HARDENED_SINCE
+    say = (lambda text: text) if hardened else (lambda text: "(no message) insmod: Invalid module format")
+    ehdr = struct.Struct(endian + "16s" + _EHDR[bits])
+    shdr = struct.Struct(endian + _SHDR[bits])
+    if len(data) < ehdr.size:
+        raise Refusal("file shorter than an ELF header", say(f"Invalid ELF header len {len(data)}"))
+    (ident, e_type, machine, _, _, _, shoff, _, _, _, _, shentsize, shnum, shstrndx) = ehdr.unpack_from(data)
+    if ident[:4] != b"\x7fELF":
+        raise Refusal("not an ELF file", say("Invalid ELF header magic: != \\177ELF"))
+    if e_type != _ET_REL:
+        raise Refusal(f"ELF type {e_type} as this kernel reads it (it wants ET_REL, 1)",
+                      say(f"Invalid ELF header type: {e_type} != {_ET_REL}"))
+    if machine not in machines:
+        from elftools.elf.enums import ENUM_E_MACHINE
+        names = {number: name for name, number in ENUM_E_MACHINE.items() if isinstance(number, int)}
+        raise Refusal(f"built for {names.get(machine, f'machine {machine}')}, not for this {arch} kernel",
+                      say(f"Invalid architecture in ELF header: {machine}"))
+    if shentsize != shdr.size:
+        raise Refusal(f"section headers of {shentsize} bytes (this kernel's are {shdr.size})",
+                      say("Invalid ELF section header size"))
+    if shoff >= len(data) or shnum * shdr.size > len(data) - shoff:
+        raise Refusal("section header table past the end of the file", say("Invalid ELF section header overflow"))
+    if not hardened:
+        return
+    if shstrndx == 0 or shstrndx >= shnum:
+        raise Refusal("no valid section name table index",
+                      f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) >= e_shnum ({shnum})")
+    sections = [shdr.unpack_from(data, shoff + i * shdr.size) for i in range(shnum)]
+    names = sections[shstrndx]
+    if not _inside(names, len(data)):
+        raise Refusal("section name table past the end of the file", f"Invalid ELF section hdr(type {names[1]})")
+    if names[5] == 0:
+        raise Refusal("empty section name table", "empty section name table")
+    if data[names[4] + names[5] - 1] != 0:
+        raise Refusal("section name table not NUL-terminated",
+                      "ELF Spec violation: section name table isn't null terminated")
+    if sections[0][1] != _SHT_NULL or sections[0][5] != 0 or sections[0][3] != 0:
+        raise Refusal("section 0 not empty",
+                      f"ELF Spec violation: section 0 type({sections[0][1]})!=SH_NULL or non-zero len or addr")
+    for index, section in enumerate(sections[1:], 1):
+        kind = section[1]
+        if kind in (_SHT_NULL, _SHT_NOBITS):
+            continue
+        if kind == _SHT_SYMTAB and (section[6] == 0 or section[6] >= shnum):
+            raise Refusal("symbol table names no string table",
+                          f"Invalid ELF sh_link!=SHN_UNDEF({section[6]}) or (sh_link({section[6]}) >= "
+                          f"hdr->e_shnum({shnum})")
+        if not _inside(section, len(data)):
+            raise Refusal(f"section {index} past the end of the file",
+                          f"Invalid ELF section in module (section {index} type {kind})")
+        if section[2] & _SHF_ALLOC and section[0] >= names[5]:
+            raise Refusal(f"section {index} named past the name table",
+                          f"Invalid ELF section name in module (section {index} type {kind})")
+    if is_module and not any(_name(data, names, s[0]) == ".gnu.linkonce.this_module" for s in sections):
+        raise Refusal("no .gnu.linkonce.this_module section", "MODULE: No module found in object")
+
+
+def _inside(section: tuple, length: int) -> bool:
+    """validate_section_offset(): offset + size neither wraps nor runs past the file."""
+    end = section[4] + section[5]
+    return section[4] <= end <= length
+
+
+def _name(data: bytes, names: tuple, offset: int) -> str:
+    start = names[4] + offset
+    end = data.find(b"\0", start, names[4] + names[5])
+    return data[start:end].decode("utf-8", "replace") if offset < names[5] and end >= 0 else ""
