@@ -13,7 +13,6 @@ import os
 import sys
 from dataclasses import asdict
 
-from . import provision
 from .errors import RustkmodError
 from .kernel import Kernel, format_version, normalize_arch, parse_release_version
 from .relocs import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
@@ -45,22 +44,25 @@ def _parser() -> argparse.ArgumentParser:
                        "release whose loader to assume")
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
     fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64; or 6.1-signing (built here from linux-source-6.1)")
-    fetch.add_argument("--cache", default=provision.default_cache(), help="where to keep them (KERNEL_CACHE)")
+    fetch.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
     clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
-    clear.add_argument("--cache", default=os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(
-        os.environ.get("KERNEL_CACHE") or provision.default_cache(), "sysroots"),
-        help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
+    clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
 
 
 def _clear_sysroots(args) -> int:
+    from .provision import default_cache
     from .sysroot import clear
+    args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(
+        os.environ.get("KERNEL_CACHE") or default_cache(), "sysroots")
     count = clear(args.cache) if os.path.isdir(args.cache) else 0
     print(f"removed {count} sysroot(s) from {args.cache}")
     return 0
 
 
 def _fetch(args) -> int:
+    from . import provision
+    args.cache = args.cache or provision.default_cache()
     try:
         for name in args.kernels:
             kernel = provision.provision(provision.KernelSpec.parse(name), args.cache)

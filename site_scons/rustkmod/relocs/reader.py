@@ -16,6 +16,7 @@ from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+import numpy
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
@@ -169,13 +170,10 @@ class ElfTables:
             raise RustkmodError(f"{self.path}: section {section.name} is {section.size} bytes, not a whole "
                                 f"number of {entry_size}-byte entries", "the file is damaged: rebuild it")
         words = _words(self.read(section), wide, self.endian)
-        infos = words[1::fields]
-        if wide:
-            types = [info & 0xFFFFFFFF for info in infos]
-            symbols = [info >> 32 for info in infos]
-        else:
-            types = [info & 0xFF for info in infos]
-            symbols = [info >> 8 for info in infos]
+        infos = numpy.frombuffer(words, dtype=numpy.uint64 if wide else numpy.uint32)[1::fields]
+        shift = 32 if wide else 8
+        types = (infos & ((1 << shift) - 1)).tolist()
+        symbols = (infos >> shift).tolist()
         addends = words[2::fields] if is_rela else None
         return RelocationTable(section.name, section.info, is_rela, words[0::fields], types, symbols, addends,
                                section.offset, entry_size)
@@ -186,10 +184,10 @@ class Symbols:
 
     def __init__(self, tables: ElfTables, section: Section):
         layout, order = _SYM[tables.bits]
-        layout = tables.endian + layout
-        size = struct.calcsize(layout)
+        record = numpy.dtype([(f"f{i}", tables.endian + _NUMPY_CODES[code]) for i, code in enumerate(layout)])
         data = tables.read(section)
-        fields = list(zip(*struct.iter_unpack(layout, data[:len(data) - len(data) % size]))) or [()] * 6
+        table = numpy.frombuffer(data[:len(data) - len(data) % record.itemsize], dtype=record)
+        fields = [table[f"f{i}"].tolist() for i in range(len(layout))]
         self.name_offsets, self.infos, self.shndx, self.values, self.sizes = (fields[i] for i in order)
         if not 0 < section.link < len(tables.sections):
             raise RustkmodError(f"{tables.path}: the symbol table names no string table",
@@ -235,6 +233,10 @@ class Symbols:
         if i >= 0 and functions[i][0] <= offset < functions[i][1]:
             return self.name(functions[i][2])
         return "?"
+
+
+# struct format codes of the symbol table's fields, as numpy types.
+_NUMPY_CODES = {"I": "u4", "Q": "u8", "B": "u1", "H": "u2"}
 
 
 def _words(data: bytes, wide: bool, endian: str) -> array:
