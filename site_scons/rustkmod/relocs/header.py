@@ -3,9 +3,10 @@
 The kernel reads every module as its own ELF class and byte order (Elf64_Ehdr, little-endian on
 x86_64), whatever the file's e_ident says, so a 32-bit or big-endian file is judged by what those
 bytes then mean: a wrong e_type, machine or e_shentsize. The checks and their messages are
-`elf_validity_check()` in kernel/module/main.c (6.1); kernels before "module: harden ELF info
-handling" (ec2a29593c83, first in 5.17) make only the header checks, without a message (insmod
-says "Invalid module format"), and read on past a bad section name index.
+`elf_validity_check()` in kernel/module/main.c (6.1). Older kernels make the same checks in the
+same order (the differential test boots Debian's 5.10.255 and sees each of them refused) but
+log less: nothing for the header checks, "Module has invalid ELF structures" for the section
+table ones; the specific messages are taken from 6.0 on (seen in 6.1 and 6.12).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ NATIVE = {
     "i386": (32, "<", {3, 6}),        # EM_386, EM_486 (arch/x86/include/asm/elf.h)
     "arm": (32, "<", {40}),           # EM_ARM
 }
-HARDENED_SINCE = (5, 17)
+SPECIFIC_MESSAGES_SINCE = (6, 0)
 
 # Elf{32,64}_Ehdr after e_ident: type, machine, version, entry, phoff, shoff, flags, ehsize,
 # phentsize, phnum, shentsize, shnum, shstrndx; Elf_Shdr: name, type, flags, addr, offset, size,
@@ -42,8 +43,9 @@ class Refusal(Exception):
 def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
     """Raises Refusal at the first check the loader of `arch` `version` fails on `data`."""
     bits, endian, machines = NATIVE[arch]
-    hardened = tuple(version) >= HARDENED_SINCE
-    say = (lambda text: text) if hardened else (lambda text: "(no message) insmod: Invalid module format")
+    specific = tuple(version) >= SPECIFIC_MESSAGES_SINCE
+    say = (lambda text: text) if specific else (lambda text: "(no message) insmod: Invalid module format")
+    said = (lambda text: text) if specific else (lambda text: "Module has invalid ELF structures")
     ehdr = struct.Struct(endian + "16s" + _EHDR[bits])
     shdr = struct.Struct(endian + _SHDR[bits])
     if len(data) < ehdr.size:
@@ -64,37 +66,34 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
                       say("Invalid ELF section header size"))
     if shoff >= len(data) or shnum * shdr.size > len(data) - shoff:
         raise Refusal("section header table past the end of the file", say("Invalid ELF section header overflow"))
-    if not hardened:
-        return
     if shstrndx == 0 or shstrndx >= shnum:
-        raise Refusal("no valid section name table index",
-                      f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) >= e_shnum ({shnum})")
+        raise Refusal("no valid section name table index", said(
+            f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) >= e_shnum ({shnum})"))
     sections = [shdr.unpack_from(data, shoff + i * shdr.size) for i in range(shnum)]
     names = sections[shstrndx]
     if not _inside(names, len(data)):
-        raise Refusal("section name table past the end of the file", f"Invalid ELF section hdr(type {names[1]})")
+        raise Refusal("section name table past the end of the file", said(f"Invalid ELF section hdr(type {names[1]})"))
     if names[5] == 0:
-        raise Refusal("empty section name table", "empty section name table")
+        raise Refusal("empty section name table", said("empty section name table"))
     if data[names[4] + names[5] - 1] != 0:
         raise Refusal("section name table not NUL-terminated",
-                      "ELF Spec violation: section name table isn't null terminated")
+                      said("ELF Spec violation: section name table isn't null terminated"))
     if sections[0][1] != _SHT_NULL or sections[0][5] != 0 or sections[0][3] != 0:
-        raise Refusal("section 0 not empty",
-                      f"ELF Spec violation: section 0 type({sections[0][1]})!=SH_NULL or non-zero len or addr")
+        raise Refusal("section 0 not empty", said(
+            f"ELF Spec violation: section 0 type({sections[0][1]})!=SH_NULL or non-zero len or addr"))
     for index, section in enumerate(sections[1:], 1):
         kind = section[1]
         if kind in (_SHT_NULL, _SHT_NOBITS):
             continue
         if kind == _SHT_SYMTAB and (section[6] == 0 or section[6] >= shnum):
-            raise Refusal("symbol table names no string table",
-                          f"Invalid ELF sh_link!=SHN_UNDEF({section[6]}) or (sh_link({section[6]}) >= "
-                          f"hdr->e_shnum({shnum})")
+            raise Refusal("symbol table names no string table", said(
+                f"Invalid ELF sh_link!=SHN_UNDEF({section[6]}) or (sh_link({section[6]}) >= hdr->e_shnum({shnum})"))
         if not _inside(section, len(data)):
             raise Refusal(f"section {index} past the end of the file",
-                          f"Invalid ELF section in module (section {index} type {kind})")
+                          said(f"Invalid ELF section in module (section {index} type {kind})"))
         if section[2] & _SHF_ALLOC and section[0] >= names[5]:
             raise Refusal(f"section {index} named past the name table",
-                          f"Invalid ELF section name in module (section {index} type {kind})")
+                          said(f"Invalid ELF section name in module (section {index} type {kind})"))
     if is_module and not any(_name(data, names, s[0]) == ".gnu.linkonce.this_module" for s in sections):
         raise Refusal("no .gnu.linkonce.this_module section", "MODULE: No module found in object")
 

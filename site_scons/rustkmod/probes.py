@@ -1,0 +1,82 @@
+"""Probe modules for the differential test: each carries one construct the verifier has an
+opinion on, so that booting them shows whether the real loader agrees with `rustkmod check`.
+
+Every probe is an assembly-only module (Kbuild adds its .mod.c): a license in .modinfo, a
+symbol to point at, and the construct under test in a data section the module never runs.
+Header damage is applied afterwards to a copy of a sound probe, as the file the loader reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+
+_PRELUDE = """\
+.section .modinfo,"a"
+.asciz "license=GPL"
+.data
+.globl probe_target_{name}
+probe_target_{name}:
+.quad 0
+.section .rodata.probe,"a"
+.balign 8
+"""
+
+# Per architecture: relocation types the assembler can emit with `.reloc`, and the bytes
+# each patches (its slot, zero-filled).
+RELOCATIONS = {
+    "x86_64": {"R_X86_64_64": 8, "R_X86_64_PC32": 4, "R_X86_64_PLT32": 4, "R_X86_64_32": 4,
+               "R_X86_64_32S": 4, "R_X86_64_GOTPCREL": 4, "R_X86_64_PC64": 8, "R_X86_64_16": 2,
+               "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_GOTPCRELX": 4, "R_X86_64_REX_GOTPCRELX": 4,
+               "R_X86_64_GOTOFF64": 8, "R_X86_64_TPOFF32": 4},
+    "arm64": {"R_AARCH64_ABS64": 8, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4, "R_AARCH64_PREL64": 8,
+              "R_AARCH64_CALL26": 4, "R_AARCH64_ADR_PREL_PG_HI21": 4, "R_AARCH64_ADD_ABS_LO12_NC": 4,
+              "R_AARCH64_ADR_GOT_PAGE": 4, "R_AARCH64_LD64_GOT_LO12_NC": 4, "R_AARCH64_ABS16": 2},
+}
+
+_FILL = {1: ".byte", 2: ".short", 4: ".long", 8: ".quad"}
+
+# Constructs beyond one relocation type, per architecture that has the loader check.
+_EXTRA_X86_64 = {
+    "nonzero": ".reloc ., R_X86_64_64, probe_target_{name}\n.quad 1\n",
+    "overlap": ".reloc ., R_X86_64_PC32, probe_target_{name}\n.reloc ., R_X86_64_PC32, probe_target_{name}\n.long 0\n",
+}
+_WX = '.section .probe_wx,"awx"\n.quad 0\n'
+
+# Damage made to a copy of the sound probe's .ko: (Elf64 header field offset, format, value).
+HEADER_DAMAGE = {
+    "hdr_shnum0": [(60, "H", 0), (62, "H", 134)],
+    "hdr_shoff0": [(40, "Q", 0)],
+    "hdr_shstrndx": [(62, "H", 0xFFF0)],
+    "hdr_shentsize": [(58, "H", 40)],
+    "hdr_type": [(16, "H", 2)],
+}
+
+
+def probe_sources(arch: str) -> dict[str, str]:
+    """{probe module name: its .S text} for `arch`: one per relocation type, and the extras."""
+    probes = {"sound": ".quad 0\n"}
+    for type_name, width in RELOCATIONS[arch].items():
+        short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_")
+        probes["rel_" + short.lower()] = \
+            f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[width]} 0\n"
+    if arch == "x86_64":
+        probes.update(_EXTRA_X86_64)
+    probes["wx"] = ".quad 0\n" + _WX
+    return {name: _PRELUDE.format(name=name) + body.format(name=name) for name, body in probes.items()}
+
+
+def kbuild_text(names) -> str:
+    return "".join(f"obj-m += {name}.o\n" for name in sorted(names))
+
+
+def damaged_copy(sound_ko: str, name: str, destination: str) -> str:
+    """A copy of the sound probe's .ko with the header damage `name` (HEADER_DAMAGE)."""
+    shutil.copyfile(sound_ko, destination)
+    with open(destination, "r+b") as handle:
+        data = bytearray(handle.read())
+        for offset, fmt, value in HEADER_DAMAGE[name]:
+            struct.pack_into("<" + fmt, data, offset, value)
+        handle.seek(0)
+        handle.write(bytes(data))
+    return destination

@@ -1,0 +1,79 @@
+"""The verifier's verdict is the loader's: probe modules, each with one construct the verifier has
+an opinion on, are built with Kbuild for each booted kernel, judged by `rustkmod check`, and
+insmod'ed by the real kernel in QEMU (one boot per kernel, all probes). Any disagreement fails."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+from rustkmod import boot, kbuild, probes, provision
+from rustkmod.kernel import Kernel
+from rustkmod.relocs import check_file, target_for_kernel
+
+pytestmark = pytest.mark.e2e
+
+KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64"]
+
+
+@pytest.fixture(scope="module")
+def fetched():
+    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *KERNELS], cwd=ROOT / "site_scons",
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    cache = provision.default_cache()
+    return {name: provision.lookup(provision.KernelSpec.parse(name), cache) for name in KERNELS}
+
+
+def build_probes(kernel: Kernel, directory: Path) -> list[str]:
+    """The probes for the kernel's architecture, built by its Kbuild, and the damaged copies."""
+    directory.mkdir(parents=True)
+    sources = probes.probe_sources(kernel.arch)
+    for name, text in sources.items():
+        (directory / f"{name}.S").write_text(text)
+    (directory / "Kbuild").write_text(probes.kbuild_text(sources))
+    cross = kbuild.cross_compile_for(kernel, "")
+    cc, _ = kbuild.kbuild_cc(kernel, cross, "")
+    result = subprocess.run(["make", "-C", kernel.kdir, f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
+                             "-s", "-j2", "modules"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    kos = [str(directory / f"{name}.ko") for name in sorted(sources)]
+    if kernel.arch == "x86_64" or kernel.arch == "arm64":
+        kos += [probes.damaged_copy(str(directory / "sound.ko"), name, str(directory / f"{name}.ko"))
+                for name in sorted(probes.HEADER_DAMAGE)]
+    return kos
+
+
+@pytest.mark.parametrize("entry", KERNELS)
+def test_every_probe_gets_the_loaders_verdict(fetched, entry, tmp_path):
+    found = fetched[entry]
+    kernel = Kernel.from_kdir(found.kdir)
+    kos = build_probes(kernel, tmp_path / "probes")
+    target = target_for_kernel(kernel)
+    ours = {}
+    for ko in kos:
+        try:
+            ours[boot.module_name(ko)] = "load" if check_file(ko, target).loadable else "refuse"
+        except Exception as err:        # a file the checker cannot read at all: it says so (exit 2)
+            ours[boot.module_name(ko)] = f"error: {err}"
+    result = boot.boot_modules(kernel.arch, found.image, kos, str(tmp_path / "boot"),
+                               busybox=found.busybox or boot.BUSYBOX)
+    assert result.booted, result.console[-3000:]
+    rows, disagreements = [], []
+    for ko in kos:
+        name = boot.module_name(ko)
+        loader = "load" if result.module(name).insmod_rc == 0 else "refuse"
+        agree = ours[name] == loader or (loader == "refuse" and ours[name].startswith("error"))
+        rows.append(f"  {entry:<10} {name:<22} loader: {loader:<7} verifier: {ours[name][:40]:<40} "
+                    f"{'agree' if agree else 'DISAGREE'}")
+        if not agree:
+            disagreements.append(name)
+    print(f"\n{kernel.release}: {len(kos) - len(disagreements)} of {len(kos)} probes agree\n" + "\n".join(rows))
+    assert not disagreements, "\n".join(rows) + "\n" + "\n".join(result.module_log(n) and "\n".join(
+        result.module_log(n)) or "" for n in disagreements)
+    assert ours["sound"] == "load"      # the control: a sound module loads, and the checker says so
+    assert any(verdict == "refuse" for verdict in ours.values())
