@@ -2,8 +2,6 @@
 an opinion on, are built with Kbuild for each booted kernel, judged by `rustkmod check`, and
 insmod'ed by the real kernel in QEMU (one boot per kernel, all probes). Any disagreement fails."""
 
-import os
-import re
 import subprocess
 import sys
 from pathlib import Path
