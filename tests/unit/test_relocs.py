@@ -303,3 +303,12 @@ def test_symbol_versions_must_match_the_kernels(tmp_path):
     assert problem.loader_says == "MODULE: disagrees about version of symbol memcpy"
     assert check_file(str(obj), target(exported={**kernel_crcs, "memcpy": 0xdead})).loadable
     assert check_file(str(obj), target(exported=kernel_crcs, config={"CONFIG_MODVERSIONS": "n"})).loadable
+
+
+def test_a_huge_unknown_type_number_is_refused_at_once(tmp_path):
+    """The bulk zero-target check sizes its tables by the types it knows, not by what the file says."""
+    import time
+    obj = object_with_types("x86_64", [0xFFFFFFF0, 2], tmp_path / "huge.o")
+    start = time.perf_counter()
+    [problem] = check_file(str(obj), target()).problems
+    assert problem.kind == "unknown-type" and time.perf_counter() - start < 2

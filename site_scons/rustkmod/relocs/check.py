@@ -376,7 +376,7 @@ def _all_targets_clean(data: bytes, table, widths: dict, refused: set) -> bool:
     import numpy
     if not widths:
         return True
-    lookup = numpy.zeros(max(max(widths), max(refused, default=0)) + 1, dtype=numpy.int64)
+    lookup = numpy.zeros(max(widths) + 1, dtype=numpy.int64)        # sized by the known types only
     for number, width in widths.items():
         if number not in refused:
             lookup[number] = width
