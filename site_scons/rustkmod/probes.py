@@ -8,8 +8,10 @@ Header damage is applied afterwards to a copy of a sound probe, as the file the 
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
+import subprocess
 
 _PRELUDE = """\
 .section .modinfo,"a"
@@ -22,17 +24,29 @@ probe_target_{name}:
 .balign 8
 """
 
-# Per architecture: relocation types the assembler can emit with `.reloc`, and the bytes
-# each patches (its slot, zero-filled).
-RELOCATIONS = {
-    "x86_64": {"R_X86_64_64": 8, "R_X86_64_PC32": 4, "R_X86_64_PLT32": 4, "R_X86_64_32": 4,
-               "R_X86_64_32S": 4, "R_X86_64_GOTPCREL": 4, "R_X86_64_PC64": 8, "R_X86_64_16": 2,
-               "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_GOTPCRELX": 4, "R_X86_64_REX_GOTPCRELX": 4,
-               "R_X86_64_GOTOFF64": 8, "R_X86_64_TPOFF32": 4},
-    "arm64": {"R_AARCH64_ABS64": 8, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4, "R_AARCH64_PREL64": 8,
-              "R_AARCH64_CALL26": 4, "R_AARCH64_ADR_PREL_PG_HI21": 4, "R_AARCH64_ADD_ABS_LO12_NC": 4,
-              "R_AARCH64_ADR_GOT_PAGE": 4, "R_AARCH64_LD64_GOT_LO12_NC": 4, "R_AARCH64_ABS16": 2},
-}
+# Per architecture: the assembler, and the slot a relocation of a type of known width patches
+# (others get 8 zero bytes, more than any of them patches).
+ASSEMBLERS = {"x86_64": ["as", "--64"], "arm64": ["aarch64-linux-gnu-as"]}
+WIDTHS = {"R_X86_64_32": 4, "R_X86_64_32S": 4, "R_X86_64_PC32": 4, "R_X86_64_PLT32": 4, "R_X86_64_16": 2,
+          "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_PC8": 1, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4,
+          "R_AARCH64_ABS16": 2, "R_AARCH64_PREL16": 2}
+
+
+def emittable_types(arch: str, workdir: str) -> list[str]:
+    """Every relocation type of `arch` (pyelftools' names) that the assembler emits with `.reloc`."""
+    from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_x64
+    names = {"x86_64": ENUM_RELOC_TYPE_x64, "arm64": ENUM_RELOC_TYPE_AARCH64}[arch]
+    source, obj = os.path.join(workdir, "try.s"), os.path.join(workdir, "try.o")
+    found = []
+    for name, number in names.items():
+        if not isinstance(number, int) or name.endswith("_NONE") or name.startswith("_"):
+            continue
+        with open(source, "w") as handle:
+            handle.write(f".data\nx: .quad 0\n.section .rodata.probe,\"a\"\n.reloc ., {name}, x\n.quad 0\n")
+        if subprocess.run([*ASSEMBLERS[arch], "-o", obj, source], capture_output=True).returncode == 0:
+            found.append(name)
+    return found
+
 
 _FILL = {1: ".byte", 2: ".short", 4: ".long", 8: ".quad"}
 
@@ -53,13 +67,14 @@ HEADER_DAMAGE = {
 }
 
 
-def probe_sources(arch: str) -> dict[str, str]:
-    """{probe module name: its .S text} for `arch`: one per relocation type, and the extras."""
+def probe_sources(arch: str, workdir: str) -> dict[str, str]:
+    """{probe module name: its .S text} for `arch`: one per relocation type the assembler can
+    emit, and the extras."""
     probes = {"sound": ".quad 0\n"}
-    for type_name, width in RELOCATIONS[arch].items():
+    for type_name in emittable_types(arch, workdir):
         short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_")
         probes["rel_" + short.lower()] = \
-            f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[width]} 0\n"
+            f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[WIDTHS.get(type_name, 8)]} 0\n"
     if arch == "x86_64":
         probes.update(_EXTRA_X86_64)
     probes["wx"] = ".quad 0\n" + _WX

@@ -30,7 +30,7 @@ def fetched():
 def build_probes(kernel: Kernel, directory: Path) -> list[str]:
     """The probes for the kernel's architecture, built by its Kbuild, and the damaged copies."""
     directory.mkdir(parents=True)
-    sources = probes.probe_sources(kernel.arch)
+    sources = probes.probe_sources(kernel.arch, str(directory.parent))
     for name, text in sources.items():
         (directory / f"{name}.S").write_text(text)
     (directory / "Kbuild").write_text(probes.kbuild_text(sources))
