@@ -10,7 +10,7 @@ import os
 import sys
 
 import SCons.Errors
-from SCons.Script import ARGUMENTS, EnumVariable, Exit, Help, Variables
+from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
 from rustkmod import RustkmodError, childenv, provision, rustflags
 from rustkmod.kernel import installed_headers_kdir
@@ -119,8 +119,9 @@ def apply_variables(env) -> None:
             env[key] = value
     run_state = state.current()
     if not run_state.help_added:
-        Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
-             + variables.GenerateHelpText(env), append=True, local_only=True)
+        if GetOption("help"):           # the text costs milliseconds: only when it is shown
+            Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
+                 + variables.GenerateHelpText(env), append=True, local_only=True)
         run_state.help_added = True
         ignored = [name for name in childenv.ignored(os.environ) if name not in variables.keys()
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
