@@ -48,3 +48,50 @@ def test_a_rust_panic_at_init_is_explained(tmp_path):
     assert re.search(r"kernel: .*core\[\w+\]::panicking::panic_bounds_check\+0x\w+/0x\w+ \[kalloc\]", run.stderr)
     log = re.search(r"console log: (\S+)\)", run.stderr).group(1)
     assert "Kernel panic - not syncing: kalloc: Rust panic" in Path(log).read_text()
+
+
+def readme_rust_block(after: str) -> str:
+    """The first ```rust block after `after` in the README, unindented (it sits in a list item)."""
+    import textwrap
+    section = (ROOT / "README.md").read_text().split(after, 1)[1]
+    return textwrap.dedent(re.search(r"( *)```rust\n(.*?)\n *```", section, re.S).group(2))
+
+
+def test_the_readmes_allocator_example_works_as_written(tmp_path):
+    """The README's #[global_allocator] snippet, verbatim, in a crate: Box and format! at init."""
+    project = tmp_path / "readme_alloc"
+    shutil.copytree(PROJECTS / "mydrv", project)
+    snippet = readme_rust_block("- **`alloc`**")
+    assert "#[global_allocator]" in snippet
+    (project / "rust/src/lib.rs").write_text(snippet + '''
+use alloc::{boxed::Box, format};
+
+unsafe extern "C" {
+    fn mydrv_log(msg: *const u8, len: usize);
+    fn mydrv_bug(msg: *const u8, len: usize) -> !;
+}
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    unsafe { mydrv_bug("mydrv: Rust panic".as_ptr(), 17) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn mydrv_init() -> i32 {
+    let answer = Box::new(6 * 7);
+    let line = format!("mydrv: allocated {answer}");
+    unsafe { mydrv_log(line.as_ptr(), line.len()) };
+    0
+}
+''')
+    glue = project / "mydrv.c"
+    glue.write_text(glue.read_text().replace("#include <linux/printk.h>", "#include <linux/printk.h>\n#include <linux/slab.h>\n\n"
+        "void *my_kmalloc(size_t size);\nvoid *my_krealloc(void *ptr, size_t size);\nvoid my_kfree(void *ptr);\n"
+        "void *my_kmalloc(size_t size) { return kmalloc(size, GFP_KERNEL); }\n"
+        "void *my_krealloc(void *ptr, size_t size) { return krealloc(ptr, size, GFP_KERNEL); }\n"
+        "void my_kfree(void *ptr) { kfree(ptr); }"))
+    (project / "SConstruct").write_text(readme_block("### In your own SConstruct").replace("/path/to/rustkmod", str(ROOT))
+                                        .replace('expect="mydrv: ready"', 'expect="mydrv: allocated 42"'))
+    run = scons(project, "check", "OBJTOOL=strict")
+    assert run.returncode == 0, run.output
+    assert "printed 'mydrv: allocated 42'" in run.stdout
