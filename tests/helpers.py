@@ -123,6 +123,7 @@ def set_types(path: Path, types: list[int]) -> None:
         word = table.entry_size // (3 if table.is_rela else 2)
         endian = tables.endian
         for i, number in enumerate(types):
-            info = table.symbols[i] << 32 | number if wide else table.symbols[i] << 8 | number
+            symbol = int(table.symbols[i])
+            info = symbol << 32 | number if wide else symbol << 8 | number
             stream.seek(table.file_offset + i * table.entry_size + word)
             stream.write(struct.pack(endian + ("Q" if wide else "I"), info))

@@ -165,13 +165,13 @@ def _to_section_symbols(path: str, marks: set) -> None:
             if section.type != 4 or section.name != ".rela.discard.unreachable":
                 continue
             table = tables._decode(section)
-            for i, index in enumerate(table.symbols):
+            for i, index in enumerate(table.symbols.tolist()):
                 if symbols.name(index) not in marks:
                     continue
                 home = symbols.shndx[index]
                 addend = table.addends[i] - (1 << 64 if table.addends[i] >= 1 << 63 else 0)
                 patches.append((table.file_offset + i * table.entry_size + 8, struct.pack(
-                    tables.endian + "Qq", section_symbol[home] << 32 | table.types[i], addend + symbols.values[index])))
+                    tables.endian + "Qq", section_symbol[home] << 32 | int(table.types[i]), addend + symbols.values[index])))
         for where, data in patches:
             stream.seek(where)
             stream.write(data)

@@ -7,9 +7,9 @@ message, so a report reads like the `insmod` failure it prevents.
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import io
-import lzma
+import mmap
 import os
 import stat
 from collections import Counter
@@ -121,25 +121,38 @@ class Verdict:
 def check_file(path: str, target: LoaderTarget) -> Verdict:
     """Reads `path` and finds everything `target`'s loader would refuse: first the checks it makes
     on the ELF header and section table (read as the kernel reads them), then the rest."""
-    data, compression = read_module(path)
-    try:
-        header.check(data, target.policy.arch, target.version, _is_module_file(path))
-    except header.Refusal as refusal:
-        return Verdict([Problem("elf-header", path, "", 0, "?", "", -1, refusal.title, "",
-                                "the file is not a module this kernel can read: rebuild it for this kernel "
-                                "(its ARCH), and check it was not damaged on the way", refusal.message)], {},
-                       compression)
-    with damaged_elf_errors(path):
-        verdict = _Checker(io.BytesIO(data), path, target).run()
+    with open_module(path) as (data, compression):
+        try:
+            header.check(data, target.policy.arch, target.version, _is_module_file(path))
+        except header.Refusal as refusal:
+            return Verdict([Problem("elf-header", path, "", 0, "?", "", -1, refusal.title, "",
+                                    "the file is not a module this kernel can read: rebuild it for this kernel "
+                                    "(its ARCH), and check it was not damaged on the way", refusal.message)], {},
+                           compression)
+        with damaged_elf_errors(path):
+            verdict = _Checker(data if isinstance(data, mmap.mmap) else io.BytesIO(data), path, target).run()
     return replace(verdict, compression=compression)
+
+
+@contextlib.contextmanager
+def open_module(path: str):
+    """(the file's contents as the loader gets them, the compression): an uncompressed file is
+    mapped, not read, so a large object costs no copy; a compressed one is decompressed."""
+    data, compression = read_module(path, header_only=True)
+    if compression or not data:
+        yield (read_module(path)[0] if compression else data), compression
+        return
+    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        yield mapped, ""
 
 
 # Compressed modules (modules_install's CONFIG_MODULE_COMPRESS_*), by their magic numbers.
 _COMPRESSIONS = ((b"\xfd7zXZ\x00", "xz"), (b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
 
-def read_module(path: str) -> tuple[bytes, str]:
-    """The file's bytes as the kernel's loader gets them (decompressed), and the compression.
+def read_module(path: str, header_only: bool = False) -> tuple[bytes, str]:
+    """The file's bytes as the kernel's loader gets them (decompressed), and the compression;
+    with `header_only`, just enough to tell the compression (and the file, if that is all of it).
 
     Only regular files are read: a pipe or a device would hang or never end.
     """
@@ -147,10 +160,14 @@ def read_module(path: str) -> tuple[bytes, str]:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise RustkmodError(f"{path} is not a regular file", "name a .o, .ko or .ko.xz/.gz/.zst file")
         with open(path, "rb") as stream:
-            data = stream.read()
+            data = stream.read(8) if header_only else stream.read()
     except OSError as err:
         raise RustkmodError(f"{path}: cannot be read ({err.strerror})", "check the path") from None
     kind = next((name for magic, name in _COMPRESSIONS if data.startswith(magic)), "")
+    if header_only:
+        return data, kind
+    import gzip
+    import lzma
     try:
         if kind == "xz":
             data = lzma.decompress(data)
@@ -194,9 +211,9 @@ class _Checker:
         self.symbols = self.tables.symbols
         type_counts = Counter()
         for table in self.tables.relocation_tables():
-            numbers, counts = numpy.unique(numpy.asarray(table.types, dtype=numpy.int64), return_counts=True)
-            type_counts.update(dict(zip(numbers.tolist(), counts.tolist())))
-            self._check_table(table)
+            counts = _count(table.types)
+            type_counts.update(counts)
+            self._check_table(table, set(counts))
         self._check_sections()
         self._check_symbols()
         if policy.arch == "x86_64":
@@ -222,7 +239,7 @@ class _Checker:
 
     # -- relocations ------------------------------------------------------------------------
 
-    def _check_table(self, table):
+    def _check_table(self, table, present: set):
         policy, target = self.policy, self.target
         if table.is_rela != policy.uses_rela:
             wrong = "RELA" if table.is_rela else "REL"
@@ -230,15 +247,18 @@ class _Checker:
                       f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
                       "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
             return
-        present = set(table.types)
         refused = {t for t in present if not target.accepts(t)}
         overflowing = {t for t in present if policy.type_names.get(t) in policy.overflow_unless_absolute}
         if refused or overflowing:
-            for i, number in enumerate(table.types):
+            wanted = numpy.zeros(len(table.types), dtype=bool)
+            for number in refused | overflowing:
+                wanted |= table.types == number
+            for i in numpy.flatnonzero(wanted).tolist():
+                number = int(table.types[i])
                 if number in refused:
                     self._relocation_problem(table, i, "unknown-type", policy.fix_for(number),
                                              policy.loader_says(number))
-                elif number in overflowing and self.symbols.shndx[self._symbol(table.symbols[i])] != SHN_ABS:
+                elif number in overflowing and self.symbols.shndx[self._symbol(int(table.symbols[i]))] != SHN_ABS:
                     self._relocation_problem(table, i, "overflow",
                                              policy.overflow_unless_absolute[policy.type_name(number)],
                                              f"module: overflow in relocation type {number}")
@@ -246,8 +266,8 @@ class _Checker:
             self._check_zero_targets(table, refused)
 
     def _relocation_problem(self, table, i, kind, fix, loader_says):
-        number, offset = table.types[i], table.offsets[i]
-        symbol = self._symbol(table.symbols[i])
+        number, offset = int(table.types[i]), table.offsets[i]
+        symbol = self._symbol(int(table.symbols[i]))
         self._add(kind, table.name, self.policy.type_name(number), fix, loader_says, offset,
                   self.symbols.function_at(table.target_index, offset), self.symbols.display_name(symbol),
                   number, self.target.accepted_by(number))
@@ -262,7 +282,7 @@ class _Checker:
             return          # the usual case, decided in bulk; the loop below names what is wrong
         widths = self.zero_widths
         patched = bytearray(len(data))
-        for i, number in enumerate(table.types):
+        for i, number in enumerate(table.types.tolist()):
             width = widths.get(number)
             if not width or number in refused:
                 continue
@@ -300,6 +320,8 @@ class _Checker:
                           f"MODULE: disagrees about version of symbol {name}", offset, symbol=name)
 
     def _check_thunks(self):
+        if self.target.config is None:
+            return                  # no .config: the kernel's mitigations are unknown (thunks.required_thunks)
         from .thunks import bare_branches, required_thunks
         retpoline, rethunk = required_thunks(self.target.config)
         if not (retpoline or rethunk):
@@ -370,6 +392,17 @@ class _Checker:
                               f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
 
 
+def _count(values) -> dict:
+    """{value: how many times} of an int64 array, by sorting (numpy.unique would import numpy.ma,
+    10 ms of the command's time)."""
+    if not len(values):
+        return {}
+    ordered = numpy.sort(values)
+    starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = numpy.diff(numpy.append(starts, len(ordered)))
+    return dict(zip(ordered[starts].tolist(), counts.tolist()))
+
+
 def _all_targets_clean(data: bytes, table, widths: dict, refused: set) -> bool:
     """Whether every relocation of `table` patches zero bytes inside the section, no two the
     same bytes: the x86_64 loader's condition, checked for all entries at once (numpy)."""
@@ -380,8 +413,8 @@ def _all_targets_clean(data: bytes, table, widths: dict, refused: set) -> bool:
     for number, width in widths.items():
         if number not in refused:
             lookup[number] = width
-    types = numpy.asarray(table.types, dtype=numpy.int64)
-    known = types < len(lookup)
+    types = table.types
+    known = (types < len(lookup)) & (types >= 0)
     size = numpy.where(known, lookup[numpy.minimum(types, len(lookup) - 1)], 0)
     offsets = numpy.frombuffer(table.offsets, dtype=numpy.uint64).astype(numpy.int64)[size > 0]
     size = size[size > 0]
@@ -393,11 +426,13 @@ def _all_targets_clean(data: bytes, table, widths: dict, refused: set) -> bool:
     content = numpy.frombuffer(data, dtype=numpy.uint8)
     for width in set(lookup.tolist()) - {0}:
         starts = offsets[size == width]
-        if content[starts[:, None] + numpy.arange(width)].any():
-            return False
-    order = numpy.argsort(offsets, kind="stable")
-    sorted_ends = numpy.maximum.accumulate(ends[order])
-    return not (offsets[order][1:] < sorted_ends[:-1]).any()
+        for byte in range(width):
+            if content[starts + byte].any():
+                return False
+    if not (offsets[1:] >= offsets[:-1]).all():      # assemblers write them in order: no sort then
+        order = numpy.argsort(offsets, kind="stable")
+        offsets, ends = offsets[order], ends[order]
+    return not (offsets[1:] < numpy.maximum.accumulate(ends)[:-1]).any()
 
 
 def _demangled(problems: list[Problem]) -> list[Problem]:

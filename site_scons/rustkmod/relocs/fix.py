@@ -33,10 +33,11 @@ def rewrite_types(source: str, destination: str, mapping: dict[int, int]) -> dic
         patches = []
         for table in tables.relocation_tables():
             word = table.entry_size // (3 if table.is_rela else 2)
-            for i, number in enumerate(table.types):
+            symbols = table.symbols.tolist()
+            for i, number in enumerate(table.types.tolist()):
                 if number in mapping:
                     counts[number] += 1
-                    symbol = table.symbols[i]
+                    symbol = symbols[i]
                     info = (symbol << 32 | mapping[number]) if wide else (symbol << 8 | mapping[number])
                     patches.append((table.file_offset + i * table.entry_size + word,
                                     struct.pack(endian + ("Q" if wide else "I"), info)))
