@@ -278,7 +278,7 @@ class _Checker:
         if section.type != SHT_PROGBITS:
             return
         data = self.tables.read(section)
-        if _all_targets_clean(data, table, self.zero_widths, refused):
+        if len(table.types) > _BULK and _all_targets_clean(data, table, self.zero_widths, refused):
             return          # the usual case, decided in bulk; the loop below names what is wrong
         widths = self.zero_widths
         patched = bytearray(len(data))
@@ -392,11 +392,16 @@ class _Checker:
                               f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
 
 
+# Tables with more entries than this are checked in bulk with numpy; the usual small ones (a
+# function section's few relocations) entry by entry, where numpy's per-call cost would dominate.
+_BULK = 256
+
+
 def _count(values) -> dict:
     """{value: how many times} of an int64 array, by sorting (numpy.unique would import numpy.ma,
     10 ms of the command's time)."""
-    if not len(values):
-        return {}
+    if len(values) <= _BULK:
+        return dict(Counter(values.tolist()))
     ordered = numpy.sort(values)
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = numpy.diff(numpy.append(starts, len(ordered)))

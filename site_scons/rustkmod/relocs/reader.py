@@ -14,7 +14,7 @@ import struct
 import sys
 from array import array
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy
 from elftools.common.exceptions import ELFError
@@ -82,6 +82,11 @@ class RelocationTable:
     addends: array | None  # r_addend (RELA only)
     file_offset: int       # where the entries start in the file
     entry_size: int
+
+
+def _section_fields(raw: tuple) -> tuple:
+    """Section's fields after index and name, from an unpacked Elf_Shdr."""
+    return raw[1], raw[2], raw[4], raw[5], raw[6], raw[7], raw[9]
 
 
 class ElfHeader:
@@ -170,11 +175,10 @@ class ElfTables:
         self.stream.seek(start)
         table = self.stream.read(total)
         raw = [struct.unpack_from(layout, table, i * entry) for i in range(count)]
-        unnamed = [Section(i, "", r[1], r[2], r[4], r[5], r[6], r[7], r[9]) for i, r in enumerate(raw)]
         # e_shstrndx, or with extended numbering (SHN_XINDEX) section 0's sh_link.
-        index = self.elf["e_shstrndx"] if self.elf["e_shstrndx"] != 0xFFFF else unnamed[0].link
-        names = self.read(unnamed[index]) if 0 < index < count else b""
-        return [replace(s, name=_string_at(names, r[0])) for s, r in zip(unnamed, raw)]
+        index = self.elf["e_shstrndx"] if self.elf["e_shstrndx"] != 0xFFFF else raw[0][6]
+        names = self.read(Section(index, "", *_section_fields(raw[index]))) if 0 < index < count else b""
+        return [Section(i, _string_at(names, r[0]), *_section_fields(r)) for i, r in enumerate(raw)]
 
     # -- symbols ---------------------------------------------------------------------------
 
