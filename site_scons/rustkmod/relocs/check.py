@@ -196,6 +196,7 @@ class _Checker:
         self.target = target
         self.policy = target.policy
         self.problems: list[Problem] = []
+        self._accepted: dict[int, bool] = {}
         # Bytes each relocation type patches, for the zero-target check (x86_64 4.14+).
         self.zero_widths = {number: self.policy.zeroed_targets[name] for number, name in
                             self.policy.type_names.items() if name in self.policy.zeroed_targets}
@@ -209,11 +210,12 @@ class _Checker:
             raise RustkmodError(f"{self.path}: is {elf['e_type']}, a kernel module is a relocatable "
                                 "object (ET_REL)", "check the file is a .o or .ko")
         self.symbols = self.tables.symbols
-        type_counts = Counter()
+        every_type = []
         for table in self.tables.relocation_tables():
-            counts = _count(table.types)
-            type_counts.update(counts)
-            self._check_table(table, set(counts))
+            every_type.append(table.types)
+            present = set(table.types.tolist()) if len(table.types) <= _BULK else set(_count(table.types))
+            self._check_table(table, present)
+        type_counts = _count(numpy.concatenate(every_type)) if every_type else {}
         self._check_sections()
         self._check_symbols()
         if policy.arch == "x86_64":
@@ -221,6 +223,12 @@ class _Checker:
         self._check_versions()
         named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
         return Verdict(_demangled(self.problems), named)
+
+    def _accepts(self, number: int) -> bool:
+        """target.accepts(), asked once per type (an object may have thousands of tables)."""
+        if number not in self._accepted:
+            self._accepted[number] = self.target.accepts(number)
+        return self._accepted[number]
 
     def _add(self, kind, section, type_name, fix, loader_says, offset=0, function="?", symbol="",
              type_number=-1, accepted_by=""):
@@ -247,7 +255,7 @@ class _Checker:
                       f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
                       "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
             return
-        refused = {t for t in present if not target.accepts(t)}
+        refused = {t for t in present if not self._accepts(t)}
         overflowing = {t for t in present if policy.type_names.get(t) in policy.overflow_unless_absolute}
         if refused or overflowing:
             wanted = numpy.zeros(len(table.types), dtype=bool)
@@ -402,6 +410,8 @@ def _count(values) -> dict:
     10 ms of the command's time)."""
     if len(values) <= _BULK:
         return dict(Counter(values.tolist()))
+    if not len(values):
+        return {}
     ordered = numpy.sort(values)
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = numpy.diff(numpy.append(starts, len(ordered)))
