@@ -15,6 +15,7 @@ import shlex
 import struct
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 
 from .errors import RustkmodError
@@ -116,6 +117,7 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
             if section.type == 4 and 0 < section.info < len(tables.sections):      # SHT_RELA
                 table = tables._decode(section)
                 call_sites.update((section.info, offset) for offset in table.offsets)
+        counts = Counter(names)           # a section name given twice cannot be named to objcopy
         ends = set()
         for i in range(len(symbols)):
             home, size = symbols.shndx[i], symbols.sizes[i]
@@ -124,7 +126,7 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
             end = symbols.values[i] + size
             code = tables.read(tables.sections[home])
             if end <= len(code) and code[end - 5] == _CALL_REL32 and (home, end - 4) in call_sites \
-                    and names.count(names[home]) == 1:
+                    and counts[names[home]] == 1:
                 ends.add((names[home], end))
     if not ends:
         return 0
