@@ -16,6 +16,7 @@ same new sysroot at once build it once.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
 import hashlib
@@ -185,9 +186,8 @@ def clear(cache: str) -> int:
         key = os.path.basename(manifest)[:-5]
         os.remove(manifest)
         shutil.rmtree(os.path.join(cache, key), ignore_errors=True)
-        for leftover in (os.path.join(cache, key + ".lock"),):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(cache, key + ".lock"))
         count += 1
     for work in glob.glob(os.path.join(cache, ".build-*")):
         shutil.rmtree(work, ignore_errors=True)

@@ -410,8 +410,6 @@ def _count(values) -> dict:
     10 ms of the command's time)."""
     if len(values) <= _BULK:
         return dict(Counter(values.tolist()))
-    if not len(values):
-        return {}
     ordered = numpy.sort(values)
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = numpy.diff(numpy.append(starts, len(ordered)))

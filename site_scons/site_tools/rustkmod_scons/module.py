@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import SCons.Action
 from SCons.Script import Exit, GetOption, Help
 
-from rustkmod import RustkmodError, cargo, kbuild, provision, rustflags
+from rustkmod import RustkmodError, cargo, kbuild, provision
 from rustkmod.kernel import Kernel
 
 from . import boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state
@@ -186,7 +186,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
         editor_files = editor.editor_nodes(
             env, kernel, module_dir, manifest, profile, rust.lock_node(env, manifest),
             rust.kernel_cfg_node(env, out, profile, kernel),
-            rustflags.library_source_dir(rust.rustc_info(env, out)[1]), ko[0])
+            rust.library_dir(env, out), ko[0])
 
     def flags() -> str:
         from rustkmod.hardening import describe, kernel_hardening

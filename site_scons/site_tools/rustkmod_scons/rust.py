@@ -181,6 +181,11 @@ def rustc_info(env, build_dir) -> tuple[str, str]:
     return state.current().remember(("rustc", rustc), lambda: rustflags.cached_toolchain_info(rustc, cache))
 
 
+def library_dir(env, build_dir) -> str:
+    """The toolchain's library sources: what the sysroot is built from, and what editors read."""
+    return rustflags.library_source_dir(rustc_info(env, build_dir)[1])
+
+
 def profile_for(env, build_dir, kernel: Kernel) -> rustflags.RustProfile:
     return rustflags.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], rustc_info(env, build_dir),
                                     hardened=env["RUST_HARDENING"] == "on")
@@ -197,8 +202,8 @@ def sysroot_cache(env) -> str:
 
 def sysroot_node(env, build_dir, profile: rustflags.RustProfile) -> tuple[list, str]:
     """(the shared sysroot's node, its directory for --sysroot): one per key, whoever asks."""
-    version, toolchain_sysroot = rustc_info(env, build_dir)
-    library = rustflags.library_source_dir(toolchain_sysroot)
+    version = rustc_info(env, build_dir)[0]
+    library = library_dir(env, build_dir)
     spec = sysroot.spec_for(profile.target, profile.rustflags, version, library)
     cache = sysroot_cache(env)
 

@@ -131,13 +131,18 @@ def apply_variables(env) -> None:
 
 
 def check_build_dir(env) -> None:
-    """BUILD_DIR must be a directory that can be written: one line otherwise, not a traceback."""
+    """BUILD_DIR must be a directory that can be written: one line otherwise, not a traceback.
+    Checked once per run and directory, however many kernels and modules use it."""
     path = build_dir_path(env)
+    state.current().remember(("build dir checked", path), lambda: _check_writable(path, env["BUILD_DIR"]))
+
+
+def _check_writable(path: str, given: str) -> bool:
     probe = path
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
     if not os.path.isdir(probe):
-        raise RustkmodError(f"BUILD_DIR={env['BUILD_DIR']} is under {probe}, which is a file, not a directory",
+        raise RustkmodError(f"BUILD_DIR={given} is under {probe}, which is a file, not a directory",
                             "set BUILD_DIR to a directory")
     try:
         os.makedirs(path, exist_ok=True)
@@ -146,8 +151,9 @@ def check_build_dir(env) -> None:
             handle.write("x" * 4096)
         os.remove(probe_file)
     except OSError as err:
-        raise RustkmodError(f"BUILD_DIR={env['BUILD_DIR']} cannot be written ({err.strerror})",
+        raise RustkmodError(f"BUILD_DIR={given} cannot be written ({err.strerror})",
                             "make room there, or set BUILD_DIR to a writable directory") from None
+    return True
 
 
 def build_dir_path(env) -> str:
