@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Timed as users run it: with Python's bytecode cache (this machine's environment turns it off).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, str(ROOT / "site_scons"))
 
 from rustkmod import rustflags  # noqa: E402

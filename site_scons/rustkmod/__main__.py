@@ -8,10 +8,8 @@ fetch-kernel exits 0, or 2 with one line saying what failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from dataclasses import asdict
 
 from .errors import RustkmodError
 from .kernel import Kernel, format_version, normalize_arch, parse_release_version
@@ -120,9 +118,10 @@ def main(argv=None) -> int:
         return 2
     loadable = all(v.loadable for v in verdicts.values())
     if args.json:
+        import json
         json.dump({"kernel": target.description, "loadable": loadable,
                    "files": {path: {"loadable": v.loadable, "relocations": v.type_counts, "compression": v.compression,
-                                    "problems": [asdict(p) for p in v.problems]}
+                                    "problems": [p._asdict() for p in v.problems]}
                              for path, v in verdicts.items()}}, sys.stdout, indent=1)
         print()
     else:

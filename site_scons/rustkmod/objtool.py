@@ -116,7 +116,7 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
         for section in tables.sections:
             if section.type == 4 and 0 < section.info < len(tables.sections):      # SHT_RELA
                 table = tables._decode(section)
-                call_sites.update((section.info, offset) for offset in table.offsets)
+                call_sites.update((section.info, offset) for offset in table.offsets.tolist())
         counts = Counter(names)           # a section name given twice cannot be named to objcopy
         ends = set()
         for i in range(len(symbols)):
@@ -171,7 +171,7 @@ def _to_section_symbols(path: str, marks: set) -> None:
                 if symbols.name(index) not in marks:
                     continue
                 home = symbols.shndx[index]
-                addend = table.addends[i] - (1 << 64 if table.addends[i] >= 1 << 63 else 0)
+                addend = int(table.addends[i])
                 patches.append((table.file_offset + i * table.entry_size + 8, struct.pack(
                     tables.endian + "Qq", section_symbol[home] << 32 | int(table.types[i]), addend + symbols.values[index])))
         for where, data in patches:

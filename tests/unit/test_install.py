@@ -2,7 +2,6 @@
 and reading a signature back (with the kernel's real sign-file and openssl)."""
 
 import subprocess
-from dataclasses import replace
 
 import pytest
 
@@ -27,7 +26,7 @@ def throwaway_key(tmp_path_factory):
 
 
 def with_config(kernel, **options):
-    return replace(kernel, config={**kernel.config, **options})
+    return kernel._replace(config={**kernel.config, **options})
 
 
 def test_installed_path_follows_the_kernels_compression(kernel, tmp_path):
@@ -37,7 +36,7 @@ def test_installed_path_follows_the_kernels_compression(kernel, tmp_path):
     assert install.installed_path(xz, "rkgreet").endswith("/extra/rkgreet.ko.xz")
     # 6.4+ with MODULE_COMPRESS_ALL off compresses only in-tree modules.
     (tmp_path / ".config").write_text("CONFIG_MODULE_COMPRESS_XZ=y\n# CONFIG_MODULE_COMPRESS_ALL is not set\n")
-    off = replace(kernel, kdir=str(tmp_path), config={"CONFIG_MODULE_COMPRESS_XZ": "y"})
+    off = kernel._replace(kdir=str(tmp_path), config={"CONFIG_MODULE_COMPRESS_XZ": "y"})
     assert install.installed_path(off, "m").endswith("/extra/m.ko")
 
 
@@ -107,7 +106,7 @@ def test_certificate_trust_is_checked_against_a_built_trees_list(kernel, throwaw
     der = install.certificate_der(str(throwaway_key))
     assert der[:1] == b"\x30"
     (tmp_path / "certs" / "x509_certificate_list").write_bytes(b"other" + der)
-    tree = replace(kernel, kdir=str(tmp_path))
+    tree = kernel._replace(kdir=str(tmp_path))
     assert install.untrusted_note(tree, str(throwaway_key)) == ""
     (tmp_path / "certs" / "x509_certificate_list").write_bytes(b"other")
     assert "is not among the certificates" in install.untrusted_note(tree, str(throwaway_key))

@@ -8,14 +8,12 @@ message, so a report reads like the `insmod` failure it prevents.
 from __future__ import annotations
 
 import contextlib
-import io
 import mmap
 import os
 import stat
-from collections import Counter
 
 import numpy
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from elftools.elf.constants import SH_FLAGS
 
@@ -23,7 +21,7 @@ from ..errors import RustkmodError
 from ..kernel import option_enabled
 from . import header
 from .policy import Acceptance, ArchPolicy
-from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, STB_GLOBAL, ElfTables,
+from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, ElfTables,
                      damaged_elf_errors)
 
 # Generic loader checks, with the first version that has them (kernel/module[/main].c).
@@ -32,8 +30,7 @@ _ARM64_PLTS_SINCE = (4, 6)        # "arm64: add support for module PLTs"
 _ARM64_PLTS_MANDATORY = (6, 5)    # ea3752ba9685 "arm64: module: mandate MODULE_PLTS"
 
 
-@dataclass(frozen=True)
-class LoaderTarget:
+class LoaderTarget(NamedTuple):
     """The loader a file is judged against: architecture, version, and what the tree tells."""
 
     policy: ArchPolicy
@@ -70,8 +67,7 @@ class LoaderTarget:
         return tuple(self.version) >= acceptance_or_version
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing in the file that the loader would refuse."""
 
     kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
@@ -105,8 +101,7 @@ class Problem:
         return name.split("::", 1)[0].split("[", 1)[0].strip()
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What the loader would make of one file: the problems, and every type it applies."""
 
     problems: list
@@ -130,8 +125,8 @@ def check_file(path: str, target: LoaderTarget) -> Verdict:
                                     "(its ARCH), and check it was not damaged on the way", refusal.message)], {},
                            compression)
         with damaged_elf_errors(path):
-            verdict = _Checker(data if isinstance(data, mmap.mmap) else io.BytesIO(data), path, target).run()
-    return replace(verdict, compression=compression)
+            verdict = _Checker(data, path, target).run()
+    return verdict._replace(compression=compression)
 
 
 @contextlib.contextmanager
@@ -142,8 +137,15 @@ def open_module(path: str):
     if compression or not data:
         yield (read_module(path)[0] if compression else data), compression
         return
-    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+    with open(path, "rb") as stream:
+        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
         yield mapped, ""
+    finally:
+        try:
+            mapped.close()
+        except BufferError:
+            pass        # an exception's frames still hold arrays over it: it is unmapped with them
 
 
 # Compressed modules (modules_install's CONFIG_MODULE_COMPRESS_*), by their magic numbers.
@@ -189,8 +191,8 @@ def _is_module_file(path: str) -> bool:
 
 
 class _Checker:
-    def __init__(self, stream, path: str, target: LoaderTarget):
-        self.tables = ElfTables(stream, path)
+    def __init__(self, data, path: str, target: LoaderTarget):
+        self.tables = ElfTables(data, path)
         self.elf = self.tables.elf
         self.path = path
         self.target = target
@@ -210,12 +212,13 @@ class _Checker:
             raise RustkmodError(f"{self.path}: is {elf['e_type']}, a kernel module is a relocatable "
                                 "object (ET_REL)", "check the file is a .o or .ko")
         self.symbols = self.tables.symbols
-        every_type = []
-        for table in self.tables.relocation_tables():
-            every_type.append(table.types)
-            present = set(table.types.tolist()) if len(table.types) <= _BULK else set(_count(table.types))
-            self._check_table(table, present)
-        type_counts = _count(numpy.concatenate(every_type)) if every_type else {}
+        applied = self.tables.applied_relocation_sections()
+        for section in applied:
+            if (section.type == SHT_RELA) != policy.uses_rela:
+                self._wrong_format(section)
+        relocations = self.tables.relocations([s for s in applied if (s.type == SHT_RELA) == policy.uses_rela])
+        type_counts = _count(relocations.types)
+        self._check_relocations(relocations, set(type_counts))
         self._check_sections()
         self._check_symbols()
         if policy.arch == "x86_64":
@@ -247,69 +250,85 @@ class _Checker:
 
     # -- relocations ------------------------------------------------------------------------
 
-    def _check_table(self, table, present: set):
+    def _wrong_format(self, section):
+        policy = self.policy
+        wrong = "RELA" if section.type == SHT_RELA else "REL"
+        self._add("rel-format", section.name, f"{wrong} section on a {policy.arch} kernel",
+                  f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
+                  "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
+
+    def _check_relocations(self, relocations, present: set):
         policy, target = self.policy, self.target
-        if table.is_rela != policy.uses_rela:
-            wrong = "RELA" if table.is_rela else "REL"
-            self._add("rel-format", table.name, f"{wrong} section on a {policy.arch} kernel",
-                      f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
-                      "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
-            return
         refused = {t for t in present if not self._accepts(t)}
         overflowing = {t for t in present if policy.type_names.get(t) in policy.overflow_unless_absolute}
         if refused or overflowing:
-            wanted = numpy.zeros(len(table.types), dtype=bool)
-            for number in refused | overflowing:
-                wanted |= table.types == number
-            for i in numpy.flatnonzero(wanted).tolist():
-                number = int(table.types[i])
+            for i in numpy.flatnonzero(numpy.isin(relocations.types, list(refused | overflowing))).tolist():
+                number = int(relocations.types[i])
                 if number in refused:
-                    self._relocation_problem(table, i, "unknown-type", policy.fix_for(number),
+                    self._relocation_problem(relocations, i, "unknown-type", policy.fix_for(number),
                                              policy.loader_says(number))
-                elif number in overflowing and self.symbols.shndx[self._symbol(int(table.symbols[i]))] != SHN_ABS:
-                    self._relocation_problem(table, i, "overflow",
+                elif self.symbols.shndx[self._symbol(int(relocations.symbols[i]))] != SHN_ABS:
+                    self._relocation_problem(relocations, i, "overflow",
                                              policy.overflow_unless_absolute[policy.type_name(number)],
                                              f"module: overflow in relocation type {number}")
         if self.zero_widths and target.at_least(policy.zeroed_since):
-            self._check_zero_targets(table, refused)
+            self._check_zero_targets(relocations, refused)
 
-    def _relocation_problem(self, table, i, kind, fix, loader_says):
-        number, offset = int(table.types[i]), table.offsets[i]
-        symbol = self._symbol(int(table.symbols[i]))
-        self._add(kind, table.name, self.policy.type_name(number), fix, loader_says, offset,
-                  self.symbols.function_at(table.target_index, offset), self.symbols.display_name(symbol),
-                  number, self.target.accepted_by(number))
+    def _relocation_problem(self, relocations, i, kind, fix, loader_says):
+        number, offset = int(relocations.types[i]), int(relocations.offsets[i])
+        symbol = self._symbol(int(relocations.symbols[i]))
+        self._add(kind, relocations.sections[relocations.table[i]].name, self.policy.type_name(number), fix,
+                  loader_says, offset, self.symbols.function_at(int(relocations.targets[i]), offset),
+                  self.symbols.display_name(symbol), number, self.target.accepted_by(number))
 
-    def _check_zero_targets(self, table, refused):
-        """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or twice."""
-        section = self.tables.sections[table.target_index]
-        if section.type != SHT_PROGBITS:
+    def _check_zero_targets(self, relocations, refused):
+        """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or patched before.
+
+        Decided for all entries at once; only when something is wrong, the entries are walked in
+        the loader's order to name each one."""
+        sections = self.tables.sections
+        lookup = numpy.zeros(max(self.zero_widths) + 1, dtype=numpy.int64)   # width by type; 0: not checked
+        for number, width in self.zero_widths.items():
+            if number not in refused:
+                lookup[number] = width
+        progbits = numpy.array([s.type == SHT_PROGBITS for s in sections])
+        types = relocations.types
+        width = numpy.where((types >= 0) & (types < len(lookup)), lookup[numpy.clip(types, 0, len(lookup) - 1)], 0)
+        chosen = numpy.flatnonzero((width > 0) & progbits[relocations.targets])
+        width, offsets, targets = width[chosen], relocations.offsets[chosen], relocations.targets[chosen]
+        sizes = numpy.array([s.size for s in sections], dtype=numpy.int64)
+        past = (offsets < 0) | (offsets + width > sizes[targets])
+        if past.any():
+            name = relocations.sections[relocations.table[chosen[numpy.argmax(past)]]].name
+            raise RustkmodError(f"{self.path}: {name} patches past the end of its section",
+                                "the file is damaged: rebuild it")
+        for index in set(targets.tolist()):
+            self.tables._inside(sections[index])
+        section_starts = numpy.array([s.offset for s in sections], dtype=numpy.int64)
+        starts = section_starts[targets] + offsets
+        dirty = _nonzero_at(self.tables.bytes_view(), starts, width)
+        ends = starts + width
+        if not (starts[1:] >= starts[:-1]).all():      # assemblers write them in order: no sort then
+            order = numpy.argsort(starts, kind="stable")
+            starts, ends = starts[order], ends[order]
+        if not dirty.any() and not (starts[1:] < numpy.maximum.accumulate(ends)[:-1]).any():
             return
-        data = self.tables.read(section)
-        if len(table.types) > _BULK and _all_targets_clean(data, table, self.zero_widths, refused):
-            return          # the usual case, decided in bulk; the loop below names what is wrong
-        widths = self.zero_widths
-        patched = bytearray(len(data))
-        for i, number in enumerate(table.types.tolist()):
-            width = widths.get(number)
-            if not width or number in refused:
-                continue
-            offset = table.offsets[i]
-            end = offset + width
-            if end > len(data):
-                raise RustkmodError(f"{self.path}: {table.name} patches past the end of its section",
-                                    "the file is damaged: rebuild it")
-            if data[offset:end].strip(b"\0"):
+        patched = bytearray(self.tables.file_size)
+        data = self.tables.data
+        for i, start, size in zip(chosen.tolist(), (offsets + section_starts[targets]).tolist(), width.tolist()):
+            end = start + size
+            number = int(relocations.types[i])
+            if data[start:end].strip(b"\0"):
                 self._relocation_problem(
-                    table, i, "nonzero-target",
+                    relocations, i, "nonzero-target",
                     "the target already holds a value (an addend stored in place, or a second "
                     "relocation at the same place): rebuild the object as RELA with zeroed targets",
                     f"x86/modules: Skipping invalid relocation target, existing value is nonzero for type {number}")
-            elif patched[offset:end].strip(b"\0"):
+            elif patched[start:end].strip(b"\0"):
                 self._relocation_problem(
-                    table, i, "overlap", "two relocations patch the same bytes: rebuild the object",
+                    relocations, i, "overlap", "two relocations patch the same bytes: rebuild the object",
                     f"x86/modules: Invalid relocation target, existing value is nonzero for type {number}")
-            patched[offset:end] = b"\1" * width
+            patched[start:end] = b"\1" * size
 
     def _check_versions(self):
         """__versions (modpost, CONFIG_MODVERSIONS): each CRC must be the one the kernel exports."""
@@ -385,7 +404,7 @@ class _Checker:
         if symbols is None:
             return
         check_undefined = exported is not None and self.is_module
-        if SHN_COMMON not in symbols.shndx and not check_undefined:
+        if not check_undefined and not (symbols.column(2) == SHN_COMMON).any():
             return                      # the usual object: nothing to look at symbol by symbol
         for i, shndx in enumerate(symbols.shndx):
             if shndx == SHN_COMMON:
@@ -400,52 +419,29 @@ class _Checker:
                               f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
 
 
-# Tables with more entries than this are checked in bulk with numpy; the usual small ones (a
-# function section's few relocations) entry by entry, where numpy's per-call cost would dominate.
-_BULK = 256
-
-
 def _count(values) -> dict:
     """{value: how many times} of an int64 array, by sorting (numpy.unique would import numpy.ma,
     10 ms of the command's time)."""
-    if len(values) <= _BULK:
-        return dict(Counter(values.tolist()))
+    if not len(values):
+        return {}
     ordered = numpy.sort(values)
     starts = numpy.flatnonzero(numpy.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = numpy.diff(numpy.append(starts, len(ordered)))
     return dict(zip(ordered[starts].tolist(), counts.tolist()))
 
 
-def _all_targets_clean(data: bytes, table, widths: dict, refused: set) -> bool:
-    """Whether every relocation of `table` patches zero bytes inside the section, no two the
-    same bytes: the x86_64 loader's condition, checked for all entries at once (numpy)."""
-    import numpy
-    if not widths:
-        return True
-    lookup = numpy.zeros(max(widths) + 1, dtype=numpy.int64)        # sized by the known types only
-    for number, width in widths.items():
-        if number not in refused:
-            lookup[number] = width
-    types = table.types
-    known = (types < len(lookup)) & (types >= 0)
-    size = numpy.where(known, lookup[numpy.minimum(types, len(lookup) - 1)], 0)
-    offsets = numpy.frombuffer(table.offsets, dtype=numpy.uint64).astype(numpy.int64)[size > 0]
-    size = size[size > 0]
-    if not len(size):
-        return True
-    ends = offsets + size
-    if (ends > len(data)).any() or (offsets < 0).any():
-        return False
-    content = numpy.frombuffer(data, dtype=numpy.uint8)
-    for width in set(lookup.tolist()) - {0}:
-        starts = offsets[size == width]
-        for byte in range(width):
-            if content[starts + byte].any():
-                return False
-    if not (offsets[1:] >= offsets[:-1]).all():      # assemblers write them in order: no sort then
-        order = numpy.argsort(offsets, kind="stable")
-        offsets, ends = offsets[order], ends[order]
-    return not (offsets[1:] < numpy.maximum.accumulate(ends)[:-1]).any()
+def _nonzero_at(content, starts, widths) -> "numpy.ndarray":
+    """Whether any of the `widths[i]` bytes at `starts[i]` is non-zero (widths up to 8): the
+    8 bytes at each start read as one little-endian word and masked to its width."""
+    dirty = numpy.zeros(len(starts), dtype=bool)
+    whole = numpy.flatnonzero(starts + 8 <= len(content))
+    if len(whole):
+        words = numpy.lib.stride_tricks.sliding_window_view(content, 8)[starts[whole]].view("<u8")[:, 0]
+        masks = numpy.uint64(0xFFFFFFFFFFFFFFFF) >> (64 - 8 * widths[whole]).astype(numpy.uint64)
+        dirty[whole] = (words & masks) != 0
+    for i in numpy.flatnonzero(starts + 8 > len(content)).tolist():      # the file's last few bytes
+        dirty[i] = content[starts[i]:starts[i] + widths[i]].any()
+    return dirty
 
 
 def _demangled(problems: list[Problem]) -> list[Problem]:
@@ -455,5 +451,5 @@ def _demangled(problems: list[Problem]) -> list[Problem]:
     from ..cargo import demangle, is_mangled
     names = sorted({n for p in problems for n in (p.function, p.symbol) if is_mangled(n)})
     plain = dict(zip(names, demangle(names)))
-    return [replace(p, function=plain.get(p.function, p.function), symbol=plain.get(p.symbol, p.symbol))
+    return [p._replace(function=plain.get(p.function, p.function), symbol=plain.get(p.symbol, p.symbol))
             for p in problems]

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import struct
 
+import numpy
+
+from .reader import record_type
+
 # Per architecture: the kernel's ELF class and byte order, and the e_machine values it takes.
 NATIVE = {
     "x86_64": (64, "<", {62}),        # EM_X86_64
@@ -69,8 +73,8 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
     if shstrndx == 0 or shstrndx >= shnum:
         raise Refusal("no valid section name table index", said(
             f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) >= e_shnum ({shnum})"))
-    sections = [shdr.unpack_from(data, shoff + i * shdr.size) for i in range(shnum)]
-    names = sections[shstrndx]
+    table = numpy.frombuffer(data, record_type(endian, _SHDR[bits], 0), shnum, shoff)
+    names, first = tuple(table[shstrndx].tolist()), tuple(table[0].tolist())
     if not _inside(names, len(data)):
         raise Refusal("section name table past the end of the file", said(f"Invalid ELF section hdr(type {names[1]})"))
     if names[5] == 0:
@@ -78,10 +82,11 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
     if data[names[4] + names[5] - 1] != 0:
         raise Refusal("section name table not NUL-terminated",
                       said("ELF Spec violation: section name table isn't null terminated"))
-    if sections[0][1] != _SHT_NULL or sections[0][5] != 0 or sections[0][3] != 0:
+    if first[1] != _SHT_NULL or first[5] != 0 or first[3] != 0:
         raise Refusal("section 0 not empty", said(
-            f"ELF Spec violation: section 0 type({sections[0][1]})!=SH_NULL or non-zero len or addr"))
-    for index, section in enumerate(sections[1:], 1):
+            f"ELF Spec violation: section 0 type({first[1]})!=SH_NULL or non-zero len or addr"))
+    for index in _suspect_sections(table, len(data), names[5]):
+        section = tuple(table[index].tolist())
         kind = section[1]
         if kind in (_SHT_NULL, _SHT_NOBITS):
             continue
@@ -94,8 +99,23 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
         if section[2] & _SHF_ALLOC and section[0] >= names[5]:
             raise Refusal(f"section {index} named past the name table",
                           said(f"Invalid ELF section name in module (section {index} type {kind})"))
-    if is_module and not any(_name(data, names, s[0]) == ".gnu.linkonce.this_module" for s in sections):
+    if is_module and not any(_name(data, names, offset) == ".gnu.linkonce.this_module"
+                             for offset in table["f0"].tolist()):
         raise Refusal("no .gnu.linkonce.this_module section", "MODULE: No module found in object")
+
+
+def _suspect_sections(table, length: int, names_size: int) -> list:
+    """Indexes of the sections (after 0) that may fail the loop's checks, found for all at once:
+    the checks below then run, in the loader's order, from the first of them."""
+    kind, flags, offset, size, link, name = (table[f"f{i}"] for i in (1, 2, 4, 5, 6, 0))
+    end = offset + size                                 # wraps, as the kernel's sum would
+    checked = (kind != _SHT_NULL) & (kind != _SHT_NOBITS)
+    suspect = checked & (((kind == _SHT_SYMTAB) & ((link == 0) | (link >= len(table))))
+                         | (end < offset) | (end > length)
+                         | ((flags & _SHF_ALLOC) != 0) & (name >= names_size))
+    suspect[0] = False
+    first = numpy.flatnonzero(suspect)
+    return range(int(first[0]), len(table)) if len(first) else []
 
 
 def _inside(section: tuple, length: int) -> bool:

@@ -10,7 +10,7 @@ refuse a module a kernel would load, never the other way round.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import RustkmodError
 from ..kernel import format_version, option_enabled
@@ -20,8 +20,7 @@ Version = tuple  # (major, minor[, sublevel])
 EVERY = (0, 0)   # "before 4.4": in every loader examined
 
 
-@dataclass(frozen=True)
-class Acceptance:
+class Acceptance(NamedTuple):
     """From which kernel version a loader applies one relocation type."""
 
     since: Version | None           # first mainline release; None: no kernel applies it
@@ -53,8 +52,7 @@ class Acceptance:
         return text
 
 
-@dataclass(frozen=True)
-class ArchPolicy:
+class ArchPolicy(NamedTuple):
     """One architecture's loader: the types it applies and the fix for each it does not."""
 
     arch: str
@@ -67,15 +65,15 @@ class ArchPolicy:
     default_fix: str
     # Types the loader applies but whose value cannot fit for any kernel or module address
     # unless the symbol is absolute (SHN_ABS): name -> fix.
-    overflow_unless_absolute: dict = field(default_factory=dict)
+    overflow_unless_absolute: dict = {}
     # Types the loader knows but always refuses with a message of their own: name -> message.
-    always_refused: dict = field(default_factory=dict)
+    always_refused: dict = {}
     # Types RELOCS=fix rewrites (same meaning for a module): from name -> to name, and the
     # kernels that need it.
-    rewrites: dict = field(default_factory=dict)
+    rewrites: dict = {}
     # The loader refuses a relocation whose target bytes are not zero (x86_64 from 4.14):
     # name -> width in bytes, and from which kernel.
-    zeroed_targets: dict = field(default_factory=dict)
+    zeroed_targets: dict = {}
     zeroed_since: Acceptance | None = None
 
     @property
