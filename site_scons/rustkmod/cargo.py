@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
-
-import toml
+from typing import NamedTuple
 
 from .errors import RustkmodError
 
@@ -21,8 +19,7 @@ RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
 
 
-@dataclass(frozen=True)
-class Crate:
+class Crate(NamedTuple):
     """A crate that builds a staticlib for a kernel module."""
 
     manifest: str      # absolute path of Cargo.toml
@@ -47,6 +44,7 @@ class Crate:
         if not os.path.isfile(manifest):
             raise RustkmodError(f"{manifest} does not exist",
                                 "point the module's crate at a directory holding a Cargo.toml")
+        import toml         # here: a no-op build reads the crate's record from the memo instead
         try:
             data = toml.load(manifest)
         except (toml.TomlDecodeError, UnicodeDecodeError) as err:

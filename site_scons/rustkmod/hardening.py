@@ -10,13 +10,12 @@ Options were renamed in 6.9 (CONFIG_RETPOLINE -> CONFIG_MITIGATION_RETPOLINE, ..
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .kernel import Kernel, first_enabled
 
 
-@dataclass(frozen=True)
-class Hardening:
+class Hardening(NamedTuple):
     flags: tuple          # rustc flags, in a stable order
     matched: tuple        # (option, what the flags do)
     unmatched: tuple      # (option, what it means that Rust code does without it)

@@ -14,7 +14,7 @@ import base64
 import os
 import re
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import RustkmodError
 from .kernel import Kernel, first_enabled
@@ -71,8 +71,7 @@ def depmod_command(kernel: Kernel, root: str) -> list[str]:
     return command + [kernel.release]
 
 
-@dataclass(frozen=True)
-class Signer:
+class Signer(NamedTuple):
     """How modules are signed for one kernel: sign-file, the hash, the key and its certificate."""
 
     sign_file: str

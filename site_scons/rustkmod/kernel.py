@@ -134,6 +134,13 @@ class Kernel(NamedTuple):
         """The tree's files whose content decides the module build (existing ones only)."""
         return [self.path(f) for f in SIGNATURE_FILES if os.path.exists(self.path(f))]
 
+    @staticmethod
+    def input_files(kdir: str) -> list[str]:
+        """Every file from_kdir() reads or looks for: what decides its result."""
+        return [os.path.join(kdir, f) for f in ("Makefile", ".config", "include/config/auto.conf",
+                                                  "include/generated/utsrelease.h",
+                                                  "include/generated/uapi/linux/version.h")]
+
     @classmethod
     def from_kdir(cls, kdir: str, arch: str | None = None, release: str | None = None) -> "Kernel":
         """Reads a prepared kernel tree or a headers package; raises RustkmodError on bad input."""

@@ -16,7 +16,7 @@ import struct
 import subprocess
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import RustkmodError
 
@@ -28,8 +28,7 @@ $(obj)/rustkmod-objtool-probe: FORCE
 """
 
 
-@dataclass(frozen=True)
-class ObjtoolPlan:
+class ObjtoolPlan(NamedTuple):
     command: tuple       # objtool and its arguments, without the object file
     delayed: bool        # Kbuild runs objtool on the linked module itself
 
@@ -56,8 +55,7 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     return ObjtoolPlan((objtool, *args), bool(values.get("rustkmod-delay", "").strip()))
 
 
-@dataclass(frozen=True)
-class ObjtoolResult:
+class ObjtoolResult(NamedTuple):
     status: int          # objtool's exit status: non-zero is objtool's own failure, not a finding
     lines: tuple         # what it printed that names objtool
     command: str

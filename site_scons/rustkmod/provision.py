@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import RustkmodError
 
@@ -35,8 +35,7 @@ ARCHES = {"amd64": "x86_64", "arm64": "arm64"}      # Debian architecture -> rus
 SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
 
 
-@dataclass(frozen=True)
-class KernelSpec:
+class KernelSpec(NamedTuple):
     series: str
     deb_arch: str
     built: bool = False       # built from source (kernel_build) rather than fetched
@@ -61,8 +60,7 @@ class KernelSpec:
         return cls(series, deb_arch)
 
 
-@dataclass(frozen=True)
-class ProvisionedKernel:
+class ProvisionedKernel(NamedTuple):
     spec: str
     kdir: str          # the arch headers, ready for make -C
     image: str         # vmlinuz to boot
@@ -124,7 +122,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
 def _write_marker(root: str, kernel: ProvisionedKernel) -> None:
     """kernel.json: what `lookup` finds next time."""
     with open(os.path.join(root, "kernel.json"), "w", encoding="utf-8") as handle:
-        json.dump(kernel.__dict__, handle, indent=1)
+        json.dump(kernel._asdict(), handle, indent=1)
 
 
 def _build(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:

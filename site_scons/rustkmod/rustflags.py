@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import RustkmodError
 from .hardening import kernel_hardening
@@ -36,8 +36,7 @@ COMMON_KERNEL_FLAGS = ["-Cpanic=abort", "-Cforce-unwind-tables=n", "-Cdebug-asse
 PROFILES = ("kernel", "host-default")
 
 
-@dataclass(frozen=True)
-class RustProfile:
+class RustProfile(NamedTuple):
     """Everything that decides the bytes of the staticlib, apart from the crate's sources."""
 
     name: str                  # "kernel" or "host-default"

@@ -25,7 +25,7 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import RustkmodError
 
@@ -46,8 +46,7 @@ debug = false
 """
 
 
-@dataclass(frozen=True)
-class SysrootSpec:
+class SysrootSpec(NamedTuple):
     """Everything that decides a sysroot's bytes."""
 
     target: str

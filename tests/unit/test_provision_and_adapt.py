@@ -4,7 +4,7 @@ import pytest
 
 from rustkmod import RustkmodError, kbuild
 from rustkmod.kernel import Kernel
-from rustkmod.provision import KernelSpec, _newest_abi, _point_at_private_root, lookup
+from rustkmod.provision import KernelSpec, ProvisionedKernel, _newest_abi, _point_at_private_root, _write_marker, lookup
 
 
 def test_kernel_specs():
@@ -42,6 +42,14 @@ def test_arch_headers_are_pointed_at_the_private_root(tmp_path):
 
 def test_lookup_of_a_kernel_never_fetched(tmp_path):
     assert lookup(KernelSpec("6.12", "amd64"), str(tmp_path)) is None
+
+
+def test_a_fetched_kernel_is_found_again_by_its_marker(tmp_path):
+    root = tmp_path / "kernels" / "6.12"
+    root.mkdir(parents=True)
+    fetched = ProvisionedKernel("6.12", str(root / "kdir"), str(root / "vmlinuz"), "6.12.117+deb12-amd64", "/bb")
+    _write_marker(str(root), fetched)
+    assert lookup(KernelSpec("6.12", "amd64"), str(tmp_path)) == fetched
 
 
 def kernel(arch="x86_64", cc_text="gcc-12 (Debian 12.2.0-14) 12.2.0"):

@@ -74,3 +74,38 @@ def test_jobserver_refuses_more_tokens_than_a_pipe_holds():
     assert flags["MAKEFLAGS"].startswith("-j3 --jobserver-auth=")
     assert os.read(fds[0], 10) == b"++"                       # jobs - 1 tokens
     state.reset()
+
+
+def test_remembered_across_runs_until_a_file_changes(tmp_path):
+    """remember_files(): the value comes from the memo while the files are the same, and is
+    worked out again when one changes, appears or goes; a failure is never kept."""
+    config = tmp_path / "config"
+    config.write_text("CONFIG_A=y\n")
+    calls = []
+
+    def parse():
+        calls.append(1)
+        return {"text": config.read_text()}
+
+    def remember_in_new_run():
+        run_state = state.reset()
+        run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+        value = run_state.remember_files(("config",), [str(config), str(tmp_path / "absent")], parse)
+        run_state.save()
+        return value
+
+    assert remember_in_new_run() == {"text": "CONFIG_A=y\n"}
+    assert remember_in_new_run() == {"text": "CONFIG_A=y\n"} and len(calls) == 1
+    config.write_text("CONFIG_A=m\n")
+    assert remember_in_new_run() == {"text": "CONFIG_A=m\n"} and len(calls) == 2
+    (tmp_path / "absent").write_text("")
+    assert remember_in_new_run() == {"text": "CONFIG_A=m\n"} and len(calls) == 3
+
+    run_state = state.reset()
+    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+    config.write_text("CONFIG_B=y\n")
+    with pytest.raises(ValueError):
+        run_state.remember_files(("config",), [str(config)], lambda: (_ for _ in ()).throw(ValueError("bad")))
+    (tmp_path / ".rustkmod.memo").write_bytes(b"\x00garbage")
+    assert remember_in_new_run() == {"text": "CONFIG_B=y\n"}
+    state.reset()

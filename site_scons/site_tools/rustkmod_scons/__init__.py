@@ -49,6 +49,9 @@ if importlib.util.find_spec("rustkmod") is None:
     # loaded through a toolpath: the rustkmod package sits beside site_tools/
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+import gc  # noqa: E402
+gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
+
 from . import boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
@@ -57,6 +60,7 @@ BUILDERS = {**rust.BUILDERS, **kbuild.BUILDERS, **relocs.BUILDERS, **boot.BUILDE
             **install.BUILDERS, **editor.BUILDERS, **module.BUILDERS}
 
 atexit.register(module.print_summary)
+atexit.register(lambda: state.current().save())
 
 
 def generate(env, **kwargs):
@@ -72,6 +76,7 @@ def generate(env, **kwargs):
     env.Append(BUILDERS=BUILDERS)
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
+    state.settle()
 
 
 def exists(env):

@@ -3,6 +3,7 @@ labels, one way to fail, and running commands inside the run's jobserver and tre
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 
@@ -37,11 +38,23 @@ def builder(function, label: str, **kwargs) -> SCons.Builder.Builder:
     """A Builder whose action is `function`, announced by the label's $XCOMSTR ("" silences it)."""
     def announce(target, source, env):
         return env.subst(comstr(label), raw=1, target=target, source=source)
-    return SCons.Builder.Builder(action=SCons.Action.Action(function, strfunction=announce), **kwargs)
+    return SCons.Builder.Builder(action=SCons.Action.Action(_Step(function), strfunction=announce), **kwargs)
+
+
+class _Step(functools.partial):
+    """A step's function as an action whose signature contents (the function's code, as SCons
+    reads it for any Python action) are worked out when a build first asks for them. SCons
+    would read them when the Action is made, and the tool makes every builder on loading:
+    2 ms of each no-op build. SCons asks `get_contents` of a callable it cannot read itself."""
+
+    def get_contents(self, target, source, env):
+        if not hasattr(self, "contents"):
+            self.contents = SCons.Action._callable_contents(self.func)
+        return self.contents
 
 
 def settings_node(env, record):
-    """A Value node holding a settings record (a frozen dataclass): its signature is the record's
+    """A Value node holding a settings record (a NamedTuple): its signature is the record's
     repr, and `setting()` reads the record itself back. The repr is also the node's name in
     .sconsign, so --debug=explain recognises the same settings in the next run."""
     node = env.Value(repr(record))      # memoised by its text: one node per distinct record

@@ -14,7 +14,7 @@ import json
 import os
 from typing import NamedTuple
 
-from rustkmod import RustkmodError, childenv, editor
+from rustkmod import RustkmodError, childenv
 
 from .common import builder, fail, files, setting, settings_node, write_text
 
@@ -32,6 +32,7 @@ class CompileCommandsSettings(NamedTuple):
 
 def _rust_project(target, source, env):
     """rust-project.json: the crate and its dependencies for the kernel target, with its cfgs."""
+    from rustkmod import editor         # the actions only: not loaded by a build without `scons editor`
     settings = setting(source, RustProjectSettings)
     cfg_file = files(source)[-1]
     with open(cfg_file.abspath, encoding="utf-8", errors="replace") as handle:
@@ -46,6 +47,7 @@ def _rust_project(target, source, env):
 
 def _compile_commands(target, source, env):
     """compile_commands.json from the .cmd files Kbuild left beside the module."""
+    from rustkmod import editor
     settings = setting(source, CompileCommandsSettings)
     entries = editor.compile_commands(target[0].dir.abspath, settings.kdir)
     if not entries:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, cargo, childenv, rustflags
@@ -98,15 +97,12 @@ BUILDERS = {
 }
 
 
-@dataclass
 class HostTests:
     """The nodes of a crate's host tests; `all` is what `scons test-host` should build."""
 
-    name: str
-    check: list = field(default_factory=list)
-    tests: list = field(default_factory=list)
-    program: list = field(default_factory=list)
-    run: list = field(default_factory=list)
+    def __init__(self, name: str, check=None, tests=None, program=None, run=None):
+        self.name = name
+        self.check, self.tests, self.program, self.run = check or [], tests or [], program or [], run or []
 
     @property
     def all(self) -> list:
@@ -116,7 +112,7 @@ class HostTests:
 def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str, args: list) -> HostTests:
     toolchain = rust.rustc_info(env, build_dir)
     profile = rustflags.host_default_profile(toolchain[0])
-    manifest = cargo.Crate.from_manifest(env.Dir(crate).abspath)
+    manifest = rust.read_crate(env.Dir(crate).abspath)
     host_dir = build_dir.Dir("host").Dir(name)
     host = env.Clone(tools=["cc", "ar", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
     standin_sources = [env.File(s) for s in env.Flatten([standin])]

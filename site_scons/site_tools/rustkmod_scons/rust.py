@@ -174,6 +174,14 @@ BUILDERS = {
 # Wiring, used by the pseudo-builders
 
 
+def read_crate(directory: str) -> cargo.Crate:
+    """The crate's Cargo.toml, read once per run and again only when the file changed."""
+    manifest = os.path.join(directory, "Cargo.toml")
+    run_state = state.current()
+    return run_state.remember(("crate", manifest), lambda: cargo.Crate(*run_state.remember_files(
+        ("crate", manifest), [manifest], lambda: tuple(cargo.Crate.from_manifest(directory)))))
+
+
 def rustc_info(env, build_dir) -> tuple[str, str]:
     """(`rustc -vV`, sysroot), asked once per run and cached in BUILD_DIR between runs."""
     rustc = env["RUSTC"]

@@ -7,26 +7,30 @@ must exist once per run lives here. Tests call `reset()` instead of patching pri
 from __future__ import annotations
 
 import fcntl
+import gc
+import marshal
 import os
-from dataclasses import dataclass, field
 
 # The largest JOBS a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
 # Linux pipe holds 64 KiB by default; more would block the write forever.
 MAX_JOBS = 4096
 
 
-@dataclass
 class RunState:
     """What one scons process shares across Environments and steps."""
 
-    notes: set = field(default_factory=set)
-    memo: dict = field(default_factory=dict)
-    summary: list = field(default_factory=list)      # RustModules configured in this run
-    kernel_dirs: dict = field(default_factory=dict)  # build directory name -> the tree that has it
-    help_added: bool = False
-    flags_alias: list = field(default_factory=list)
-    jobserver_fds: tuple = ()                        # (read, write, total tokens)
-    lock_fd: int = -1
+    def __init__(self):
+        self.notes = set()
+        self.memo = {}
+        self.summary = []          # RustModules configured in this run
+        self.kernel_dirs = {}      # build directory name -> the tree that has it
+        self.help_added = False
+        self.flags_alias = []
+        self.jobserver_fds = ()    # (read, write, total tokens)
+        self.lock_fd = -1
+        self.saved = None          # remember_files(): key -> (file stamps, value), loaded on first use
+        self.saved_path = ""       # set with the tree lock: <top>/.rustkmod.memo
+        self.saved_dirty = False
 
     def note(self, text: str) -> None:
         """A one-line remark at configuration time, once per run."""
@@ -39,6 +43,45 @@ class RunState:
         if key not in self.memo:
             self.memo[key] = compute()
         return self.memo[key]
+
+    def remember_files(self, key: tuple, files: list, compute):
+        """compute() for `key`, kept across runs while none of `files` changed (same size, mtime
+        and inode; a missing file counts as a state too): reading the crate's Cargo.toml loads a
+        TOML parser (3 ms of a no-op build), and a kernel's .config of 6,000 options takes 2 ms
+        to parse and 0.5 ms to load from here. The result must be plain data (marshal); a failing
+        compute() is not kept."""
+        stamps = tuple(_stamp(path) for path in files)
+        saved = self._saved()
+        if key in saved and saved[key][0] == stamps:
+            return saved[key][1]
+        value = compute()
+        saved[key] = (stamps, value)
+        self.saved_dirty = True
+        return value
+
+    def _saved(self) -> dict:
+        if self.saved is None:
+            self.saved = {}
+            try:
+                with open(self.saved_path, "rb") as handle:
+                    tag, saved = marshal.loads(handle.read())      # marshal.load() reads in small pieces: 7x slower
+                if tag == _SAVED_FORMAT:
+                    self.saved = saved
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
+        return self.saved
+
+    def save(self) -> None:
+        """Writes what remember_files() learnt this run (at exit), atomically."""
+        if not (self.saved_dirty and self.saved_path):
+            return
+        try:
+            with open(self.saved_path + ".tmp", "wb") as handle:
+                handle.write(marshal.dumps((_SAVED_FORMAT, self.saved)))
+            os.replace(self.saved_path + ".tmp", self.saved_path)
+        except (OSError, ValueError):
+            pass                    # a cache: the next run reads the files again
+        self.saved_dirty = False
 
     def jobserver(self, jobs: int) -> tuple[dict, tuple]:
         """(MAKEFLAGS for a child, the file descriptors to pass it): one GNU make jobserver for the
@@ -59,6 +102,7 @@ class RunState:
         same tree waits, also for the children of a scons that was killed alone."""
         if self.lock_fd >= 0:
             return
+        self.saved_path = os.path.join(directory, ".rustkmod.memo")
         path = os.path.join(directory, ".rustkmod.lock")
         handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -86,6 +130,15 @@ class RunState:
 
 
 _current: list = []
+_SAVED_FORMAT = "rustkmod-memo-1"
+
+
+def _stamp(path: str) -> tuple:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ()
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def current() -> RunState:
@@ -101,3 +154,11 @@ def reset() -> RunState:
         _current.pop().close()
     return current()
 
+
+def settle() -> None:
+    """Takes every object made so far out of the cyclic garbage collector's walks (gc.freeze).
+
+    The tool's modules, builders and the nodes a pseudo-builder makes live until scons exits;
+    left in the collector's generations, each collection walks all of them again: a quarter of
+    a no-op build's time in the tool. Objects made later are still collected as usual."""
+    gc.freeze()
