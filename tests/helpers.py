@@ -20,6 +20,17 @@ SCONS = str(Path(sys.executable).with_name("scons"))
 STEPS = tuple(LABELS)
 
 
+def fetch_kernels(*names: str, timeout: int = 1800) -> dict:
+    """{name: ProvisionedKernel} of Debian kernels fetched into the user's cache by the CLI, as a
+    user does (a no-op once they are there)."""
+    from rustkmod import provision
+    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *names], cwd=ROOT / "site_scons",
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cache = provision.default_cache()
+    return {name: provision.lookup(provision.KernelSpec.parse(name), cache) for name in names}
+
+
 def default_kdir() -> str:
     kdir = installed_headers_kdir()
     assert kdir, "the default kernel headers are missing: run ./setup"

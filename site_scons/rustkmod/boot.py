@@ -21,6 +21,7 @@ from .errors import RustkmodError
 QEMU_FOR_ARCH = {
     "x86_64": (["qemu-system-x86_64"], "ttyS0", "qemu-system-x86"),
     "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
+    "arm": (["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
 }
 BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
 MARK = "RUSTKMOD"

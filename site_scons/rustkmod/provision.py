@@ -29,7 +29,9 @@ SERIES = {
     "6.12": (("bookworm-backports",), r"6\.12\.[0-9]+[+]deb12"),
 }
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
-ARCHES = {"amd64": "x86_64", "arm64": "arm64"}      # Debian architecture -> rustkmod's
+ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm"}      # Debian architecture -> rustkmod's
+# Debian architecture -> the kernel flavour in its package names (linux-image-6.1.0-50-armmp).
+FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp"}
 
 
 SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
@@ -39,6 +41,10 @@ class KernelSpec(NamedTuple):
     series: str
     deb_arch: str
     built: bool = False       # built from source (kernel_build) rather than fetched
+
+    @property
+    def flavour(self) -> str:
+        return FLAVOURS[self.deb_arch]
 
     @property
     def name(self) -> str:
@@ -55,7 +61,7 @@ class KernelSpec(NamedTuple):
         deb_arch = deb_arch or "amd64"
         if series not in SERIES or deb_arch not in ARCHES:
             raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
-                                f"use one of {', '.join(SERIES)}, optionally with -arm64 (e.g. 6.1-arm64), "
+                                f"use one of {', '.join(SERIES)}, optionally with -arm64 or -armhf (e.g. 6.1-arm64), "
                                 f"or 6.1-{SIGNING} (built here, module signing on)")
         return cls(series, deb_arch)
 
@@ -90,10 +96,13 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
         return found
     if spec.built:
         return _build(spec, cache, log)
-    apt = _PrivateApt(os.path.join(cache, "apt"))
+    # One apt state per architecture: a stale index of one (the mirror's armhf ones can be)
+    # cannot then hide the packages of the others.
+    apt = _PrivateApt(os.path.join(cache, "apt" if spec.deb_arch in ("amd64", "arm64") else f"apt-{spec.deb_arch}"),
+                      ("amd64", "arm64") if spec.deb_arch in ("amd64", "arm64") else ("amd64", spec.deb_arch))
     apt.update(SERIES[spec.series][0])
     abi = _newest_abi(apt, spec)
-    release = f"{abi}-{spec.deb_arch}"
+    release = f"{abi}-{spec.flavour}"
     headers = f"linux-headers-{release}"
     depends = apt.field(f"{headers}:{spec.deb_arch}", "Depends")
     common = _dependency(depends, r"linux-headers-\S+-common", headers)
@@ -104,7 +113,10 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     root = os.path.join(cache, "kernels", spec.name)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64", f"{image}:{spec.deb_arch}",
+    # The kbuild tools of the headers' own source version: the host's installed one may be newer,
+    # from a suite this private state does not list.
+    version = apt.field(f"{headers}:{spec.deb_arch}", "Version")
+    packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64={version}", f"{image}:{spec.deb_arch}",
                 f"busybox-static:{spec.deb_arch}"]
     log(f"fetching Linux {release}: {', '.join(packages)}")
     for deb in apt.download(packages, os.path.join(cache, "debs", spec.name)):
@@ -146,7 +158,7 @@ def _point_at_private_root(kdir: str, root: str) -> None:
 
 def _newest_abi(apt: "_PrivateApt", spec: KernelSpec) -> str:
     pattern = SERIES[spec.series][1]
-    names = apt.search(rf"^linux-headers-{pattern}-{spec.deb_arch}$")
+    names = apt.search(rf"^linux-headers-{pattern}-{spec.flavour}$")
     abis = [re.match(rf"linux-headers-({pattern})-", n).group(1) for n in names]
     if not abis:
         raise RustkmodError(f"no Debian headers for Linux {spec.series} on {spec.deb_arch}",
@@ -164,17 +176,21 @@ def _dependency(depends: str, pattern: str, package: str) -> str:
 class _PrivateApt:
     """apt-get and apt-cache with their own sources, lists and cache under one directory."""
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, architectures=("amd64", "arm64")):
         self.directory = directory
+        self.architectures = architectures
         for sub in ("lists/partial", "cache/archives/partial"):
             os.makedirs(os.path.join(directory, sub), exist_ok=True)
         self.sources = os.path.join(directory, "sources.list")
         self.options = ["-o", f"Dir::Etc::SourceList={self.sources}", "-o", "Dir::Etc::SourceParts=/dev/null",
                         "-o", f"Dir::State::Lists={directory}/lists", "-o", f"Dir::Cache={directory}/cache",
-                        "-o", "APT::Architectures::=amd64", "-o", "APT::Architectures::=arm64"]
+                        *(word for arch in architectures for word in ("-o", f"APT::Architectures::={arch}"))]
 
     def update(self, suites) -> None:
-        suites = sorted(set(suites) | {"bookworm", "bookworm-security"})
+        # bookworm for busybox-static; its security suite where the mirror's indexes are whole
+        # (amd64, arm64: the newest 6.1 builds are there).
+        always = {"bookworm", "bookworm-security"} if set(self.architectures) <= {"amd64", "arm64"} else {"bookworm"}
+        suites = sorted(set(suites) | always)
         lines = [f"deb [signed-by={KEYRING}] {ARCHIVE}{'-security' if s in SECURITY_SUITES else ''} {s} main"
                  for s in suites]
         with open(self.sources, "w", encoding="utf-8") as handle:

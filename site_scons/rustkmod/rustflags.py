@@ -28,12 +28,15 @@ KERNEL_TARGETS = {
                ["-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=y", "-Zplt=yes"]),
     "arm64": ("aarch64-unknown-none-softfloat",
               ["-Crelocation-model=static", "-Zplt=yes"]),
+    # ARMv7-A, soft-float and no NEON as the kernel's C (armmp: -march=armv7-a -msoft-float);
+    # REL relocations, ARM (not Thumb) code: the arm loader takes both.
+    "arm": ("armv7a-none-eabi", ["-Crelocation-model=static"]),
 }
 
 # Common to every kernel profile: no unwinding tables the kernel cannot use, panic aborts.
 COMMON_KERNEL_FLAGS = ["-Cpanic=abort", "-Cforce-unwind-tables=n", "-Cdebug-assertions=n"]
 
-PROFILES = ("kernel", "host-default")
+PROFILES = ("kernel", "host-default", "pic")
 
 
 class RustProfile(NamedTuple):
@@ -101,6 +104,15 @@ def host_default_profile(toolchain: str) -> RustProfile:
     return RustProfile("host-default", host, ("-Cpanic=abort",), False, toolchain)
 
 
+def pic_profile(kernel: RustProfile) -> RustProfile:
+    """The kernel target built position-independent, as rustc builds for Linux hosts: the wrong
+    relocation model a hand-written cargo configuration ends up with, on any architecture (a
+    cross kernel cannot take a host-target object at all). Kept, like host-default, to show the
+    verifier and the kernel refusing the same relocation."""
+    flags = tuple("-Crelocation-model=pic" if f == "-Crelocation-model=static" else f for f in kernel.rustflags)
+    return kernel._replace(name="pic", rustflags=flags)
+
+
 def toolchain_info(rustc: str) -> tuple[str, str]:
     """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
     try:
@@ -149,6 +161,8 @@ def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, 
     version, sysroot = toolchain
     if name == "host-default":
         return host_default_profile(version)
+    if name == "pic":
+        return pic_profile(kernel_profile(kernel, version, hardened))
     library = library_source_dir(sysroot)
     if not os.path.isdir(os.path.join(library, "core")):
         raise RustkmodError(f"RUSTC={rustc} has no library sources ({library})",

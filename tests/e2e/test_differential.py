@@ -3,28 +3,23 @@ an opinion on, are built with Kbuild for each booted kernel, judged by `rustkmod
 insmod'ed by the real kernel in QEMU (one boot per kernel, all probes). Any disagreement fails."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
-from rustkmod import boot, kbuild, probes, provision
+from helpers import fetch_kernels
+from rustkmod import boot, kbuild, probes
 from rustkmod.kernel import Kernel
 from rustkmod.relocs import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
-KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64"]
+KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf"]
 
 
 @pytest.fixture(scope="module")
 def fetched():
-    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *KERNELS], cwd=ROOT / "site_scons",
-                            capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stderr
-    cache = provision.default_cache()
-    return {name: provision.lookup(provision.KernelSpec.parse(name), cache) for name in KERNELS}
+    return fetch_kernels(*KERNELS)
 
 
 def build_probes(kernel: Kernel, directory: Path) -> list[str]:

@@ -9,7 +9,7 @@ import sys
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from helpers import ROOT, copy_project, default_kdir, scons
+from helpers import ROOT, copy_project, default_kdir, fetch_kernels, scons
 from rustkmod.kernel import Kernel
 from rustkmod.relocs.target import read_symvers
 
@@ -83,10 +83,7 @@ def test_installed_modules_load_with_modprobe(firmware, release):
 @pytest.fixture(scope="module")
 def fetched_6_12():
     """The pc-6.12 board's kernel, fetched into the user's cache (a no-op once it is there)."""
-    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", "6.12"], cwd=ROOT / "site_scons",
-                            capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return re.search(r"KDIR=(\S+)", result.stdout).group(1)
+    return fetch_kernels("6.12")["6.12"].kdir
 
 
 def test_two_boards_build_into_their_own_variant_directories(firmware, release, fetched_6_12):

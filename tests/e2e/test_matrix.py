@@ -1,5 +1,5 @@
-"""One build, many kernels: 5.10, 6.1 and 6.12 on x86_64 and 6.1 on arm64, each built, verified
-and booted in QEMU, from one `scons` run, in parallel.
+"""One build, many kernels: 5.10, 6.1 and 6.12 on x86_64, 6.1 on arm64 and on 32-bit arm (armhf),
+each built, verified and booted in QEMU, from one `scons` run, in parallel.
 
 The kernels are Debian's own, fetched once into the user's cache (~/.cache/rustkmod) by
 `python -m rustkmod fetch-kernel`: a cache shared between runs of the suite, never between tests.
@@ -7,24 +7,20 @@ The kernels are Debian's own, fetched once into the user's cache (~/.cache/rustk
 
 import re
 import subprocess
-import sys
 
 import pytest
 
-from helpers import ROOT, copy_project, scons
+from helpers import copy_project, fetch_kernels, scons
 
 pytestmark = pytest.mark.e2e
 
-MATRIX = ["5.10", "6.1", "6.12", "6.1-arm64"]
+MATRIX = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf"]
 KERNELS = "KERNELS=" + ",".join(MATRIX)
 
 
 @pytest.fixture(scope="module")
 def fetched():
-    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *MATRIX], cwd=ROOT / "site_scons",
-                            capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stderr
-    return dict(re.findall(r"^(\S+): KDIR=(\S+)", result.stdout, re.M))
+    return {name: found.kdir for name, found in fetch_kernels(*MATRIX).items()}
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +37,20 @@ def test_every_kernel_is_built_verified_and_booted(matrix_project):
     run = scons(matrix_project, "-j2", "check", KERNELS, timeout=1800)
     assert run.returncode == 0, run.output
     states = summary(run)
-    assert len(states) == 4 and set(states.values()) == {"built, verified, booted"}, states
+    assert len(states) == 5 and set(states.values()) == {"built, verified, booted"}, states
     assert {k.split("-")[0] for k in states} == {"5.10.0", "6.1.0", "6.12.117+deb12"}
-    assert any(k.endswith("-arm64") for k in states)
+    assert any(k.endswith("-arm64") for k in states) and any(k.endswith("-armmp") for k in states)
     # One staticlib per distinct (target, flags): the kernels' hardening differs (5.10 has no SLS,
     # 6.12 adds IBT and call padding), so each x86_64 kernel has its own profile here.
     profiles = {p.name for p in matrix_project.glob("build/rust/*-kernel-*")}
-    assert run.steps().count("CARGO") == len(profiles) == 4 and run.steps().count("KBUILD") == 4
-    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 4
+    assert run.steps().count("CARGO") == len(profiles) == 5 and run.steps().count("KBUILD") == 5
+    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 5
     assert "Linux 5.10.0-" in run.stdout and "was built with gcc-10, which is not installed" in run.stdout
     arm64 = next(matrix_project.glob("build/*-arm64/hello/hello.ko"))
     assert "AArch64" in subprocess.run(["readelf", "-h", str(arm64)], capture_output=True, text=True).stdout
+    armhf = next(matrix_project.glob("build/*-armmp/hello/hello.ko"))
+    header = subprocess.run(["readelf", "-h", str(armhf)], capture_output=True, text=True).stdout
+    assert "ELF32" in header and re.search(r"Machine:\s+ARM$", header, re.M) and "Version5 EABI" in header
 
 
 def test_noop_runs_nothing_for_any_kernel(matrix_project):
@@ -65,8 +64,8 @@ def test_one_rust_edit_rebuilds_each_staticlib_once_and_kbuild_per_kernel(matrix
     greeting.write_text(greeting.read_text().replace('"hello {}"', '"hello, {}"'))
     run = scons(matrix_project, "-j2", KERNELS)
     assert run.returncode == 0, run.output
-    assert run.steps().count("CARGO") == 4            # once per profile
-    assert run.steps().count("KBUILD") == 4 and run.steps().count("VERIFY") == 4
+    assert run.steps().count("CARGO") == 5            # once per profile
+    assert run.steps().count("KBUILD") == 5 and run.steps().count("VERIFY") == 5
 
 
 def test_an_unusable_kernel_is_named_and_the_others_still_build(matrix_project, tmp_path):

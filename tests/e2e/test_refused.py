@@ -1,9 +1,10 @@
 """The verifier agrees with the real loader: a host-default build fails verification naming
-R_X86_64_GOTPCREL, the function and the symbol, and the real kernel refuses that very .ko."""
+R_X86_64_GOTPCREL, the function and the symbol, and the real kernel refuses that very .ko; on
+32-bit arm, a position-independent build the same way with R_ARM_GOT_PREL."""
 
 import pytest
 
-from helpers import copy_project, default_kdir, scons
+from helpers import copy_project, default_kdir, fetch_kernels, scons
 from rustkmod import boot
 from rustkmod.kernel import Kernel
 
@@ -35,4 +36,24 @@ def test_position_independent_build_is_refused_by_verifier_and_kernel(tmp_path):
     result = boot.boot_modules("x86_64", f"/boot/vmlinuz-{kernel.release}", [str(ko)], str(tmp_path / "boot"))
     assert result.module("hello").insmod_rc != 0
     assert result.log_has("hello: Unknown rela relocation: 9")
+    assert not result.log_has("hello world")
+
+
+def test_position_independent_arm_build_is_refused_by_verifier_and_kernel(tmp_path):
+    """32-bit arm (Debian's armmp 6.1): the kernel's target built position-independent makes
+    GOT-relative relocations; the verifier and the booted kernel refuse the same type."""
+    found = fetch_kernels("6.1-armhf")["6.1-armhf"]
+    kernel = Kernel.from_kdir(found.kdir)
+    project = copy_project(tmp_path / "project")
+    run = scons(project, "KERNELS=6.1-armhf", "RUST_PROFILE=pic")
+    assert run.returncode != 0
+    assert "R_ARM_GOT_PREL (96): refused by the loader" in run.stderr
+    assert "the kernel says: hello: unknown relocation: 96" in run.stderr
+    assert "accepted by: no arm kernel" in run.stderr and "Traceback" not in run.output
+
+    ko = project / "build" / kernel.name / "hello" / "hello.ko"
+    result = boot.boot_modules("arm", found.image, [str(ko)], str(tmp_path / "boot"), busybox=found.busybox)
+    assert result.booted, result.console[-2000:]
+    assert result.module("hello").insmod_rc != 0
+    assert result.log_has("hello: unknown relocation: 96")
     assert not result.log_has("hello world")

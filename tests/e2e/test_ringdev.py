@@ -4,13 +4,11 @@ on 5.10, 6.1, 6.12 and arm64 6.1 in one run; its Rust logic tested on the host."
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, scons
+from helpers import copy_project, fetch_kernels, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -19,9 +17,7 @@ KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64"]
 
 @pytest.fixture(scope="module")
 def ringdev(tmp_path_factory):
-    fetched = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *KERNELS], cwd=ROOT / "site_scons",
-                             capture_output=True, text=True, timeout=1800)
-    assert fetched.returncode == 0, fetched.stderr
+    fetch_kernels(*KERNELS)
     return copy_project(tmp_path_factory.mktemp("ringdev") / "checkout") / "examples" / "ringdev"
 
 

@@ -6,11 +6,10 @@ warned about at configuration and refused by the booted kernel."""
 
 import re
 import subprocess
-import sys
 
 import pytest
 
-from helpers import ROOT, copy_project, scons
+from helpers import copy_project, fetch_kernels, scons
 from rustkmod import install
 
 pytestmark = pytest.mark.e2e
@@ -20,10 +19,7 @@ KERNEL = "KERNELS=6.1-signing"
 
 @pytest.fixture(scope="module")
 def signing_kernel():
-    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", "6.1-signing"], cwd=ROOT / "site_scons",
-                            capture_output=True, text=True, timeout=3600)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return re.search(r"KDIR=(\S+)", result.stdout).group(1)
+    return fetch_kernels("6.1-signing", timeout=3600)["6.1-signing"].kdir
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, scons
+from helpers import ROOT, copy_project, fetch_kernels, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +30,7 @@ def outside_project(name: str, tmp_path: Path) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def fetched():
-    result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", "6.1", "6.12"],
-                            cwd=ROOT / "site_scons", capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stderr
+    fetch_kernels("6.1", "6.12")
 
 
 def test_alloc_crate_without_a_lock_file_builds_once_and_boots_on_61_and_612(tmp_path, fetched):

@@ -28,16 +28,27 @@ def tree_version(tree: Path) -> tuple:
     return tuple(int(re.search(rf"^{key} = (\d+)", text, re.M).group(1)) for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
 
 
-@pytest.mark.parametrize("arch", sorted(POLICIES))
-def test_debian_6_1_loader_source_agrees_with_the_table(debian_6_1_tree, arch):
+# A .config per architecture, as its kernels have them (the loader sources' #ifdef blocks follow it).
+CONFIGS = {
+    "x86_64": {"CONFIG_X86_64": "y"}, "i386": {"CONFIG_X86_32": "y"}, "arm64": {"CONFIG_ARM64": "y"},
+    "riscv64": {"CONFIG_RISCV": "y"}, "arm": {"CONFIG_ARM": "y", "CONFIG_ARM_HAS_GROUP_RELOCS": "y"},
+    "arm-thumb2": {"CONFIG_ARM": "y", "CONFIG_ARM_HAS_GROUP_RELOCS": "y", "CONFIG_THUMB2_KERNEL": "y"},
+}
+
+
+@pytest.mark.parametrize("configured", sorted(CONFIGS))
+def test_debian_6_1_loader_source_agrees_with_the_table(debian_6_1_tree, configured):
+    arch, config = configured.split("-")[0], CONFIGS[configured]
     version = tree_version(debian_6_1_tree)
     assert version[:2] == (6, 1)
-    from_source, path = read_accepted_types(str(debian_6_1_tree), arch, config={})
+    from_source, path = read_accepted_types(str(debian_6_1_tree), arch, config=config)
     policy = POLICIES[arch]
     from_table = {name for number, name in policy.type_names.items()
-                  if policy.acceptance(number).accepts(version, {}) and name not in policy.always_refused}
+                  if policy.acceptance(number).accepts(version, config) and name not in policy.always_refused}
     assert from_source == from_table, path
     assert len(from_source) >= 3
+    if arch == "arm":      # Thumb-2 types only in a Thumb-2 kernel, in the source and in the table
+        assert ("R_ARM_THM_CALL" in from_source) == (configured == "arm-thumb2")
 
 
 ARM64_4_15 = """

@@ -25,10 +25,13 @@ def _without_comments(text: str) -> str:
 
 
 def _active_lines(text: str, config: dict | None) -> str:
-    """Drops the lines inside `#ifndef CONFIG_X` blocks when X is on (unknown: its default, on).
+    """Drops the lines inside `#ifndef CONFIG_X` blocks when X is on (unknown: its default, on),
+    and, when the kernel's .config is known, inside `#ifdef CONFIG_X` blocks when X is off.
 
-    That is how arm64 up to 4.17 bans ADRP under CONFIG_ARM64_ERRATUM_843419; other conditionals
-    in these files select between 32- and 64-bit halves, which the name prefixes already tell apart.
+    That is how arm64 up to 4.17 bans ADRP under CONFIG_ARM64_ERRATUM_843419, and arm applies
+    Thumb-2 types only under CONFIG_THUMB2_KERNEL. Without a .config, #ifdef blocks are kept:
+    in these files they also select between 32- and 64-bit halves, which the name prefixes
+    already tell apart.
     """
     kept = []
     dropped = []     # per open conditional: is its current branch dropped?
@@ -36,10 +39,13 @@ def _active_lines(text: str, config: dict | None) -> str:
     for line in text.splitlines():
         directive = line.strip()
         if directive.startswith("#if"):
-            match = re.match(r"#ifndef\s+(CONFIG_\w+)", directive)
-            on = bool(match) and option_enabled(config, match.group(1))
-            dropped.append(on)
-            tracked.append(bool(match))
+            unless = re.match(r"#ifndef\s+(CONFIG_\w+)", directive)
+            only = re.match(r"#ifdef\s+(CONFIG_\w+)", directive) if config is not None else None
+            if unless:
+                dropped.append(option_enabled(config, unless.group(1)))
+            else:
+                dropped.append(bool(only) and not option_enabled(config, only.group(1)))
+            tracked.append(bool(unless or only))
         elif directive.startswith(("#else", "#elif")) and tracked:
             if tracked[-1]:
                 dropped[-1] = not dropped[-1]

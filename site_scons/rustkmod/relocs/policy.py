@@ -29,8 +29,13 @@ class Acceptance(NamedTuple):
     # Refused anyway while the kernel has this config option on, before this version:
     # ("CONFIG_ARM64_ERRATUM_843419", (4, 18)).
     unless_config: tuple | None = None
+    # Applied only while the kernel has this option on (its case sits inside an #ifdef), and
+    # whether to assume it on without a .config: ("CONFIG_THUMB2_KERNEL", False).
+    only_with: tuple | None = None
 
     def accepts(self, version: Version, config: dict | None = None) -> bool:
+        if self.only_with and not option_enabled(config, *self.only_with):
+            return False
         if self.unless_config:
             option, fixed_in = self.unless_config
             # An unknown config is taken at the option's default (y for the erratum workaround).
@@ -49,6 +54,8 @@ class Acceptance(NamedTuple):
         if self.unless_config:
             option, fixed_in = self.unless_config
             text += f", but not before {format_version(fixed_in)} on kernels with {option}=y"
+        if self.only_with:
+            text += f", only on kernels with {self.only_with[0]}=y"
         return text
 
 
@@ -262,13 +269,20 @@ ARM = ArchPolicy(
     unknown_message="MODULE: unknown relocation: {number}",
     accepted={
         **_rows("R_ARM_NONE R_ARM_PC24 R_ARM_ABS32 R_ARM_CALL R_ARM_JUMP24 R_ARM_TARGET1 R_ARM_V4BX "
-                "R_ARM_PREL31 R_ARM_MOVW_ABS_NC R_ARM_MOVT_ABS R_ARM_THM_CALL R_ARM_THM_JUMP24 "
-                "R_ARM_THM_MOVW_ABS_NC R_ARM_THM_MOVT_ABS", EVERY, f"{_ARM}, 4.4.121 ... 7.2.13"),
-        **_rows("R_ARM_REL32 R_ARM_MOVW_PREL_NC R_ARM_MOVT_PREL R_ARM_THM_MOVW_PREL_NC R_ARM_THM_MOVT_PREL",
+                "R_ARM_PREL31 R_ARM_MOVW_ABS_NC R_ARM_MOVT_ABS", EVERY, f"{_ARM}, 4.4.121 ... 7.2.13"),
+        **_rows("R_ARM_REL32 R_ARM_MOVW_PREL_NC R_ARM_MOVT_PREL",
                 (5, 11), "22f2d23098f7 (v5.11); absent 5.10.262, present 5.15.135"),
-        # Between 5.16 and 6.1 (exact tag not verified): the release it was seen in.
+        # Thumb-2 code: the cases are inside #ifdef CONFIG_THUMB2_KERNEL (Debian's armmp has it
+        # off, and its 6.1 loader refuses all six: the differential test).
+        **_rows("R_ARM_THM_CALL R_ARM_THM_JUMP24 R_ARM_THM_MOVW_ABS_NC R_ARM_THM_MOVT_ABS", EVERY,
+                f"{_ARM}, #ifdef CONFIG_THUMB2_KERNEL", only_with=("CONFIG_THUMB2_KERNEL", False)),
+        **_rows("R_ARM_THM_MOVW_PREL_NC R_ARM_THM_MOVT_PREL", (5, 11),
+                "22f2d23098f7 (v5.11), #ifdef CONFIG_THUMB2_KERNEL", only_with=("CONFIG_THUMB2_KERNEL", False)),
+        # Between 5.16 and 6.1 (exact tag not verified): the release it was seen in; inside
+        # #ifdef CONFIG_ARM_HAS_GROUP_RELOCS (on unless linked with an old lld).
         **_rows("R_ARM_ALU_PC_G0_NC R_ARM_ALU_PC_G1_NC R_ARM_LDR_PC_G2", (6, 1),
-                "PC-relative group relocations; absent 5.15.135, present 6.1.192"),
+                "PC-relative group relocations; absent 5.15.135, present 6.1.192",
+                only_with=("CONFIG_ARM_HAS_GROUP_RELOCS", True)),
     },
     fixes={"R_ARM_TARGET2": "TARGET2 comes from unwind tables: build with -Cpanic=abort -Cforce-unwind-tables=n"},
     default_fix="build with -Crelocation-model=static and -Zbuild-std (RUST_PROFILE=kernel)",

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import NamedTuple
 
-from rustkmod import RustkmodError, cargo, childenv, rustflags
+from rustkmod import RustkmodError, childenv, rustflags
 
 from . import rust
 from .common import builder, fail, files, run, setting, settings_node, write_text

@@ -15,7 +15,7 @@ import sys
 import SCons.Action
 from SCons.Script import Exit, GetOption, Help
 
-from rustkmod import RustkmodError, cargo, kbuild
+from rustkmod import RustkmodError, kbuild
 from rustkmod.kernel import Kernel
 
 from . import boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state

@@ -54,8 +54,9 @@ def make_variables(args=None) -> Variables:
         ("KERNELRELEASE", "kernel version the relocation policy assumes; default: read from KDIR",
          _default("KERNELRELEASE")),
         EnumVariable("RUST_PROFILE",
-                     "how Rust is compiled: 'kernel' (the kernel's codegen, core rebuilt from source) "
-                     "or 'host-default' (host target defaults: PIC, prebuilt core; fails to load)",
+                     "how Rust is compiled: 'kernel' (the kernel's codegen, core rebuilt from source), "
+                     "'host-default' (host target defaults: PIC, prebuilt core; fails to load) or 'pic' "
+                     "(the kernel's target, position-independent; fails to load)",
                      _default("RUST_PROFILE", "kernel"), allowed_values=rustflags.PROFILES),
         ("CARGO", "cargo to run", _default("CARGO", _first_existing("/usr/bin/cargo", "cargo"))),
         ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
