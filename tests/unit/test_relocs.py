@@ -36,12 +36,15 @@ def test_every_accepted_type_passes_on_todays_kernel_and_fails_before_its_versio
     """The reader decodes each type of each table (REL/RELA, 32/64-bit) and the policy applies."""
     obj = single(tmp_path, arch, name)
     acceptance = POLICIES[arch].accepted[name]
-    assert refused(obj, arch, LATEST, config={}) == []
+    config = {acceptance.only_with[0]: "y"} if acceptance.only_with else {}
+    assert refused(obj, arch, LATEST, config=config) == []
     if acceptance.since != EVERY:
         before = (acceptance.since[0], acceptance.since[1] - 1, 999) if acceptance.since[1] else (3, 99, 0)
         before_backports = [v for v in [before] if not any(v[:2] == b[:2] for b in acceptance.backports)]
         for version in before_backports:
-            assert refused(obj, arch, version, config={}) == [name]
+            assert refused(obj, arch, version, config=config) == [name]
+    if acceptance.only_with:        # its case is inside #ifdef: a kernel without the option refuses it
+        assert refused(obj, arch, LATEST, config={}) == [name]
 
 
 # Boundaries as the research notes give them, written out independently of the policy module.
