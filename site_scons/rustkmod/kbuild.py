@@ -13,6 +13,7 @@ import platform
 import re
 import shutil
 
+from . import buildroot
 from .errors import RustkmodError
 from .kernel import Kernel
 
@@ -85,6 +86,9 @@ def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]
     if not named or "clang" in named:
         return "", ""
     base = re.sub(r"^[\w.]+-linux-gnu\w*-", "", named)
+    root = buildroot.root_of(kernel.kdir)
+    if root:            # made with the kernel's compiler (buildroot.py): Kbuild finds it there
+        return "", ""
     if shutil.which(cross_compile + base) or (not cross_compile and shutil.which(named)):
         return "", ""
     fallback = cross_compile + "gcc"

@@ -18,6 +18,7 @@ import tempfile
 from collections import Counter
 from typing import NamedTuple
 
+from . import buildroot
 from .errors import RustkmodError
 
 _PROBE = """always-y := rustkmod-objtool-probe
@@ -31,6 +32,7 @@ $(obj)/rustkmod-objtool-probe: FORCE
 class ObjtoolPlan(NamedTuple):
     command: tuple       # objtool and its arguments, without the object file
     delayed: bool        # Kbuild runs objtool on the linked module itself
+    root: str = ""       # the build root objtool runs in (buildroot.py), or ""
 
 
 def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
@@ -38,8 +40,10 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     with tempfile.TemporaryDirectory(prefix="rustkmod-objtool-") as probe:
         with open(os.path.join(probe, "Kbuild"), "w") as handle:
             handle.write(_PROBE)
-        result = subprocess.run(["make", "-s", "--no-print-directory", "-C", kdir, f"M={probe}",
-                                 *make_variables, "modules"], capture_output=True, text=True)
+        root = buildroot.root_of(kdir)
+        make = ["make", "-s", "--no-print-directory", "-C", buildroot.inside(root, kdir), f"M={probe}",
+                *make_variables, "modules"]
+        result = subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True)
     values = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("rustkmod-"))
     if "rustkmod-objtool" not in values:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
@@ -52,7 +56,7 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     if not os.path.isfile(objtool):
         raise RustkmodError(f"KDIR={kdir} names objtool {objtool}, which is missing",
                             "build it (make -C KDIR tools/objtool) or pass OBJTOOL=off")
-    return ObjtoolPlan((objtool, *args), bool(values.get("rustkmod-delay", "").strip()))
+    return ObjtoolPlan((objtool, *args), bool(values.get("rustkmod-delay", "").strip()), root)
 
 
 class ObjtoolResult(NamedTuple):
@@ -78,8 +82,11 @@ def run(plan_: ObjtoolPlan, obj: str) -> ObjtoolResult:
     # came with the 5.19 command line; an `ld -r` output needs it there.
     old_command_line = args[1] in ("check", "orc")
     command = args + (["--module"] if old_command_line else ["--module", "--link"]) + [obj]
+    command[0] = buildroot.inside(plan_.root, command[0])
+    directory = os.path.dirname(os.path.abspath(obj))
     try:
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(buildroot.command(plan_.root, command, directory, [directory]),
+                                capture_output=True, text=True)
     except OSError as err:
         return ObjtoolResult(127, (f"objtool: {err}",), shlex.join(command))
     lines = tuple(line for line in (result.stdout + result.stderr).splitlines()

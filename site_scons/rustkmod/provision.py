@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from typing import NamedTuple
 
+from . import buildroot
 from .errors import RustkmodError
 
 ARCHIVE = "http://deb.debian.org/debian"
@@ -27,6 +28,8 @@ SERIES = {
     "5.10": (("bullseye", "bullseye-security"), r"5\.10\.0-[0-9]+"),
     "6.1": (("bookworm", "bookworm-updates"), r"6\.1\.0-[0-9]+"),
     "6.12": (("bookworm-backports",), r"6\.12\.[0-9]+[+]deb12"),
+    # Debian 13's own kernel: its Kbuild runs in a build root of trixie (buildroot.py).
+    "6.12-trixie": (("trixie",), r"6\.12\.[0-9]+[+]deb13"),
 }
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
 ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm"}      # Debian architecture -> rustkmod's
@@ -54,8 +57,9 @@ class KernelSpec(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> "KernelSpec":
-        """'6.1' (amd64), '6.1-arm64', or '6.1-signing'."""
-        series, _, deb_arch = text.partition("-")
+        """'6.1' (amd64), '6.1-arm64', '6.12-trixie-arm64', or '6.1-signing'."""
+        series = max((s for s in SERIES if text == s or text.startswith(s + "-")), key=len, default=text)
+        deb_arch = text[len(series) + 1:]
         if deb_arch == SIGNING and series == "6.1":
             return cls(series, "amd64", built=True)
         deb_arch = deb_arch or "amd64"
@@ -119,16 +123,57 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64={version}", f"{image}:{spec.deb_arch}",
                 f"busybox-static:{spec.deb_arch}"]
     log(f"fetching Linux {release}: {', '.join(packages)}")
-    for deb in apt.download(packages, os.path.join(cache, "debs", spec.name)):
+    debs = apt.download(packages, os.path.join(cache, "debs", spec.name))
+    for deb in debs:
         subprocess.run(["dpkg", "-x", deb, root], check=True)
     kdir = os.path.join(root, "usr/src", headers)
-    _point_at_private_root(kdir, root)
-    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release,
-                               os.path.join(root, "bin", "busybox"))
+    compiler = _root_compiler(kdir, os.path.join(root, "usr/lib", kbuild))
+    if compiler:
+        # Kbuild runs inside a root of the kernel's suite: the headers and tools are unpacked there,
+        # at the paths their Makefiles name.
+        suite = SERIES[spec.series][0][0]
+        build_root = os.path.join(cache, "roots", suite)
+        buildroot.make(build_root, suite, compiler, ARCHIVE, log)
+        for deb in debs:
+            if not os.path.basename(deb).startswith(("linux-image", "busybox")):
+                subprocess.run(["dpkg", "-x", deb, build_root], check=True)
+        kdir = os.path.join(build_root, "usr/src", headers)
+    else:
+        _point_at_private_root(kdir, root)
+    busybox = next((path for path in (os.path.join(root, "bin", "busybox"), os.path.join(root, "usr/bin/busybox"))
+                    if os.path.isfile(path)), "")       # trixie's package has it in /usr/bin
+    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release, busybox)
     if not os.path.isfile(kernel.image):
         raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
     _write_marker(root, kernel)
     return kernel
+
+
+def _root_compiler(kdir: str, kbuild_dir: str) -> str:
+    """The compiler a build root needs for this kernel (gcc-14), or "" when the host can run its
+    Kbuild tools (their C library is not newer than the host's; a compiler the host lacks is
+    replaced by its gcc, as kbuild.kbuild_cc says). Decided from what the kernel's tools
+    require, not from the host's name: on a Debian 13 host a trixie kernel needs no root."""
+    with open(os.path.join(kdir, ".config"), encoding="utf-8", errors="replace") as handle:
+        match = re.search(r'^CONFIG_CC_VERSION_TEXT="(\S+)', handle.read(), re.M)
+    named = match.group(1) if match else "gcc"
+    # x86_64-linux-gnu-gcc-14 comes in gcc-14; aarch64-linux-gnu-gcc-14 in gcc-14-aarch64-linux-gnu.
+    prefix, base = re.match(r"^((?:[\w.]+-linux-gnu\w*)?)-?(.*)$", named).groups()
+    compiler = base if prefix in ("", "x86_64-linux-gnu") else f"{base}-{prefix}"
+    tools = [os.path.join(dirpath, name) for dirpath, _, names in os.walk(kbuild_dir) for name in names
+             if _is_elf(os.path.join(dirpath, name))]     # modpost.real-lsb-64 and the like, not the wrappers
+    newest = max((buildroot.needed_glibc(tool) for tool in tools), default=(0,))
+    if newest <= buildroot.host_glibc():
+        return ""
+    return compiler
+
+
+def _is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return not os.path.islink(path) and handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _write_marker(root: str, kernel: ProvisionedKernel) -> None:

@@ -14,7 +14,7 @@ import shutil
 import sys
 from typing import NamedTuple
 
-from rustkmod import RustkmodError, cargo, kbuild
+from rustkmod import RustkmodError, buildroot, cargo, kbuild
 
 from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
 
@@ -88,10 +88,11 @@ def _kbuild(target, source, env):
     # The module's own directory is mapped away in debug info and __FILE__, so the .ko does not
     # depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
     kcflags = f"{settings.kcflags} -ffile-prefix-map={module_dir}/=".strip()
-    command = ["make", "-C", settings.kdir, f"M={module_dir}", *settings.make_variables,
+    root = buildroot.root_of(settings.kdir)       # a kernel whose Kbuild runs in a build root
+    command = ["make", "-C", buildroot.inside(root, settings.kdir), f"M={module_dir}", *settings.make_variables,
                *kbuild.cc_wrapped(settings.cc, env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
                "-s", "--no-print-directory", "modules"]
-    result = run_with_jobs(command, jobs(env))
+    result = run_with_jobs(buildroot.command(root, command, module_dir, [module_dir]), jobs(env))
     if result.returncode != 0:
         remove(target[0].abspath)
     check_status(result, f"Kbuild (make -C {settings.kdir} M={module_dir} modules)")
