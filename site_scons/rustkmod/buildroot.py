@@ -77,23 +77,29 @@ def needed_glibc(program: str) -> tuple:
 
 def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
     """Makes the root of `suite` at `root` with `compiler` (e.g. gcc-14), once; concurrent
-    callers wait for the first (a lock beside it). A root made with other packages is made again."""
+    callers wait for the first (a lock beside it). A compiler the root lacks (another kernel of
+    the suite, another architecture's cross gcc) is added to it with apt inside the root."""
     os.makedirs(os.path.dirname(root), exist_ok=True)
-    packages = ",".join(sorted({compiler, *PACKAGES}))
     with open(root + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             with open(os.path.join(root, MARKER), encoding="utf-8") as handle:
-                if handle.read().split() == [suite, packages]:
-                    return
+                made = re.split(r"[\s,]+", handle.read().strip())
         except OSError:
-            pass
+            made = []
+        if made[:1] == [suite]:
+            if compiler not in made[1:]:
+                _add_packages(root, suite, made[1:], compiler, log)
+            return
+        packages = ",".join(sorted({compiler, *PACKAGES}))
         if not shutil.which("mmdebstrap"):
             raise RustkmodError(f"a build root of Debian {suite} is needed and mmdebstrap is missing",
                                 "install it: apt-get install mmdebstrap (./setup does)")
         log(f"making a build root of Debian {suite} with {compiler} in {root} (once)")
         shutil.rmtree(root, ignore_errors=True)
+        # Valid-Until off: a mirror that is a snapshot serves Release files past their date (sid's).
         result = subprocess.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
+                                 '--aptopt=Acquire::Check-Valid-Until "false"',
                                  f"--include={packages}", suite, root, mirror],
                                 capture_output=True, text=True)
         if result.returncode != 0:
@@ -103,4 +109,17 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
             raise RustkmodError(f"mmdebstrap could not make the {suite} build root ({last})",
                                 "check the machine reaches Debian's archive")
         with open(os.path.join(root, MARKER), "w") as handle:
-            handle.write(f"{suite}\n{packages}\n")
+            handle.write(f"{suite}\n" + "\n".join(packages.split(",")) + "\n")
+
+
+def _add_packages(root: str, suite: str, made: list, compiler: str, log) -> None:
+    log(f"adding {compiler} to the build root of Debian {suite} in {root}")
+    for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"], ["apt-get", "-q", "install", "-y", "--no-install-recommends", compiler]):
+        result = subprocess.run(command(root, step, "/", []), capture_output=True, text=True,
+                                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RustkmodError(f"could not add {compiler} to the {suite} build root ({last})",
+                                "check the machine reaches Debian's archive")
+    with open(os.path.join(root, MARKER), "w") as handle:
+        handle.write(f"{suite}\n" + "\n".join(sorted({*made, compiler})) + "\n")

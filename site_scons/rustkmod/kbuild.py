@@ -45,11 +45,16 @@ def check_module_name(name: str, members: list[str]) -> None:
                                 f"rename {member}: Kbuild cannot link {name}.ko from an object of the same name")
 
 
-def kbuild_text(name: str, objects: list[str]) -> str:
-    """The Kbuild file of a composite module made of `objects` (C objects and the Rust object)."""
+def kbuild_text(name: str, objects: list[str], shipped: list[str] = ()) -> str:
+    """The Kbuild file of a composite module made of `objects` (C objects and the Rust object).
+
+    Each of `shipped` (the Rust object) gets a rule of its own that copies `X.o_shipped` to `X.o`:
+    Kbuild's pattern rule for `_shipped` files no longer matches an external module's objects on
+    7.x (its $(obj) is "." there), and the explicit rule works from 5.10 on."""
+    rules = "".join(f"\n$(obj)/{obj}: $(src)/{obj}_shipped\n\t$(Q)cat $< > $@\n" for obj in shipped)
     return ("# Written by rustkmod: edit the SConstruct, not this file.\n"
             f"obj-m := {name}.o\n"
-            f"{name}-y := {' '.join(objects)}\n")
+            f"{name}-y := {' '.join(objects)}\n" + rules)
 
 
 def check_path_for_make(variable: str, path: str) -> None:

@@ -52,7 +52,8 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     objtool, args = values["rustkmod-objtool"].strip(), values["rustkmod-args"].split()
     if not objtool or not args:
         return None
-    objtool = os.path.normpath(os.path.join(kdir, objtool))     # $(objtree) is "." under make -C
+    # $(objtree) is "." under make -C (an absolute path from 7.x on), as seen in the build root
+    objtool = root + os.path.normpath(os.path.join(buildroot.inside(root, kdir), objtool))
     if not os.path.isfile(objtool):
         raise RustkmodError(f"KDIR={kdir} names objtool {objtool}, which is missing",
                             "build it (make -C KDIR tools/objtool) or pass OBJTOOL=off")

@@ -28,9 +28,13 @@ SERIES = {
     "5.10": (("bullseye", "bullseye-security"), r"5\.10\.0-[0-9]+"),
     "6.1": (("bookworm", "bookworm-updates"), r"6\.1\.0-[0-9]+"),
     "6.12": (("bookworm-backports",), r"6\.12\.[0-9]+[+]deb12"),
-    # Debian 13's own kernel: its Kbuild runs in a build root of trixie (buildroot.py).
+    # Debian 13's own kernel, and 7.x: their Kbuild runs in a build root of their suite (buildroot.py).
     "6.12-trixie": (("trixie",), r"6\.12\.[0-9]+[+]deb13"),
+    "7.2": (("sid",), r"7\.2\.[0-9]+[+]deb14"),
+    "7.3": (("trixie-backports",), r"7\.3\.[0-9]+[+]deb13"),
 }
+# The suite a build root is made of, for suites that only add to another.
+ROOT_SUITES = {"trixie-backports": "trixie", "bookworm-backports": "bookworm"}
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
 ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm"}      # Debian architecture -> rustkmod's
 # Debian architecture -> the kernel flavour in its package names (linux-image-6.1.0-50-armmp).
@@ -111,9 +115,13 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     depends = apt.field(f"{headers}:{spec.deb_arch}", "Depends")
     common = _dependency(depends, r"linux-headers-\S+-common", headers)
     kbuild = _dependency(depends, r"linux-kbuild-\S+", headers)
-    image = f"linux-image-{release}-unsigned"
-    if not apt.available(f"{image}:{spec.deb_arch}"):
-        image = f"linux-image-{release}"
+    # 7.x: linux-image-<release> only depends on linux-binary-<release>, which holds the kernel
+    # at /usr/lib/modules/<release>/vmlinuz; earlier ones have an -unsigned image on amd64.
+    image_path = os.path.join("boot", f"vmlinuz-{release}")
+    image = next((name for name in (f"linux-image-{release}-unsigned", f"linux-binary-{release}")
+                  if apt.available(f"{name}:{spec.deb_arch}")), f"linux-image-{release}")
+    if image.startswith("linux-binary-"):
+        image_path = os.path.join("usr/lib/modules", release, "vmlinuz")
     root = os.path.join(cache, "kernels", spec.name)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
@@ -131,7 +139,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     if compiler:
         # Kbuild runs inside a root of the kernel's suite: the headers and tools are unpacked there,
         # at the paths their Makefiles name.
-        suite = SERIES[spec.series][0][0]
+        suite = ROOT_SUITES.get(SERIES[spec.series][0][0], SERIES[spec.series][0][0])
         build_root = os.path.join(cache, "roots", suite)
         buildroot.make(build_root, suite, compiler, ARCHIVE, log)
         for deb in debs:
@@ -142,7 +150,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
         _point_at_private_root(kdir, root)
     busybox = next((path for path in (os.path.join(root, "bin", "busybox"), os.path.join(root, "usr/bin/busybox"))
                     if os.path.isfile(path)), "")       # trixie's package has it in /usr/bin
-    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, "boot", f"vmlinuz-{release}"), release, busybox)
+    kernel = ProvisionedKernel(spec.name, kdir, os.path.join(root, image_path), release, busybox)
     if not os.path.isfile(kernel.image):
         raise RustkmodError(f"{image} holds no {kernel.image}", "report this Debian package layout")
     _write_marker(root, kernel)

@@ -8,8 +8,11 @@ from rustkmod import RustkmodError, boot, kbuild
 
 
 def test_kbuild_text_lists_c_and_rust_objects():
-    text = kbuild.kbuild_text("hello", ["module.o", "hello_rust.o"])
+    text = kbuild.kbuild_text("hello", ["module.o", "hello_rust.o"], ["hello_rust.o"])
     assert "obj-m := hello.o\n" in text and "hello-y := module.o hello_rust.o\n" in text
+    # the shipped Rust object has its own copy rule (7.x's pattern rule misses it)
+    assert "$(obj)/hello_rust.o: $(src)/hello_rust.o_shipped\n\t$(Q)cat $< > $@\n" in text
+    assert "module.o_shipped" not in text
 
 
 @pytest.mark.parametrize("name, members, message", [

@@ -137,7 +137,7 @@ def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_objec
         staged += checked
     staged += env.GeneratedFile(module_dir.File(f".{object_name}.cmd"),
                                 env.Value(kbuild.SHIPPED_CMD_TEXT.format(name=object_name)))
-    staged += env.GeneratedFile(module_dir.File("Kbuild"), env.Value(kbuild.kbuild_text(name, c_objects + [object_name])))
+    staged += env.GeneratedFile(module_dir.File("Kbuild"), env.Value(kbuild.kbuild_text(name, c_objects + [object_name], [object_name])))
     ko = env.KernelModule([module_dir.File(f"{name}.ko"), module_dir.File("Module.symvers"),
                            module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [settings_node(env, settings)])
     env.Depends(ko, kernel_files)
