@@ -31,6 +31,14 @@ def fetch_kernels(*names: str, timeout: int = 1800) -> dict:
     return {name: provision.lookup(provision.KernelSpec.parse(name), cache) for name in names}
 
 
+def kernel_summary(run, module: str = "hello") -> dict:
+    """{kernel: state} from the per-kernel summary scons prints at the end of a run."""
+    import re
+    lines = run.stdout.split("rustkmod: per-kernel summary\n", 1)[1].splitlines()
+    return dict(re.match(rf"  {module} for (\S+): (.*)", line).groups() for line in lines
+                if line.startswith(f"  {module} for"))
+
+
 def default_kdir() -> str:
     kdir = installed_headers_kdir()
     assert kdir, "the default kernel headers are missing: run ./setup"

@@ -41,8 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--assume", metavar="VERSION", help="for a --kernel newer than the tables know: the "
                        "release whose loader to assume")
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
-    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, optionally -arm64; or 6.1-signing (built here from linux-source-6.1)")
+    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, 6.12-trixie, 7.2, 7.3, optionally -arm64 (6.1: also -armhf); "
+                       "or 6.1-signing (built here from linux-source-6.1)")
     fetch.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
+    source = commands.add_parser("fetch-source", help="fetch the loader sources of Debian's linux-source-SERIES, "
+                                 "for check --kernel-src")
+    source.add_argument("series", metavar="SERIES", help="e.g. 7.2")
+    source.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
     clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
     clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
@@ -68,6 +73,17 @@ def _fetch(args) -> int:
     except RustkmodError as err:
         print(f"rustkmod: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _fetch_source(args) -> int:
+    from . import provision
+    try:
+        tree = provision.fetch_loader_source(args.series, args.cache or provision.default_cache())
+    except RustkmodError as err:
+        print(f"rustkmod: {err}", file=sys.stderr)
+        return 2
+    print(f"{args.series}: KERNEL_SRC={tree}")
     return 0
 
 
@@ -108,6 +124,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "fetch-kernel":
         return _fetch(args)
+    if args.command == "fetch-source":
+        return _fetch_source(args)
     if args.command == "clear-sysroots":
         return _clear_sysroots(args)
     try:

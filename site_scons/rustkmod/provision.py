@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from typing import NamedTuple
@@ -182,6 +183,35 @@ def _is_elf(path: str) -> bool:
             return not os.path.islink(path) and handle.read(4) == b"\x7fELF"
     except OSError:
         return False
+
+
+def fetch_loader_source(series: str, cache: str, log=print) -> str:
+    """The loader sources of Debian's linux-source-<series> (the top Makefile, every
+    arch/*/kernel/module.c and kernel/module/main.c), unpacked once into `cache`; returns the
+    tree, for `check --kernel-src` and for comparing the verifier's tables with a new release."""
+    if series not in SERIES or "-" in series:
+        raise RustkmodError(f"no Debian linux-source for '{series}'", f"use one of {', '.join(s for s in SERIES if '-' not in s)}")
+    tree = os.path.join(cache, "sources", f"linux-source-{series}")
+    if os.path.isfile(os.path.join(tree, "Makefile")):
+        return tree
+    apt = _PrivateApt(os.path.join(cache, "apt"))
+    apt.update(SERIES[series][0])
+    log(f"fetching linux-source-{series} (the loader sources only are kept)")
+    debs = apt.download([f"linux-source-{series}"], os.path.join(cache, "debs", f"source-{series}"))
+    staging = tree + ".partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    tarball = subprocess.run(f"dpkg-deb --fsys-tarfile {shlex.quote(debs[0])} | tar -x -O ./usr/src/linux-source-{series}.tar.xz"
+                             f" | tar -xJ -C {shlex.quote(staging)} --strip-components=1 --wildcards"
+                             f" 'linux-source-{series}/Makefile' 'linux-source-{series}/arch/*/kernel/module.c'"
+                             f" 'linux-source-{series}/kernel/module/main.c'", shell=True, capture_output=True, text=True)
+    if tarball.returncode != 0 or not os.path.isfile(os.path.join(staging, "Makefile")):
+        raise RustkmodError(f"linux-source-{series} could not be unpacked ({tarball.stderr.strip()[-200:]})",
+                            "report this Debian package layout")
+    shutil.rmtree(debs[0].rsplit("/", 1)[0], ignore_errors=True)       # 160 MB not kept
+    shutil.rmtree(tree, ignore_errors=True)
+    os.replace(staging, tree)
+    return tree
 
 
 def _write_marker(root: str, kernel: ProvisionedKernel) -> None:

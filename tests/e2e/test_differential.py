@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from helpers import fetch_kernels
-from rustkmod import boot, kbuild, probes
+from rustkmod import boot, buildroot, kbuild, probes
 from rustkmod.kernel import Kernel
 from rustkmod.relocs import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
-KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf"]
+KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.12-trixie", "7.2", "7.2-arm64", "7.3"]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,10 @@ def build_probes(kernel: Kernel, directory: Path) -> list[str]:
     (directory / "Kbuild").write_text(probes.kbuild_text(sources))
     cross = kbuild.cross_compile_for(kernel, "")
     cc, _ = kbuild.kbuild_cc(kernel, cross, "")
-    result = subprocess.run(["make", "-C", kernel.kdir, f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
-                             "-s", "-j2", "modules"], capture_output=True, text=True)
+    root = buildroot.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
+    make = ["make", "-C", buildroot.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
+            "-s", "-j2", "modules"]
+    result = subprocess.run(buildroot.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     kos = [str(directory / f"{name}.ko") for name in sorted(sources)]
     if kernel.arch == "x86_64" or kernel.arch == "arm64":

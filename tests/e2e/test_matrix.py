@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from helpers import copy_project, fetch_kernels, scons
+from helpers import copy_project, fetch_kernels, kernel_summary, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,7 @@ def matrix_project(tmp_path_factory, fetched):
     return copy_project(tmp_path_factory.mktemp("matrix") / "project")
 
 
-def summary(run) -> dict:
-    lines = run.stdout.split("rustkmod: per-kernel summary\n", 1)[1].splitlines()
-    return dict(re.match(r"  hello for (\S+): (.*)", line).groups() for line in lines if line.startswith("  hello"))
+summary = kernel_summary
 
 
 def test_every_kernel_is_built_verified_and_booted(matrix_project):
