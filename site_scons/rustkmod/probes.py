@@ -26,17 +26,20 @@ probe_target_{name}:
 
 # Per architecture: the assembler, and the slot a relocation of a type of known width patches
 # (others get 8 zero bytes, more than any of them patches).
-ASSEMBLERS = {"x86_64": ["as", "--64"], "arm64": ["aarch64-linux-gnu-as"], "arm": ["arm-linux-gnueabihf-as"]}
+ASSEMBLERS = {"x86_64": ["as", "--64"], "arm64": ["aarch64-linux-gnu-as"], "arm": ["arm-linux-gnueabihf-as"],
+              "i386": ["as", "--32"]}
 WIDTHS = {"R_X86_64_32": 4, "R_X86_64_32S": 4, "R_X86_64_PC32": 4, "R_X86_64_PLT32": 4, "R_X86_64_16": 2,
           "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_PC8": 1, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4,
           "R_AARCH64_ABS16": 2, "R_AARCH64_PREL16": 2, "R_ARM_ABS16": 2, "R_ARM_ABS8": 1, "R_ARM_THM_ABS5": 2,
-          "R_ARM_THM_PC8": 2, "R_ARM_THM_JUMP6": 2, "R_ARM_THM_JUMP8": 2, "R_ARM_THM_JUMP11": 2}
+          "R_ARM_THM_PC8": 2, "R_ARM_THM_JUMP6": 2, "R_ARM_THM_JUMP8": 2, "R_ARM_THM_JUMP11": 2,
+          "R_386_16": 2, "R_386_PC16": 2, "R_386_8": 1, "R_386_PC8": 1}
 
 
 def emittable_types(arch: str, workdir: str) -> list[str]:
     """Every relocation type of `arch` (pyelftools' names) that the assembler emits with `.reloc`."""
-    from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_ARM, ENUM_RELOC_TYPE_x64
-    names = {"x86_64": ENUM_RELOC_TYPE_x64, "arm64": ENUM_RELOC_TYPE_AARCH64, "arm": ENUM_RELOC_TYPE_ARM}[arch]
+    from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_ARM, ENUM_RELOC_TYPE_i386, ENUM_RELOC_TYPE_x64
+    names = {"x86_64": ENUM_RELOC_TYPE_x64, "arm64": ENUM_RELOC_TYPE_AARCH64, "arm": ENUM_RELOC_TYPE_ARM,
+             "i386": ENUM_RELOC_TYPE_i386}[arch]
     source, obj = os.path.join(workdir, "try.s"), os.path.join(workdir, "try.o")
     found = []
     for name, number in names.items():
@@ -73,7 +76,8 @@ def probe_sources(arch: str, workdir: str) -> dict[str, str]:
     emit, and the extras."""
     probes = {"sound": ".quad 0\n"}
     for type_name in emittable_types(arch, workdir):
-        short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_").removeprefix("R_ARM_")
+        short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_").removeprefix("R_ARM_") \
+            .removeprefix("R_386_")
         probes["rel_" + short.lower()] = \
             f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[WIDTHS.get(type_name, 8)]} 0\n"
     if arch == "x86_64":

@@ -37,9 +37,9 @@ SERIES = {
 # The suite a build root is made of, for suites that only add to another.
 ROOT_SUITES = {"trixie-backports": "trixie", "bookworm-backports": "bookworm"}
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
-ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm"}      # Debian architecture -> rustkmod's
+ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm", "i386": "i386"}   # Debian architecture -> rustkmod's
 # Debian architecture -> the kernel flavour in its package names (linux-image-6.1.0-50-armmp).
-FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp"}
+FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp", "i386": "686"}
 
 
 SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
@@ -70,7 +70,7 @@ class KernelSpec(NamedTuple):
         deb_arch = deb_arch or "amd64"
         if series not in SERIES or deb_arch not in ARCHES:
             raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
-                                f"use one of {', '.join(SERIES)}, optionally with -arm64 or -armhf (e.g. 6.1-arm64), "
+                                f"use one of {', '.join(SERIES)}, optionally with -arm64, -armhf or -i386 (e.g. 6.1-arm64), "
                                 f"or 6.1-{SIGNING} (built here, module signing on)")
         return cls(series, deb_arch)
 

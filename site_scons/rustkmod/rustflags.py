@@ -20,6 +20,7 @@ from typing import NamedTuple
 from .errors import RustkmodError
 from .hardening import kernel_hardening
 from .kernel import Kernel
+from .sysroot import TARGET_SPECS
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
 # Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
@@ -31,7 +32,12 @@ KERNEL_TARGETS = {
     # ARMv7-A, soft-float and no NEON as the kernel's C (armmp: -march=armv7-a -msoft-float);
     # REL relocations, ARM (not Thumb) code: the arm loader takes both.
     "arm": ("armv7a-none-eabi", ["-Crelocation-model=static"]),
+    # 32-bit x86 (686): rustc has no bare-metal soft-float i686 target, so rustkmod ships one
+    # (targets/, found through RUST_TARGET_PATH; custom targets want -Zunstable-options). The
+    # kernel's C passes three arguments in registers (-mregparm=3): -Zregparm=3 does the same.
+    "i386": ("i686-rustkmod-kernel", ["-Zunstable-options", "-Crelocation-model=static", "-Zregparm=3"]),
 }
+
 
 # Common to every kernel profile: no unwinding tables the kernel cannot use, panic aborts.
 COMMON_KERNEL_FLAGS = ["-Cpanic=abort", "-Cforce-unwind-tables=n", "-Cdebug-assertions=n"]
@@ -203,7 +209,8 @@ def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, t
     if cfg_file:
         command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
     flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags))
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
+               RUST_TARGET_PATH=TARGET_SPECS)
     env.pop("RUSTFLAGS", None)
     if profile.build_std:
         env["RUSTC_BOOTSTRAP"] = "1"

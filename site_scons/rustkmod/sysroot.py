@@ -46,6 +46,20 @@ debug = false
 """
 
 
+# rustkmod's own target specifications (RUST_TARGET_PATH for every cargo and rustc it runs).
+TARGET_SPECS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets")
+
+
+def target_spec_text(target: str) -> str:
+    """The JSON of one of rustkmod's own targets, or "" for a target rustc has built in: part of
+    what decides a sysroot's bytes."""
+    try:
+        with open(os.path.join(TARGET_SPECS, f"{target}.json"), encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
 class SysrootSpec(NamedTuple):
     """Everything that decides a sysroot's bytes."""
 
@@ -57,8 +71,8 @@ class SysrootSpec(NamedTuple):
 
     @property
     def key(self) -> str:
-        text = json.dumps([self.target, list(self.rustflags), self.toolchain, self.library, self.library_lock,
-                           list(CRATES)])
+        parts = [self.target, list(self.rustflags), self.toolchain, self.library, self.library_lock, list(CRATES)]
+        text = json.dumps(parts + ([target_spec_text(self.target)] if target_spec_text(self.target) else []))
         return f"{self.target}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
@@ -145,7 +159,7 @@ def _build(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
         command = [cargo, "--config", config, "build", "--release", "--quiet", "--target", spec.target,
                    "--manifest-path", os.path.join(probe, "Cargo.toml"), f"-Zbuild-std={','.join(CRATES)}"]
         env = dict(environ, RUSTC=rustc, RUSTC_BOOTSTRAP="1", CARGO_TARGET_DIR=target_dir,
-                   CARGO_ENCODED_RUSTFLAGS="\x1f".join(spec.rustflags))
+                   CARGO_ENCODED_RUSTFLAGS="\x1f".join(spec.rustflags), RUST_TARGET_PATH=TARGET_SPECS)
         result = run(command, env=env, cwd=probe)
         if result.returncode != 0:
             raise RustkmodError(f"cargo could not build the Rust sysroot {spec.key} (exit status "

@@ -14,7 +14,7 @@ from rustkmod.relocs import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
-KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.12-trixie", "7.2", "7.2-arm64", "7.3"]
+KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.1-i386", "6.12-trixie", "7.2", "7.2-arm64", "7.3"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""One build, many kernels: 5.10, 6.1 and 6.12 on x86_64, 6.1 on arm64 and on 32-bit arm (armhf),
+"""One build, many kernels: 5.10, 6.1 and 6.12 on x86_64, 6.1 on arm64 and on 32-bit arm (armhf) and x86 (686),
 each built, verified and booted in QEMU, from one `scons` run, in parallel.
 
 The kernels are Debian's own, fetched once into the user's cache (~/.cache/rustkmod) by
@@ -14,7 +14,7 @@ from helpers import copy_project, fetch_kernels, kernel_summary, scons
 
 pytestmark = pytest.mark.e2e
 
-MATRIX = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf"]
+MATRIX = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.1-i386"]
 KERNELS = "KERNELS=" + ",".join(MATRIX)
 
 
@@ -35,20 +35,23 @@ def test_every_kernel_is_built_verified_and_booted(matrix_project):
     run = scons(matrix_project, "-j2", "check", KERNELS, timeout=1800)
     assert run.returncode == 0, run.output
     states = summary(run)
-    assert len(states) == 5 and set(states.values()) == {"built, verified, booted"}, states
+    assert len(states) == 6 and set(states.values()) == {"built, verified, booted"}, states
     assert {k.split("-")[0] for k in states} == {"5.10.0", "6.1.0", "6.12.117+deb12"}
     assert any(k.endswith("-arm64") for k in states) and any(k.endswith("-armmp") for k in states)
     # One staticlib per distinct (target, flags): the kernels' hardening differs (5.10 has no SLS,
     # 6.12 adds IBT and call padding), so each x86_64 kernel has its own profile here.
     profiles = {p.name for p in matrix_project.glob("build/rust/*-kernel-*")}
-    assert run.steps().count("CARGO") == len(profiles) == 5 and run.steps().count("KBUILD") == 5
-    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 5
+    assert run.steps().count("CARGO") == len(profiles) == 6 and run.steps().count("KBUILD") == 6
+    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 6
     assert "Linux 5.10.0-" in run.stdout and "was built with gcc-10, which is not installed" in run.stdout
     arm64 = next(matrix_project.glob("build/*-arm64/hello/hello.ko"))
     assert "AArch64" in subprocess.run(["readelf", "-h", str(arm64)], capture_output=True, text=True).stdout
     armhf = next(matrix_project.glob("build/*-armmp/hello/hello.ko"))
     header = subprocess.run(["readelf", "-h", str(armhf)], capture_output=True, text=True).stdout
     assert "ELF32" in header and re.search(r"Machine:\s+ARM$", header, re.M) and "Version5 EABI" in header
+    i386 = next(matrix_project.glob("build/*-686-i386/hello/hello.ko"))
+    header = subprocess.run(["readelf", "-h", str(i386)], capture_output=True, text=True).stdout
+    assert "ELF32" in header and re.search(r"Machine:\s+Intel 80386$", header, re.M)
 
 
 def test_noop_runs_nothing_for_any_kernel(matrix_project):
@@ -62,8 +65,8 @@ def test_one_rust_edit_rebuilds_each_staticlib_once_and_kbuild_per_kernel(matrix
     greeting.write_text(greeting.read_text().replace('"hello {}"', '"hello, {}"'))
     run = scons(matrix_project, "-j2", KERNELS)
     assert run.returncode == 0, run.output
-    assert run.steps().count("CARGO") == 5            # once per profile
-    assert run.steps().count("KBUILD") == 5 and run.steps().count("VERIFY") == 5
+    assert run.steps().count("CARGO") == 6            # once per profile
+    assert run.steps().count("KBUILD") == 6 and run.steps().count("VERIFY") == 6
 
 
 def test_an_unusable_kernel_is_named_and_the_others_still_build(matrix_project, tmp_path):

@@ -1,6 +1,6 @@
 """The verifier agrees with the real loader: a host-default build fails verification naming
 R_X86_64_GOTPCREL, the function and the symbol, and the real kernel refuses that very .ko; on
-32-bit arm, a position-independent build the same way with R_ARM_GOT_PREL."""
+32-bit arm and x86, a position-independent build the same way with R_ARM_GOT_PREL and R_386_GOTPC."""
 
 import pytest
 
@@ -39,21 +39,25 @@ def test_position_independent_build_is_refused_by_verifier_and_kernel(tmp_path):
     assert not result.log_has("hello world")
 
 
-def test_position_independent_arm_build_is_refused_by_verifier_and_kernel(tmp_path):
-    """32-bit arm (Debian's armmp 6.1): the kernel's target built position-independent makes
-    GOT-relative relocations; the verifier and the booted kernel refuse the same type."""
-    found = fetch_kernels("6.1-armhf")["6.1-armhf"]
+@pytest.mark.parametrize("entry, arch, first_type, says", [
+    ("6.1-armhf", "arm", "R_ARM_GOT_PREL (96)", "hello: unknown relocation: 96"),
+    ("6.1-i386", "i386", "R_386_GOTPC (10)", "module: hello: Unknown relocation: 10"),
+])
+def test_position_independent_32_bit_build_is_refused_by_verifier_and_kernel(tmp_path, entry, arch, first_type, says):
+    """32-bit arm (armmp) and x86 (686) 6.1: the kernel's target built position-independent
+    makes GOT-relative relocations; the verifier and the booted kernel refuse the same type."""
+    found = fetch_kernels(entry)[entry]
     kernel = Kernel.from_kdir(found.kdir)
     project = copy_project(tmp_path / "project")
-    run = scons(project, "KERNELS=6.1-armhf", "RUST_PROFILE=pic")
+    run = scons(project, f"KERNELS={entry}", "RUST_PROFILE=pic")
     assert run.returncode != 0
-    assert "R_ARM_GOT_PREL (96): refused by the loader" in run.stderr
-    assert "the kernel says: hello: unknown relocation: 96" in run.stderr
-    assert "accepted by: no arm kernel" in run.stderr and "Traceback" not in run.output
+    assert f"{first_type}: refused by the loader" in run.stderr
+    assert f"the kernel says: {says}" in run.stderr
+    assert f"accepted by: no {arch} kernel" in run.stderr and "Traceback" not in run.output
 
     ko = project / "build" / kernel.name / "hello" / "hello.ko"
-    result = boot.boot_modules("arm", found.image, [str(ko)], str(tmp_path / "boot"), busybox=found.busybox)
+    result = boot.boot_modules(arch, found.image, [str(ko)], str(tmp_path / "boot"), busybox=found.busybox)
     assert result.booted, result.console[-2000:]
     assert result.module("hello").insmod_rc != 0
-    assert result.log_has("hello: unknown relocation: 96")
+    assert result.log_has(says)
     assert not result.log_has("hello world")
