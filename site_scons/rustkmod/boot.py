@@ -23,6 +23,7 @@ QEMU_FOR_ARCH = {
     "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
     "arm": (["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
     "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
+    "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
 }
 BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
 MARK = "RUSTKMOD"

@@ -27,7 +27,7 @@ probe_target_{name}:
 # Per architecture: the assembler, and the slot a relocation of a type of known width patches
 # (others get 8 zero bytes, more than any of them patches).
 ASSEMBLERS = {"x86_64": ["as", "--64"], "arm64": ["aarch64-linux-gnu-as"], "arm": ["arm-linux-gnueabihf-as"],
-              "i386": ["as", "--32"]}
+              "i386": ["as", "--32"], "riscv64": ["riscv64-linux-gnu-as"]}
 WIDTHS = {"R_X86_64_32": 4, "R_X86_64_32S": 4, "R_X86_64_PC32": 4, "R_X86_64_PLT32": 4, "R_X86_64_16": 2,
           "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_PC8": 1, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4,
           "R_AARCH64_ABS16": 2, "R_AARCH64_PREL16": 2, "R_ARM_ABS16": 2, "R_ARM_ABS8": 1, "R_ARM_THM_ABS5": 2,
@@ -35,11 +35,14 @@ WIDTHS = {"R_X86_64_32": 4, "R_X86_64_32S": 4, "R_X86_64_PC32": 4, "R_X86_64_PLT
           "R_386_16": 2, "R_386_PC16": 2, "R_386_8": 1, "R_386_PC8": 1}
 
 
-def emittable_types(arch: str, workdir: str) -> list[str]:
-    """Every relocation type of `arch` (pyelftools' names) that the assembler emits with `.reloc`."""
+def emittable_types(arch: str, workdir: str, root: str = "") -> list[str]:
+    """Every relocation type of `arch` (pyelftools' names) that the assembler emits with `.reloc`:
+    the assembler Kbuild will use, in the kernel's build root if it has one (buildroot.py)."""
+    from .buildroot import command
     from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_ARM, ENUM_RELOC_TYPE_i386, ENUM_RELOC_TYPE_x64
+    from .relocs.names import TYPE_NAMES          # pyelftools has no RISC-V enum: rustkmod's table
     names = {"x86_64": ENUM_RELOC_TYPE_x64, "arm64": ENUM_RELOC_TYPE_AARCH64, "arm": ENUM_RELOC_TYPE_ARM,
-             "i386": ENUM_RELOC_TYPE_i386}[arch]
+             "i386": ENUM_RELOC_TYPE_i386}.get(arch) or {name: number for number, name in TYPE_NAMES[arch].items()}
     source, obj = os.path.join(workdir, "try.s"), os.path.join(workdir, "try.o")
     found = []
     for name, number in names.items():
@@ -47,7 +50,8 @@ def emittable_types(arch: str, workdir: str) -> list[str]:
             continue
         with open(source, "w") as handle:
             handle.write(f".data\nx: .quad 0\n.section .rodata.probe,\"a\"\n.reloc ., {name}, x\n.quad 0\n")
-        if subprocess.run([*ASSEMBLERS[arch], "-o", obj, source], capture_output=True).returncode == 0:
+        if subprocess.run(command(root, [*ASSEMBLERS[arch], "-o", obj, source], workdir, [workdir]),
+                          capture_output=True).returncode == 0:
             found.append(name)
     return found
 
@@ -71,13 +75,13 @@ HEADER_DAMAGE = {
 }
 
 
-def probe_sources(arch: str, workdir: str) -> dict[str, str]:
+def probe_sources(arch: str, workdir: str, root: str = "") -> dict[str, str]:
     """{probe module name: its .S text} for `arch`: one per relocation type the assembler can
     emit, and the extras."""
     probes = {"sound": ".quad 0\n"}
-    for type_name in emittable_types(arch, workdir):
+    for type_name in emittable_types(arch, workdir, root):
         short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_").removeprefix("R_ARM_") \
-            .removeprefix("R_386_")
+            .removeprefix("R_386_").removeprefix("R_RISCV_")
         probes["rel_" + short.lower()] = \
             f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[WIDTHS.get(type_name, 8)]} 0\n"
     if arch == "x86_64":

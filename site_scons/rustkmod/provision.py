@@ -37,9 +37,10 @@ SERIES = {
 # The suite a build root is made of, for suites that only add to another.
 ROOT_SUITES = {"trixie-backports": "trixie", "bookworm-backports": "bookworm"}
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
-ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm", "i386": "i386"}   # Debian architecture -> rustkmod's
+ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm", "i386": "i386",     # Debian architecture -> rustkmod's
+          "riscv64": "riscv64"}
 # Debian architecture -> the kernel flavour in its package names (linux-image-6.1.0-50-armmp).
-FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp", "i386": "686"}
+FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp", "i386": "686", "riscv64": "riscv64"}
 
 
 SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
@@ -70,7 +71,7 @@ class KernelSpec(NamedTuple):
         deb_arch = deb_arch or "amd64"
         if series not in SERIES or deb_arch not in ARCHES:
             raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
-                                f"use one of {', '.join(SERIES)}, optionally with -arm64, -armhf or -i386 (e.g. 6.1-arm64), "
+                                f"use one of {', '.join(SERIES)}, optionally with -arm64, -armhf, -i386 or -riscv64 (e.g. 6.1-arm64), "
                                 f"or 6.1-{SIGNING} (built here, module signing on)")
         return cls(series, deb_arch)
 
@@ -119,6 +120,8 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     # 7.x: linux-image-<release> only depends on linux-binary-<release>, which holds the kernel
     # at /usr/lib/modules/<release>/vmlinuz; earlier ones have an -unsigned image on amd64.
     image_path = os.path.join("boot", f"vmlinuz-{release}")
+    if spec.deb_arch == "riscv64":
+        image_path = os.path.join("boot", f"vmlinux-{release}")        # Debian's riscv64 image name
     image = next((name for name in (f"linux-image-{release}-unsigned", f"linux-binary-{release}")
                   if apt.available(f"{name}:{spec.deb_arch}")), f"linux-image-{release}")
     if image.startswith("linux-binary-"):

@@ -36,6 +36,10 @@ KERNEL_TARGETS = {
     # (targets/, found through RUST_TARGET_PATH; custom targets want -Zunstable-options). The
     # kernel's C passes three arguments in registers (-mregparm=3): -Zregparm=3 does the same.
     "i386": ("i686-rustkmod-kernel", ["-Zunstable-options", "-Crelocation-model=static", "-Zregparm=3"]),
+    # RV64IMAC without floating point, as the kernel's C (-march=rv64imac -mabi=lp64 -mcmodel=medany);
+    # no linker relaxation: module objects are built with -mno-relax.
+    "riscv64": ("riscv64imac-unknown-none-elf",
+                ["-Crelocation-model=static", "-Ccode-model=medium", "-Ctarget-feature=-relax"]),
 }
 
 
@@ -217,15 +221,16 @@ def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, t
     return command, env
 
 
-_UNSTABLE_FEATURE = re.compile(r"^warning: unknown and unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
+_UNSTABLE_FEATURE = re.compile(r"^warning: (?:unknown and )?unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
 
 
 def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
     """cargo's output less rustc's warnings about the target features rustkmod asked for itself
-    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable),
+    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;
+    riscv64's -relax, which it calls unstable),
     which it prints for every crate, before anything else, errors included. Returns the rest and
     the features whose warnings were dropped."""
-    ours = {feature.lstrip("+") for flag in flags if flag.startswith("-Ctarget-feature=")
+    ours = {feature.lstrip("+-") for flag in flags if flag.startswith("-Ctarget-feature=")
             for feature in flag.split("=", 1)[1].split(",")}
     kept, dropped, skipping = [], [], False
     for line in stderr.splitlines(keepends=True):

@@ -14,6 +14,9 @@ from rustkmod.relocs import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
+# riscv64 (6.12-trixie-riscv64) is booted by test_new_kernels but not here: its 6.12 loader oopses
+# in apply_relocate_add on a lone R_RISCV_ADD* probe (compilers emit them in ADD/SUB pairs), and
+# the next loads then hang; riscv64 probes would have to come in pairs.
 KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.1-i386", "6.12-trixie", "7.2", "7.2-arm64", "7.3"]
 
 
@@ -25,13 +28,13 @@ def fetched():
 def build_probes(kernel: Kernel, directory: Path) -> list[str]:
     """The probes for the kernel's architecture, built by its Kbuild, and the damaged copies."""
     directory.mkdir(parents=True)
-    sources = probes.probe_sources(kernel.arch, str(directory.parent))
+    root = buildroot.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
+    sources = probes.probe_sources(kernel.arch, str(directory.parent), root)
     for name, text in sources.items():
         (directory / f"{name}.S").write_text(text)
     (directory / "Kbuild").write_text(probes.kbuild_text(sources))
     cross = kbuild.cross_compile_for(kernel, "")
     cc, _ = kbuild.kbuild_cc(kernel, cross, "")
-    root = buildroot.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
     make = ["make", "-C", buildroot.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
             "-s", "-j2", "modules"]
     result = subprocess.run(buildroot.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)

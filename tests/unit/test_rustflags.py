@@ -63,8 +63,14 @@ def test_profile_identity_follows_flags_and_toolchain():
 
 
 def test_unsupported_arch_is_named():
-    with pytest.raises(RustkmodError, match="no Rust kernel target for ARCH riscv64"):
-        kernel_profile(kernel("riscv64"), VERSION)
+    with pytest.raises(RustkmodError, match="no Rust kernel target for ARCH mips"):
+        kernel_profile(kernel("mips"), VERSION)
+
+
+def test_every_verified_architecture_has_a_rust_target():
+    from rustkmod.relocs.policy import POLICIES
+    from rustkmod.rustflags import KERNEL_TARGETS
+    assert set(KERNEL_TARGETS) == set(POLICIES)
 
 
 def test_cargo_command_builds_against_the_sysroot_with_the_flags():

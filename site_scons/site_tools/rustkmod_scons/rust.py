@@ -80,8 +80,8 @@ def _print_cargo_output(stderr: str, flags) -> None:
     """cargo's messages, less the warnings rustc repeats about features rustkmod asked for."""
     rest, dropped = rustflags.without_known_feature_warnings(stderr or "", flags)
     if dropped:
-        state.current().note(f"rustc calls the target features {', '.join(dropped)} unknown and unstable; "
-                             "they are the kernel's SLS hardening, passed to LLVM as its .config asks")
+        state.current().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
+                             "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
     sys.stderr.write(rest)
 
 
