@@ -24,8 +24,9 @@ from .errors import RustkmodError
 
 MARKER = ".rustkmod-root"     # in a root's top directory: the suite it was made of
 # What Kbuild needs for an external module, besides the compiler the kernel names.
-# pahole: Debian's kernels generate BTF for modules.
-PACKAGES = ("make", "libc6-dev", "binutils", "libelf-dev", "bc", "flex", "bison", "kmod", "dwarves")
+# pahole: Debian's kernels generate BTF for modules; xz, zstd: modules_install compresses.
+PACKAGES = ("make", "libc6-dev", "binutils", "libelf-dev", "bc", "flex", "bison", "kmod", "dwarves", "xz-utils",
+            "zstd")
 
 # Runs "$@" chrooted into $1 with the directories before "--" bound at their own paths.
 _ENTER = r"""
@@ -77,8 +78,8 @@ def needed_glibc(program: str) -> tuple:
 
 def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
     """Makes the root of `suite` at `root` with `compiler` (e.g. gcc-14), once; concurrent
-    callers wait for the first (a lock beside it). A compiler the root lacks (another kernel of
-    the suite, another architecture's cross gcc) is added to it with apt inside the root."""
+    callers wait for the first (a lock beside it). What the root lacks (another architecture's
+    cross gcc, a package added to PACKAGES since) is added to it with apt inside the root."""
     os.makedirs(os.path.dirname(root), exist_ok=True)
     with open(root + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -88,8 +89,9 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
         except OSError:
             made = []
         if made[:1] == [suite]:
-            if compiler not in made[1:]:
-                _add_packages(root, suite, made[1:], compiler, log)
+            missing = sorted({compiler, *PACKAGES} - set(made[1:]))
+            if missing:
+                _add_packages(root, suite, made[1:], missing, log)
             return
         packages = ",".join(sorted({compiler, *PACKAGES}))
         if not shutil.which("mmdebstrap"):
@@ -112,14 +114,15 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
             handle.write(f"{suite}\n" + "\n".join(packages.split(",")) + "\n")
 
 
-def _add_packages(root: str, suite: str, made: list, compiler: str, log) -> None:
-    log(f"adding {compiler} to the build root of Debian {suite} in {root}")
-    for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"], ["apt-get", "-q", "install", "-y", "--no-install-recommends", compiler]):
+def _add_packages(root: str, suite: str, made: list, packages: list, log) -> None:
+    log(f"adding {', '.join(packages)} to the build root of Debian {suite} in {root}")
+    for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"],
+                 ["apt-get", "-q", "install", "-y", "--no-install-recommends", *packages]):
         result = subprocess.run(command(root, step, "/", []), capture_output=True, text=True,
                                 env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise RustkmodError(f"could not add {compiler} to the {suite} build root ({last})",
+            raise RustkmodError(f"could not add {', '.join(packages)} to the {suite} build root ({last})",
                                 "check the machine reaches Debian's archive")
     with open(os.path.join(root, MARKER), "w") as handle:
-        handle.write(f"{suite}\n" + "\n".join(sorted({*made, compiler})) + "\n")
+        handle.write(f"{suite}\n" + "\n".join(sorted({*made, *packages})) + "\n")

@@ -47,10 +47,10 @@ def _suffix(kernel: Kernel) -> str:
 
 
 def staging_modules_order(kbuild_order: str, staging_dir: str) -> str:
-    """Kbuild's modules.order, its entries moved to the staging directory (the form it uses,
-    `.ko` up to 6.1 and `.o` from 6.2, is kept)."""
-    lines = [os.path.join(staging_dir, os.path.basename(line.strip()))
-             for line in kbuild_order.splitlines() if line.strip()]
+    """Kbuild's modules.order, its entries moved to the staging directory (the form it uses is
+    kept: `.ko` up to 6.1 and `.o` from 6.2; absolute paths up to 6.12, relative to M from 7.x)."""
+    lines = [os.path.join(staging_dir, os.path.basename(line.strip())) if os.path.isabs(line.strip())
+             else os.path.basename(line.strip()) for line in kbuild_order.splitlines() if line.strip()]
     return "".join(line + "\n" for line in lines)
 
 

@@ -43,6 +43,7 @@ def test_installed_path_follows_the_kernels_compression(kernel, tmp_path):
 def test_staged_modules_order_keeps_kbuilds_form():
     assert install.staging_modules_order("/b/6.1/m/m.ko\n", "/b/6.1/m/install") == "/b/6.1/m/install/m.ko\n"
     assert install.staging_modules_order("/b/6.12/m/m.o\n\n", "/s") == "/s/m.o\n"
+    assert install.staging_modules_order("m.o\n", "/s") == "m.o\n"          # 7.x: relative to M
 
 
 def test_modules_install_leaves_signing_and_depmod_to_rustkmod(kernel):

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-from rustkmod import install
+from rustkmod import buildroot, install
 from rustkmod.kernel import Kernel
 
 from . import state
@@ -65,9 +65,12 @@ def _stage(target, source, env):
 def _modules_install(target, source, env):
     settings = setting(source, ModulesInstallSettings)
     staged = files(source)[0]
-    command = install.modules_install_command(settings.kdir, staged.dir.abspath, settings.root,
+    tree = buildroot.root_of(settings.kdir)            # Kbuild in the kernel's build root, if it has one
+    command = install.modules_install_command(buildroot.inside(tree, settings.kdir), staged.dir.abspath, settings.root,
                                               list(settings.make_variables))
-    result = run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    os.makedirs(settings.root, exist_ok=True)
+    result = run(buildroot.command(tree, command, staged.dir.abspath, [staged.dir.abspath, settings.root]),
+                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # Kbuild skips its own depmod without a System.map; the Depmod step runs it instead.
     print("".join(line + "\n" for line in result.stdout.splitlines() if "Skipping depmod" not in line), end="")
     check_status(result, f"modules_install of {staged}")
