@@ -108,4 +108,13 @@ def test_remembered_across_runs_until_a_file_changes(tmp_path):
         run_state.remember_files(("config",), [str(config)], lambda: (_ for _ in ()).throw(ValueError("bad")))
     (tmp_path / ".rustkmod.memo").write_bytes(b"\x00garbage")
     assert remember_in_new_run() == {"text": "CONFIG_B=y\n"}
+
+    # a run keeps only what it used: the memo does not grow with every kernel ever built for
+    run_state = state.reset()
+    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+    run_state.remember_files(("other",), [str(config)], lambda: "other")
+    run_state.save()
+    run_state = state.reset()
+    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+    assert set(run_state._saved()) == {("other",)}
     state.reset()

@@ -31,6 +31,7 @@ class RunState:
         self.saved = None          # remember_files(): key -> (file stamps, value), loaded on first use
         self.saved_path = ""       # set with the tree lock: <top>/.rustkmod.memo
         self.saved_dirty = False
+        self.saved_used = set()    # the keys remember_files() was asked for this run
 
     def note(self, text: str) -> None:
         """A one-line remark at configuration time, once per run."""
@@ -52,6 +53,7 @@ class RunState:
         compute() is not kept."""
         stamps = tuple(_stamp(path) for path in files)
         saved = self._saved()
+        self.saved_used.add(key)
         if key in saved and saved[key][0] == stamps:
             return saved[key][1]
         value = compute()
@@ -72,7 +74,12 @@ class RunState:
         return self.saved
 
     def save(self) -> None:
-        """Writes what remember_files() learnt this run (at exit), atomically."""
+        """Writes what remember_files() learnt this run (at exit), atomically. Only this run's
+        entries are kept: a memo of every kernel a tree was ever built for would cost more to
+        load than the parsing it saves."""
+        if self.saved and set(self.saved) != self.saved_used:
+            self.saved = {key: value for key, value in self.saved.items() if key in self.saved_used}
+            self.saved_dirty = True
         if not (self.saved_dirty and self.saved_path):
             return
         try:
