@@ -32,7 +32,9 @@ WIDTHS = {"R_X86_64_32": 4, "R_X86_64_32S": 4, "R_X86_64_PC32": 4, "R_X86_64_PLT
           "R_X86_64_PC16": 2, "R_X86_64_8": 1, "R_X86_64_PC8": 1, "R_AARCH64_ABS32": 4, "R_AARCH64_PREL32": 4,
           "R_AARCH64_ABS16": 2, "R_AARCH64_PREL16": 2, "R_ARM_ABS16": 2, "R_ARM_ABS8": 1, "R_ARM_THM_ABS5": 2,
           "R_ARM_THM_PC8": 2, "R_ARM_THM_JUMP6": 2, "R_ARM_THM_JUMP8": 2, "R_ARM_THM_JUMP11": 2,
-          "R_386_16": 2, "R_386_PC16": 2, "R_386_8": 1, "R_386_PC8": 1}
+          "R_386_16": 2, "R_386_PC16": 2, "R_386_8": 1, "R_386_PC8": 1,
+          **{f"R_RISCV_{op}{bits}": bits // 8 for op in ("ADD", "SUB", "SET") for bits in (8, 16, 32, 64) if bits // 8},
+          "R_RISCV_SUB6": 1, "R_RISCV_SET6": 1, "R_RISCV_32": 4, "R_RISCV_32_PCREL": 4}
 
 
 def emittable_types(arch: str, workdir: str, root: str = "") -> list[str]:
@@ -58,6 +60,17 @@ def emittable_types(arch: str, workdir: str, root: str = "") -> list[str]:
 
 _FILL = {1: ".byte", 2: ".short", 4: ".long", 8: ".quad"}
 
+# riscv64's label differences come as pairs at one place, as compilers emit them (ADD then SUB,
+# SET then SUB): the 6.7+ loader accumulates a pair, and a lone one makes 6.12.117 oops in
+# apply_relocate_add or refuse. Each type of a pair is probed as that pair.
+_PAIRS = {}
+for _bits in ("8", "16", "32", "64"):
+    _PAIRS[f"R_RISCV_ADD{_bits}"] = _PAIRS[f"R_RISCV_SUB{_bits}"] = [f"R_RISCV_ADD{_bits}", f"R_RISCV_SUB{_bits}"]
+for _bits in ("8", "16", "32"):
+    _PAIRS[f"R_RISCV_SET{_bits}"] = [f"R_RISCV_SET{_bits}", f"R_RISCV_SUB{_bits}"]
+_PAIRS["R_RISCV_SET6"] = _PAIRS["R_RISCV_SUB6"] = ["R_RISCV_SET6", "R_RISCV_SUB6"]
+_PAIRS["R_RISCV_SET_ULEB128"] = _PAIRS["R_RISCV_SUB_ULEB128"] = ["R_RISCV_SET_ULEB128", "R_RISCV_SUB_ULEB128"]
+
 # Constructs beyond one relocation type, per architecture that has the loader check.
 _EXTRA_X86_64 = {
     "nonzero": ".reloc ., R_X86_64_64, probe_target_{name}\n.quad 1\n",
@@ -82,8 +95,8 @@ def probe_sources(arch: str, workdir: str, root: str = "") -> dict[str, str]:
     for type_name in emittable_types(arch, workdir, root):
         short = type_name.removeprefix("R_X86_64_").removeprefix("R_AARCH64_").removeprefix("R_ARM_") \
             .removeprefix("R_386_").removeprefix("R_RISCV_")
-        probes["rel_" + short.lower()] = \
-            f".reloc ., {type_name}, probe_target_{{name}}\n{_FILL[WIDTHS.get(type_name, 8)]} 0\n"
+        relocs = "".join(f".reloc ., {t}, probe_target_{{name}}\n" for t in _PAIRS.get(type_name, [type_name]))
+        probes["rel_" + short.lower()] = f"{relocs}{_FILL[WIDTHS.get(type_name, 8)]} 0\n"
     if arch == "x86_64":
         probes.update(_EXTRA_X86_64)
     probes["wx"] = ".quad 0\n" + _WX

@@ -14,10 +14,8 @@ from rustkmod.relocs import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
-# riscv64 (6.12-trixie-riscv64) is booted by test_new_kernels but not here: its 6.12 loader oopses
-# in apply_relocate_add on a lone R_RISCV_ADD* probe (compilers emit them in ADD/SUB pairs), and
-# the next loads then hang; riscv64 probes would have to come in pairs.
-KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.1-i386", "6.12-trixie", "7.2", "7.2-arm64", "7.3"]
+KERNELS = ["5.10", "6.1", "6.12", "6.1-arm64", "6.1-armhf", "6.1-i386", "6.12-trixie", "6.12-trixie-riscv64", "7.2",
+           "7.2-arm64", "7.3"]
 
 
 @pytest.fixture(scope="module")

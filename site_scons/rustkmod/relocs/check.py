@@ -273,6 +273,35 @@ class _Checker:
                                              f"module: overflow in relocation type {number}")
         if self.zero_widths and target.at_least(policy.zeroed_since):
             self._check_zero_targets(relocations, refused)
+        if policy.arch == "riscv64" and len(relocations.types):
+            self._check_riscv_pairs(relocations)
+
+    def _check_riscv_pairs(self, relocations):
+        """What the riscv64 loader needs beyond each type: a PCREL_LO12 must name the AUIPC
+        that a HI20 relocation of the same section patches (it looks it up there), and a
+        GOT_HI20 needs a module GOT, which only a kernel with CONFIG_MODULE_SECTIONS makes
+        (Debian 13's riscv64 6.12 has it off: its loader refuses every GOT_HI20)."""
+        names = {name: number for number, name in self.policy.type_names.items()}
+        types, tables = relocations.types, relocations.table
+        lo12 = numpy.isin(types, [names["R_RISCV_PCREL_LO12_I"], names["R_RISCV_PCREL_LO12_S"]])
+        hi20 = numpy.isin(types, [names[n] for n in ("R_RISCV_PCREL_HI20", "R_RISCV_GOT_HI20",
+                                                     "R_RISCV_TLS_GOT_HI20", "R_RISCV_TLS_GD_HI20")])
+        if lo12.any():
+            symbols = self.symbols
+            anchors = set(zip(tables[hi20].tolist(), relocations.offsets[hi20].tolist()))
+            for i in numpy.flatnonzero(lo12).tolist():
+                if (int(tables[i]), symbols.values[self._symbol(int(relocations.symbols[i]))]) not in anchors:
+                    self._relocation_problem(
+                        relocations, i, "unpaired-lo12",
+                        "a PCREL_LO12 names the AUIPC of its PCREL_HI20: keep them together (compiler output does)",
+                        "MODULE: Can not find HI20 relocation information")
+        if self.target.config_on("CONFIG_MODULE_SECTIONS"):
+            return
+        for i in numpy.flatnonzero(types == names["R_RISCV_GOT_HI20"]).tolist():
+            self._relocation_problem(relocations, i, "no-module-got",
+                                     "this kernel has no module GOT (CONFIG_MODULE_SECTIONS off): build with "
+                                     "-Crelocation-model=static (RUST_PROFILE=kernel)",
+                                     "MODULE: can not generate the GOT entry for symbol = ... from PC = ...")
 
     def _relocation_problem(self, relocations, i, kind, fix, loader_says):
         number, offset = int(relocations.types[i]), int(relocations.offsets[i])

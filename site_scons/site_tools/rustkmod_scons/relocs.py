@@ -17,6 +17,7 @@ from typing import NamedTuple
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
 
+from . import state
 from .common import builder, fail, files, remove, setting, settings_node
 
 
@@ -87,6 +88,13 @@ BUILDERS = {
 }
 
 
+def _verifier_code(env) -> list:
+    import rustkmod
+    directory = os.path.join(os.path.dirname(os.path.abspath(rustkmod.__file__)), "relocs")
+    return state.current().remember(("verifier-code",), lambda: [
+        env.File(os.path.join(directory, name)) for name in sorted(os.listdir(directory)) if name.endswith(".py")])
+
+
 def verify_nodes(env, kernel: Kernel, name: str, module_dir, ko, extra_symvers: list) -> tuple[object, list]:
     """(the .ko that is verified and installed, the verification stamp)."""
     settings = VerifySettings(kernel.kdir, kernel.arch, tuple(kernel.version), env["KERNELRELEASE"],
@@ -95,9 +103,10 @@ def verify_nodes(env, kernel: Kernel, name: str, module_dir, ko, extra_symvers: 
     if env["RELOCS"] == "fix":
         module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko, settings_node(env, settings)])[0]
     verified = env.VerifyRelocs(module_dir.File(f"{name}.ko.verified"), [module_ko, settings_node(env, settings)])
-    # What the verdict reads besides the .ko: the exports, and the loader source when there is one.
+    # What the verdict reads besides the .ko: the exports, and the loader source when there is one;
+    # and the verifier's own code, so a new rustkmod judges every module again.
     env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel)
-                + extra_symvers)
+                + extra_symvers + _verifier_code(env))
     return module_ko, verified
 
 
