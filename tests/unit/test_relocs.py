@@ -27,8 +27,9 @@ def single(tmp_path, arch, name, **kwargs):
 
 # -- every row of every table ----------------------------------------------------------------
 
+# A PCREL_LO12 alone is refused whatever the version: it must name a HI20's place (test below).
 ROWS = [(arch, name) for arch, policy in POLICIES.items() for name in sorted(policy.accepted)
-        if name not in policy.overflow_unless_absolute]
+        if name not in policy.overflow_unless_absolute and not name.startswith("R_RISCV_PCREL_LO12")]
 
 
 @pytest.mark.parametrize("arch, name", ROWS)
@@ -37,6 +38,8 @@ def test_every_accepted_type_passes_on_todays_kernel_and_fails_before_its_versio
     obj = single(tmp_path, arch, name)
     acceptance = POLICIES[arch].accepted[name]
     config = {acceptance.only_with[0]: "y"} if acceptance.only_with else {}
+    if arch == "riscv64":
+        config["CONFIG_MODULE_SECTIONS"] = "y"      # GOT_HI20 needs the module GOT (test below)
     assert refused(obj, arch, LATEST, config=config) == []
     if acceptance.since != EVERY:
         before = (acceptance.since[0], acceptance.since[1] - 1, 999) if acceptance.since[1] else (3, 99, 0)
@@ -315,3 +318,20 @@ def test_a_huge_unknown_type_number_is_refused_at_once(tmp_path):
     start = time.perf_counter()
     [problem] = check_file(str(obj), target()).problems
     assert problem.kind == "unknown-type" and time.perf_counter() - start < 2
+
+
+def test_riscv64_pcrel_lo12_needs_its_hi20_and_got_hi20_a_module_got(tmp_path):
+    """The riscv64 loader finds a PCREL_LO12's value at the HI20 relocation its symbol names
+    ("Can not find HI20 relocation information" otherwise), and emits GOT entries only with
+    CONFIG_MODULE_SECTIONS (Debian 13's riscv64 6.12 has it off: booted, tests/e2e)."""
+    paired = assemble_for("riscv64", ".text\n.globl f\n.type f, %function\nf:\n"
+                          "1: auipc a0, %pcrel_hi(ext)\n   addi a0, a0, %pcrel_lo(1b)\n   ret\n.size f, .-f\n",
+                          tmp_path / "paired.o")
+    assert refused(paired, "riscv64", LATEST, {}) == []
+    lone = single(tmp_path, "riscv64", "R_RISCV_PCREL_LO12_I")
+    problems = check_file(str(lone), target("riscv64", LATEST, {})).problems
+    assert [p.loader_says for p in problems] == ["MODULE: Can not find HI20 relocation information"]
+    got = single(tmp_path, "riscv64", "R_RISCV_GOT_HI20")
+    assert refused(got, "riscv64", LATEST, {"CONFIG_MODULE_SECTIONS": "y"}) == []
+    assert refused(got, "riscv64", LATEST, {}) == ["R_RISCV_GOT_HI20"]
+    assert refused(got, "riscv64", LATEST, None) == []          # no .config: assumed on
