@@ -1,5 +1,5 @@
-"""The kernels users move to: Debian 13's own 6.12 (x86_64 and riscv64), 7.2 (sid) on x86_64 and
-arm64, and 7.3 (trixie-backports). Their Kbuild tools need a newer C library than Debian 12's, so Kbuild,
+"""The kernels users move to: Debian 13's own 6.12 (x86_64, arm64 and riscv64), 7.2 (sid) and 7.3
+(trixie-backports) on x86_64 and arm64. Their Kbuild tools need a newer C library than Debian 12's, so Kbuild,
 modpost and objtool run in a build root of their suite (made once with mmdebstrap, cached in
 the kernel cache); Rust is built on the host as for every kernel. Each is built, verified and
 booted in QEMU, and the 7.x loader sources are read against the verifier's tables."""
@@ -17,7 +17,7 @@ from rustkmod.relocs.policy import NEWEST_KNOWN, POLICIES
 
 pytestmark = pytest.mark.e2e
 
-NEW = ["6.12-trixie", "6.12-trixie-riscv64", "7.2", "7.2-arm64", "7.3"]
+NEW = ["6.12-trixie", "6.12-trixie-arm64", "6.12-trixie-riscv64", "7.2", "7.2-arm64", "7.3", "7.3-arm64"]
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +34,16 @@ def test_each_new_kernel_is_built_in_its_root_verified_and_booted(project, fetch
     run = scons(project, "-j2", "check", "KERNELS=" + ",".join(NEW), timeout=1800)
     assert run.returncode == 0, run.output
     states = kernel_summary(run)
-    assert set(states) == {"6.12.117+deb13-amd64", "6.12.117+deb13-riscv64", "7.2.13+deb14-amd64",
-                           "7.2.13+deb14-arm64", "7.3.4+deb13-amd64"}, states
+    assert set(states) == {"6.12.117+deb13-amd64", "6.12.117+deb13-arm64", "6.12.117+deb13-riscv64",
+                           "7.2.13+deb14-amd64", "7.2.13+deb14-arm64", "7.3.4+deb13-amd64", "7.3.4+deb13-arm64"}, states
     assert set(states.values()) == {"built, verified, booted"}, states
-    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 5
+    assert run.stdout.count("hello: loaded, printed 'hello world', unloaded") == 7
     # Kbuild ran in the roots, with each kernel's own compiler (the host has gcc-12 only).
     for release, compiler in (("6.12.117+deb13-amd64", "gcc-14"), ("7.2.13+deb14-amd64", "gcc-16"),
                               ("7.2.13+deb14-arm64", "aarch64-linux-gnu-gcc-16"), ("7.3.4+deb13-amd64", "gcc-14"),
-                              ("6.12.117+deb13-riscv64", "riscv64-linux-gnu-gcc-14")):
+                              ("6.12.117+deb13-riscv64", "riscv64-linux-gnu-gcc-14"),
+                              ("6.12.117+deb13-arm64", "aarch64-linux-gnu-gcc-14"),
+                              ("7.3.4+deb13-arm64", "aarch64-linux-gnu-gcc-14")):
         assert compiler in (project / "build" / release / "hello" / ".module.o.cmd").read_text(), release
         assert buildroot.root_of(fetched[next(n for n in NEW if fetched[n].release == release)].kdir)
     assert "/roots/" not in Path("/proc/mounts").read_text()      # every mount went with its process
