@@ -52,12 +52,12 @@ if importlib.util.find_spec("rustkmod") is None:
 import gc  # noqa: E402
 gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
 
-from . import boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
+from . import bindings, boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
 
 BUILDERS = {**rust.BUILDERS, **kbuild.BUILDERS, **relocs.BUILDERS, **boot.BUILDERS, **host.BUILDERS,
-            **install.BUILDERS, **editor.BUILDERS, **module.BUILDERS}
+            **install.BUILDERS, **editor.BUILDERS, **bindings.BUILDERS, **module.BUILDERS}
 
 atexit.register(module.print_summary)
 atexit.register(lambda: state.current().save())

@@ -24,7 +24,7 @@ LABELS = {
     "OBJTOOL": "OBJTOOLCOMSTR", "KBUILD": "KBUILDCOMSTR", "FIX": "FIXRELOCSCOMSTR",
     "VERIFY": "VERIFYCOMSTR", "BOOT": "BOOTCOMSTR", "STANDIN": "STANDINCOMSTR", "TEST": "CARGOTESTCOMSTR",
     "RUN": "HOSTRUNCOMSTR", "KERNEL": "KERNELCOMSTR", "INSTALL": "INSTALLCOMSTR",
-    "DEPMOD": "DEPMODCOMSTR", "SIGN": "SIGNCOMSTR", "EDITOR": "EDITORCOMSTR",
+    "DEPMOD": "DEPMODCOMSTR", "SIGN": "SIGNCOMSTR", "EDITOR": "EDITORCOMSTR", "BINDGEN": "BINDGENCOMSTR",
 }
 DEFAULT_COMSTR = {variable: f"{label:<8} $TARGET" for label, variable in LABELS.items()}
 
@@ -51,6 +51,14 @@ class _Step(functools.partial):
         if not hasattr(self, "contents"):
             self.contents = SCons.Action._callable_contents(self.func)
         return self.contents
+
+
+def rescan(node) -> None:
+    """After an action that wrote the dependency file its target scanner reads (cargo's dep-info,
+    libclang's .d): scan again, so this build's record already lists what the build read. A
+    second run would otherwise find them as new dependencies and build again."""
+    node.implicit = None
+    node.scan()
 
 
 def settings_node(env, record):

@@ -18,7 +18,7 @@ from SCons.Script import Exit, GetOption, Help
 from rustkmod import RustkmodError, kbuild
 from rustkmod.kernel import Kernel
 
-from . import boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state
+from . import bindings as bindings_stage, boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state
 from .common import builder, fail, settings_node
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +129,8 @@ def _provider_for(provider, kernel: Kernel, user: str) -> RustModule:
     return found[0]
 
 
-def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "") -> RustModule:
+def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "",
+                        bindings: str = "") -> RustModule:
     from .variables import check_build_dir
     check_build_dir(env)
     kernel = _kernel(env)
@@ -141,19 +142,25 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     extra_symvers = [p.symvers for p in providers]
     kbuild.check_path_for_make("KDIR", kernel.kdir)
 
-    # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels.
     cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
     cc, cc_note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
     if cc_note:
         state.current().note(cc_note)
-    staticlib = rust.staticlib(env, out, manifest, profile, kernel)
-    rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)
-
-    # Kbuild: the module's own directory per kernel, holding copies of every input.
     kernel_dir_name = _kernel_dir_name(kernel)
     module_dir = out.Dir(kernel_dir_name).Dir(name)
     kbuild.check_path_for_make("BUILD_DIR", module_dir.abspath)
     make_variables = kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"])
+
+    # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels;
+    # a crate with generated bindings has one per kernel, as its bindings differ.
+    bindings_rs = []
+    if bindings:
+        bindings_rs = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
+        profile = profile._replace(kernel_cfg=f"{profile.kernel_cfg}-{kernel_dir_name}")
+    staticlib = rust.staticlib(env, out, manifest, profile, kernel, bindings_rs)
+    rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)
+
+    # Kbuild: the module's own directory per kernel, holding copies of every input.
     settings = kbuild_stage.KbuildSettings(
         kernel.kdir, kernel.release,
         tuple(make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers])),
@@ -233,14 +240,16 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
-def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise=""):
+def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings=""):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
     their Module.symvers go to Kbuild as KBUILD_EXTRA_SYMBOLS and to the verifier, and the boot
     test loads them first. `expect`: a line, or a list of lines, the boot test wants in the kernel
     log or in the output of `exercise`, shell commands the boot test runs while the module is
-    loaded (device I/O, say: `echo hi > /dev/mydev; cat /dev/mydev`).
+    loaded (device I/O, say: `echo hi > /dev/mydev; cat /dev/mydev`). `bindings`: a header of
+    the module's whose `// rustkmod-bindgen: allow NAME ...` lines name the kernel API the crate
+    uses; bindgen makes bindings.rs from it for each kernel (`include!(env!("RUSTKMOD_BINDINGS"))`).
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -251,13 +260,15 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="")
     state.current().summary.append(result)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
-        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise), None)
+        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise,
+                                                                    bindings), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
-                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise))
+                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise,
+                                                          bindings))
                 continue
             except RustkmodError as err:
                 reason = str(err)

@@ -24,7 +24,8 @@ from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, check_status, fail, files, jobs, remove, run, run_with_jobs, setting, settings_node
+from .common import (builder, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, setting,
+                     settings_node)
 
 
 class SysrootSettings(NamedTuple):
@@ -70,10 +71,13 @@ def _cargo_build(target, source, env):
     command, run_env = rustflags.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                                target_dir, settings.sysroot or None, _cargo_environment(env),
                                                inputs.get("kernel_cfg"))
+    if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate
+        run_env["RUSTKMOD_BINDINGS"] = inputs["bindings"]
     result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(result.stderr, profile.rustflags)
     check_status(result, f"cargo build of {inputs['manifest']}")
+    rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
 
 
 def _print_cargo_output(stderr: str, flags) -> None:
@@ -244,7 +248,7 @@ def lock_node(env, manifest: cargo.Crate) -> list:
 
 
 def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProfile,
-              kernel: Kernel | None = None) -> list:
+              kernel: Kernel | None = None, bindings: list = ()) -> list:
     """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
 
     Kernel profiles build against the shared sysroot and pass the kernel's --cfg list (its
@@ -264,6 +268,9 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
         if profile.kernel_cfg:
             inputs += kernel_cfg_node(env, build_dir, profile, kernel)
             roles.append("kernel_cfg")
+        if bindings:
+            inputs += list(bindings)
+            roles.append("bindings")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),

@@ -1,0 +1,139 @@
+"""Kernel bindings for a crate, generated per kernel with Debian's bindgen and libclang.
+
+The C flags are the kernel's own: a one-line probe module is built with the kernel's Kbuild, and
+its compile command is read back from `.probe.o.cmd`, less what clang does not take (the kernel's
+`bindgen_skip_c_flags` in rust/Makefile is the reference) and plus what bindgen needs. The header
+the module names lists its `#include`s and, in `// rustkmod-bindgen: allow NAME ...` lines, the
+functions, types and variables it uses. libclang writes a dependency file beside the bindings:
+every header it read, so editing one reruns bindgen for that kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+
+from . import buildroot
+from .errors import RustkmodError
+
+# gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
+# declaration (seen in Debian's 6.1, 6.12 and 7.2 command lines).
+SKIPPED_PREFIXES = (
+    "-Wp,-MMD", "-fmacro-prefix-map", "-fcf-protection=", "-falign-jumps", "-falign-loops", "-mno-fp-ret-in-387",
+    "-mpreferred-stack-boundary", "-mskip-rax-setup", "-mindirect-branch", "-mfunction-return", "-mharden-sls",
+    "-fno-allow-store-data-races", "-fno-stack-clash-protection", "-mrecord-mcount", "-fconserve-stack",
+    "-fno-var-tracking-assignments", "-fno-ipa-sra", "-fmin-function-alignment", "-fzero-call-used-regs",
+    "-fsanitize=bounds-strict", "-fpatchable-function-entry", "-fstrict-flex-arrays", "-fno-inline-functions-called-once",
+    "-mstack-protector-guard-symbol", "-fzero-init-padding-bits", "-fdiagnostics-show-context", "-mabi=lp64",
+    "-mno-spe", "-mlittle-endian", "-mapcs", "-mno-sched-prolog", "-mtp=", "-mtune=", "-fno-dwarf2-cfi-asm",
+)
+CLANG_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi",
+                 "i386": "i686-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+_PROBE = '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n'
+_ALLOW = re.compile(r"^\s*//\s*rustkmod-bindgen:\s*allow\s+(.+)$", re.M)
+
+
+def allowlist(header_text: str) -> tuple:
+    """The names the header's `// rustkmod-bindgen: allow ...` lines give, in order."""
+    return tuple(name for line in _ALLOW.findall(header_text) for name in line.split())
+
+
+def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
+    """The flags the kernel's Kbuild compiles a module object with, as clang takes them."""
+    root = buildroot.root_of(kdir)
+    with tempfile.TemporaryDirectory(prefix="rustkmod-cflags-") as probe:
+        with open(os.path.join(probe, "probe.c"), "w") as handle:
+            handle.write(_PROBE)
+        with open(os.path.join(probe, "Kbuild"), "w") as handle:
+            handle.write("obj-m := probe.o\n")
+        make = ["make", "-s", "-C", buildroot.inside(root, kdir), f"M={probe}", *make_variables, "probe.o"]
+        result = subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True)
+        cmd_file = os.path.join(probe, ".probe.o.cmd")
+        if result.returncode != 0 or not os.path.isfile(cmd_file):
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
+                                "check the tree builds external modules (make -C KDIR M=... modules)")
+        with open(cmd_file, encoding="utf-8", errors="replace") as handle:
+            return clang_flags(handle.readline(), arch, root)
+
+
+def clang_flags(cmd_line: str, arch: str, root: str) -> list:
+    """The first line of a `.NAME.o.cmd` (`cmd_... := CC FLAGS -c -o OBJ SRC ; objtool ...`) as
+    the flags bindgen passes to clang."""
+    words = shlex.split(cmd_line.split(":=", 1)[1].split(" ; ")[0])[1:]    # the compiler, then its flags
+    flags, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "-o":
+            skip = True
+            continue
+        if word == "-c" or word.endswith(".c") or word.startswith(SKIPPED_PREFIXES):
+            continue
+        flags.append(_outside(root, word))
+    return flags + ["-w", f"--target={CLANG_TARGETS[arch]}", "-fno-builtin", "-D__BINDGEN__",
+                    # libclang before 16 takes INIT_STACK_ALL_ZERO's flag only with this one
+                    "-enable-trivial-auto-var-init-zero-knowing-it-will-be-removed-from-clang"]
+
+
+def _outside(root: str, word: str) -> str:
+    """A path in the build root, as the host (where bindgen runs) sees it."""
+    if not root:
+        return word
+    for prefix in ("-I/", "-include/", "/"):
+        if word.startswith(prefix) and word.startswith(prefix[:-1] + "/usr/"):
+            return prefix[:-1] + root + word[len(prefix) - 1:]
+    return word
+
+
+def command(header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
+    anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
+    return ["bindgen", header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests",
+            "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
+            "-o", output, "--", *flags, "-MD", "-MF", depfile]
+
+
+def versions() -> str:
+    """bindgen's and libclang's versions: part of the bindings' signature."""
+    if not shutil.which("bindgen"):
+        raise RustkmodError("bindgen is not installed", "install Debian's bindgen and libclang1-14 (./setup does)")
+    bindgen = subprocess.run(["bindgen", "--version"], capture_output=True, text=True).stdout.strip()
+    clang = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "libclang1-14"],
+                           capture_output=True, text=True).stdout.strip()
+    return f"{bindgen}; {clang or 'libclang unknown'}"
+
+
+def error_block(stderr: str, header: str, kernel: str) -> str:
+    """bindgen's failure as one block: the first error clang reported, with its file and line."""
+    errors = re.findall(r"(\S+?):(\d+):\d+: (?:fatal )?error: ([^\n\"]+)", stderr)
+    if errors:
+        path, line, message = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"bindgen failed on {header} for Linux {kernel}: {path}:{line}: {message}{more}"
+    last = next((l for l in reversed(stderr.strip().splitlines()) if l.strip()), "no output")
+    return f"bindgen failed on {header} for Linux {kernel}: {last.strip()[:300]}"
+
+
+def mark_extern_blocks_unsafe(path: str) -> None:
+    """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
+    is what every edition takes since Rust 1.82."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(re.sub(r'^extern "C" \{', 'unsafe extern "C" {', text, flags=re.M))
+
+
+def read_depfile(path: str) -> list:
+    """The headers a make-style dependency file names (libclang's -MD output)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read().replace("\\\n", " ")
+    except OSError:
+        return []
+    _, _, deps = text.partition(":")
+    return [word for word in deps.split() if word]

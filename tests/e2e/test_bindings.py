@@ -1,0 +1,78 @@
+"""Kernel bindings generated per kernel (tests/projects/kbind, a module author's own project):
+bindgen on the module's header with each kernel's own C flags, the headers it read as
+dependencies, one staticlib per kernel, and a clear line when the header is wrong."""
+
+import shutil
+
+import pytest
+
+from helpers import fetch_kernels, kernel_summary, scons
+from test_sysroot import outside_project
+
+pytestmark = pytest.mark.e2e
+
+KERNELS = "KERNELS=6.1,7.2,6.1-arm64"
+LINE = "kbind: loaded, printed 'kbind: parsed 4096 with kstrtoint', unloaded"
+
+
+@pytest.fixture(scope="module")
+def fetched():
+    return fetch_kernels("6.1", "7.2", "6.1-arm64")
+
+
+@pytest.fixture(scope="module")
+def kbind(tmp_path_factory, fetched):
+    project, env = outside_project("kbind", tmp_path_factory.mktemp("kbind"))
+    run = scons(project, "-j2", "check", KERNELS, env=env, timeout=1800)
+    assert run.returncode == 0, run.output
+    return project, env, run
+
+
+def test_each_kernel_gets_its_bindings_and_loads_the_module(kbind):
+    project, _, run = kbind
+    assert run.steps().count("BINDGEN") == 3 and run.steps().count("CARGO") == 3     # a staticlib per kernel
+    assert set(kernel_summary(run, "kbind").values()) == {"built, verified, booted"}
+    assert run.stdout.count(LINE) == 3
+    for release in ("6.1.0-56-amd64", "7.2.13+deb14-amd64", "6.1.0-56-arm64"):
+        bindings = (project / "build" / release / "kbind" / "bindings.rs").read_text()
+        assert "pub fn kstrtoint(" in bindings and 'unsafe extern "C"' in bindings
+        assert "kstrtox.h" in (project / "build" / release / "kbind" / "bindings.rs.d").read_text()
+
+
+def test_nothing_reruns_when_nothing_changed(kbind):
+    project, env, _ = kbind
+    assert scons(project, "-q", "check", KERNELS, env=env).returncode == 0
+    assert scons(project, "check", KERNELS, env=env).steps() == []
+
+
+def test_a_header_edited_in_one_kernel_tree_reruns_that_kernel_only(kbind, fetched, tmp_path):
+    project, env, _ = kbind
+    original = fetched["6.1"].kdir.split("/usr/src/")[0]
+    copy = tmp_path / "6.1-copy"                   # a second tree of 6.1, with common headers of its own
+    shutil.copytree(original, copy, symlinks=True)
+    kdir = next(copy.glob("usr/src/linux-headers-*-amd64"))
+    makefile = kdir / "Makefile"                   # it includes the common tree by absolute path
+    makefile.write_text(makefile.read_text().replace(original, str(copy)))
+    kernels = f"KERNELS=6.1,{kdir}"
+    assert scons(project, kernels, env=env).returncode == 0
+    header = next(copy.glob("usr/src/linux-headers-*-common/include/linux/kstrtox.h"))
+    header.write_text(header.read_text().replace("int __must_check kstrtoint(",
+                                                 "/** Parses an int (a doc comment bindgen keeps). */\n"
+                                                 "int __must_check kstrtoint(", 1))
+    run = scons(project, kernels, env=env)
+    assert run.returncode == 0, run.output
+    assert run.steps().count("BINDGEN") == 1 and run.steps().count("CARGO") == 1, run.output
+    assert any("BINDGEN" in line and "-" in line.split("/")[1] for line in run.stdout.splitlines()
+               if line.startswith("BINDGEN")), run.stdout       # the copy's directory, not 6.1's own
+
+
+def test_a_wrong_header_is_one_line_naming_it_and_its_line(kbind, tmp_path):
+    project, env, _ = kbind
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns("build", ".sconsign*", ".rustkmod*"))
+    api = broken / "kernel_api.h"
+    api.write_text(api.read_text().replace("#include <linux/printk.h>\n", "#include <linux/printk.h>\nint broken(;\n"))
+    run = scons(broken, "KERNELS=6.1", env=env)
+    assert run.returncode != 0 and "Traceback" not in run.output
+    line = next(l for l in run.stderr.splitlines() if "bindgen failed" in l)
+    assert f"{api}:5:" in line and "Linux 6.1.0-56-amd64" in line

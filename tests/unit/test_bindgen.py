@@ -1,0 +1,59 @@
+"""The bindings stage's pure parts: the allowlist in the header, Kbuild's compile command as
+clang takes it, bindgen's failure as one line, and libclang's dependency file."""
+
+from pathlib import Path
+
+from rustkmod import bindgen
+
+# The first line of a .probe.o.cmd as Debian's 6.1 Kbuild writes it (shortened): the compile
+# command, then objtool's, which clang must not see.
+CMD_LINE = ("cmd_/m/probe.o :=  gcc-12 -Wp,-MMD,/m/.probe.o.d -nostdinc -I/k/common/arch/x86/include "
+            "-I./arch/x86/include/generated -include /k/common/include/linux/kconfig.h -D__KERNEL__ "
+            "-mindirect-branch=thunk-extern -mharden-sls=all -fno-allow-store-data-races -mrecord-mcount "
+            "-fconserve-stack -fms-extensions -mcmodel=kernel -DMODULE -c -o /m/probe.o /m/probe.c  ; "
+            "./tools/objtool/objtool --hacks=jump_label --orc --module /m/probe.o\n")
+
+
+def test_the_allowlist_comes_from_the_headers_own_lines():
+    text = "#include <linux/slab.h>\n// rustkmod-bindgen: allow kfree __kmalloc\n//rustkmod-bindgen: allow gfp_t\n"
+    assert bindgen.allowlist(text) == ("kfree", "__kmalloc", "gfp_t")
+    assert bindgen.allowlist("#include <linux/fs.h>\n") == ()
+
+
+def test_kbuilds_command_is_kept_less_what_clang_refuses(tmp_path):
+    flags = bindgen.clang_flags(CMD_LINE, "x86_64", "")
+    assert flags[:6] == ["-nostdinc", "-I/k/common/arch/x86/include", "-I./arch/x86/include/generated",
+                         "-include", "/k/common/include/linux/kconfig.h", "-D__KERNEL__"]
+    for gone in ("-mindirect-branch=thunk-extern", "-mharden-sls=all", "-mrecord-mcount", "-c", "-o",
+                 "/m/probe.c", "--orc", "-Wp,-MMD,/m/.probe.o.d"):
+        assert gone not in flags
+    assert "-fms-extensions" in flags and "-mcmodel=kernel" in flags and "--target=x86_64-linux-gnu" in flags
+
+
+def test_paths_in_a_build_root_are_read_from_the_host():
+    line = "cmd_/m/probe.o := gcc-16 -I/usr/src/h-common/include -include /usr/src/h-common/kconfig.h -I./include -c -o x.o x.c\n"
+    flags = bindgen.clang_flags(line, "x86_64", "/cache/roots/sid")
+    assert flags[:4] == ["-I/cache/roots/sid/usr/src/h-common/include", "-include",
+                         "/cache/roots/sid/usr/src/h-common/kconfig.h", "-I./include"]
+
+
+def test_a_failure_is_one_line_with_the_first_error_and_its_place():
+    stderr = ("/p/kernel_api.h:5:12: error: expected parameter declarator\n/p/kernel_api.h:6:1: error: x\n"
+              "thread 'main' panicked at 'Unable to generate bindings'\n")
+    line = bindgen.error_block(stderr, "/p/kernel_api.h", "6.1.0-56-amd64")
+    assert line == ("bindgen failed on /p/kernel_api.h for Linux 6.1.0-56-amd64: /p/kernel_api.h:5: "
+                    "expected parameter declarator (and 1 more)")
+
+
+def test_the_dependency_file_lists_every_header(tmp_path):
+    depfile = tmp_path / "bindings.rs.d"
+    depfile.write_text("api.o: /p/api.h \\\n  /k/include/linux/slab.h \\\n  include/generated/autoconf.h\n")
+    assert bindgen.read_depfile(str(depfile)) == ["/p/api.h", "/k/include/linux/slab.h", "include/generated/autoconf.h"]
+    assert bindgen.read_depfile(str(tmp_path / "missing.d")) == []
+
+
+def test_extern_blocks_are_marked_unsafe_for_edition_2024(tmp_path):
+    output = tmp_path / "bindings.rs"
+    output.write_text('extern "C" {\n    pub fn kfree(p: *const u8);\n}\n')
+    bindgen.mark_extern_blocks_unsafe(str(output))
+    assert Path(output).read_text().startswith('unsafe extern "C" {')
