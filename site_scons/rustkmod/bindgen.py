@@ -98,11 +98,12 @@ def command(header: str, output: str, depfile: str, allow: tuple, flags: list) -
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 
 
-def versions() -> str:
+def versions(program: str = "bindgen") -> str:
     """bindgen's and libclang's versions: part of the bindings' signature."""
-    if not shutil.which("bindgen"):
-        raise RustkmodError("bindgen is not installed", "install Debian's bindgen and libclang1-14 (./setup does)")
-    bindgen = subprocess.run(["bindgen", "--version"], capture_output=True, text=True).stdout.strip()
+    if not shutil.which(program):
+        raise RustkmodError(f"BINDGEN={program} is not installed",
+                            "install Debian's bindgen and libclang1-14 (./setup does), or set BINDGEN")
+    bindgen = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.strip()
     clang = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "libclang1-14"],
                            capture_output=True, text=True).stdout.strip()
     return f"{bindgen}; {clang or 'libclang unknown'}"

@@ -76,3 +76,10 @@ def test_a_wrong_header_is_one_line_naming_it_and_its_line(kbind, tmp_path):
     assert run.returncode != 0 and "Traceback" not in run.output
     line = next(l for l in run.stderr.splitlines() if "bindgen failed" in l)
     assert f"{api}:5:" in line and "Linux 6.1.0-56-amd64" in line
+
+
+def test_a_missing_bindgen_is_named_with_its_packages(kbind):
+    project, env, _ = kbind
+    run = scons(project, "KERNELS=", "BINDGEN=no-such-bindgen", env=env)
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "BINDGEN=no-such-bindgen is not installed" in run.stderr and "libclang1-14" in run.stderr

@@ -29,6 +29,8 @@ class BindingsSettings(NamedTuple):
     make_variables: tuple
     allow: tuple            # names from the header's `// rustkmod-bindgen: allow` lines
     versions: str           # bindgen's and libclang's
+    bindgen: str = "bindgen"
+    extra_flags: tuple = ()  # BINDGEN_CLANG_FLAGS
 
 
 def _bindings(target, source, env):
@@ -41,8 +43,11 @@ def _bindings(target, source, env):
         flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
     except RustkmodError as err:
         fail(err)
-    result = subprocess.run(bindgen.command(header, output, output + ".d", settings.allow, flags),
-                            cwd=settings.kdir, capture_output=True, text=True)
+    command = bindgen.command(header, output, output + ".d", settings.allow, flags + list(settings.extra_flags))
+    try:
+        result = subprocess.run([settings.bindgen, *command[1:]], cwd=settings.kdir, capture_output=True, text=True)
+    except OSError:
+        fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
     if result.returncode != 0 or not os.path.isfile(output):
         remove(output)
         fail(bindgen.error_block(result.stderr, header, settings.release),
@@ -70,8 +75,10 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
     header_node = env.File(header).srcnode()
     with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
         allow = bindgen.allowlist(handle.read())
-    versions = state.current().remember(("bindgen-versions",), bindgen.versions)
-    settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions)
+    program = env["BINDGEN"]
+    versions = state.current().remember(("bindgen-versions", program), lambda: bindgen.versions(program))
+    settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions,
+                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()))
     node = env.RustBindings(module_dir.File("bindings.rs"), [header_node, settings_node(env, settings)])
     env.SideEffect(module_dir.File("bindings.rs.d"), node)
     return node

@@ -62,6 +62,10 @@ def make_variables(args=None) -> Variables:
         ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
          _default("RUSTC", _first_existing("/usr/bin/rustc", "rustc"))),
         ("BUILD_DIR", "where every output goes (relative to the top SConstruct)", _default("BUILD_DIR", "build")),
+        ("BINDGEN", "bindgen for modules with bindings= (Debian: bindgen, with libclang1-14; libclang is found "
+         "as bindgen finds it, LIBCLANG_PATH included)", _default("BINDGEN", "bindgen")),
+        ("BINDGEN_CLANG_FLAGS", "extra clang flags for bindgen, after the kernel's own (part of the bindings' "
+         "signature)", _default("BINDGEN_CLANG_FLAGS")),
         ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: KDIR's arch/<arch>/boot image when "
          "KDIR is a built tree, else /boot/vmlinuz-<KDIR's release>",
          _default("KERNEL_IMAGE")),
