@@ -333,10 +333,9 @@ class _Checker:
                                 "the file is damaged: rebuild it")
         for index in set(targets.tolist()):
             self.tables._inside(sections[index])
-        section_starts = numpy.array([s.offset for s in sections], dtype=numpy.int64)
-        starts = section_starts[targets] + offsets
-        dirty = _nonzero_at(self.tables.bytes_view(), starts, width)
-        ends = starts + width
+        positions = numpy.array([s.offset for s in sections], dtype=numpy.int64)[targets] + offsets   # in the file
+        dirty = _nonzero_at(self.tables.bytes_view(), positions, width)
+        starts, ends = positions, positions + width
         if not (starts[1:] >= starts[:-1]).all():      # assemblers write them in order: no sort then
             order = numpy.argsort(starts, kind="stable")
             starts, ends = starts[order], ends[order]
@@ -344,7 +343,7 @@ class _Checker:
             return
         patched = bytearray(self.tables.file_size)
         data = self.tables.data
-        for i, start, size in zip(chosen.tolist(), (offsets + section_starts[targets]).tolist(), width.tolist()):
+        for i, start, size in zip(chosen.tolist(), positions.tolist(), width.tolist()):
             end = start + size
             number = int(relocations.types[i])
             if data[start:end].strip(b"\0"):
