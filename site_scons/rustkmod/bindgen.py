@@ -15,9 +15,8 @@ import re
 import shlex
 import shutil
 import subprocess
-import tempfile
 
-from . import buildroot
+from . import buildroot, kbuild
 from .errors import RustkmodError
 
 # gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
@@ -44,21 +43,15 @@ def allowlist(header_text: str) -> tuple:
 
 def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
     """The flags the kernel's Kbuild compiles a module object with, as clang takes them."""
-    root = buildroot.root_of(kdir)
-    with tempfile.TemporaryDirectory(prefix="rustkmod-cflags-") as probe:
-        with open(os.path.join(probe, "probe.c"), "w") as handle:
-            handle.write(_PROBE)
-        with open(os.path.join(probe, "Kbuild"), "w") as handle:
-            handle.write("obj-m := probe.o\n")
-        make = ["make", "-s", "-C", buildroot.inside(root, kdir), f"M={probe}", *make_variables, "probe.o"]
-        result = subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True)
+    files = {"probe.c": _PROBE, "Kbuild": "obj-m := probe.o\n"}
+    with kbuild.probe_module(kdir, make_variables, files, "probe.o") as (result, probe):
         cmd_file = os.path.join(probe, ".probe.o.cmd")
         if result.returncode != 0 or not os.path.isfile(cmd_file):
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
                                 "check the tree builds external modules (make -C KDIR M=... modules)")
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
-            return clang_flags(handle.readline(), arch, root)
+            return clang_flags(handle.readline(), arch, buildroot.root_of(kdir))
 
 
 def clang_flags(cmd_line: str, arch: str, root: str) -> list:

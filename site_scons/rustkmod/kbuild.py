@@ -8,10 +8,13 @@ in as a prebuilt ("shipped") object: Kbuild copies `X.o_shipped` to `X.o`, on ev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
 import shutil
+import subprocess
+import tempfile
 
 from . import buildroot
 from .errors import RustkmodError
@@ -32,6 +35,22 @@ INCLUDE_WRAPPER_TEXT = ("/* Written by rustkmod: Kbuild cannot link a module fro
 def renamed_member(name: str) -> str:
     """The object name a C file called `<name>.c` gets in module `name`."""
     return f"{name}_c"
+
+
+@contextlib.contextmanager
+def probe_module(kdir: str, make_variables: list, files: dict, goal: str):
+    """A throwaway external module: `files` ({name: text}) in a temporary directory, built with
+    `make -s -C KDIR M=DIR GOAL` by the kernel's own Kbuild (in its build root if it has one).
+    Yields (the finished make, the directory) while the directory exists. This is how rustkmod
+    asks a kernel what it does: objtool's arguments, a module object's C flags."""
+    root = buildroot.root_of(kdir)
+    with tempfile.TemporaryDirectory(prefix="rustkmod-probe-") as probe:
+        for name, text in files.items():
+            with open(os.path.join(probe, name), "w") as handle:
+                handle.write(text)
+        make = ["make", "-s", "--no-print-directory", "-C", buildroot.inside(root, kdir), f"M={probe}",
+                *make_variables, goal]
+        yield subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True), probe
 
 
 def check_module_name(name: str, members: list[str]) -> None:

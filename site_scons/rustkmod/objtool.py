@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from . import buildroot
 from .errors import RustkmodError
+from .kbuild import probe_module
 
 _PROBE = """always-y := rustkmod-objtool-probe
 $(obj)/rustkmod-objtool-probe: FORCE
@@ -37,14 +38,9 @@ class ObjtoolPlan(NamedTuple):
 
 def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
     """How this kernel's Kbuild runs objtool on module objects; None when it does not."""
-    with tempfile.TemporaryDirectory(prefix="rustkmod-objtool-") as probe:
-        with open(os.path.join(probe, "Kbuild"), "w") as handle:
-            handle.write(_PROBE)
-        root = buildroot.root_of(kdir)
-        make = ["make", "-s", "--no-print-directory", "-C", buildroot.inside(root, kdir), f"M={probe}",
-                *make_variables, "modules"]
-        result = subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True)
-    values = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("rustkmod-"))
+    with probe_module(kdir, make_variables, {"Kbuild": _PROBE}, "modules") as (result, _):
+        values = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("rustkmod-"))
+    root = buildroot.root_of(kdir)
     if "rustkmod-objtool" not in values:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild how it runs objtool ({last})",
