@@ -96,6 +96,15 @@ def cross_compile_for(kernel: Kernel, given: str) -> str:
     return CROSS_PREFIXES.get(kernel.arch, "")
 
 
+def named_compiler(config: dict) -> tuple[str, str, str]:
+    """(the C compiler a kernel's .config names, its GNU triplet or "", the name without it):
+    `x86_64-linux-gnu-gcc-14` is ("x86_64-linux-gnu-gcc-14", "x86_64-linux-gnu", "gcc-14")."""
+    text = config.get("CONFIG_CC_VERSION_TEXT", "")
+    named = text.split()[0] if text else ""
+    prefix, base = re.match(r"^((?:[\w.]+-linux-gnu\w*)?)-?(.*)$", named).groups()
+    return named, prefix, base
+
+
 def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]:
     """(CC to pass to Kbuild or "", a note for the user or "").
 
@@ -105,13 +114,10 @@ def kbuild_cc(kernel: Kernel, cross_compile: str, given: str) -> tuple[str, str]
     """
     if given:
         return given, ""
-    text = kernel.config.get("CONFIG_CC_VERSION_TEXT", "")
-    named = text.split()[0] if text else ""
+    named, _, base = named_compiler(kernel.config)
     if not named or "clang" in named:
         return "", ""
-    base = re.sub(r"^[\w.]+-linux-gnu\w*-", "", named)
-    root = buildroot.root_of(kernel.kdir)
-    if root:            # made with the kernel's compiler (buildroot.py): Kbuild finds it there
+    if buildroot.root_of(kernel.kdir):     # made with the kernel's compiler (buildroot.py): Kbuild finds it there
         return "", ""
     if shutil.which(cross_compile + base) or (not cross_compile and shutil.which(named)):
         return "", ""

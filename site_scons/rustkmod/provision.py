@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 from . import buildroot
 from .errors import RustkmodError
+from .kbuild import named_compiler
+from .kernel import parse_config
 
 ARCHIVE = "http://deb.debian.org/debian"
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -167,11 +169,9 @@ def _root_compiler(kdir: str, kbuild_dir: str) -> str:
     replaced by its gcc, as kbuild.kbuild_cc says). Decided from what the kernel's tools
     require, not from the host's name: on a Debian 13 host a trixie kernel needs no root."""
     with open(os.path.join(kdir, ".config"), encoding="utf-8", errors="replace") as handle:
-        match = re.search(r'^CONFIG_CC_VERSION_TEXT="(\S+)', handle.read(), re.M)
-    named = match.group(1) if match else "gcc"
+        _, prefix, base = named_compiler(parse_config(handle.read()))
     # x86_64-linux-gnu-gcc-14 comes in gcc-14; aarch64-linux-gnu-gcc-14 in gcc-14-aarch64-linux-gnu.
-    prefix, base = re.match(r"^((?:[\w.]+-linux-gnu\w*)?)-?(.*)$", named).groups()
-    compiler = base if prefix in ("", "x86_64-linux-gnu") else f"{base}-{prefix}"
+    compiler = (base or "gcc") if prefix in ("", "x86_64-linux-gnu") else f"{base}-{prefix}"
     tools = [os.path.join(dirpath, name) for dirpath, _, names in os.walk(kbuild_dir) for name in names
              if _is_elf(os.path.join(dirpath, name))]     # modpost.real-lsb-64 and the like, not the wrappers
     newest = max((buildroot.needed_glibc(tool) for tool in tools), default=(0,))
