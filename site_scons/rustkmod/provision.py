@@ -116,7 +116,9 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     abi = _newest_abi(apt, spec)
     release = f"{abi}-{spec.flavour}"
     headers = f"linux-headers-{release}"
-    depends = apt.field(f"{headers}:{spec.deb_arch}", "Depends")
+    # The kbuild tools of the headers' own source version: the host's installed one may be newer,
+    # from a suite this private state does not list.
+    depends, version = apt.fields(f"{headers}:{spec.deb_arch}", "Depends", "Version")
     common = _dependency(depends, r"linux-headers-\S+-common", headers)
     kbuild = _dependency(depends, r"linux-kbuild-\S+", headers)
     # 7.x: linux-image-<release> only depends on linux-binary-<release>, which holds the kernel
@@ -131,9 +133,6 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     root = os.path.join(cache, "kernels", spec.name)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
-    # The kbuild tools of the headers' own source version: the host's installed one may be newer,
-    # from a suite this private state does not list.
-    version = apt.field(f"{headers}:{spec.deb_arch}", "Version")
     packages = [f"{headers}:{spec.deb_arch}", common, f"{kbuild}:amd64={version}", f"{image}:{spec.deb_arch}",
                 f"busybox-static:{spec.deb_arch}"]
     log(f"fetching Linux {release}: {', '.join(packages)}")
@@ -287,14 +286,15 @@ class _PrivateApt:
         out = self._run(["apt-cache", *self.options, "search", "--names-only", regex], "search")
         return [line.split(" - ", 1)[0] for line in out.splitlines() if line.strip()]
 
-    def field(self, package: str, name: str) -> str:
+    def fields(self, package: str, *names: str) -> tuple:
+        """Each named field, its first value in `apt-cache show` of the package ("" if absent)."""
         out = self._run(["apt-cache", *self.options, "show", package], f"read {package}")
-        match = re.search(rf"^{name}: (.*)$", out, re.M)
-        return match.group(1) if match else ""
+        found = (re.search(rf"^{name}: (.*)$", out, re.M) for name in names)
+        return tuple(match.group(1) if match else "" for match in found)
 
     def available(self, package: str) -> bool:
         try:
-            return bool(self.field(package, "Package"))
+            return bool(self.fields(package, "Package")[0])
         except RustkmodError:
             return False
 
