@@ -84,9 +84,9 @@ def _outside(root: str, word: str) -> str:
     return word
 
 
-def command(header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
+def command(program: str, header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
     anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
-    return ["bindgen", header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests",
+    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests",
             "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 

@@ -43,9 +43,10 @@ def _bindings(target, source, env):
         flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
     except RustkmodError as err:
         fail(err)
-    command = bindgen.command(header, output, output + ".d", settings.allow, flags + list(settings.extra_flags))
+    command = bindgen.command(settings.bindgen, header, output, output + ".d", settings.allow,
+                              flags + list(settings.extra_flags))
     try:
-        result = subprocess.run([settings.bindgen, *command[1:]], cwd=settings.kdir, capture_output=True, text=True)
+        result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True)
     except OSError:
         fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
     if result.returncode != 0 or not os.path.isfile(output):
