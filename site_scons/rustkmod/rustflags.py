@@ -58,6 +58,7 @@ class RustProfile(NamedTuple):
     build_std: bool            # core, alloc, compiler_builtins built from source with those flags (sysroot.py)
     toolchain: str = ""        # `rustc -vV` of the compiler used
     kernel_cfg: str = ""       # digest of the kernel's --cfg list, given to the crate only
+    kernel: str = ""           # the one kernel a crate with generated bindings is built for; "": shared
 
     @property
     def ident(self) -> str:
@@ -67,9 +68,11 @@ class RustProfile(NamedTuple):
 
     def signature(self) -> str:
         """The profile as one string: a Value node's content in the build graph."""
-        return json.dumps({"name": self.name, "target": self.target, "rustflags": list(self.rustflags),
-                           "build_std": self.build_std, "toolchain": self.toolchain,
-                           "kernel_cfg": self.kernel_cfg}, sort_keys=True)
+        fields = {"name": self.name, "target": self.target, "rustflags": list(self.rustflags),
+                  "build_std": self.build_std, "toolchain": self.toolchain, "kernel_cfg": self.kernel_cfg}
+        if self.kernel:             # only then: a profile shared by kernels keeps its directory
+            fields["kernel"] = self.kernel
+        return json.dumps(fields, sort_keys=True)
 
 
 def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> RustProfile:

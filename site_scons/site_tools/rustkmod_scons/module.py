@@ -156,7 +156,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     bindings_rs = []
     if bindings:
         bindings_rs = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
-        profile = profile._replace(kernel_cfg=f"{profile.kernel_cfg}-{kernel_dir_name}")
+        profile = profile._replace(kernel=kernel_dir_name)
     staticlib = rust.staticlib(env, out, manifest, profile, kernel, bindings_rs)
     rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)
 
