@@ -107,8 +107,8 @@ def build_dir(env):
 def _kernel(env) -> Kernel:
     key = ("kernel", env["KDIR"], env["ARCH"], env["KERNELRELEASE"])
     files = Kernel.input_files(os.path.abspath(env["KDIR"])) if env["KDIR"] else []
-    read = lambda: tuple(Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None))  # noqa: E731
-    return state.current().remember(key, lambda: Kernel(*state.current().remember_files(key, files, read)))
+    return state.current().remember_files(
+        key, files, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None), Kernel)
 
 
 def _kernel_dir_name(kernel: Kernel) -> str:

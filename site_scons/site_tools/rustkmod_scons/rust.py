@@ -181,9 +181,8 @@ BUILDERS = {
 def read_crate(directory: str) -> cargo.Crate:
     """The crate's Cargo.toml, read once per run and again only when the file changed."""
     manifest = os.path.join(directory, "Cargo.toml")
-    run_state = state.current()
-    return run_state.remember(("crate", manifest), lambda: cargo.Crate(*run_state.remember_files(
-        ("crate", manifest), [manifest], lambda: tuple(cargo.Crate.from_manifest(directory)))))
+    return state.current().remember_files(("crate", manifest), [manifest],
+                                          lambda: cargo.Crate.from_manifest(directory), cargo.Crate)
 
 
 def rustc_info(env, build_dir) -> tuple[str, str]:

@@ -45,12 +45,20 @@ class RunState:
             self.memo[key] = compute()
         return self.memo[key]
 
-    def remember_files(self, key: tuple, files: list, compute):
-        """compute() for `key`, kept across runs while none of `files` changed (same size, mtime
-        and inode; a missing file counts as a state too): reading the crate's Cargo.toml loads a
-        TOML parser (3 ms of a no-op build), and a kernel's .config of 6,000 options takes 2 ms
-        to parse and 0.5 ms to load from here. The result must be plain data (marshal); a failing
-        compute() is not kept."""
+    def remember_files(self, key: tuple, files: list, compute, record=None):
+        """compute() for `key`, once per run like remember(), and kept across runs while none of
+        `files` changed (same size, mtime and inode; a missing file counts as a state too):
+        reading the crate's Cargo.toml loads a TOML parser (3 ms of a no-op build), and a kernel's
+        .config of 6,000 options takes 2 ms to parse and 0.5 ms to load from here. A NamedTuple
+        result is kept as its fields and given back as `record`; the rest must be plain data
+        (marshal). A failing compute() is not kept."""
+        if key in self.memo:
+            return self.memo[key]
+        value = self._remember_saved(key, files, (lambda: tuple(compute())) if record else compute)
+        self.memo[key] = record(*value) if record else value
+        return self.memo[key]
+
+    def _remember_saved(self, key: tuple, files: list, compute):
         stamps = tuple(_stamp(path) for path in files)
         saved = self._saved()
         self.saved_used.add(key)
