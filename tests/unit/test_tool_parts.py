@@ -1,12 +1,17 @@
 """The tool's shared parts: settings records read by type, labels for every builder, the child
 environment, the run state."""
 
+import io
 import os
+import re
+import sys
+import threading
 
 import pytest
 import SCons.Environment
 import SCons.Errors
 import SCons.Node.Python
+import SCons.Util
 
 from rustkmod import childenv
 from rustkmod_scons import BUILDERS, common, state
@@ -118,3 +123,26 @@ def test_remembered_across_runs_until_a_file_changes(tmp_path):
     run_state.saved_path = str(tmp_path / ".rustkmod.memo")
     assert set(run_state._saved()) == {("other",)}
     state.reset()
+
+
+def test_progress_from_parallel_steps_keeps_whole_lines(monkeypatch):
+    # Under -j, steps print from SCons' job threads while SCons prints the next step's label; a
+    # line written in two parts (print's text, then its newline) gets another line glued inside.
+    # A tiny switch interval makes the threads trade the interpreter between any two writes.
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", SCons.Util.Unbuffered(out))  # as SCons' Main sets it
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        def step(name):
+            for i in range(3000):
+                common.say(f"         {name} {i}")
+        threads = [threading.Thread(target=step, args=(name,)) for name in ("cargo", "kbuild", "boot")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 9000 and all(re.fullmatch(r" {9}(cargo|kbuild|boot) \d+", line) for line in lines)

@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
 
-from .common import builder, fail, files, setting, write_text
+from .common import builder, say, fail, files, setting, write_text
 
 
 class BootSettings(NamedTuple):
@@ -46,13 +45,13 @@ def _boot_check(target, source, env):
     log = target[0].abspath + ".log"
     write_text(log, result.console)
     if faults:
-        print("\n".join(faults), file=sys.stderr)
+        say("\n".join(faults), error=True)
         fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
     how = f" (modprobe from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
         if settings.root else ""
     printed = "', '".join(settings.expect)
     summary = f"{name}: loaded, printed '{printed}', unloaded on {settings.kernel}{how}"
-    print(f"         {summary}")
+    say(f"         {summary}")
     write_text(target[0].abspath, summary + "\n")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import sys
+import threading
 
 import SCons.Action
 import SCons.Builder
@@ -27,6 +29,21 @@ LABELS = {
     "DEPMOD": "DEPMODCOMSTR", "SIGN": "SIGNCOMSTR", "EDITOR": "EDITORCOMSTR", "BINDGEN": "BINDGENCOMSTR",
 }
 DEFAULT_COMSTR = {variable: f"{label:<8} $TARGET" for label, variable in LABELS.items()}
+
+
+_OUTPUT = threading.Lock()
+
+
+def say(text: str, error: bool = False) -> None:
+    """Print `text` as whole lines in one write. Steps run in SCons' job threads under -j, and
+    print() writes the text and its newline apart: another step's progress line landing between
+    the two would be glued to this one, and a reader of the log loses it."""
+    if not text:
+        return
+    stream = sys.stderr if error else sys.stdout
+    with _OUTPUT:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
 
 
 def comstr(label: str) -> str:

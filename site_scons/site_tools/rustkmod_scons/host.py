@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, childenv, rustflags
 
 from . import rust
-from .common import builder, fail, files, run, setting, settings_node, write_text
+from .common import builder, say, fail, files, run, setting, settings_node, write_text
 
 
 class StandinSettings(NamedTuple):
@@ -71,11 +70,11 @@ def _cargo_test(target, source, env):
     output = result.stdout + result.stderr
     write_text(target[0].abspath, output)
     if result.returncode != 0:
-        print(output, file=sys.stderr)
+        say(output, error=True)
         fail(f"host tests of {settings.crate} failed (log: {target[0]})")
     for line in output.splitlines():
         if line.startswith("test result:"):
-            print(f"         {line}")
+            say(f"         {line}")
 
 
 def _host_run(target, source, env):
@@ -84,7 +83,7 @@ def _host_run(target, source, env):
     program = files(source)[0]
     result = run([program.abspath, *settings.args], capture_output=True, text=True)
     output = result.stdout + result.stderr
-    print("".join(f"         | {line}\n" for line in output.splitlines()), end="")
+    say("".join(f"         | {line}\n" for line in output.splitlines()))
     if result.returncode != 0:
         fail(f"{program} exited with {result.returncode}")
     write_text(target[0].abspath, output)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from typing import NamedTuple
 
 from rustkmod import buildroot, install
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, check_status, fail, files, remove, run, setting, settings_node, write_text
+from .common import builder, say, check_status, fail, files, remove, run, setting, settings_node, write_text
 
 
 class StageSettings(NamedTuple):
@@ -57,9 +56,9 @@ def _stage(target, source, env):
             remove(module)
             fail(f"sign-file could not sign {target[0]} with {signer.key}",
                  "check MODULE_SIG_KEY and MODULE_SIG_CERT are a key and its certificate")
-        print(f"         signed with {signer.key} ({signer.hash})")
+        say(f"         signed with {signer.key} ({signer.hash})")
     elif settings.unsigned:
-        print(f"         {settings.unsigned}")
+        say(f"         {settings.unsigned}")
 
 
 def _modules_install(target, source, env):
@@ -72,7 +71,7 @@ def _modules_install(target, source, env):
     result = run(buildroot.command(tree, command, staged.dir.abspath, [staged.dir.abspath, settings.root]),
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     # Kbuild skips its own depmod without a System.map; the Depmod step runs it instead.
-    print("".join(line + "\n" for line in result.stdout.splitlines() if "Skipping depmod" not in line), end="")
+    say("".join(line + "\n" for line in result.stdout.splitlines() if "Skipping depmod" not in line))
     check_status(result, f"modules_install of {staged}")
     if not os.path.exists(target[0].abspath):
         fail(f"modules_install succeeded but did not write {target[0]}")
@@ -84,7 +83,7 @@ def _depmod(target, source, env):
     result = run(list(settings.command), capture_output=True, text=True, what=" (install kmod)")
     problems = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     if result.returncode != 0 or any("unknown symbol" in line for line in problems):
-        print("\n".join(problems), file=sys.stderr)
+        say("\n".join(problems), error=True)
         remove(target[0].abspath)
         fail(f"depmod failed on {target[0].dir}",
              "install the modules these depend on into the same INSTALL_MOD_PATH")

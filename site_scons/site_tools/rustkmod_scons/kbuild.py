@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, buildroot, cargo, kbuild
 
-from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
+from .common import builder, say, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
 
 
 class KbuildSettings(NamedTuple):
@@ -62,15 +61,15 @@ def _objtool(target, source, env):
         fail(err)
     shutil.copyfile(files(source)[0].abspath, output)
     if plan is None:
-        print(f"         Linux {settings.release} runs no objtool on modules")
+        say(f"         Linux {settings.release} runs no objtool on modules")
         return
     if plan.delayed:
-        print(f"         Linux {settings.release}: Kbuild runs objtool on the linked module, Rust included")
+        say(f"         Linux {settings.release}: Kbuild runs objtool on the linked module, Rust included")
         return
     result = objtool.run(plan, output)
     lines = cargo.demangle(result.lines)
     if lines:
-        print("\n".join(lines), file=sys.stderr)
+        say("\n".join(lines), error=True)
     if result.status != 0:
         remove(output)
         fail(f"the kernel's objtool failed on {target[0]} (exit status {result.status}: {result.command})",

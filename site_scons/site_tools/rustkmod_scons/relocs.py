@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
 
 from . import state
-from .common import builder, fail, files, remove, setting, settings_node
+from .common import builder, say, fail, files, remove, setting, settings_node
 
 
 class VerifySettings(NamedTuple):
@@ -52,7 +51,7 @@ def _fix_relocs(target, source, env):
     names = loader.policy.type_names
     done = ", ".join(f"{count} {names[old]} -> {names[new]}"
                      for (old, new), count in zip(needed_rewrites(loader).items(), counts.values()))
-    print(f"         RELOCS=fix rewrote {done or 'nothing'} for {loader.description}")
+    say(f"         RELOCS=fix rewrote {done or 'nothing'} for {loader.description}")
 
 
 def _verify(target, source, env):
@@ -62,7 +61,7 @@ def _verify(target, source, env):
     module = files(source)[0]
     remove(target[0].abspath)          # no old verdict survives a failed check
     if settings.relocs == "off":
-        print(f"         RELOCS=off: {module} is NOT verified against its kernel's loader")
+        say(f"         RELOCS=off: {module} is NOT verified against its kernel's loader")
         verdict_text = {"module": str(module), "verification": "off (RELOCS=off)"}
     else:
         try:
@@ -72,7 +71,7 @@ def _verify(target, source, env):
             fail(err)
         if not verdict.loadable:
             name = os.path.basename(module.abspath)[:-3]
-            print(format_report(verdict.problems, loader.description, name), file=sys.stderr)
+            say(format_report(verdict.problems, loader.description, name), error=True)
             fail(f"{module} would be refused by the loader of {loader.description} (report above)")
         verdict_text = {"module": str(module), "kernel": loader.description,
                         "policy": f"{loader.source_file} of the tree" if loader.source_file else "built-in table",

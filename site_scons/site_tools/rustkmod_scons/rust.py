@@ -24,7 +24,7 @@ from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import (builder, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, setting,
+from .common import (builder, say, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, setting,
                      settings_node)
 
 
@@ -66,7 +66,7 @@ def _cargo_build(target, source, env):
     """cargo build of the staticlib, in the crate's directory, with the profile's target and flags."""
     settings = setting(source, CargoSettings)
     profile, inputs = settings.profile, _named_files(source, settings)
-    print(f"         [{profile.target}, {profile.name} profile]")
+    say(f"         [{profile.target}, {profile.name} profile]")
     target_dir = os.path.dirname(os.path.dirname(target[0].dir.abspath))
     command, run_env = rustflags.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                                target_dir, settings.sysroot or None, _cargo_environment(env),
@@ -106,7 +106,7 @@ def _sysroot(target, source, env):
     except RustkmodError as err:
         fail(err)
     if not built:
-        print(f"         shared sysroot {settings.spec.key} is already built: no core compile")
+        say(f"         shared sysroot {settings.spec.key} is already built: no core compile")
 
 
 def _run_cargo(command, flags, **kwargs):
@@ -153,7 +153,7 @@ def _partial_link(target, source, env):
             remove(target[0].abspath)
             fail(err)
         if count:
-            print(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
+            say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
 
 
 def _crate_scan(node, env, path):

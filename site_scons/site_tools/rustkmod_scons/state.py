@@ -10,6 +10,7 @@ import fcntl
 import gc
 import marshal
 import os
+import sys
 
 # The largest JOBS a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
 # Linux pipe holds 64 KiB by default; more would block the write forever.
@@ -37,7 +38,7 @@ class RunState:
         """A one-line remark at configuration time, once per run."""
         if text not in self.notes:
             self.notes.add(text)
-            print(f"scons: rustkmod: {text}")
+            sys.stdout.write(f"scons: rustkmod: {text}\n")  # one write: steps of -j print too
 
     def remember(self, key, compute):
         """compute() once per run for `key`: one node per file, one read per kernel tree."""
