@@ -51,12 +51,12 @@ def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
             raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
                                 "check the tree builds external modules (make -C KDIR M=... modules)")
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
-            return clang_flags(handle.readline(), arch, buildroot.root_of(kdir))
+            return clang_flags(handle.readline(), arch, buildroot.root_of(kdir), kdir)
 
 
-def clang_flags(cmd_line: str, arch: str, root: str) -> list:
+def clang_flags(cmd_line: str, arch: str, root: str, kdir: str) -> list:
     """The first line of a `.NAME.o.cmd` (`cmd_... := CC FLAGS -c -o OBJ SRC ; objtool ...`) as
-    the flags bindgen passes to clang."""
+    the flags bindgen passes to clang, with KDIR's relative paths (`-I./include`) made absolute."""
     words = shlex.split(cmd_line.split(":=", 1)[1].split(" ; ")[0])[1:]    # the compiler, then its flags
     flags, skip = [], False
     for word in words:
@@ -68,10 +68,19 @@ def clang_flags(cmd_line: str, arch: str, root: str) -> list:
             continue
         if word == "-c" or word.endswith(".c") or word.startswith(SKIPPED_PREFIXES):
             continue
-        flags.append(_outside(root, word))
+        flags.append(_outside(root, _absolute(kdir, word)))
     return flags + ["-w", f"--target={CLANG_TARGETS[arch]}", "-fno-builtin", "-D__BINDGEN__",
                     # libclang before 16 takes INIT_STACK_ALL_ZERO's flag only with this one
                     "-enable-trivial-auto-var-init-zero-knowing-it-will-be-removed-from-clang"]
+
+
+def _absolute(kdir: str, word: str) -> str:
+    """A path Kbuild gives relative to KDIR (make -C KDIR), absolute."""
+    for prefix in ("-I", ""):
+        path = word[len(prefix):]
+        if word.startswith(prefix) and (path.startswith("./") or (prefix and path and not path.startswith("/"))):
+            return prefix + os.path.normpath(os.path.join(kdir, path))
+    return word
 
 
 def _outside(root: str, word: str) -> str:
@@ -84,9 +93,18 @@ def _outside(root: str, word: str) -> str:
     return word
 
 
+# Kernel types Rust cannot lay out (packed and aligned at once, or packed holding aligned ones) or
+# that are empty without SMP: the kernel's own rust/bindgen_parameters makes them opaque (6.1 on).
+# An allowed function drags in every type it reaches (filp_open: struct file, then the task and
+# the FPU state), so a module meets them without naming them.
+OPAQUE_TYPES = ("xregs_state", "desc_struct", "arch_lbr_state", "local_apic", "x86_msi_data", "x86_msi_addr_lo",
+                "kunit_try_catch", "spinlock")
+
+
 def command(program: str, header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
     anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
-    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests",
+    opaque = [word for name in OPAQUE_TYPES for word in ("--opaque-type", name)]
+    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", *opaque,
             "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 
@@ -113,13 +131,10 @@ def error_block(stderr: str, header: str, kernel: str) -> str:
     return f"bindgen failed on {header} for Linux {kernel}: {last.strip()[:300]}"
 
 
-def mark_extern_blocks_unsafe(path: str) -> None:
+def unsafe_extern_blocks(rust: str) -> str:
     """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
     is what every edition takes since Rust 1.82."""
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(re.sub(r'^extern "C" \{', 'unsafe extern "C" {', text, flags=re.M))
+    return re.sub(r'^extern "C" \{', 'unsafe extern "C" {', rust, flags=re.M)
 
 
 def read_depfile(path: str) -> list:

@@ -1,8 +1,6 @@
 """The bindings stage's pure parts: the allowlist in the header, Kbuild's compile command as
 clang takes it, bindgen's failure as one line, and libclang's dependency file."""
 
-from pathlib import Path
-
 from rustkmod import bindgen
 
 # The first line of a .probe.o.cmd as Debian's 6.1 Kbuild writes it (shortened): the compile
@@ -21,8 +19,8 @@ def test_the_allowlist_comes_from_the_headers_own_lines():
 
 
 def test_kbuilds_command_is_kept_less_what_clang_refuses(tmp_path):
-    flags = bindgen.clang_flags(CMD_LINE, "x86_64", "")
-    assert flags[:6] == ["-nostdinc", "-I/k/common/arch/x86/include", "-I./arch/x86/include/generated",
+    flags = bindgen.clang_flags(CMD_LINE, "x86_64", "", "/k/amd64")
+    assert flags[:6] == ["-nostdinc", "-I/k/common/arch/x86/include", "-I/k/amd64/arch/x86/include/generated",
                          "-include", "/k/common/include/linux/kconfig.h", "-D__KERNEL__"]
     for gone in ("-mindirect-branch=thunk-extern", "-mharden-sls=all", "-mrecord-mcount", "-c", "-o",
                  "/m/probe.c", "--orc", "-Wp,-MMD,/m/.probe.o.d"):
@@ -32,9 +30,9 @@ def test_kbuilds_command_is_kept_less_what_clang_refuses(tmp_path):
 
 def test_paths_in_a_build_root_are_read_from_the_host():
     line = "cmd_/m/probe.o := gcc-16 -I/usr/src/h-common/include -include /usr/src/h-common/kconfig.h -I./include -c -o x.o x.c\n"
-    flags = bindgen.clang_flags(line, "x86_64", "/cache/roots/sid")
+    flags = bindgen.clang_flags(line, "x86_64", "/cache/roots/sid", "/cache/roots/sid/usr/src/h-amd64")
     assert flags[:4] == ["-I/cache/roots/sid/usr/src/h-common/include", "-include",
-                         "/cache/roots/sid/usr/src/h-common/kconfig.h", "-I./include"]
+                         "/cache/roots/sid/usr/src/h-common/kconfig.h", "-I/cache/roots/sid/usr/src/h-amd64/include"]
 
 
 def test_a_failure_is_one_line_with_the_first_error_and_its_place():
@@ -52,8 +50,6 @@ def test_the_dependency_file_lists_every_header(tmp_path):
     assert bindgen.read_depfile(str(tmp_path / "missing.d")) == []
 
 
-def test_extern_blocks_are_marked_unsafe_for_edition_2024(tmp_path):
-    output = tmp_path / "bindings.rs"
-    output.write_text('extern "C" {\n    pub fn kfree(p: *const u8);\n}\n')
-    bindgen.mark_extern_blocks_unsafe(str(output))
-    assert Path(output).read_text().startswith('unsafe extern "C" {')
+def test_extern_blocks_are_marked_unsafe_for_edition_2024():
+    rust = bindgen.unsafe_extern_blocks('extern "C" {\n    pub fn kfree(p: *const u8);\n}\n')
+    assert rust.startswith('unsafe extern "C" {')

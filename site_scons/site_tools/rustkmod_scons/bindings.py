@@ -1,10 +1,12 @@
 """The bindings stage: the kernel API a crate uses, generated per kernel by bindgen.
 
   file                                              builder       runs
-  BUILD_DIR/<kernel>/<module>/bindings.rs           RustBindings  bindgen on the module's header
+  BUILD_DIR/<kernel>/<module>/bindings.rs           RustBindings  libclang, then bindgen, on the module's header
+  BUILD_DIR/<kernel>/<module>/bindings_helpers.c    (the same)    C helpers for static inline functions
 
-The crate includes it with `include!(env!("RUSTKMOD_BINDINGS"))`; each kernel then has a
-staticlib of its own (rust.staticlib). bindings.rs.d, libclang's dependency file, lists every
+The crate includes bindings.rs with `include!(env!("RUSTKMOD_BINDINGS"))`; each kernel then has
+a staticlib of its own (rust.staticlib). Kbuild compiles bindings_helpers.c into the module
+(inline_helpers says what goes in it). bindings.rs.d, libclang's dependency file, lists every
 header read: they are the node's dependencies from then on.
 """
 
@@ -16,10 +18,10 @@ from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError, bindgen
+from rustkmod import RustkmodError, bindgen, inline_helpers
 
 from . import state
-from .common import builder, fail, files, remove, rescan, setting, settings_node
+from .common import builder, fail, files, remove, rescan, setting, settings_node, write_text
 
 
 class BindingsSettings(NamedTuple):
@@ -31,29 +33,47 @@ class BindingsSettings(NamedTuple):
     versions: str           # bindgen's and libclang's
     bindgen: str = "bindgen"
     extra_flags: tuple = ()  # BINDGEN_CLANG_FLAGS
+    libclang: str = ""      # LIBCLANG_PATH, for the helpers' reading of the header
+
+
+HELPERS_C = "bindings_helpers.c"
 
 
 def _bindings(target, source, env):
     settings = setting(source, BindingsSettings)
     header = files(source)[0].abspath
-    output = target[0].abspath
+    output, helpers_c = target[0].abspath, target[1].abspath
     if not settings.allow:
         fail(f"{header} allows nothing", "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
     try:
         flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
+        flags += list(settings.extra_flags)
+        plan = inline_helpers.plan(header, settings.allow, flags, settings.libclang)
     except RustkmodError as err:
-        fail(err)
-    command = bindgen.command(settings.bindgen, header, output, output + ".d", settings.allow,
-                              flags + list(settings.extra_flags))
+        remove(output, helpers_c)
+        fail(RustkmodError(f"bindgen failed on {header} for Linux {settings.release}: {err.what}", err.fix))
+    bindgen_input = output + ".h"
+    write_text(bindgen_input, plan.bindgen_input(header))
+    command = bindgen.command(settings.bindgen, bindgen_input, output, output + ".d", plan.allowed(), flags)
     try:
-        result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True)
+        child = dict(os.environ, LIBCLANG_PATH=settings.libclang) if settings.libclang else None
+        result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True, env=child)
     except OSError:
         fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
     if result.returncode != 0 or not os.path.isfile(output):
-        remove(output)
+        remove(output, helpers_c)
         fail(bindgen.error_block(result.stderr, header, settings.release),
              "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
-    bindgen.mark_extern_blocks_unsafe(output)
+    with open(output, encoding="utf-8") as handle:
+        rust = handle.read()
+    unbound = inline_helpers.non_constants(rust)
+    if unbound:
+        remove(output, helpers_c)
+        fail(f"bindgen failed on {header} for Linux {settings.release}: {', '.join(unbound)} is a macro whose "
+             "value is not a number",
+             "wrap it in a static inline function in the header and allow that")
+    write_text(output, bindgen.unsafe_extern_blocks(inline_helpers.rename(rust)))
+    write_text(helpers_c, plan.c_file(os.path.basename(header)))
     rescan(target[0])             # the headers bindgen read, known only now
 
 
@@ -63,7 +83,8 @@ def _depfile_scan(node, env, path):
     settings = setting(node.sources, BindingsSettings) if node.sources else None
     base = settings.kdir if settings else ""
     found = (os.path.join(base, p) for p in bindgen.read_depfile(node.abspath + ".d"))
-    return [env.File(p) for p in found if os.path.isfile(p)]
+    ours = node.abspath + ".h"     # bindgen's input, which this step writes
+    return [env.File(p) for p in found if p != ours and os.path.isfile(p)]
 
 
 BUILDERS = {
@@ -72,14 +93,17 @@ BUILDERS = {
 
 
 def bindings_node(env, kernel, module_dir, header: str, make_variables: list) -> list:
-    """bindings.rs for one kernel from the module's header."""
+    """bindings.rs and bindings_helpers.c for one kernel from the module's header."""
     header_node = env.File(header).srcnode()
     with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
         allow = bindgen.allowlist(handle.read())
     program = env["BINDGEN"]
     versions = state.current().remember(("bindgen-versions", program), lambda: bindgen.versions(program))
     settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions,
-                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()))
-    node = env.RustBindings(module_dir.File("bindings.rs"), [header_node, settings_node(env, settings)])
-    env.SideEffect(module_dir.File("bindings.rs.d"), node)
-    return node
+                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"])
+    nodes = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],
+                             [header_node, settings_node(env, settings)])
+    env.SideEffect([module_dir.File("bindings.rs.d"), module_dir.File("bindings.rs.h")], nodes)
+    # What bindgen is asked and what is done with its output live in these two modules.
+    env.Depends(nodes, [env.File(m.__file__) for m in (bindgen, inline_helpers)])
+    return nodes

@@ -108,9 +108,10 @@ BUILDERS = {
 
 
 def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_object: list, object_name: str,
-                 settings: KbuildSettings, extra_symvers: list, runtime: bool = False) -> list:
+                 settings: KbuildSettings, extra_symvers: list, runtime: bool = False, helpers: tuple = ()) -> list:
     """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
-    modules.order). `runtime`: the crate uses rustkmod-rt, whose C half joins the module."""
+    modules.order). `runtime`: the crate uses rustkmod-rt, whose C half joins the module.
+    `helpers`: the bindings' C helpers (made in module_dir) and the header they include."""
     if runtime:
         c_sources = list(c_sources) + [env.File(cargo.RUNTIME_C)]
     staged, c_objects = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources], []
@@ -124,6 +125,10 @@ def module_nodes(env, kernel, name: str, module_dir, c_sources: list, rust_objec
             staged += env.GeneratedFile(module_dir.File(stem + ".c"),
                                         env.Value(kbuild.INCLUDE_WRAPPER_TEXT.format(source=source.name)))
         c_objects.append(stem + ".o")
+    if helpers:
+        helpers_c, header = helpers
+        staged += [helpers_c, env.KbuildStage(module_dir.File(header.name), header)]
+        c_objects.append(os.path.splitext(helpers_c.name)[0] + ".o")
     kbuild.check_module_name(name, c_objects + [object_name])
     shipped = module_dir.File(object_name + "_shipped")
     kernel_files = [env.File(f) for f in kernel.signature_files()]

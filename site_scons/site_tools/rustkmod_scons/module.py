@@ -153,9 +153,11 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
 
     # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels;
     # a crate with generated bindings has one per kernel, as its bindings differ.
-    bindings_rs = []
+    bindings_rs, helpers = [], ()
     if bindings:
-        bindings_rs = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
+        bindings_rs, helpers_c = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
+        bindings_rs = [bindings_rs]
+        helpers = (helpers_c, env.File(bindings).srcnode())    # Kbuild compiles it; it includes the header
         profile = profile._replace(kernel=kernel_dir_name)
     staticlib = rust.staticlib(env, out, manifest, profile, kernel, bindings_rs)
     rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)
@@ -166,7 +168,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
         tuple(make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers])),
         cc or kbuild.default_cc(cross_compile, env["LLVM"]), env["KCFLAGS"])
     ko = kbuild_stage.module_nodes(env, kernel, name, module_dir, c_sources, rust_object,
-                                   rust.object_name(manifest), settings, extra_symvers, manifest.uses_runtime)
+                                   rust.object_name(manifest), settings, extra_symvers, manifest.uses_runtime,
+                                   helpers)
     module_ko, verified = relocs.verify_nodes(env, kernel, name, module_dir, ko[0], extra_symvers)
     load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
 

@@ -62,8 +62,11 @@ def make_variables(args=None) -> Variables:
         ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
          _default("RUSTC", _first_existing("/usr/bin/rustc", "rustc"))),
         ("BUILD_DIR", "where every output goes (relative to the top SConstruct)", _default("BUILD_DIR", "build")),
-        ("BINDGEN", "bindgen for modules with bindings= (Debian: bindgen, with libclang1-14; libclang is found "
-         "as bindgen finds it, LIBCLANG_PATH included)", _default("BINDGEN", "bindgen")),
+        ("BINDGEN", "bindgen for modules with bindings= (Debian: bindgen, with libclang1-14)",
+         _default("BINDGEN", "bindgen")),
+        ("LIBCLANG_PATH", "libclang for bindings= (a file, or a directory holding libclang-14.so.1), for bindgen "
+         "and for finding the static inline functions that get C helpers; default: Debian's libclang-14",
+         _default("LIBCLANG_PATH")),
         ("BINDGEN_CLANG_FLAGS", "extra clang flags for bindgen, after the kernel's own (part of the bindings' "
          "signature)", _default("BINDGEN_CLANG_FLAGS")),
         ("KERNEL_IMAGE", "kernel image 'scons check' boots; default: KDIR's arch/<arch>/boot image when "

@@ -1,5 +1,9 @@
-//! A module core calling the kernel through the bindings rustkmod generates for each kernel.
+//! A module core calling the kernel through the bindings rustkmod generates for each kernel:
+//! exported functions, static inline functions (through generated C helpers), macro constants
+//! and a function-like macro wrapped in the header.
 #![no_std]
+
+use core::ffi::{c_char, c_int, c_long};
 
 #[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
 mod kernel {
@@ -7,14 +11,32 @@ mod kernel {
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn kbind_init() -> core::ffi::c_int {
-    let mut value: core::ffi::c_int = 0;
-    // kstrtoint and _printk as the configured kernel declares them
-    let rc = unsafe { kernel::kstrtoint(c"4096".as_ptr(), 10, &mut value) };
-    if rc == 0 {
-        unsafe { kernel::_printk(c"\x016kbind: parsed %d with kstrtoint\n".as_ptr(), value) };
+pub extern "C" fn kbind_init() -> c_int {
+    // kmalloc (through the header's kbind_alloc) and GFP_KERNEL, as this kernel defines them
+    let buffer = unsafe { kernel::kbind_alloc(16, kernel::GFP_KERNEL) } as *mut c_char;
+    if buffer.is_null() {
+        return -12; // ENOMEM
     }
-    rc
+    let digits = b"4096\0";
+    let mut value: c_int = 0;
+    let rc = unsafe {
+        core::ptr::copy_nonoverlapping(digits.as_ptr() as *const c_char, buffer, digits.len());
+        let rc = kernel::kstrtoint(buffer, 10, &mut value);
+        kernel::kfree(buffer as *const _);
+        rc
+    };
+    if rc != 0 {
+        return rc;
+    }
+    let aligned = unsafe { kernel::kbind_page_align(5000) };
+    // filp_open returns an ERR_PTR; IS_ERR and PTR_ERR are static inline functions
+    let file = unsafe { kernel::filp_open(c"/nonexistent".as_ptr(), kernel::O_RDONLY as c_int, 0) };
+    let error: c_long = if unsafe { kernel::IS_ERR(file as *const _) } { unsafe { kernel::PTR_ERR(file as *const _) } } else { 0 };
+    unsafe {
+        kernel::_printk(c"\x016kbind: parsed %d from kmalloc memory, PAGE_ALIGN(5000) = %lu, /nonexistent: %ld\n".as_ptr(),
+                        value, aligned, error);
+    }
+    0
 }
 
 #[panic_handler]
