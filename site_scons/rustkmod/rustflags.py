@@ -90,22 +90,41 @@ def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> Rus
                        tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain, cfg_digest)
 
 
-def kernel_cfg_text(kernel: Kernel) -> str:
-    """The kernel's config as rustc --cfg arguments, one per line (a rustc @argfile).
+# The last minor version of each finished major series: `kernel_version_at_least` counts
+# through them (4.20 came before 5.0).
+LAST_MINOR = {3: 19, 4: 20, 5: 19, 6: 19}
 
-    The tree's own include/generated/rustc_cfg where it has one (6.1 on); otherwise made from its
-    config in the same form: `--cfg=CONFIG_X` for y and m, and `--cfg=CONFIG_X="value"` for all.
+
+def kernel_cfg_text(kernel: Kernel) -> str:
+    """The kernel's config and version as rustc --cfg arguments, one per line (a rustc @argfile).
+
+    The config: the tree's own include/generated/rustc_cfg where it has one (6.1 on); otherwise
+    made from its config in the same form: `--cfg=CONFIG_X` for y and m, `--cfg=CONFIG_X="value"`
+    for all. Then the version, for API changes between kernels, as C's LINUX_VERSION_CODE tests
+    are written: `kernel_version="6.12.117"`, and `kernel_version_at_least="M.N"` for every
+    release up to this one, so `#[cfg(kernel_version_at_least = "6.10")]` reads as it says.
     """
     generated = kernel.path("include/generated/rustc_cfg")
     if os.path.isfile(generated):
         with open(generated, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    lines = []
-    for key, value in sorted(kernel.config.items()):
-        if value in ("y", "m"):
-            lines.append(f"--cfg={key}")
-        lines.append(f"--cfg={key}={json.dumps(value)}")
-    return "\n".join(lines) + "\n"
+            text = handle.read()
+    else:
+        lines = []
+        for key, value in sorted(kernel.config.items()):
+            if value in ("y", "m"):
+                lines.append(f"--cfg={key}")
+            lines.append(f"--cfg={key}={json.dumps(value)}")
+        text = "\n".join(lines) + "\n"
+    return text + "".join(f"--cfg={line}\n" for line in version_cfgs(tuple(kernel.version)))
+
+
+def version_cfgs(version: tuple) -> list:
+    """`kernel_version="X.Y.Z"` and `kernel_version_at_least="M.N"` for every release from 3.0 to X.Y."""
+    major, minor = version[0], version[1]
+    releases = [(m, n) for m in range(3, major) for n in range(LAST_MINOR.get(m, 19) + 1)]
+    releases += [(major, n) for n in range(minor + 1)]
+    return [f'kernel_version="{".".join(map(str, version))}"'] + \
+        [f'kernel_version_at_least="{m}.{n}"' for m, n in releases]
 
 
 def host_default_profile(toolchain: str) -> RustProfile:

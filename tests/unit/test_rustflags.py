@@ -94,12 +94,24 @@ def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
     from rustkmod.rustflags import kernel_cfg_text
     tree = Kernel(str(tmp_path), "5.10.0", (5, 10, 0), "x86_64",
                   {"CONFIG_X86_64": "y", "CONFIG_EXT4_FS": "m", "CONFIG_NR_CPUS": "512", "CONFIG_LOCALVERSION": "a\"b"})
-    assert kernel_cfg_text(tree).splitlines() == [
+    assert kernel_cfg_text(tree).splitlines()[:7] == [
         '--cfg=CONFIG_EXT4_FS', '--cfg=CONFIG_EXT4_FS="m"', '--cfg=CONFIG_LOCALVERSION="a\\"b"',
-        '--cfg=CONFIG_NR_CPUS="512"', '--cfg=CONFIG_X86_64', '--cfg=CONFIG_X86_64="y"']
+        '--cfg=CONFIG_NR_CPUS="512"', '--cfg=CONFIG_X86_64', '--cfg=CONFIG_X86_64="y"', '--cfg=kernel_version="5.10.0"']
     (tmp_path / "include/generated").mkdir(parents=True)
     (tmp_path / "include/generated/rustc_cfg").write_text("--cfg=CONFIG_OWN\n")
-    assert kernel_cfg_text(tree) == "--cfg=CONFIG_OWN\n"          # the tree's own list first
+    assert kernel_cfg_text(tree).startswith("--cfg=CONFIG_OWN\n--cfg=kernel_version=")   # the tree's own list first
+
+
+def test_the_kernel_version_as_cfgs_counts_every_release_up_to_it():
+    from rustkmod.rustflags import version_cfgs
+    cfgs = version_cfgs((6, 12, 117))
+    assert cfgs[0] == 'kernel_version="6.12.117"'
+    at_least = [c.split('"')[1] for c in cfgs[1:]]
+    assert at_least[0] == "3.0" and at_least[-1] == "6.12" and "6.13" not in at_least
+    assert "4.20" in at_least and "4.21" not in at_least and "5.19" in at_least and "6.0" in at_least
+    assert len(at_least) == len(set(at_least)) == 20 + 21 + 20 + 13
+    assert 'kernel_version_at_least="7.0"' in version_cfgs((7, 2, 13)) and \
+        'kernel_version_at_least="6.19"' in version_cfgs((7, 0, 1))
 
 
 def test_kernel_cfgs_go_to_the_crate_only():

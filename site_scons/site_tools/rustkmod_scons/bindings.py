@@ -21,7 +21,7 @@ import SCons.Scanner
 from rustkmod import RustkmodError, bindgen, inline_helpers
 
 from . import state
-from .common import builder, fail, files, remove, rescan, setting, settings_node, write_text
+from .common import builder, say, fail, files, remove, rescan, setting, settings_node, write_text
 
 
 class BindingsSettings(NamedTuple):
@@ -72,6 +72,9 @@ def _bindings(target, source, env):
         fail(f"bindgen failed on {header} for Linux {settings.release}: {', '.join(unbound)} is a macro whose "
              "value is not a number",
              "wrap it in a static inline function in the header and allow that")
+    for name in plan.macros:
+        say(f"         {name} is a function-like macro in Linux {settings.release}: not bound (to call it, "
+            f"wrap it in a static inline function in {os.path.basename(header)})")
     write_text(output, bindgen.unsafe_extern_blocks(inline_helpers.rename(rust)))
     write_text(helpers_c, plan.c_file(os.path.basename(header)))
     rescan(target[0])             # the headers bindgen read, known only now

@@ -5,7 +5,7 @@
   <crate or workspace>/Cargo.lock, when it has none yet   CargoLock      cargo generate-lockfile
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build in the crate's directory, --sysroot
   BUILD_DIR/rust/<profile>/<crate>_rust.o                 RustObject     ld -r --gc-sections -u <exports>
-  BUILD_DIR/rust/<profile>/kernel-cfg.args                GeneratedFile  the kernel's --cfg list (trees without rustc_cfg)
+  BUILD_DIR/rust/<profile>/kernel-cfg.args                GeneratedFile  the kernel's --cfg list and its version cfgs
 
 One sysroot per (rustc, target, flags) on the machine, shared by every project and kernel; one
 staticlib and one object per (crate, profile), shared by every kernel with that profile.
@@ -281,10 +281,8 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
 
 
 def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kernel) -> list:
-    """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config."""
-    own = kernel.path("include/generated/rustc_cfg")
-    if os.path.isfile(own):
-        return [env.File(own)]
+    """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config,
+    then its version (rustflags.kernel_cfg_text)."""
     return _profile_file(env, build_dir.Dir("rust").Dir(profile.ident).File("kernel-cfg.args"),
                          lambda: rustflags.kernel_cfg_text(kernel))
 

@@ -5,10 +5,17 @@
 
 use core::ffi::{c_char, c_int, c_long};
 
-#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
+#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, improper_ctypes,
+        unsafe_op_in_unsafe_fn, unnecessary_transmutes, clippy::all)]
 mod kernel {
     include!(env!("RUSTKMOD_BINDINGS"));
 }
+
+// Linux 5.15 renamed the printing function to _printk (printk became a macro over it).
+#[cfg(kernel_version_at_least = "5.15")]
+use kernel::_printk as printk;
+#[cfg(not(kernel_version_at_least = "5.15"))]
+use kernel::printk;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn kbind_init() -> c_int {
@@ -33,7 +40,7 @@ pub extern "C" fn kbind_init() -> c_int {
     let file = unsafe { kernel::filp_open(c"/nonexistent".as_ptr(), kernel::O_RDONLY as c_int, 0) };
     let error: c_long = if unsafe { kernel::IS_ERR(file as *const _) } { unsafe { kernel::PTR_ERR(file as *const _) } } else { 0 };
     unsafe {
-        kernel::_printk(c"\x016kbind: parsed %d from kmalloc memory, PAGE_ALIGN(5000) = %lu, /nonexistent: %ld\n".as_ptr(),
+        printk(c"\x016kbind: parsed %d from kmalloc memory, PAGE_ALIGN(5000) = %lu, /nonexistent: %ld\n".as_ptr(),
                         value, aligned, error);
     }
     0
