@@ -1,8 +1,11 @@
 """Kernel bindings generated per kernel (tests/projects/kbind, a module author's own project):
-bindgen on the module's header with each kernel's own C flags, the headers it read as
-dependencies, one staticlib per kernel, and a clear line when the header is wrong."""
+bindgen on the module's header with each kernel's own C flags, C helpers for static inline
+functions, macro numbers as constants, the kernel's version as cfgs (printk before 5.15), the
+headers read as dependencies, one staticlib per kernel, and a clear line when the header is wrong."""
 
+import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -11,13 +14,16 @@ from test_sysroot import outside_project
 
 pytestmark = pytest.mark.e2e
 
-KERNELS = "KERNELS=6.1,7.2,6.1-arm64"
-LINE = "kbind: loaded, printed 'kbind: parsed 4096 with kstrtoint', unloaded"
+NAMES = ("5.10", "6.1", "7.2", "6.1-arm64")
+KERNELS = "KERNELS=" + ",".join(NAMES)
+RELEASES = ("5.10.0-46-amd64", "6.1.0-56-amd64", "7.2.13+deb14-amd64", "6.1.0-56-arm64")
+LINE = ("kbind: loaded, printed 'kbind: parsed 4096 from kmalloc memory, PAGE_ALIGN(5000) = 8192, "
+        "/nonexistent: -2', unloaded")
 
 
 @pytest.fixture(scope="module")
 def fetched():
-    return fetch_kernels("6.1", "7.2", "6.1-arm64")
+    return fetch_kernels(*NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +36,24 @@ def kbind(tmp_path_factory, fetched):
 
 def test_each_kernel_gets_its_bindings_and_loads_the_module(kbind):
     project, _, run = kbind
-    assert run.steps().count("BINDGEN") == 3 and run.steps().count("CARGO") == 3     # a staticlib per kernel
+    assert run.steps().count("BINDGEN") == 4 and run.steps().count("CARGO") == 4     # a staticlib per kernel
     assert set(kernel_summary(run, "kbind").values()) == {"built, verified, booted"}
-    assert run.stdout.count(LINE) == 3
-    for release in ("6.1.0-56-amd64", "7.2.13+deb14-amd64", "6.1.0-56-arm64"):
-        bindings = (project / "build" / release / "kbind" / "bindings.rs").read_text()
+    assert run.stdout.count(LINE) == 4
+    for release in RELEASES:
+        module_dir = project / "build" / release / "kbind"
+        bindings = (module_dir / "bindings.rs").read_text()
         assert "pub fn kstrtoint(" in bindings and 'unsafe extern "C"' in bindings
-        assert "kstrtox.h" in (project / "build" / release / "kbind" / "bindings.rs.d").read_text()
+        assert "kstrtox.h" in (module_dir / "bindings.rs.d").read_text() or release.startswith("5.10")
+        # Static inline functions through C helpers Kbuild compiled into the module, under their own names.
+        assert '#[link_name = "rustkmod_helper_IS_ERR"]\n    pub fn IS_ERR(' in bindings
+        assert "pub const GFP_KERNEL: core::ffi::c_uint = " in bindings
+        helpers = (module_dir / "bindings_helpers.c").read_text()
+        assert "return kbind_page_align(n);" in helpers and "rustkmod_helper_PTR_ERR(const void * ptr)" in helpers
+        symbols = subprocess.run(["nm", str(module_dir / "kbind.ko")], capture_output=True, text=True).stdout
+        assert re.search(r" T rustkmod_helper_kbind_alloc$", symbols, re.M), symbols
+    # printk is a function in 5.10 and a macro from 5.15: the crate chose by its version cfg.
+    assert "pub fn printk(" in (project / "build" / RELEASES[0] / "kbind" / "bindings.rs").read_text()
+    assert "printk is a function-like macro in Linux 6.1.0-56-amd64: not bound" in run.stdout
 
 
 def test_nothing_reruns_when_nothing_changed(kbind):
@@ -71,11 +88,13 @@ def test_a_wrong_header_is_one_line_naming_it_and_its_line(kbind, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(project, broken, ignore=shutil.ignore_patterns("build", ".sconsign*", ".rustkmod*"))
     api = broken / "kernel_api.h"
-    api.write_text(api.read_text().replace("#include <linux/printk.h>\n", "#include <linux/printk.h>\nint broken(;\n"))
+    text = api.read_text().replace("#include <linux/printk.h>\n", "#include <linux/printk.h>\nint broken(;\n")
+    api.write_text(text)
+    number = text.splitlines().index("int broken(;") + 1
     run = scons(broken, "KERNELS=6.1", env=env)
     assert run.returncode != 0 and "Traceback" not in run.output
     line = next(l for l in run.stderr.splitlines() if "bindgen failed" in l)
-    assert f"{api}:5:" in line and "Linux 6.1.0-56-amd64" in line
+    assert f"{api}:{number}: expected parameter declarator" in line and "Linux 6.1.0-56-amd64" in line
 
 
 def test_a_missing_bindgen_is_named_with_its_packages(kbind):
@@ -83,3 +102,6 @@ def test_a_missing_bindgen_is_named_with_its_packages(kbind):
     run = scons(project, "KERNELS=", "BINDGEN=no-such-bindgen", env=env)
     assert run.returncode != 0 and "Traceback" not in run.output
     assert "BINDGEN=no-such-bindgen is not installed" in run.stderr and "libclang1-14" in run.stderr
+    run = scons(project, "KERNELS=", "LIBCLANG_PATH=/no/such/libclang.so", env=env)
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "libclang cannot be loaded (/no/such/libclang.so); install Debian's libclang1-14" in run.stderr

@@ -1,0 +1,92 @@
+"""C helpers for what bindgen cannot bind, on a synthetic header read by the real libclang, the
+real bindgen and the real gcc: which allowed names become helpers, constants or plain bindings,
+and that the helpers compile and the bindings name them as the crate calls them."""
+
+import subprocess
+
+import pytest
+
+from rustkmod import RustkmodError, bindgen, inline_helpers
+
+HEADER = """\
+typedef unsigned int flags_t;
+struct device;
+#define LIMIT (4 * 1024)
+#define FLAG_A ((flags_t)0x10)
+#define TWICE(x) ((x) * 2)
+#define HERE (&here)
+extern int here;
+int exported(int value);
+static inline int add(int a, int b) { return a + b; }
+static inline void nothing(struct device *dev) { (void)dev; }
+static inline int apply(int (*fn)(int), int v) { return fn(v); }
+static inline int first(int values[4]) { return values[0]; }
+static inline int sum(int n, ...) { return n; }
+static inline flags_t with_flags(flags_t f) { return f | FLAG_A; }
+"""
+
+
+@pytest.fixture
+def header(tmp_path):
+    path = tmp_path / "api.h"
+    path.write_text(HEADER)
+    return path
+
+
+def test_each_allowed_name_is_sorted_by_what_clang_sees(header):
+    plan = inline_helpers.plan(str(header), ("exported", "add", "LIMIT", "TWICE", "flags_t", "with_flags", "absent"), [])
+    assert [h.name for h in plan.helpers] == ["add", "with_flags"]
+    assert plan.constants == ("LIMIT",)
+    assert plan.plain == ("exported", "flags_t", "absent")      # bindgen binds them, or skips a missing one
+    assert plan.macros == ("TWICE",)
+    assert plan.helpers[1].prototype() == "flags_t rustkmod_helper_with_flags(flags_t f)"
+
+
+def test_function_pointer_and_array_parameters_are_declared_through_typeof(header):
+    plan = inline_helpers.plan(str(header), ("apply", "first", "nothing"), [])
+    prototypes = [h.prototype() for h in plan.helpers]
+    assert prototypes == ["int rustkmod_helper_apply(__typeof__(int (*)(int)) fn, int v)",
+                          "int rustkmod_helper_first(__typeof__(int[4]) values)",
+                          "void rustkmod_helper_nothing(struct device * dev)"]
+    assert "\tnothing(dev);" in plan.c_file("api.h") and "return nothing" not in plan.c_file("api.h")
+
+
+def test_what_a_helper_cannot_forward_is_refused_by_name(header, tmp_path):
+    with pytest.raises(RustkmodError, match="sum is a variadic static inline function"):
+        inline_helpers.plan(str(header), ("sum",), [])
+    unnamed = tmp_path / "unnamed.h"
+    unnamed.write_text("static inline int take(struct { int x; } *s) { return s->x; }\n")
+    with pytest.raises(RustkmodError, match="take takes or returns an unnamed struct"):
+        inline_helpers.plan(str(unnamed), ("take",), [])
+
+
+def test_a_header_clang_cannot_read_names_its_file_and_line(tmp_path):
+    broken = tmp_path / "broken.h"
+    broken.write_text("int fine(void);\nint broken(;\n")
+    with pytest.raises(RustkmodError, match=rf"{broken}:2: expected parameter declarator"):
+        inline_helpers.plan(str(broken), ("fine",), [])
+
+
+def test_the_helpers_compile_and_the_bindings_call_them_by_the_kernel_name(header, tmp_path):
+    allow = ("exported", "add", "nothing", "apply", "with_flags", "LIMIT", "FLAG_A", "HERE")
+    plan = inline_helpers.plan(str(header), allow, [])
+    helpers_c = tmp_path / "helpers.c"
+    helpers_c.write_text(plan.c_file("api.h"))
+    compiled = subprocess.run(["gcc", "-c", "-Wall", "-Werror", "-Wmissing-prototypes", "-o", str(tmp_path / "h.o"),
+                               str(helpers_c)], capture_output=True, text=True, cwd=tmp_path)
+    assert compiled.returncode == 0, compiled.stderr
+    symbols = subprocess.run(["nm", str(tmp_path / "h.o")], capture_output=True, text=True).stdout
+    assert " T rustkmod_helper_add" in symbols and " T rustkmod_helper_apply" in symbols
+
+    wrapper = tmp_path / "input.h"
+    wrapper.write_text(plan.bindgen_input(str(header)))
+    output = tmp_path / "bindings.rs"
+    command = bindgen.command("bindgen", str(wrapper), str(output), str(tmp_path / "b.d"), plan.allowed(), [])
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rust = output.read_text()
+    assert inline_helpers.non_constants(rust) == ["HERE"]        # an address, not a number
+    rust = inline_helpers.rename(rust)
+    assert '#[link_name = "rustkmod_helper_add"]\n    pub fn add(a: core::ffi::c_int, b: core::ffi::c_int)' in rust
+    assert "pub const LIMIT: core::ffi::c_int = 4096;" in rust and "pub const FLAG_A: core::ffi::c_uint = 16;" in rust
+    assert "pub fn exported(value: core::ffi::c_int)" in rust and "rustkmod_const_LIMIT" not in rust
