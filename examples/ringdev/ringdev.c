@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The C side of ringdev: registers the misc device /dev/ringdev and forwards its file
- * operations to the Rust core (rust/src/lib.rs), under one mutex, with kernel copies of the
- * user's buffers.
+ * operations to the Rust core (rust/src/lib.rs), under one mutex. The Rust core copies the
+ * user's buffers itself (rust/src/user.rs, through the bindings of kernel_api.h).
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/slab.h>
-#include <linux/uaccess.h>
 
 int ringdev_init(void);
 void ringdev_exit(void);
 int ringdev_open(void);
-ssize_t ringdev_write(const char *data, size_t len);
-ssize_t ringdev_read(char *out, size_t len);
-
-#define RINGDEV_CHUNK 256	/* the most one read or write moves */
+ssize_t ringdev_write_user(const char __user *buf, size_t len);
+ssize_t ringdev_read_user(char __user *buf, size_t len);
 
 static DEFINE_MUTEX(ringdev_lock);
 
@@ -33,35 +29,21 @@ static int ringdev_fop_open(struct inode *inode, struct file *file)
 
 static ssize_t ringdev_fop_write(struct file *file, const char __user *buf, size_t len, loff_t *pos)
 {
-	char *copy;
 	ssize_t ret;
 
-	len = min_t(size_t, len, RINGDEV_CHUNK);
-	copy = memdup_user(buf, len);
-	if (IS_ERR(copy))
-		return PTR_ERR(copy);
 	mutex_lock(&ringdev_lock);
-	ret = ringdev_write(copy, len);
+	ret = ringdev_write_user(buf, len);
 	mutex_unlock(&ringdev_lock);
-	kfree(copy);
 	return ret;
 }
 
 static ssize_t ringdev_fop_read(struct file *file, char __user *buf, size_t len, loff_t *pos)
 {
-	char *out;
 	ssize_t ret;
 
-	len = min_t(size_t, len, RINGDEV_CHUNK);
-	out = kzalloc(len, GFP_KERNEL);
-	if (!out)
-		return -ENOMEM;
 	mutex_lock(&ringdev_lock);
-	ret = ringdev_read(out, len);
+	ret = ringdev_read_user(buf, len);
 	mutex_unlock(&ringdev_lock);
-	if (ret > 0 && copy_to_user(buf, out, ret))
-		ret = -EFAULT;
-	kfree(out);
 	return ret;
 }
 

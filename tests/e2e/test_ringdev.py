@@ -1,9 +1,11 @@
 """examples/ringdev: a driver-shaped module (a misc character device whose logic is Rust, on
-rustkmod-rt's allocator, log macros and panic handler) built, verified and booted with device I/O
-on 5.10, 6.1, 6.12 and arm64 6.1 in one run; its Rust logic tested on the host."""
+rustkmod-rt's allocator, log macros and panic handler, copying the user's buffers itself through
+bindings generated per kernel) built, verified and booted with device I/O on 5.10, 6.1, 6.12 and
+arm64 6.1 in one run; its Rust logic tested on the host."""
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,16 @@ def test_the_device_works_on_every_kernel(ringdev):
     assert len(list(ringdev.glob("build/*/ringdev/rustkmod_rt.c"))) == 4
     # The C file is named like the module: compiled through the generated wrapper.
     assert all('#include "ringdev.c"' in p.read_text() for p in ringdev.glob("build/*/ringdev/ringdev_c.c"))
+    # The user copies are Rust's, through each kernel's bindings: copy_to_user (a static inline
+    # function) through its C helper, EFAULT (a macro) as a constant.
+    modules = list(ringdev.glob("build/*/ringdev/ringdev.ko"))
+    assert len(modules) == 4
+    for module in modules:
+        symbols = subprocess.run(["nm", str(module)], capture_output=True, text=True).stdout
+        assert re.search(r" T rustkmod_helper_copy_to_user$", symbols, re.M), symbols
+        assert re.search(r" T ringdev_write_user$", symbols, re.M) and " U memdup_user" in symbols
+        bindings = (module.parent / "bindings.rs").read_text()
+        assert '#[link_name = "rustkmod_helper_copy_to_user"]' in bindings and "pub const EFAULT:" in bindings
 
 
 def test_the_rust_logic_on_the_host(ringdev):

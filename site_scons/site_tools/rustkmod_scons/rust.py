@@ -71,8 +71,9 @@ def _cargo_build(target, source, env):
     command, run_env = rustflags.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                                target_dir, settings.sysroot or None, _cargo_environment(env),
                                                inputs.get("kernel_cfg"))
-    if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate
+    if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate, under #[cfg(rustkmod_bindings)]
         run_env["RUSTKMOD_BINDINGS"] = inputs["bindings"]
+        command.append("--cfg=rustkmod_bindings")      # after `--`: the crate's own rustc, as the kernel cfgs
     result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(result.stderr, profile.rustflags)

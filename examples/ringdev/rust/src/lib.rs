@@ -1,12 +1,14 @@
 //! ringdev's logic: a bounded ring of bytes behind /dev/ringdev, a small command parser and
-//! statistics. The C side (ringdev.c) owns the device and the lock; it calls these functions
-//! with kernel buffers, one at a time.
+//! statistics. The C side (ringdev.c) owns the device and the lock and calls these functions
+//! one at a time; user.rs copies the user's buffers through the kernel's own functions.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 mod command;
 mod ring;
+#[cfg(rustkmod_bindings)]
+mod user;
 
 use core::cell::UnsafeCell;
 
