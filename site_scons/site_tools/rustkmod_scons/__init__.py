@@ -8,6 +8,7 @@ crate=..., sources=[...])` wires the builders below into one graph (module.py):
   file                                                   builder         label    stage file
   RUST_SYSROOT_CACHE/<triple>-<key>.json (+ the sysroot) RustSysroot     SYSROOT  rust.py
   <crate>/Cargo.lock, for a crate that has none yet      CargoLock       LOCK     rust.py
+  BUILD_DIR/<kernel>/<module>/bindings.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings.py
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust.py
   BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust.py
   BUILD_DIR/rust/<profile>/kernel-cfg.args               GeneratedFile   GEN      kbuild.py
