@@ -202,6 +202,6 @@ def clear(cache: str) -> int:
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(cache, key + ".lock"))
         count += 1
-    for work in glob.glob(os.path.join(cache, ".build-*")):
-        shutil.rmtree(work, ignore_errors=True)
+    for work in glob.glob(os.path.join(cache, ".build-*")) + [os.path.join(cache, "cfgs")]:
+        shutil.rmtree(work, ignore_errors=True)      # half-built sysroots; the kernels' cfg lists
     return count

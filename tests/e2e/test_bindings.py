@@ -72,15 +72,21 @@ def test_a_header_edited_in_one_kernel_tree_reruns_that_kernel_only(kbind, fetch
     makefile.write_text(makefile.read_text().replace(original, str(copy)))
     kernels = f"KERNELS=6.1,{kdir}"
     assert scons(project, kernels, env=env).returncode == 0
-    header = next(copy.glob("usr/src/linux-headers-*-common/include/linux/kstrtox.h"))
-    header.write_text(header.read_text().replace("int __must_check kstrtoint(",
-                                                 "/** Parses an int (a doc comment bindgen keeps). */\n"
-                                                 "int __must_check kstrtoint(", 1))
+    # IS_ERR, a static inline function, with its parameter renamed: the bindings (a parameter
+    # name) and the C helper change, so bindgen, cargo and Kbuild rerun, for this tree only.
+    header = next(copy.glob("usr/src/linux-headers-*-common/include/linux/err.h"))
+    header.write_text(header.read_text().replace(
+        "IS_ERR(__force const void *ptr)\n{\n\treturn IS_ERR_VALUE((unsigned long)ptr);",
+        "IS_ERR(__force const void *pointer)\n{\n\treturn IS_ERR_VALUE((unsigned long)pointer);", 1))
     run = scons(project, kernels, env=env)
     assert run.returncode == 0, run.output
-    assert run.steps().count("BINDGEN") == 1 and run.steps().count("CARGO") == 1, run.output
-    assert any("BINDGEN" in line and "-" in line.split("/")[1] for line in run.stdout.splitlines()
-               if line.startswith("BINDGEN")), run.stdout       # the copy's directory, not 6.1's own
+    steps = run.steps()
+    assert steps.count("BINDGEN") == 1 and steps.count("CARGO") == 1 and steps.count("KBUILD") == 1, run.output
+    rerun = [line.split()[1] for line in run.stdout.splitlines() if line.startswith(("BINDGEN", "KBUILD"))]
+    assert all(path.split("/")[1] != "6.1.0-56-amd64" for path in rerun), rerun   # the copy's, not 6.1's own
+    helpers = next(p for p in project.glob("build/*/kbind/bindings_helpers.c") if "6.1.0-56-amd64/" not in str(p)
+                   and "pointer" in p.read_text())
+    assert "return IS_ERR(pointer);" in helpers.read_text()
 
 
 def test_a_wrong_header_is_one_line_naming_it_and_its_line(kbind, tmp_path):

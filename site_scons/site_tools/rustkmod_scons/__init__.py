@@ -11,7 +11,7 @@ crate=..., sources=[...])` wires the builders below into one graph (module.py):
   BUILD_DIR/<kernel>/<module>/bindings.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings.py
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust.py
   BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust.py
-  BUILD_DIR/rust/<profile>/kernel-cfg.args               GeneratedFile   GEN      kbuild.py
+  RUST_SYSROOT_CACHE/cfgs/<digest>.args                  GeneratedFile   GEN      rust.py
   BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildStage     STAGE    kbuild.py
   BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd, <module>_c.c  GeneratedFile  GEN  kbuild.py
   BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped     Objtool         OBJTOOL  kbuild.py

@@ -148,5 +148,9 @@ def jobs(env) -> int:
 
 
 def write_text(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
+    """Writes whole or not at all (a temporary file renamed over it): some files are shared by
+    every project of the user (the kernel cfg lists), and two builds may write one at once."""
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
         handle.write(text)
+    os.replace(temporary, path)

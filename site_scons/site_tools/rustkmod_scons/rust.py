@@ -5,7 +5,7 @@
   <crate or workspace>/Cargo.lock, when it has none yet   CargoLock      cargo generate-lockfile
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build in the crate's directory, --sysroot
   BUILD_DIR/rust/<profile>/<crate>_rust.o                 RustObject     ld -r --gc-sections -u <exports>
-  BUILD_DIR/rust/<profile>/kernel-cfg.args                GeneratedFile  the kernel's --cfg list and its version cfgs
+  RUST_SYSROOT_CACHE/cfgs/<digest>.args                   GeneratedFile  the kernel's --cfg list and its version cfgs
 
 One sysroot per (rustc, target, flags) on the machine, shared by every project and kernel; one
 staticlib and one object per (crate, profile), shared by every kernel with that profile.
@@ -283,9 +283,15 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
 
 def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kernel) -> list:
     """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config,
-    then its version (rustflags.kernel_cfg_text)."""
-    return _profile_file(env, build_dir.Dir("rust").Dir(profile.ident).File("kernel-cfg.args"),
-                         lambda: rustflags.kernel_cfg_text(kernel))
+    then its version (rustflags.kernel_cfg_text). cargo hashes `cargo rustc`'s arguments into
+    its output names, this file's path among them, so it lives at one path for every checkout:
+    in the shared Rust cache, named by its content's digest (the profile's kernel_cfg)."""
+    def node():
+        path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
+        generated = env.GeneratedFile(env.File(path), env.Value(rustflags.kernel_cfg_text(kernel)))
+        env.NoClean(generated)        # shared by every project, as the sysroots
+        return generated
+    return state.current().remember(("kernel cfg file", profile.kernel_cfg, sysroot_cache(env)), node)
 
 
 def _relative_to(path: str, directory: str) -> str:
