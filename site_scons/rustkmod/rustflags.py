@@ -115,7 +115,11 @@ def kernel_cfg_text(kernel: Kernel) -> str:
                 lines.append(f"--cfg={key}")
             lines.append(f"--cfg={key}={json.dumps(value)}")
         text = "\n".join(lines) + "\n"
-    return text + "".join(f"--cfg={line}\n" for line in version_cfgs(tuple(kernel.version)))
+    return text + version_cfg_text(tuple(kernel.version))
+
+
+def version_cfg_text(version: tuple) -> str:
+    return "".join(f"--cfg={line}\n" for line in version_cfgs(version))
 
 
 def version_cfgs(version: tuple) -> list:

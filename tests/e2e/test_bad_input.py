@@ -66,7 +66,8 @@ def test_help_lists_every_variable_even_when_kdir_is_bad(project):
     run = scons(project, "-h", "KDIR=/no/such/kernel")
     assert run.returncode == 0, run.output
     for variable in ("KDIR", "ARCH", "CROSS_COMPILE", "KBUILD_CC", "LLVM", "KERNELRELEASE", "RUST_PROFILE",
-                     "CARGO", "RUSTC", "BUILD_DIR", "KERNEL_IMAGE", "RELOCS", "KERNEL_SRC", "KCFLAGS"):
+                     "CARGO", "RUSTC", "BUILD_DIR", "KERNEL_IMAGE", "RELOCS", "KERNEL_SRC", "KCFLAGS",
+                     "BINDGEN", "LIBCLANG_PATH", "BINDGEN_CLANG_FLAGS"):
         assert f"\n{variable}: " in run.stdout
     assert "aliases: ['CC']" in run.stdout
     assert "cannot build hello as configured: KDIR=/no/such/kernel does not exist" in run.stdout

@@ -36,8 +36,9 @@ class ObjtoolSettings(NamedTuple):
 
 
 def _write_value(target, source, env):
-    """Writes a Value node's text to a file: the Kbuild file, a .cmd file, cargo's config."""
-    write_text(target[0].abspath, source[0].read())
+    """Writes Value nodes' text (and files') to a file, in order: the Kbuild file, a .cmd file,
+    the kernel's cfg list."""
+    write_text(target[0].abspath, "".join(s.get_text_contents() for s in source))
 
 
 def _stage_copy(target, source, env):

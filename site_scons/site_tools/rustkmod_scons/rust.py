@@ -203,11 +203,6 @@ def profile_for(env, build_dir, kernel: Kernel) -> rustflags.RustProfile:
                                     hardened=env["RUST_HARDENING"] == "on")
 
 
-def _profile_file(env, node, text):
-    """A file every crate of a profile reads: one GeneratedFile node, whichever crate comes first."""
-    return state.current().remember(("profile file", node.abspath), lambda: env.GeneratedFile(node, env.Value(text())))
-
-
 def sysroot_cache(env) -> str:
     return os.path.abspath(env["RUST_SYSROOT_CACHE"] or os.path.join(env["KERNEL_CACHE"], "sysroots"))
 
@@ -288,7 +283,12 @@ def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kern
     in the shared Rust cache, named by its content's digest (the profile's kernel_cfg)."""
     def node():
         path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
-        generated = env.GeneratedFile(env.File(path), env.Value(rustflags.kernel_cfg_text(kernel)))
+        own = kernel.path("include/generated/rustc_cfg")
+        if os.path.isfile(own):       # a file node: SCons re-reads it only when it changes
+            parts = [env.File(own), env.Value(rustflags.version_cfg_text(tuple(kernel.version)))]
+        else:
+            parts = [env.Value(rustflags.kernel_cfg_text(kernel))]
+        generated = env.GeneratedFile(env.File(path), parts)
         env.NoClean(generated)        # shared by every project, as the sysroots
         return generated
     return state.current().remember(("kernel cfg file", profile.kernel_cfg, sysroot_cache(env)), node)
