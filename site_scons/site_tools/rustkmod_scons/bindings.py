@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError, bindgen, inline_helpers
+import rustkmod
+from rustkmod import RustkmodError
 
 from . import state
 from .common import builder, say, fail, files, remove, rescan, setting, settings_node, write_text
@@ -40,6 +41,7 @@ HELPERS_C = "bindings_helpers.c"
 
 
 def _bindings(target, source, env):
+    from rustkmod import bindgen, inline_helpers
     settings = setting(source, BindingsSettings)
     header = files(source)[0].abspath
     output, helpers_c = target[0].abspath, target[1].abspath
@@ -83,6 +85,7 @@ def _bindings(target, source, env):
 def _depfile_scan(node, env, path):
     """The headers the last bindgen run read (none before the first run: it runs anyway);
     relative ones are KDIR's, where bindgen ran."""
+    from rustkmod import bindgen
     settings = setting(node.sources, BindingsSettings) if node.sources else None
     base = settings.kdir if settings else ""
     found = (os.path.join(base, p) for p in bindgen.read_depfile(node.abspath + ".d"))
@@ -96,7 +99,10 @@ BUILDERS = {
 
 
 def bindings_node(env, kernel, module_dir, header: str, make_variables: list) -> list:
-    """bindings.rs and bindings_helpers.c for one kernel from the module's header."""
+    """bindings.rs and bindings_helpers.c for one kernel from the module's header. (bindgen and
+    inline_helpers are imported here and in the actions: a project without bindings, the common
+    case, never loads them.)"""
+    from rustkmod import bindgen
     header_node = env.File(header).srcnode()
     with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
         allow = bindgen.allowlist(handle.read())
@@ -108,5 +114,6 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
                              [header_node, settings_node(env, settings)])
     env.SideEffect([module_dir.File("bindings.rs.d"), module_dir.File("bindings.rs.h")], nodes)
     # What bindgen is asked and what is done with its output live in these two modules.
-    env.Depends(nodes, [env.File(m.__file__) for m in (bindgen, inline_helpers)])
+    code = os.path.dirname(rustkmod.__file__)
+    env.Depends(nodes, [env.File(os.path.join(code, name)) for name in ("bindgen.py", "inline_helpers.py")])
     return nodes
