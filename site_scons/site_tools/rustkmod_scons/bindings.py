@@ -12,6 +12,7 @@ header read: they are the node's dependencies from then on.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from typing import NamedTuple
@@ -48,8 +49,7 @@ def _bindings(target, source, env):
     if not settings.allow:
         fail(f"{header} allows nothing", "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
     try:
-        flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
-        flags += list(settings.extra_flags)
+        flags = _kernel_c_flags(settings, output + ".flags") + list(settings.extra_flags)
         plan = inline_helpers.plan(header, settings.allow, flags, settings.libclang)
     except RustkmodError as err:
         remove(output, helpers_c)
@@ -82,6 +82,26 @@ def _bindings(target, source, env):
     rescan(target[0])             # the headers bindgen read, known only now
 
 
+def _kernel_c_flags(settings: BindingsSettings, saved: str) -> list:
+    """Kbuild's C flags for the kernel (a probe module through its Makefiles: 0.6 s), kept beside
+    the bindings while the tree's signature files (the ones its modules depend on) and the make
+    variables are the same: a header edit then costs libclang and bindgen alone."""
+    from rustkmod import bindgen
+    from rustkmod.kernel import SIGNATURE_FILES
+    key = [settings.kdir, list(settings.make_variables)] + [
+        list(state.file_stamp(os.path.join(settings.kdir, name))) for name in SIGNATURE_FILES]
+    try:
+        with open(saved, encoding="utf-8") as handle:
+            known = json.load(handle)
+        if known["key"] == key:
+            return known["flags"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
+    write_text(saved, json.dumps({"key": key, "flags": flags}))
+    return flags
+
+
 def _depfile_scan(node, env, path):
     """The headers the last bindgen run read (none before the first run: it runs anyway);
     relative ones are KDIR's, where bindgen ran."""
@@ -112,7 +132,7 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
                                 program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"])
     nodes = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],
                              [header_node, settings_node(env, settings)])
-    env.SideEffect([module_dir.File("bindings.rs.d"), module_dir.File("bindings.rs.h")], nodes)
+    env.SideEffect([module_dir.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], nodes)
     # What bindgen is asked and what is done with its output live in these two modules.
     code = os.path.dirname(rustkmod.__file__)
     env.Depends(nodes, [env.File(os.path.join(code, name)) for name in ("bindgen.py", "inline_helpers.py")])

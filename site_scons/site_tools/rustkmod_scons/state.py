@@ -60,7 +60,7 @@ class RunState:
         return self.memo[key]
 
     def _remember_saved(self, key: tuple, files: list, compute):
-        stamps = tuple(_stamp(path) for path in files)
+        stamps = tuple(file_stamp(path) for path in files)
         saved = self._saved()
         self.saved_used.add(key)
         if key in saved and saved[key][0] == stamps:
@@ -149,7 +149,8 @@ _current: list = []
 _SAVED_FORMAT = "rustkmod-memo-1"
 
 
-def _stamp(path: str) -> tuple:
+def file_stamp(path: str) -> tuple:
+    """(mtime, size, inode) of a file, () when it is missing: a change without reading it."""
     try:
         info = os.stat(path)
     except OSError:
