@@ -26,12 +26,17 @@ def kernel_cfgs(cfg_text: str) -> list[str]:
     return cfgs
 
 
-def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict) -> dict:
+def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict,
+                 bindings: str = "") -> dict:
     """rust-project.json for the crate and its dependencies, as cargo resolves them for `target`.
 
-    Workspace members get the kernel's cfgs; every crate gets its enabled features; rust-analyzer
-    takes `core` and `alloc` from `library` (the sources the shared sysroot was built from).
+    Workspace members get the kernel's cfgs (and, with `bindings`, what the build gives a crate
+    with bindings: RUSTKMOD_BINDINGS and the rustkmod_bindings cfg); every crate gets its enabled
+    features; rust-analyzer takes `core` and `alloc` from `library` (the sources the shared
+    sysroot was built from).
     """
+    if bindings:
+        cfgs = cfgs + ["rustkmod_bindings"]
     result = subprocess.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
                             capture_output=True, text=True, cwd=crate_dir, env=environ)
     if result.returncode != 0:
@@ -57,6 +62,8 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
             "is_workspace_member": node["id"] in members,
             "is_proc_macro": "proc-macro" in lib["kind"],
         })
+        if bindings and node["id"] in members:
+            crates[-1]["env"] = {"RUSTKMOD_BINDINGS": bindings}
     return {"sysroot_src": library, "crates": crates}
 
 

@@ -76,6 +76,9 @@ def test_editor_files_describe_the_build(ringdev):
     crates = {c["display_name"]: c for c in project["crates"]}
     assert crates["ringdev"]["root_module"] == str(ringdev / "rust/src/lib.rs")
     assert crates["ringdev"]["target"] == "x86_64-unknown-none" and "CONFIG_X86_64" in crates["ringdev"]["cfg"]
+    # What cargo gives the crate, rust-analyzer sees: the kernel's version cfgs, the bindings.
+    assert 'kernel_version_at_least="6.1"' in crates["ringdev"]["cfg"] and "rustkmod_bindings" in crates["ringdev"]["cfg"]
+    assert crates["ringdev"]["env"]["RUSTKMOD_BINDINGS"] == str(module_dir / "bindings.rs")
     runtime = project["crates"][crates["ringdev"]["deps"][0]["crate"]]
     assert runtime["display_name"] == "rustkmod_rt" and 'feature="global-allocator"' in runtime["cfg"]
     assert "CONFIG_X86_64" not in runtime["cfg"]                  # the kernel's cfgs go to the module's crate

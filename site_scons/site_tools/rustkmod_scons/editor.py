@@ -24,6 +24,7 @@ class RustProjectSettings(NamedTuple):
     cargo: str
     target: str
     library: str          # the library sources the sysroot was built from
+    bindings: str = ""    # the module's bindings.rs for this kernel, if it has bindings
 
 
 class CompileCommandsSettings(NamedTuple):
@@ -39,7 +40,7 @@ def _rust_project(target, source, env):
         cfgs = editor.kernel_cfgs(handle.read())
     try:
         project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
-                                      childenv.clean(os.environ))
+                                      childenv.clean(os.environ), settings.bindings)
     except RustkmodError as err:
         fail(err)
     write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")
@@ -61,10 +62,14 @@ BUILDERS = {
 }
 
 
-def editor_nodes(env, kernel, module_dir, manifest, profile, lock: list, cfg: list, library: str, ko) -> list:
+def editor_nodes(env, kernel, module_dir, manifest, profile, lock: list, cfg: list, library: str, ko,
+                 bindings: list = ()) -> list:
     """rust-project.json and compile_commands.json for one module and kernel."""
+    bindings_path = bindings[0].abspath if bindings else ""
     project = env.RustProject(module_dir.File("rust-project.json"), [env.File(manifest.manifest)] + lock + cfg + [
-        settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library))])
+        settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library,
+                                               bindings_path))])
+    env.Depends(project, list(bindings))     # rust-analyzer reads it: the editor target makes it
     commands = env.CompileCommands(module_dir.File("compile_commands.json"),
                                    [ko, settings_node(env, CompileCommandsSettings(kernel.kdir))])
     return project + commands
