@@ -113,8 +113,22 @@ def plan(header: str, allow: tuple, flags: list, libclang: str = "") -> Plan:
             function_like.append(name)
         elif name in macros:
             constants.append(name)
+    if helpers:
+        _check_one_file(unit, header)
     special = {h.name for h in helpers} | set(constants) | set(function_like)
     return Plan(tuple(helpers), tuple(constants), tuple(n for n in allow if n not in special), tuple(function_like))
+
+
+def _check_one_file(unit, header: str) -> None:
+    """Kbuild compiles the helpers beside a copy of the header alone: a file of the module's own
+    that the header includes would be missing there."""
+    directory = os.path.dirname(os.path.abspath(header))
+    for include in unit.get_includes():
+        name = os.path.abspath(str(include.include.name))
+        if include.depth == 1 and os.path.dirname(name) == directory and name != os.path.abspath(header):
+            raise RustkmodError(f"{os.path.basename(header)} includes {os.path.basename(name)}, a file of the "
+                                "module's own; Kbuild compiles the C helpers beside a copy of the header alone",
+                                "move its declarations into the header")
 
 
 def _function_like(cursor) -> bool:

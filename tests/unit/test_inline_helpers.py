@@ -90,3 +90,12 @@ def test_the_helpers_compile_and_the_bindings_call_them_by_the_kernel_name(heade
     assert '#[link_name = "rustkmod_helper_add"]\n    pub fn add(a: core::ffi::c_int, b: core::ffi::c_int)' in rust
     assert "pub const LIMIT: core::ffi::c_int = 4096;" in rust and "pub const FLAG_A: core::ffi::c_uint = 16;" in rust
     assert "pub fn exported(value: core::ffi::c_int)" in rust and "rustkmod_const_LIMIT" not in rust
+
+
+def test_a_header_with_helpers_may_not_include_a_file_of_its_own(tmp_path):
+    (tmp_path / "types.h").write_text("typedef int my_t;\n")
+    header = tmp_path / "api.h"
+    header.write_text('#include "types.h"\nstatic inline my_t twice(my_t v) { return 2 * v; }\nint plain(my_t);\n')
+    with pytest.raises(RustkmodError, match="api.h includes types.h, a file of the module's own"):
+        inline_helpers.plan(str(header), ("twice",), [])
+    assert inline_helpers.plan(str(header), ("plain",), []).plain == ("plain",)    # no helper: no copy compiled
