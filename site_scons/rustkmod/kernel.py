@@ -194,7 +194,10 @@ def _read_define(path: str, name: str) -> str:
     return match.group(1)
 
 
-def installed_headers_kdir(metapackage: str = "linux-headers-amd64", status: str = "/var/lib/dpkg/status") -> str | None:
+DPKG_STATUS = "/var/lib/dpkg/status"
+
+
+def installed_headers_kdir(metapackage: str = "linux-headers-amd64", status: str = DPKG_STATUS) -> str | None:
     """The headers tree that Debian's metapackage (installed by ./setup) points at, or None.
 
     Read from dpkg's status file (half a millisecond) rather than by running dpkg-query: this is

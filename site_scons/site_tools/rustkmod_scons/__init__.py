@@ -66,9 +66,9 @@ atexit.register(lambda: state.current().save())
 
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
-    apply_variables(env)
-    if not GetOption("help"):
+    if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
         state.current().lock_tree(env.Dir("#").abspath)
+    apply_variables(env)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     env.SetDefault(**DEFAULT_COMSTR)

@@ -66,7 +66,12 @@ class _Step(functools.partial):
 
     def get_contents(self, target, source, env):
         if not hasattr(self, "contents"):
-            self.contents = SCons.Action._callable_contents(self.func)
+            # The code's bytes decide them, so they are kept across runs while the function's
+            # source file and the interpreter stay the same (state.remember_files): 1.5 ms a no-op.
+            func = self.func
+            key = ("action contents", func.__module__, func.__qualname__, sys.version)
+            self.contents = state.current().remember_files(
+                key, [func.__code__.co_filename], lambda: SCons.Action._callable_contents(func))
         return self.contents
 
 

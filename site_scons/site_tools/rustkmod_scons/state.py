@@ -71,6 +71,8 @@ class RunState:
         return value
 
     def _saved(self) -> dict:
+        if not self.saved_path:
+            return {}               # before lock_tree names the tree (scons -h): nothing kept
         if self.saved is None:
             self.saved = {}
             try:
