@@ -23,7 +23,7 @@ import rustkmod
 from rustkmod import RustkmodError
 
 from . import state
-from .common import builder, say, fail, files, remove, rescan, setting, settings_node, write_text
+from .common import builder, fail, files, remove, rescan, say, setting, settings_node, write_text
 
 
 class BindingsSettings(NamedTuple):

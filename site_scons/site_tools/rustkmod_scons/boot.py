@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from rustkmod import RustkmodError
 
-from .common import builder, say, fail, files, setting, write_text
+from .common import builder, fail, files, say, setting, write_text
 
 
 class BootSettings(NamedTuple):

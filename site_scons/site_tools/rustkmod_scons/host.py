@@ -15,7 +15,7 @@ from typing import NamedTuple
 from rustkmod import RustkmodError, childenv, rustflags
 
 from . import rust
-from .common import builder, say, fail, files, run, setting, settings_node, write_text
+from .common import builder, fail, files, run, say, setting, settings_node, write_text
 
 
 class StandinSettings(NamedTuple):

@@ -20,7 +20,7 @@ from rustkmod import buildroot, install
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import builder, say, check_status, fail, files, remove, run, setting, settings_node, write_text
+from .common import builder, check_status, fail, files, remove, run, say, setting, settings_node, write_text
 
 
 class StageSettings(NamedTuple):

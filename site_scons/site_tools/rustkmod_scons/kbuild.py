@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from rustkmod import RustkmodError, buildroot, cargo, kbuild
 
-from .common import builder, say, check_status, fail, files, jobs, remove, run_with_jobs, setting, settings_node, write_text
+from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, say, setting, settings_node, write_text
 
 
 class KbuildSettings(NamedTuple):

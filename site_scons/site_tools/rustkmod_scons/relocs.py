@@ -17,7 +17,7 @@ from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
 
 from . import state
-from .common import builder, say, fail, files, remove, setting, settings_node
+from .common import builder, fail, files, remove, say, setting, settings_node
 
 
 class VerifySettings(NamedTuple):

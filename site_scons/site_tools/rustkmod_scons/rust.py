@@ -24,7 +24,7 @@ from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import (builder, say, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, setting,
+from .common import (builder, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, say, setting,
                      settings_node)
 
 
