@@ -113,7 +113,7 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     profile = rustflags.host_default_profile(toolchain[0])
     manifest = rust.read_crate(env.Dir(crate).abspath)
     host_dir = build_dir.Dir("host").Dir(name)
-    host = env.Clone(tools=["cc", "ar", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
+    host = env.Clone(tools=["cc", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
     standin_sources = [env.File(s) for s in env.Flatten([standin])]
     standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
 
