@@ -146,3 +146,31 @@ def test_progress_from_parallel_steps_keeps_whole_lines(monkeypatch):
         sys.setswitchinterval(previous)
     lines = out.getvalue().splitlines()
     assert len(lines) == 9000 and all(re.fullmatch(r" {9}(cargo|kbuild|boot) \d+", line) for line in lines)
+
+
+def test_an_actions_signature_follows_its_code_across_runs(tmp_path, monkeypatch):
+    """A step's contents (what SCons signs a Python action by) come from the memo while the
+    function's source file is unchanged, and follow an edit of it."""
+    import importlib.util
+
+    source = tmp_path / "stage_under_test.py"
+    read = []
+    original = SCons.Action._callable_contents
+    monkeypatch.setattr(SCons.Action, "_callable_contents", lambda f: read.append(f) or original(f))
+
+    def contents_in_new_run(body: str) -> bytes:
+        text = f"def step(target, source, env):\n    return {body}\n"
+        if not source.exists() or source.read_text() != text:      # an unchanged file keeps its stamp
+            source.write_text(text)
+        spec = importlib.util.spec_from_file_location("stage_under_test", source)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        run_state = state.reset()
+        run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+        contents = common._Step(module.step).get_contents([], [], None)
+        run_state.save()
+        return contents
+
+    first = contents_in_new_run("1")
+    assert contents_in_new_run("1") == first and len(read) == 1      # the second run: from the memo
+    assert contents_in_new_run("2") != first and len(read) == 2      # the code changed: so does the signature
