@@ -72,7 +72,8 @@ class SysrootSpec(NamedTuple):
     @property
     def key(self) -> str:
         parts = [self.target, list(self.rustflags), self.toolchain, self.library, self.library_lock, list(CRATES)]
-        text = json.dumps(parts + ([target_spec_text(self.target)] if target_spec_text(self.target) else []))
+        spec = target_spec_text(self.target)
+        text = json.dumps(parts + ([spec] if spec else []))
         return f"{self.target}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 

@@ -194,7 +194,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     if profile.build_std:           # kernel profiles: the target, sysroot sources and cfgs to show
         editor_files = editor.editor_nodes(
             env, kernel, module_dir, manifest, profile, rust.lock_node(env, manifest),
-            rust.kernel_cfg_node(env, out, profile, kernel),
+            rust.kernel_cfg_node(env, profile, kernel),
             rust.library_dir(env, out), ko[0], bindings_rs)
 
     def flags() -> str:

@@ -261,7 +261,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
             inputs += node
             roles.append("sysroot")
         if profile.kernel_cfg:
-            inputs += kernel_cfg_node(env, build_dir, profile, kernel)
+            inputs += kernel_cfg_node(env, profile, kernel)
             roles.append("kernel_cfg")
         if bindings:
             inputs += list(bindings)
@@ -276,13 +276,14 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustProf
     return state.current().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
 
 
-def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kernel) -> list:
+def kernel_cfg_node(env, profile: rustflags.RustProfile, kernel: Kernel) -> list:
     """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config,
     then its version (rustflags.kernel_cfg_text). cargo hashes `cargo rustc`'s arguments into
     its output names, this file's path among them, so it lives at one path for every checkout:
     in the shared Rust cache, named by its content's digest (the profile's kernel_cfg)."""
+    path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
+
     def node():
-        path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
         own = kernel.path("include/generated/rustc_cfg")
         if os.path.isfile(own):       # a file node: SCons re-reads it only when it changes
             parts = [env.File(own), env.Value(rustflags.version_cfg_text(tuple(kernel.version)))]
@@ -291,7 +292,7 @@ def kernel_cfg_node(env, build_dir, profile: rustflags.RustProfile, kernel: Kern
         generated = env.GeneratedFile(env.File(path), parts)
         env.NoClean(generated)        # shared by every project, as the sysroots
         return generated
-    return state.current().remember(("kernel cfg file", profile.kernel_cfg, sysroot_cache(env)), node)
+    return state.current().remember(("kernel cfg file", path), node)
 
 
 def _relative_to(path: str, directory: str) -> str:
