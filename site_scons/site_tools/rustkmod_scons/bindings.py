@@ -19,11 +19,10 @@ from typing import NamedTuple
 
 import SCons.Scanner
 
-import rustkmod
 from rustkmod import RustkmodError
 
 from . import state
-from .common import builder, fail, files, remove, rescan, say, setting, settings_node, write_text
+from .common import builder, fail, files, library_code, remove, rescan, say, setting, settings_node, write_text
 
 
 class BindingsSettings(NamedTuple):
@@ -124,8 +123,11 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
     case, never loads them.)"""
     from rustkmod import bindgen
     header_node = env.File(header).srcnode()
-    with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
-        allow = bindgen.allowlist(handle.read())
+
+    def read_allowlist():
+        with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
+            return bindgen.allowlist(handle.read())
+    allow = state.current().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
     program = env["BINDGEN"]
     versions = state.current().remember(("bindgen-versions", program), lambda: bindgen.versions(program))
     settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions,
@@ -134,6 +136,5 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
                              [header_node, settings_node(env, settings)])
     env.SideEffect([module_dir.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], nodes)
     # What bindgen is asked and what is done with its output live in these two modules.
-    code = os.path.dirname(rustkmod.__file__)
-    env.Depends(nodes, [env.File(os.path.join(code, name)) for name in ("bindgen.py", "inline_helpers.py")])
+    env.Depends(nodes, library_code(env, names=("bindgen.py", "inline_helpers.py")))
     return nodes

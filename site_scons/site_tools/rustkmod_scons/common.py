@@ -75,6 +75,19 @@ class _Step(functools.partial):
         return self.contents
 
 
+def library_code(env, directory: str = "", names: tuple = ()) -> list:
+    """File nodes of the rustkmod package's modules that do a step's work (`names` in
+    `directory`, or every .py there): a dependency of the step's target, as its action's own code
+    is, since SCons signs the action function alone."""
+    import rustkmod
+    folder = os.path.join(os.path.dirname(os.path.abspath(rustkmod.__file__)), directory)
+
+    def listed():
+        found = names or tuple(n for n in sorted(os.listdir(folder)) if n.endswith(".py"))
+        return [env.File(os.path.join(folder, name)) for name in found]
+    return state.current().remember(("library code", folder, names), listed)
+
+
 def rescan(node) -> None:
     """After an action that wrote the dependency file its target scanner reads (cargo's dep-info,
     libclang's .d): scan again, so this build's record already lists what the build read. A

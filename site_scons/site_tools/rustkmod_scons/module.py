@@ -155,9 +155,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     # a crate with generated bindings has one per kernel, as its bindings differ.
     bindings_rs, helpers = [], ()
     if bindings:
-        bindings_rs, helpers_c = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
-        bindings_rs = [bindings_rs]
-        helpers = (helpers_c, env.File(bindings).srcnode())    # Kbuild compiles it; it includes the header
+        rs, helpers_c = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
+        bindings_rs, helpers = [rs], (helpers_c, env.File(bindings).srcnode())  # Kbuild compiles it; it includes the header
         profile = profile._replace(kernel=kernel_dir_name)
     staticlib = rust.staticlib(env, out, manifest, profile, kernel, bindings_rs)
     rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)

@@ -16,8 +16,7 @@ from typing import NamedTuple
 from rustkmod import RustkmodError
 from rustkmod.kernel import Kernel, loader_source_path
 
-from . import state
-from .common import builder, fail, files, remove, say, setting, settings_node
+from .common import builder, fail, files, library_code, remove, say, setting, settings_node
 
 
 class VerifySettings(NamedTuple):
@@ -87,13 +86,6 @@ BUILDERS = {
 }
 
 
-def _verifier_code(env) -> list:
-    import rustkmod
-    directory = os.path.join(os.path.dirname(os.path.abspath(rustkmod.__file__)), "relocs")
-    return state.current().remember(("verifier-code",), lambda: [
-        env.File(os.path.join(directory, name)) for name in sorted(os.listdir(directory)) if name.endswith(".py")])
-
-
 def verify_nodes(env, kernel: Kernel, name: str, module_dir, ko, extra_symvers: list) -> tuple[object, list]:
     """(the .ko that is verified and installed, the verification stamp)."""
     settings = VerifySettings(kernel.kdir, kernel.arch, tuple(kernel.version), env["KERNELRELEASE"],
@@ -105,7 +97,7 @@ def verify_nodes(env, kernel: Kernel, name: str, module_dir, ko, extra_symvers: 
     # What the verdict reads besides the .ko: the exports, and the loader source when there is one;
     # and the verifier's own code, so a new rustkmod judges every module again.
     env.Depends(verified, [env.File(f) for f in kernel.signature_files()] + _loader_sources(env, kernel)
-                + extra_symvers + _verifier_code(env))
+                + extra_symvers + library_code(env, "relocs"))
     return module_ko, verified
 
 
