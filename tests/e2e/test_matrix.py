@@ -20,7 +20,7 @@ KERNELS = "KERNELS=" + ",".join(MATRIX)
 
 @pytest.fixture(scope="module")
 def fetched():
-    return {name: found.kdir for name, found in fetch_kernels(*MATRIX).items()}
+    return fetch_kernels(*MATRIX)
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +31,12 @@ def matrix_project(tmp_path_factory, fetched):
 summary = kernel_summary
 
 
-def test_every_kernel_is_built_verified_and_booted(matrix_project):
+def test_every_kernel_is_built_verified_and_booted(matrix_project, fetched):
     run = scons(matrix_project, "-j2", "check", KERNELS, timeout=1800)
     assert run.returncode == 0, run.output
     states = summary(run)
     assert len(states) == 6 and set(states.values()) == {"built, verified, booted"}, states
-    assert {k.split("-")[0] for k in states} == {"5.10.0", "6.1.0", "6.12.117+deb12"}
+    assert set(states) == {found.release for found in fetched.values()}, states
     assert any(k.endswith("-arm64") for k in states) and any(k.endswith("-armmp") for k in states)
     # One staticlib per distinct (target, flags): the kernels' hardening differs (5.10 has no SLS,
     # 6.12 adds IBT and call padding), so each x86_64 kernel has its own profile here.
