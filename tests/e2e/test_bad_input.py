@@ -71,3 +71,32 @@ def test_help_lists_every_variable_even_when_kdir_is_bad(project):
         assert f"\n{variable}: " in run.stdout
     assert "aliases: ['CC']" in run.stdout
     assert "cannot build hello as configured: KDIR=/no/such/kernel does not exist" in run.stdout
+
+
+@pytest.mark.parametrize("args, typo, meant", [(("check", "KERNEL=5.10"), "KERNEL=5.10", "KERNELS"),
+                                               (("KDIRR=/usr/src",), "KDIRR=/usr/src", "KDIR"),
+                                               (("-q", "CARGOCOMSTRR=x"), "CARGOCOMSTRR=x", "CARGOCOMSTR")])
+def test_an_unknown_variable_fails_naming_the_nearest(project, args, typo, meant):
+    """A typo must not be a silent success ("`check' is up to date", exit 0): nothing is built."""
+    run = scons(project, *args)
+    line = one_error_line(run)
+    assert run.returncode == 2 and f"{typo}: no such build variable; did you mean {meant}?" in line
+    assert run.steps() == [] and not list(project.glob("build/**/*.ko*"))
+
+
+def test_variables_the_project_reads_stay_usable(project):
+    """ARGUMENTS read by the SConstruct, a Variables of its own, and a declared name are the project's."""
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text() + """
+if ARGUMENTS.get("SHOW"):
+    print("show:", ARGUMENTS["SHOW"])
+mine = Variables(None, ARGUMENTS)
+mine.Add(BoolVariable("VERBOSE_BOARD", "the project's own", False))
+mine.Update(env)
+env.RustkmodArguments("LATE")
+""")
+    run = scons(project, "-n", "SHOW=yes", "VERBOSE_BOARD=1", "LATE=1", "CARGOCOMSTR=building $TARGET")
+    assert run.returncode == 0, run.output
+    assert "show: yes" in run.stdout
+    line = one_error_line(scons(project, "-n", "SHOWW=yes"))
+    assert "SHOWW=yes: no such build variable; did you mean SHOW?" in line

@@ -53,7 +53,7 @@ if importlib.util.find_spec("rustkmod") is None:
 import gc  # noqa: E402
 gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
 
-from . import bindings, boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
+from . import arguments, bindings, boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
 
@@ -68,6 +68,7 @@ def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
     if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
         state.current().lock_tree(env.Dir("#").abspath)
+    arguments.install(always_known=DEFAULT_COMSTR)     # NAME=VALUE that nobody reads fails the run
     apply_variables(env)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
@@ -77,6 +78,7 @@ def generate(env, **kwargs):
     env.Append(BUILDERS=BUILDERS)
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
+    env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
 
 
