@@ -174,3 +174,15 @@ def test_an_actions_signature_follows_its_code_across_runs(tmp_path, monkeypatch
     first = contents_in_new_run("1")
     assert contents_in_new_run("1") == first and len(read) == 1      # the second run: from the memo
     assert contents_in_new_run("2") != first and len(read) == 2      # the code changed: so does the signature
+
+
+def test_an_argument_is_known_once_read_or_declared_and_a_typo_gets_its_nearest_name():
+    from rustkmod_scons import arguments
+    tracked = arguments.TrackedArguments({"EXPECT": "x", "KERNEL": "5.10", "MINE": "1"})
+    assert tracked.get("EXPECT") == "x" and "MISSING" not in tracked
+    assert tracked.read == {"EXPECT", "MISSING"}
+    known = {"KERNELS", "KDIR", "KERNEL_CACHE", "MINE"} | tracked.read
+    assert arguments.unknown(tracked, known) == ["KERNEL"]
+    assert arguments.nearest("KERNEL", known) == "KERNELS"
+    assert arguments.nearest("KDIRR", known) == "KDIR"
+    assert arguments.nearest("ZZZZZZ", known) == ""
