@@ -56,8 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def _clear_sysroots(args) -> int:
     from .provision import default_cache
     from .sysroot import clear
-    args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(
-        os.environ.get("KERNEL_CACHE") or default_cache(), "sysroots")
+    args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(default_cache(), "sysroots")
     count = clear(args.cache) if os.path.isdir(args.cache) else 0
     print(f"removed {count} sysroot(s) from {args.cache}")
     return 0
@@ -122,6 +121,8 @@ def _target(args) -> LoaderTarget:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    from . import childenv
+    childenv.scrub_process()        # what it fetches and builds (build roots, the signing kernel) is a build input
     if args.command == "fetch-kernel":
         return _fetch(args)
     if args.command == "fetch-source":

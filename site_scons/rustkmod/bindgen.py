@@ -10,6 +10,7 @@ every header it read, so editing one reruns bindgen for that kernel.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -109,15 +110,19 @@ def command(program: str, header: str, output: str, depfile: str, allow: tuple, 
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 
 
-def versions(program: str = "bindgen") -> str:
-    """bindgen's and libclang's versions: part of the bindings' signature."""
+def versions(program: str, libclang: str) -> str:
+    """bindgen's version and the digest of the libclang file it loads (another libclang lays
+    structures out its own way; the same one copied elsewhere does not): the bindings' signature."""
     if not shutil.which(program):
         raise RustkmodError(f"BINDGEN={program} is not installed",
                             "install Debian's bindgen and libclang1-14 (./setup does), or set BINDGEN")
     bindgen = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.strip()
-    clang = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "libclang1-14"],
-                           capture_output=True, text=True).stdout.strip()
-    return f"{bindgen}; {clang or 'libclang unknown'}"
+    try:
+        with open(libclang, "rb") as handle:
+            clang = f"libclang sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
+    except OSError:
+        clang = f"libclang {libclang} missing"      # the step names it when it loads libclang
+    return f"{bindgen}; {clang}"
 
 
 def error_block(stderr: str, header: str, kernel: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import sysconfig
 import threading
 from typing import NamedTuple
 
@@ -166,6 +167,19 @@ def non_constants(rust: str) -> list:
     return re.findall(rf"pub static (?:mut )?{CONST_PREFIX}(\w+):", rust)
 
 
+def libclang_file(libclang: str = "") -> str:
+    """The libclang both bindgen and the helpers load: LIBCLANG_PATH (a file, or a directory
+    holding libclang-14.so.1), else Debian's libclang-14 where the dynamic loader finds it. One
+    resolved file, so its identity can be signed and both readers read with the same one."""
+    wanted = libclang or LIBCLANG_DEFAULT
+    if os.path.isdir(wanted):
+        return os.path.join(wanted, LIBCLANG_DEFAULT)
+    if os.sep in wanted:
+        return wanted
+    directories = [os.path.join("/usr/lib", sysconfig.get_config_var("MULTIARCH") or ""), "/usr/lib", "/lib"]
+    return next((os.path.join(d, wanted) for d in directories if os.path.isfile(os.path.join(d, wanted))), wanted)
+
+
 _loaded = None
 _loading = threading.Lock()      # SCons -j runs two kernels' bindings at once
 
@@ -175,9 +189,7 @@ def _cindex(libclang: str):
     else Debian's libclang-14. One per process: clang.cindex loads its library once."""
     global _loaded
     import clang.cindex as cindex
-    wanted = libclang or os.environ.get("LIBCLANG_PATH", "") or LIBCLANG_DEFAULT
-    if os.path.isdir(wanted):
-        wanted = os.path.join(wanted, LIBCLANG_DEFAULT)
+    wanted = libclang_file(libclang)
     with _loading:
         if _loaded is not None:
             return cindex

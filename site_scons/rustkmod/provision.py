@@ -87,6 +87,10 @@ class ProvisionedKernel(NamedTuple):
 
 
 def default_cache() -> str:
+    """KERNEL_CACHE when set (the build variable's environment form: fetch-kernel and the build
+    then agree), else ~/.cache/rustkmod (XDG_CACHE_HOME honoured)."""
+    if os.environ.get("KERNEL_CACHE"):
+        return os.environ["KERNEL_CACHE"]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "rustkmod")
 

@@ -117,3 +117,52 @@ def test_a_missing_bindgen_is_named_with_its_packages(kbind):
     run = scons(project, "KERNELS=", "LIBCLANG_PATH=/no/such/libclang.so", env=env)
     assert run.returncode != 0 and "Traceback" not in run.output
     assert "libclang cannot be loaded (/no/such/libclang.so); install Debian's libclang1-14" in run.stderr
+
+
+def test_what_clang_and_gcc_read_from_the_environment_changes_nothing(kbind, fetched, tmp_path):
+    """bindgen appends BINDGEN_EXTRA_CLANG_ARGS to clang's arguments (an `#undef CONFIG_SECURITY`
+    there changes struct file's layout), gcc writes make rules where DEPENDENCIES_OUTPUT says:
+    outside every signature, so no child may see them. The build is up to date with them set,
+    and what is built again with them set is what was built without."""
+    project, env, _ = kbind
+    extra = tmp_path / "extra.h"
+    extra.write_text("#undef CONFIG_SECURITY\n#define RUSTKMOD_EXTRA_WAS_READ 1\n")
+    include = tmp_path / "include"
+    (include / "linux").mkdir(parents=True)
+    polluted = dict(env, BINDGEN_EXTRA_CLANG_ARGS=f"-include {extra}",
+                    BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_gnu=f"-include {extra}",
+                    CPATH=str(include), C_INCLUDE_PATH=str(include), SOURCE_DATE_EPOCH="1",
+                    DEPENDENCIES_OUTPUT=str(tmp_path / "gcc.d"), SUNPRO_DEPENDENCIES=str(tmp_path / "sun.d"))
+    module_dir = project / "build" / fetched["6.1"].release / "kbind"
+    before = (module_dir / "bindings.rs").read_bytes()
+    assert scons(project, "-q", "KERNELS=6.1", env=polluted).returncode == 0
+    for name in ("bindings.rs", "kbind.ko"):
+        (module_dir / name).unlink()
+    run = scons(project, "KERNELS=6.1", env=polluted)
+    assert run.returncode == 0, run.output
+    assert "BINDGEN" in run.steps() and "KBUILD" in run.steps()
+    assert (module_dir / "bindings.rs").read_bytes() == before
+    assert not (tmp_path / "gcc.d").exists() and not (tmp_path / "sun.d").exists()
+    assert "BINDGEN_EXTRA_CLANG_ARGS" in run.stdout and "do(es) not reach" in run.stdout   # named once
+    assert scons(project, "-q", "KERNELS=6.1", env=env).returncode == 0
+
+
+def test_another_libclang_is_in_the_bindings_signature(kbind, fetched, tmp_path):
+    """LIBCLANG_PATH names the library bindgen and the helpers load: another one (here a copy
+    with other bytes) reruns bindgen, so no result, nor a CacheDir entry, made with one libclang
+    is taken for another's; the same library at another path is the same input."""
+    from rustkmod.inline_helpers import libclang_file
+    project, env, _ = kbind
+    same = tmp_path / "same" / "libclang-14.so.1"
+    same.parent.mkdir()
+    shutil.copyfile(libclang_file(), same)
+    other = tmp_path / "other" / "libclang-14.so.1"
+    other.parent.mkdir()
+    other.write_bytes(same.read_bytes() + b"\0" * 16)       # trailing bytes: it still loads
+    assert scons(project, "-q", "KERNELS=6.1", f"LIBCLANG_PATH={same}", env=env).returncode == 0
+    assert scons(project, "-q", "KERNELS=6.1", f"LIBCLANG_PATH={other}", env=env).returncode != 0
+    run = scons(project, "KERNELS=6.1", f"LIBCLANG_PATH={other.parent}", env=env)
+    assert run.returncode == 0, run.output
+    assert run.steps().count("BINDGEN") == 1 and "CARGO" not in run.steps()   # the same bindings came out
+    assert scons(project, "-q", "KERNELS=6.1", env=env).returncode != 0      # back to Debian's: bindgen again
+    assert scons(project, "KERNELS=6.1", env=env).returncode == 0

@@ -4,6 +4,7 @@ written, a C file named like the module, and a Rust panic at init explained by `
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,13 @@ def test_the_readmes_own_sconstruct_works_as_written(tmp_path):
     assert run.returncode == 0, run.output
     assert "mydrv: loaded, printed 'mydrv: ready', unloaded" in run.stdout
     assert not list(project.glob("*.o"))                    # built in build/, the sources stay clean
+    # The crate's own #[used] .modinfo entry joined Kbuild's: one .modinfo, read whole by the loader
+    # (the boot above fails on a forced load or a license taint).
+    ko = next(project.glob("build/*/mydrv/mydrv.ko"))
+    sections = subprocess.run(["readelf", "-SW", str(ko)], capture_output=True, text=True).stdout
+    assert sections.count(" .modinfo ") == 1, sections
+    info = subprocess.run(["modinfo", str(ko)], capture_output=True, text=True).stdout
+    assert re.search(r"^author:\s+A Module Dev$", info, re.M) and re.search(r"^vermagic:\s+\S+", info, re.M), info
     assert scons(project, "-q").returncode == 0
 
 

@@ -192,7 +192,9 @@ def test_common_symbols_and_tls_sections(tmp_path):
     assert kinds == ["common-symbol", "tls-section"]
 
 
-MODULE_SECTION = '.section .gnu.linkonce.this_module,"aw"\n.quad 0\n'
+# A module's own section, and the .modinfo Kbuild gives every module (the loader reads both).
+MODULE_SECTION = ('.section .gnu.linkonce.this_module,"aw"\n.quad 0\n'
+                  '.section .modinfo,"a"\n.asciz "license=GPL"\n.asciz "vermagic=6.1.0 SMP mod_unload "\n')
 
 
 def test_arm64_module_without_plt_sections(tmp_path):

@@ -186,3 +186,17 @@ def test_an_argument_is_known_once_read_or_declared_and_a_typo_gets_its_nearest_
     assert arguments.nearest("KERNEL", known) == "KERNELS"
     assert arguments.nearest("KDIRR", known) == "KDIR"
     assert arguments.nearest("ZZZZZZ", known) == ""
+
+
+def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_kept(monkeypatch):
+    for name in ("BINDGEN_EXTRA_CLANG_ARGS", "BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_gnu", "CPATH",
+                 "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "DEPENDENCIES_OUTPUT",
+                 "SUNPRO_DEPENDENCIES", "SOURCE_DATE_EPOCH", "LIBCLANG_PATH", "RUSTFLAGS", "KBUILD_BUILD_USER"):
+        assert childenv.dropped(name), name
+    for name in ("PATH", "HOME", "CARGO_HOME", "SCCACHE_DIR", "DISTCC_HOSTS", "TMPDIR"):
+        assert not childenv.dropped(name), name
+    monkeypatch.setattr(childenv, "_given", None)
+    monkeypatch.setattr(os, "environ", dict(os.environ, CPATH="/somewhere", KCFLAGS="-DX"))   # the test's own
+    childenv.scrub_process()
+    assert "CPATH" not in os.environ and "KCFLAGS" not in os.environ
+    assert childenv.given()["KCFLAGS"] == "-DX" and childenv.given()["PATH"] == os.environ["PATH"]

@@ -20,8 +20,9 @@ from elftools.elf.constants import SH_FLAGS
 from ..errors import RustkmodError
 from ..kernel import option_enabled
 from . import header
+from .modinfo import entries
 from .policy import Acceptance, ArchPolicy
-from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, ElfTables,
+from .reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STT_SECTION, ElfTables,
                      damaged_elf_errors)
 
 # Generic loader checks, with the first version that has them (kernel/module[/main].c).
@@ -40,6 +41,7 @@ class LoaderTarget(NamedTuple):
     source_accepts: frozenset | None = None   # type names the loader source applies, when read
     source_file: str = ""
     description: str = ""
+    release: str = ""                   # UTS_RELEASE of the tree: with the config, the expected vermagic
 
     def accepts(self, number: int) -> bool:
         name = self.policy.type_names.get(number)
@@ -72,7 +74,8 @@ class Problem(NamedTuple):
 
     kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
     #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab,
-    #                      bare-return, bare-indirect (x86 thunk kernels), symbol-version
+    #                      bare-return, bare-indirect (x86 thunk kernels), symbol-version,
+    #                      modinfo-twice, no-vermagic, wrong-vermagic, license-taint (modinfo.py)
     file: str
     section: str         # the relocation section or the section concerned
     offset: int          # r_offset within the target section (0 where it does not apply)
@@ -220,6 +223,8 @@ class _Checker:
         type_counts = _count(relocations.types)
         self._check_relocations(relocations, set(type_counts))
         self._check_sections()
+        if self.is_module:
+            self._check_modinfo()
         self._check_symbols()
         if policy.arch == "x86_64":
             self._check_thunks()
@@ -420,6 +425,28 @@ class _Checker:
             self._add("missing-plt", ".plt", "module PLT sections missing",
                       "link the module with Kbuild's module linker script (it adds .plt and .init.plt)",
                       "MODULE: module PLT section(s) missing")
+
+    def _check_modinfo(self):
+        """The .modinfo the loader reads (the first allocated one): a second one is never read, and
+        the first must carry this kernel's version magic and a GPL-compatible license."""
+        from .modinfo import expected_vermagic, modinfo_problems
+        found = [s for s in self.tables.sections if s.name == ".modinfo" and s.allocated]
+        for hidden in found[1:]:
+            symbols = self.symbols
+            defined = [symbols.name(i) for i in numpy.flatnonzero(symbols.column(2) == hidden.index).tolist()
+                       if symbols.type(i) != STT_SECTION and symbols.name(i)] if symbols is not None else []
+            self._add("modinfo-twice", ".modinfo", "second .modinfo section",
+                      "declare the entries in the module's C file (MODULE_INFO), or as a Rust static without "
+                      "#[used] (rustc marks a #[used] one SHF_GNU_RETAIN, which the final link keeps apart)",
+                      f"(the loader reads only the first .modinfo: section {hidden.index}'s entries are never seen)",
+                      symbol=", ".join(defined) or "?")
+        target = self.target
+        info = entries(self.tables.read(found[0])) if found else {}
+        expected = expected_vermagic(target.release, self.policy.arch, target.config) \
+            if target.release and target.config is not None else None
+        has_versions = any(s.name == "__versions" and s.allocated for s in self.tables.sections)
+        for problem in modinfo_problems(info, expected, has_versions):
+            self._add(problem.kind, ".modinfo", problem.title, problem.fix, problem.loader_says)
 
     def _arm64_uses_plts(self) -> bool:
         target = self.target

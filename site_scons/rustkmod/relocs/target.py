@@ -58,4 +58,4 @@ def target_for_kernel(kernel: Kernel, kernel_src: str = "", extra_symvers: tuple
                                 "point KERNEL_SRC at the kernel's source tree, or leave it unset")
     description = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     return LoaderTarget(policy, kernel.version, kernel.config, exported,
-                        source[0] if source else None, source[1] if source else "", description)
+                        source[0] if source else None, source[1] if source else "", description, kernel.release)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError
+from rustkmod import RustkmodError, childenv
 
 from . import state
 from .common import builder, fail, files, library_code, remove, rescan, say, setting, settings_node, write_text
@@ -57,7 +58,7 @@ def _bindings(target, source, env):
     write_text(bindgen_input, plan.bindgen_input(header))
     command = bindgen.command(settings.bindgen, bindgen_input, output, output + ".d", plan.allowed(), flags)
     try:
-        child = dict(os.environ, LIBCLANG_PATH=settings.libclang) if settings.libclang else None
+        child = dict(childenv.clean(os.environ), LIBCLANG_PATH=inline_helpers.libclang_file(settings.libclang))
         result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True, env=child)
     except OSError:
         fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
@@ -128,8 +129,12 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
         with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
             return bindgen.allowlist(handle.read())
     allow = state.current().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
-    program = env["BINDGEN"]
-    versions = state.current().remember(("bindgen-versions", program), lambda: bindgen.versions(program))
+    from rustkmod.inline_helpers import libclang_file
+    program, libclang = env["BINDGEN"], libclang_file(env["LIBCLANG_PATH"])
+    # bindgen's version and libclang's digest, worked out again only when either file changes
+    versions = state.current().remember_files(("bindgen-versions", program, libclang),
+                                              [shutil.which(program) or program, libclang],
+                                              lambda: bindgen.versions(program, libclang))
     settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions,
                                 program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"])
     nodes = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],

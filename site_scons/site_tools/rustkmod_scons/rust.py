@@ -24,8 +24,8 @@ from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
-from .common import (builder, check_status, fail, files, jobs, remove, rescan, run, run_with_jobs, say, setting,
-                     settings_node)
+from .common import (builder, check_status, fail, files, jobs, library_code, remove, rescan, run, run_with_jobs, say,
+                     setting, settings_node)
 
 
 class SysrootSettings(NamedTuple):
@@ -146,6 +146,12 @@ def _partial_link(target, source, env):
     for symbol in roots:
         command += ["-u", symbol]
     check_status(run(command + [archive.abspath]), f"the partial link of {archive}")
+    from rustkmod.retain import release_modinfo
+    try:
+        release_modinfo(target[0].abspath)       # Rust's #[used] .modinfo statics join Kbuild's .modinfo
+    except RustkmodError as err:
+        remove(target[0].abspath)
+        fail(err)
     if settings.dead_ends:
         from rustkmod.objtool import annotate_dead_ends
         try:
@@ -305,10 +311,14 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: rustflags.RustPr
                 binutils_prefix: str) -> list:
     """The staticlib partially linked into one relocatable object: one per (crate, profile)."""
     node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
-    return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath),
-                                    lambda: env.RustObject(node, lib + [settings_node(env,
-                                        PartialLinkSettings(manifest.lib_name, binutils_prefix,
-                                                            profile.build_std and profile.target.startswith("x86_64")))]))
+
+    def wire():
+        settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
+                                       profile.build_std and profile.target.startswith("x86_64"))
+        nodes = env.RustObject(node, lib + [settings_node(env, settings)])
+        env.Depends(nodes, library_code(env, names=("retain.py", "objtool.py")))   # what it does to the object
+        return nodes
+    return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath), wire)
 
 
 def object_name(manifest: cargo.Crate) -> str:

@@ -18,3 +18,9 @@ pub extern "C" fn mydrv_init() -> i32 {
     unsafe { mydrv_log(msg.as_ptr(), msg.len()) };
     0
 }
+
+/// A .modinfo entry declared in Rust the natural way: rustc keeps a `#[used]` static in a section
+/// flagged SHF_GNU_RETAIN, which rustkmod's partial link clears so that it joins Kbuild's .modinfo.
+#[used]
+#[unsafe(link_section = ".modinfo")]
+static MYDRV_AUTHOR: [u8; 20] = *b"author=A Module Dev\0";
