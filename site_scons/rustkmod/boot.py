@@ -36,12 +36,32 @@ exec </dev/console >/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 echo {mark}-BEGIN
+echo {mark}-KERNEL-TAINT before $(cat /proc/sys/kernel/tainted)
 {commands}
+echo {mark}-KERNEL-TAINT after $(cat /proc/sys/kernel/tainted)
 echo {mark}-DMESG-BEGIN
 dmesg
 echo {mark}-DMESG-END
 poweroff -f
 """
+
+
+# The kernel's taint flags by bit (Documentation/admin-guide/tainted-kernels.rst). A module of
+# its own may set O (out of tree), E (unsigned) and K (live patch); anything else it set, or the
+# kernel set while it was loaded and unloaded, is a fault of the boot test.
+TAINT_FLAGS = "PFSRMBUDAWCIOELKXTNJ"
+HARMLESS_TAINT = frozenset("OEK")
+_TAINT_MEANING = {"P": "no GPL-compatible license", "F": "forced load (bad vermagic or symbol versions)",
+                  "C": "staging driver", "W": "a kernel warning", "D": "a kernel oops", "R": "forced unload"}
+
+
+def taint_letters(mask: int) -> str:
+    return "".join(letter for bit, letter in enumerate(TAINT_FLAGS) if mask >> bit & 1)
+
+
+def taint_text(letters: str) -> str:
+    return ", ".join(f"{letter} ({_TAINT_MEANING[letter]})" if letter in _TAINT_MEANING else letter
+                     for letter in letters)
 
 
 @dataclass
@@ -50,6 +70,11 @@ class ModuleResult:
     insmod_rc: int | None = None
     insmod_output: str = ""
     rmmod_rc: int | None = None
+    taint: str = ""              # /sys/module/<name>/taint once loaded: the flags the module set
+
+    @property
+    def harmful_taint(self) -> str:
+        return "".join(letter for letter in self.taint if letter not in HARMLESS_TAINT)
 
 
 @dataclass
@@ -59,6 +84,14 @@ class BootResult:
     kernel_log: list = field(default_factory=list)
     booted: bool = False
     exercise_output: list = field(default_factory=list)   # what the exercise commands printed
+    kernel_taint: dict = field(default_factory=dict)       # "before"/"after" -> /proc/sys/kernel/tainted
+
+    def new_kernel_taint(self) -> str:
+        """The harmful taint flags the kernel gained between the first insmod and the last rmmod."""
+        if "before" not in self.kernel_taint or "after" not in self.kernel_taint:
+            return ""
+        gained = self.kernel_taint["after"] & ~self.kernel_taint["before"]
+        return "".join(letter for letter in taint_letters(gained) if letter not in HARMLESS_TAINT)
 
     def module(self, name: str) -> ModuleResult:
         return next(m for m in self.modules if m.name == name)
@@ -94,13 +127,21 @@ def _exercise_lines(exercise: str) -> list[str]:
     return [f"echo {MARK}-EXERCISE-BEGIN", exercise.strip(), "echo", f"echo {MARK}-EXERCISE-END"]
 
 
+RMMOD_LOG = "rmmod-"           # module_log(RMMOD_LOG + name): what the kernel logged while unloading it
+
+
+def _taint(name: str) -> str:
+    """The module's own taint flags, printed after insmod's exit code."""
+    return f" taint=$(cat /sys/module/{name}/taint 2>/dev/null)"
+
+
 def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "") -> str:
     """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
     let modules.dep load the others), run the `exercise` commands, then unload them in reverse."""
     if modprobe:
         name = module_name(module_files[-1])
         others = [module_name(ko) for ko in module_files[:-1]]
-        lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc",
+        lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
                  # what modprobe loaded besides: each dependency counts as inserted when present
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
                  *_exercise_lines(exercise),
@@ -113,9 +154,10 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
         # A marker in the kernel log: what follows it, up to the next, is this module's doing.
         lines.append(f"echo '{MARK}-LOG {module_name(ko)}' > /dev/kmsg")
         lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
-                     f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc")
+                     f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc{_taint(module_name(ko))}")
     lines += _exercise_lines(exercise)
     for ko in reversed(module_files):
+        lines.append(f"echo '{MARK}-LOG {RMMOD_LOG}{module_name(ko)}' > /dev/kmsg")
         lines.append(f"rmmod {module_name(ko)}; echo {MARK}-RMMOD {module_name(ko)} rc=$?")
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
@@ -193,11 +235,15 @@ def parse_console(console: str) -> BootResult:
         if exercising:
             result.exercise_output.append(line)
             continue
-        insmod = re.match(rf"{MARK}-INSMOD (\S+) rc=(\d+)", line)
+        insmod = re.match(rf"{MARK}-INSMOD (\S+) rc=(\d+)(?: taint=(\S*))?", line)
         rmmod = re.match(rf"{MARK}-RMMOD (\S+) rc=(\d+)", line)
+        taint = re.match(rf"{MARK}-KERNEL-TAINT (before|after) (\d+)", line)
         if insmod:
-            result.modules.append(ModuleResult(insmod.group(1), int(insmod.group(2)), "\n".join(pending)))
+            result.modules.append(ModuleResult(insmod.group(1), int(insmod.group(2)), "\n".join(pending),
+                                               taint=insmod.group(3) or ""))
             pending = []
+        elif taint:
+            result.kernel_taint[taint.group(1)] = int(taint.group(2))
         elif rmmod:
             next((m for m in result.modules if m.name == rmmod.group(1))).rmmod_rc = int(rmmod.group(2))
         elif not line.startswith(MARK):
@@ -226,7 +272,13 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
 # Kernel log lines that explain a failure, whoever printed them.
 _TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
                       r"Unknown rela relocation|Unknown symbol|disagrees about version|invalid module format|"
-                      r"Internal error|segfault|general protection")
+                      r"Internal error|segfault|general protection|WARNING:|bad vermagic|: kernel tainted\.|"
+                      r"module license .* taints kernel|version magic")
+# What the kernel says of a module it loaded anyway that makes the load a failure: a forced load,
+# a license taint, symbol versions it doubts, a warning or a bug while loading or unloading.
+# ("loading out-of-tree module taints kernel" and the unsigned-module line are not among them.)
+_LOADED_BADLY = re.compile(r"bad vermagic|: kernel tainted\.|module license .* taints kernel|"
+                           r"disagrees about version|no symbol version|WARNING:|BUG:")
 _EVIDENCE_LINES = 60
 
 
@@ -251,6 +303,12 @@ def judge(result: BootResult, name: str, expected) -> list[str]:
                    and (name in line or "module" in line)]
         return [f"{name}: insmod failed: {said}", *_evidence(own + trouble)]
     faults = []
+    said = [line for line in result.module_log(name) + result.module_log(RMMOD_LOG + name) if _LOADED_BADLY.search(line)]
+    if module.harmful_taint or said:
+        what = f"it tainted the kernel: {taint_text(module.harmful_taint)}" if module.harmful_taint \
+            else "the kernel complained"
+        faults.append(f"{name}: loaded, but {what}")
+        faults.extend(_evidence(said))
     for expected_line in [expected] if isinstance(expected, str) else expected:
         if not expected_line or result.log_has(expected_line) \
                 or any(expected_line in line for line in result.exercise_output):
@@ -263,6 +321,9 @@ def judge(result: BootResult, name: str, expected) -> list[str]:
         faults.extend(f"  output: {line}" for line in result.exercise_output[:_EVIDENCE_LINES])
     if module.rmmod_rc != 0:
         faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
+    gained = result.new_kernel_taint()
+    if gained:
+        faults.append(f"{name}: after rmmod the kernel is tainted {taint_text(gained)}")
     return faults
 
 

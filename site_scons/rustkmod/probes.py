@@ -88,6 +88,22 @@ HEADER_DAMAGE = {
 }
 
 
+# .modinfo and symbol-version damage, each what a module built the wrong way carries, made to a
+# sound probe of that name once Kbuild built it (each its own module: a damaged copy of another
+# would meet "File exists" first): the section it is in, and the bytes found there that change.
+MODINFO_DAMAGE = {
+    "mi_novermagic": (".modinfo", b"vermagic="),        # the tag renamed: no version magic
+    "mi_nolicense": (".modinfo", b"license="),          # the tag renamed: no license
+    "mi_badvermagic": (".modinfo", b"vermagic="),       # SMP -> sMP: the magic of a build with other options
+    "mi_otherrelease": (".modinfo", b"vermagic="),      # the release's last character changed
+    "mi_badlayout": ("__versions", b"module_layout\0"),  # module_layout's CRC another kernel's
+}
+
+# A second .modinfo, as rustc makes one for a `#[used] #[link_section = ".modinfo"]` static: a
+# section of its own (SHF_GNU_RETAIN), ahead of Kbuild's in the module.
+_SECOND_MODINFO = '.section .modinfo,"aR"\n.globl probe_rust_modinfo\nprobe_rust_modinfo:\n.asciz "author=probe"\n'
+
+
 def probe_sources(arch: str, workdir: str, root: str = "") -> dict[str, str]:
     """{probe module name: its .S text} for `arch`: one per relocation type the assembler can
     emit, and the extras."""
@@ -100,7 +116,10 @@ def probe_sources(arch: str, workdir: str, root: str = "") -> dict[str, str]:
     if arch == "x86_64":
         probes.update(_EXTRA_X86_64)
     probes["wx"] = ".quad 0\n" + _WX
-    return {name: _PRELUDE.format(name=name) + body.format(name=name) for name, body in probes.items()}
+    sources = {name: _PRELUDE.format(name=name) + body.format(name=name) for name, body in probes.items()}
+    sources["mi_two"] = _SECOND_MODINFO + _PRELUDE.format(name="mi_two") + ".quad 0\n"
+    sources.update({name: _PRELUDE.format(name=name) + ".quad 0\n" for name in MODINFO_DAMAGE})
+    return sources
 
 
 def kbuild_text(names) -> str:
@@ -117,3 +136,29 @@ def damaged_copy(sound_ko: str, name: str, destination: str) -> str:
         handle.seek(0)
         handle.write(bytes(data))
     return destination
+
+
+def damage_modinfo(ko: str, name: str) -> bool:
+    """Makes the damage `name` (MODINFO_DAMAGE) to the probe module `ko`, in place; False where it
+    has nothing to damage (no __versions on a kernel without CONFIG_MODVERSIONS)."""
+    from .relocs.reader import ElfTables
+    section_name, needle = MODINFO_DAMAGE[name]
+    with open(ko, "rb") as handle:
+        data = bytearray(handle.read())
+    tables = ElfTables(bytes(data), ko)
+    section = next((s for s in tables.sections if s.name == section_name), None)
+    where = data.find(needle, section.offset, section.offset + section.size) if section else -1
+    if where < 0:
+        return False
+    if name == "mi_badlayout":
+        data[where - tables.bits // 8] ^= 0x5A        # struct modversion_info: the CRC, then the name
+    elif name in ("mi_novermagic", "mi_nolicense"):
+        data[where + len(needle) - 2] = ord("x")
+    else:
+        start = where + len(needle)
+        release_end = data.index(b" ", start, data.index(b"\0", start))
+        position = release_end - 1 if name == "mi_otherrelease" else release_end + 1
+        data[position] = ord("X") if data[position] != ord("X") else ord("Y")
+    with open(ko, "wb") as handle:
+        handle.write(bytes(data))
+    return True

@@ -85,3 +85,40 @@ def test_init_script_loads_in_order_and_unloads_in_reverse():
     script = boot.init_script(["/b/first.ko", "/b/second-mod.ko"])
     assert script.index("insmod /modules/first.ko") < script.index("insmod /modules/second-mod.ko")
     assert script.index("rmmod second_mod") < script.index("rmmod first")
+
+
+FORCED = ("RUSTKMOD-BEGIN\nRUSTKMOD-KERNEL-TAINT before 0\nRUSTKMOD-INSMOD hello rc=0 taint={taint}\n"
+          "RUSTKMOD-RMMOD hello rc=0\nRUSTKMOD-KERNEL-TAINT after {after}\nRUSTKMOD-DMESG-BEGIN\n"
+          "[ 2.0] RUSTKMOD-LOG hello\n[ 2.1] hello: loading out-of-tree module taints kernel.\n"
+          "[ 2.1] hello: module verification failed: signature and/or required key missing - tainting kernel\n"
+          "{said}[ 2.2] hello world\n[ 2.3] RUSTKMOD-LOG rmmod-hello\n{unload}RUSTKMOD-DMESG-END\n")
+
+
+def test_out_of_tree_and_unsigned_taints_are_a_clean_load():
+    clean = FORCED.format(taint="OE", after=1 << 12 | 1 << 13, said="", unload="")
+    result = boot.parse_console(clean)
+    assert result.module("hello").taint == "OE" and result.kernel_taint == {"before": 0, "after": 12288}
+    assert boot.judge(result, "hello", "hello world") == []
+
+
+def test_a_forced_load_or_a_license_taint_fails_with_the_kernels_words():
+    """Debian's kernels have MODULE_FORCE_LOAD: a module without vermagic loads, tainted."""
+    forced = FORCED.format(taint="PFOE", after=1 << 0 | 1 << 1 | 1 << 12 | 1 << 13,
+                           said="[ 2.1] hello: bad vermagic: kernel tainted.\n"
+                                "[ 2.1] hello: module license 'unspecified' taints kernel.\n", unload="")
+    faults = boot.judge(boot.parse_console(forced), "hello", "hello world")
+    assert faults[0] == ("hello: loaded, but it tainted the kernel: P (no GPL-compatible license), "
+                         "F (forced load (bad vermagic or symbol versions))")
+    assert "  kernel: [ 2.1] hello: bad vermagic: kernel tainted." in faults
+    assert "  kernel: [ 2.1] hello: module license 'unspecified' taints kernel." in faults
+    assert faults[-1] == "hello: after rmmod the kernel is tainted P (no GPL-compatible license), " \
+                         "F (forced load (bad vermagic or symbol versions))"
+
+
+def test_a_warning_while_unloading_fails():
+    warned = FORCED.format(taint="OE", after=1 << 9 | 1 << 12 | 1 << 13, said="",
+                           unload="[ 2.4] WARNING: CPU: 0 PID: 50 at mm/slab.c:1 kfree+0x1/0x2\n")
+    faults = boot.judge(boot.parse_console(warned), "hello", "hello world")
+    assert faults == ["hello: loaded, but the kernel complained",
+                      "  kernel: [ 2.4] WARNING: CPU: 0 PID: 50 at mm/slab.c:1 kfree+0x1/0x2",
+                      "hello: after rmmod the kernel is tainted W (a kernel warning)"]
