@@ -173,3 +173,31 @@ def test_a_module_without_its_module_section(tmp_path):
     ko = assemble(".text\nf: ret\n", tmp_path / "plain.o").rename(tmp_path / "plain.ko")
     assert refusal(ko) == "MODULE: No module found in object"
     assert check_file(str(ko.rename(tmp_path / "plain.o")), target()).loadable     # an object need not have one
+
+
+def compressed(data: bytes, suffix: str) -> bytes:
+    import zstandard
+    if suffix == ".ko.xz":
+        return lzma.compress(data, format=lzma.FORMAT_XZ)
+    return gzip.compress(data) if suffix == ".ko.gz" else zstandard.ZstdCompressor().compress(data)
+
+
+@pytest.mark.parametrize("suffix", [".ko.xz", ".ko.gz", ".ko.zst"])
+def test_a_module_that_expands_past_the_bound_is_refused_without_expanding_it(tmp_path, monkeypatch, suffix):
+    """A small file made to expand to gigabytes of zeros: refused at the bound (made small here),
+    in one line, having expanded little more than that."""
+    from rustkmod.relocs import check
+    monkeypatch.setattr(check, "MAX_DECOMPRESSED", 1 << 20)
+    bomb = tmp_path / f"bomb{suffix}"
+    bomb.write_bytes(compressed(bytes(8 << 20), suffix))
+    with pytest.raises(RustkmodError, match=r"expands to more than 1 MiB; no module is that large"):
+        check_file(str(bomb), target())
+
+
+@pytest.mark.parametrize("suffix", [".ko.xz", ".ko.gz", ".ko.zst"])
+def test_a_truncated_compressed_module_is_damaged(sound, tmp_path, suffix):
+    packed = compressed(sound.read_bytes(), suffix)
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(packed[:len(packed) // 2])
+    with pytest.raises(RustkmodError, match=r"a damaged (xz|gzip|zstd) file"):
+        check_file(str(cut), target())

@@ -171,21 +171,46 @@ def read_module(path: str, header_only: bool = False) -> tuple[bytes, str]:
     kind = next((name for magic, name in _COMPRESSIONS if data.startswith(magic)), "")
     if header_only:
         return data, kind
-    import gzip
+    return (_decompressed(path, data, kind) if kind else data), kind
+
+
+# The most a compressed module may expand to (the loader sets no bound of its own): far above any
+# real module, debug info included, and low enough that a file made to expand to gigabytes of
+# zeros is refused in a second instead of filling the memory.
+MAX_DECOMPRESSED = 512 << 20
+_CHUNK = 4096         # compressed bytes fed at a time: one chunk cannot expand far past the bound
+
+
+def _decompressed(path: str, data: bytes, kind: str) -> bytes:
+    """`data` decompressed as a stream, refused past MAX_DECOMPRESSED or when it ends early."""
     import lzma
+    import zlib
+    if kind == "xz":
+        stream = lzma.LZMADecompressor()
+    elif kind == "gzip":
+        stream = zlib.decompressobj(wbits=31)
+    else:
+        import zstandard
+        stream = zstandard.ZstdDecompressor().decompressobj()
+    pieces, size = [], 0
     try:
-        if kind == "xz":
-            data = lzma.decompress(data)
-        elif kind == "gzip":
-            data = gzip.decompress(data)
-        elif kind == "zstd":
-            import zstandard
-            data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    except (lzma.LZMAError, OSError, EOFError, ValueError) as err:
+        for start in range(0, len(data), _CHUNK):
+            piece = stream.decompress(data[start:start + _CHUNK])
+            pieces.append(piece)
+            size += len(piece)
+            if size > MAX_DECOMPRESSED:
+                raise RustkmodError(f"{path}: expands to more than {MAX_DECOMPRESSED >> 20} MiB",
+                                    "no module is that large: rebuild or reinstall it")
+            if stream.eof:
+                break
+    except RustkmodError:
+        raise
+    except Exception as err:            # lzma.LZMAError, zlib.error, zstandard.ZstdError
         raise RustkmodError(f"{path}: a damaged {kind} file ({err})", "rebuild or reinstall the module") from None
-    except Exception as err:            # zstandard.ZstdError
-        raise RustkmodError(f"{path}: a damaged {kind} file ({err})", "rebuild or reinstall the module") from None
-    return data, kind
+    if not stream.eof:
+        raise RustkmodError(f"{path}: a damaged {kind} file (it ends before its compressed data does)",
+                            "rebuild or reinstall the module")
+    return b"".join(pieces)
 
 
 def _is_module_file(path: str) -> bool:
