@@ -117,7 +117,7 @@ def ensure(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
     key's lock and then find it published.
     """
     manifest = manifest_path(cache, spec)
-    if os.path.isfile(manifest):
+    if os.path.isfile(manifest) and not damage(cache, spec):
         return False
     try:
         os.makedirs(cache, exist_ok=True)
@@ -132,7 +132,11 @@ def ensure(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
             log(f"         another build is making the sysroot {spec.key}; waiting for it")
             fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.isfile(manifest):
-            return False
+            problem = damage(cache, spec)
+            if not problem:
+                return False
+            log(f"         the shared sysroot {spec.key} is damaged ({problem}): building it again")
+            os.remove(manifest)
         _build(spec, cache, cargo, rustc, environ, log, run)
         return True
     finally:
@@ -182,15 +186,56 @@ def _build(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
         if os.path.isdir(final):          # a half-published directory from a killed run
             shutil.rmtree(final)
         os.rename(sysroot, final)
+        files = [_record(os.path.join(_lib_dir(cache, spec), name)) for name in rlibs]
         manifest = manifest_path(cache, spec)
         with open(manifest + ".tmp", "w") as handle:
             json.dump({"key": spec.key, "target": spec.target, "rustflags": list(spec.rustflags),
-                       "toolchain": spec.toolchain, "library": spec.library, "rlibs": rlibs,
+                       "toolchain": spec.toolchain, "library": spec.library, "rlibs": rlibs, "files": files,
                        "seconds": round(time.monotonic() - started, 1)}, handle, indent=1)
         os.replace(manifest + ".tmp", manifest)
         log(f"         built the sysroot ({', '.join(CRATES)}) in {time.monotonic() - started:.0f} s: {final}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _lib_dir(cache: str, spec: SysrootSpec) -> str:
+    return os.path.join(directory(cache, spec), "lib", "rustlib", spec.target, "lib")
+
+
+def _digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _record(path: str) -> dict:
+    """What the manifest keeps of one published file: its name, size, mtime and digest."""
+    status = os.stat(path)
+    return {"name": os.path.basename(path), "size": status.st_size, "mtime_ns": status.st_mtime_ns,
+            "sha256": _digest(path)}
+
+
+def damage(cache: str, spec: SysrootSpec) -> str:
+    """'' when the published sysroot holds what its manifest records, else what is wrong with it
+    (a file missing, cut short or changed). A stat per file: the digest is read only for a file
+    whose size is right but whose mtime moved."""
+    try:
+        with open(manifest_path(cache, spec), encoding="utf-8") as handle:
+            recorded = json.load(handle)
+        files = recorded.get("files") or [{"name": name} for name in recorded["rlibs"]]   # older manifests
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its manifest cannot be read"
+    lib = _lib_dir(cache, spec)
+    for entry in files:
+        path = os.path.join(lib, str(entry.get("name")))
+        try:
+            status = os.stat(path)
+        except OSError:
+            return f"{path} is missing"
+        if "size" in entry and status.st_size != entry["size"]:
+            return f"{path} has {status.st_size} bytes, not {entry['size']}"
+        if "mtime_ns" in entry and status.st_mtime_ns != entry["mtime_ns"] and _digest(path) != entry["sha256"]:
+            return f"{path} was changed"
+    return ""
 
 
 def clear(cache: str) -> int:

@@ -228,6 +228,8 @@ def sysroot_node(env, build_dir, profile: rustflags.RustProfile) -> tuple[list, 
         env.Precious(node)      # published in place: SCons must not delete it before the step looks
         env.NoClean(node)       # shared by every project: `scons -c` leaves it (python -m rustkmod clear-sysroots)
         env.NoCache(node)       # the cache copy would bring the manifest without the sysroot
+        if os.path.isfile(sysroot.manifest_path(cache, spec)) and sysroot.damage(cache, spec):
+            env.AlwaysBuild(node)   # this run only: the step finds the damage, says so and builds it again
         return node
     return state.current().remember(("sysroot", spec.key, cache), build), sysroot.directory(cache, spec)
 
