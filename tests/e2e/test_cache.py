@@ -1,5 +1,8 @@
 """A shared CacheDir: a second, clean checkout elsewhere builds without running cargo or make."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from helpers import copy_project, scons
@@ -17,13 +20,18 @@ def test_second_checkout_is_built_from_the_cache(tmp_path):
     second = copy_project(tmp_path / "elsewhere" / "second")
     run = scons(second, cache)
     assert run.returncode == 0, run.output
-    # No cargo, no partial link, no Kbuild, no verify: only the look at the shared sysroot.
-    assert run.steps() == ["SYSROOT"] and "is already built: no core compile" in run.stdout
+    # No cargo, no partial link, no Kbuild, no verify: only the look at the shared sysroot, and the
+    # shared kernel cfg list written anew (whole, by a rename) rather than copied over in place
+    # while other checkouts' cargo may read it.
+    assert run.steps() == ["SYSROOT", "GEN"] and "is already built: no core compile" in run.stdout
+    cfg = Path(re.search(r"^GEN +(\S+/cfgs/\w+\.args)$", run.stdout, re.M).group(1))
     retrieved = [line for line in run.stdout.splitlines() if line.startswith("Retrieved `")]
+    assert not any(".args'" in line for line in retrieved)
     assert any(line.endswith("/hello.ko' from cache") for line in retrieved)
     assert any(line.endswith("/libhello.a' from cache") for line in retrieved)
     assert any(line.endswith("/hello.ko.verified' from cache") for line in retrieved)
     assert scons(second, cache, "-q").returncode == 0
+    assert scons(second, cache, "-c").returncode == 0 and cfg.is_file()      # shared: scons -c leaves it
 
 
 def test_checkouts_in_different_places_build_the_same_bytes(built_project, tmp_path):

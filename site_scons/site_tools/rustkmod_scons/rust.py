@@ -298,7 +298,12 @@ def kernel_cfg_node(env, profile: rustflags.RustProfile, kernel: Kernel) -> list
         else:
             parts = [env.Value(rustflags.kernel_cfg_text(kernel))]
         generated = env.GeneratedFile(env.File(path), parts)
-        env.NoClean(generated)        # shared by every project, as the sysroots
+        # Shared by every checkout, as the sysroots, and read by their cargo runs at any time: never
+        # removed (scons -c, or SCons before rebuilding it), only replaced whole (write_text's
+        # rename); a CacheDir copy would unlink and rewrite it in place.
+        env.NoClean(generated)
+        env.Precious(generated)
+        env.NoCache(generated)
         return generated
     return state.current().remember(("kernel cfg file", path), node)
 
