@@ -136,6 +136,13 @@ def error_block(stderr: str, header: str, kernel: str) -> str:
     return f"bindgen failed on {header} for Linux {kernel}: {last.strip()[:300]}"
 
 
+def not_bound(rust: str, names) -> list:
+    """The allowed names bindgen's output declares nothing for: the kernel has no such function,
+    type or variable (bindgen leaves an allowlist entry that matches nothing out in silence)."""
+    declared = set(re.findall(r"\bpub (?:fn|struct|union|enum|type|const|static(?: mut)?) (\w+)", rust))
+    return [name for name in names if name not in declared]
+
+
 def unsafe_extern_blocks(rust: str) -> str:
     """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
     is what every edition takes since Rust 1.82."""

@@ -59,6 +59,9 @@ def test_each_kernel_gets_its_bindings_and_loads_the_module(kbind, fetched):
     # printk is a function in 5.10 and a macro from 5.15: the crate chose by its version cfg.
     assert "pub fn printk(" in (project / "build" / fetched["5.10"].release / "kbind" / "bindings.rs").read_text()
     assert f"printk is a function-like macro in Linux {fetched['6.1'].release}: not bound" in run.stdout
+    # _printk came with 5.15: an allowed name the kernel lacks is said, not dropped in silence.
+    assert f"_printk is not declared in Linux {fetched['5.10'].release}" in run.stdout
+    assert f"_printk is not declared in Linux {fetched['6.1'].release}" not in run.stdout
 
 
 def test_nothing_reruns_when_nothing_changed(kbind):
@@ -166,3 +169,34 @@ def test_another_libclang_is_in_the_bindings_signature(kbind, fetched, tmp_path)
     assert run.steps().count("BINDGEN") == 1 and "CARGO" not in run.steps()   # the same bindings came out
     assert scons(project, "-q", "KERNELS=6.1", env=env).returncode != 0      # back to Debian's: bindgen again
     assert scons(project, "KERNELS=6.1", env=env).returncode == 0
+
+
+def test_a_header_in_a_directory_with_a_space_is_built(kbind, tmp_path):
+    """make splits words on spaces, but the header reaches Kbuild as a staged copy in the module's
+    directory: a project under "my kernel" builds with BUILD_DIR elsewhere, and is then up to date."""
+    project, env, _ = kbind
+    spaced = tmp_path / "my kernel" / "kbind"
+    shutil.copytree(project, spaced, ignore=shutil.ignore_patterns("build", ".sconsign*", ".rustkmod*"))
+    out = f"BUILD_DIR={tmp_path / 'out'}"
+    run = scons(spaced, "KERNELS=6.1", out, env=env)
+    assert run.returncode == 0, run.output
+    assert "BINDGEN" in run.steps() and "KBUILD" in run.steps()
+    assert scons(spaced, "-q", "KERNELS=6.1", out, env=env).returncode == 0
+
+
+def test_a_header_moved_to_a_file_of_the_same_content_is_another_input(kbind, tmp_path):
+    """bindings_helpers.c includes the header by name: the same text under another name reruns
+    bindgen, and the next run is up to date."""
+    project, env, _ = kbind
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved, ignore=shutil.ignore_patterns("build", ".sconsign*", ".rustkmod*"))
+    assert scons(moved, "KERNELS=6.1", env=env).returncode == 0
+    (moved / "kernel_api.h").rename(moved / "kernel_api2.h")
+    sconstruct = moved / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text().replace('bindings="kernel_api.h"', 'bindings="kernel_api2.h"'))
+    run = scons(moved, "KERNELS=6.1", env=env)
+    assert run.returncode == 0, run.output
+    assert "BINDGEN" in run.steps()
+    helpers = next(moved.glob("build/*/kbind/bindings_helpers.c")).read_text()
+    assert '#include "kernel_api2.h"' in helpers
+    assert scons(moved, "-q", "KERNELS=6.1", env=env).returncode == 0

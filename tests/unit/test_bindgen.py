@@ -53,3 +53,9 @@ def test_the_dependency_file_lists_every_header(tmp_path):
 def test_extern_blocks_are_marked_unsafe_for_edition_2024():
     rust = bindgen.unsafe_extern_blocks('extern "C" {\n    pub fn kfree(p: *const u8);\n}\n')
     assert rust.startswith('unsafe extern "C" {')
+
+
+def test_an_allowed_name_bindgen_declared_nothing_for_is_named():
+    rust = ('unsafe extern "C" {\n    pub fn kstrtoint(s: *const c_char) -> c_int;\n}\n'
+            "pub struct file { _x: u8 }\npub const GFP_KERNEL: c_uint = 3264;\npub static mut jiffies: c_ulong;\n")
+    assert bindgen.not_bound(rust, ("kstrtoint", "file", "GFP_KERNEL", "jiffies", "_printk")) == ["_printk"]

@@ -36,6 +36,8 @@ class BindingsSettings(NamedTuple):
     bindgen: str = "bindgen"
     extra_flags: tuple = ()  # BINDGEN_CLANG_FLAGS
     libclang: str = ""      # LIBCLANG_PATH, for the helpers' reading of the header
+    header_name: str = ""   # what bindings_helpers.c includes: a header moved to a file of the same
+    #                         content is another input
 
 
 HELPERS_C = "bindings_helpers.c"
@@ -77,6 +79,9 @@ def _bindings(target, source, env):
     for name in plan.macros:
         say(f"         {name} is a function-like macro in Linux {settings.release}: not bound (to call it, "
             f"wrap it in a static inline function in {os.path.basename(header)})")
+    for name in bindgen.not_bound(rust, plan.plain):
+        say(f"         {name} is not declared in Linux {settings.release} (with {os.path.basename(header)}'s "
+            "includes): not bound")
     write_text(output, bindgen.unsafe_extern_blocks(inline_helpers.rename(rust)))
     write_text(helpers_c, plan.c_file(os.path.basename(header)))
     rescan(target[0])             # the headers bindgen read, known only now
@@ -136,7 +141,8 @@ def bindings_node(env, kernel, module_dir, header: str, make_variables: list) ->
                                               [shutil.which(program) or program, libclang],
                                               lambda: bindgen.versions(program, libclang))
     settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(make_variables), allow, versions,
-                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"])
+                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"],
+                                header_node.name)
     nodes = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],
                              [header_node, settings_node(env, settings)])
     env.SideEffect([module_dir.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], nodes)
