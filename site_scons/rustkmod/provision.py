@@ -105,10 +105,21 @@ def lookup(spec: KernelSpec, cache: str) -> ProvisionedKernel | None:
         return None
 
 
+def lost_root(kernel: ProvisionedKernel, cache: str) -> str:
+    """Why a kernel unpacked into a build root cannot be used now ("" when it can): the root's
+    marker is gone, so Kbuild would run on the host and miss the root's files."""
+    roots = os.path.join(cache, "roots")
+    if not os.path.abspath(kernel.kdir).startswith(roots + os.sep) or buildroot.root_of(kernel.kdir):
+        return ""
+    root = os.path.join(roots, os.path.relpath(kernel.kdir, roots).split(os.sep)[0])
+    return f"its build root {root} has no {buildroot.MARKER} (made incompletely, or the file was removed)"
+
+
 def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
-    """Fetches and unpacks the newest build of `spec` into `cache` (nothing if already there)."""
+    """Fetches and unpacks the newest build of `spec` into `cache` (nothing if already there and
+    usable: a kernel whose build root lost its marker is fetched again, the root made again)."""
     found = lookup(spec, cache)
-    if found:
+    if found and not lost_root(found, cache):
         return found
     if spec.built:
         return _build(spec, cache, log)

@@ -74,3 +74,19 @@ def test_a_missing_kernel_compiler_falls_back_to_gcc_with_a_note():
     assert cc == "gcc" and "built with gcc-10, which is not installed: Kbuild uses gcc" in note
     with pytest.raises(RustkmodError, match="install no-such-gcc or pass CC="):
         kbuild.kbuild_cc(kernel(cc_text="gcc-99 (x) 99"), "no-such-", "")
+
+
+def test_a_kernel_whose_build_root_lost_its_marker_is_named_and_fetched_again(tmp_path):
+    from rustkmod import buildroot, provision
+    cache = tmp_path / "cache"
+    root = cache / "roots" / "trixie"
+    kdir = root / "usr/src/linux-headers-6.12.9+deb13-amd64"
+    kdir.mkdir(parents=True)
+    (root / buildroot.MARKER).write_text("trixie\n")
+    kernel = ProvisionedKernel("6.12-trixie", str(kdir), str(tmp_path / "vmlinuz"), "6.12.9+deb13-amd64", "")
+    assert provision.lost_root(kernel, str(cache)) == ""
+    (root / buildroot.MARKER).unlink()
+    assert provision.lost_root(kernel, str(cache)) == f"its build root {root} has no .rustkmod-root " \
+                                                       "(made incompletely, or the file was removed)"
+    host_kernel = kernel._replace(kdir=str(cache / "kernels/6.1/usr/src/linux-headers-6.1.0-9-amd64"))
+    assert provision.lost_root(host_kernel, str(cache)) == ""        # not meant for a root
