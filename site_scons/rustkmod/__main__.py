@@ -121,8 +121,6 @@ def _target(args) -> LoaderTarget:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from . import childenv
-    childenv.scrub_process()        # what it fetches and builds (build roots, the signing kernel) is a build input
     if args.command == "fetch-kernel":
         return _fetch(args)
     if args.command == "fetch-source":

@@ -15,9 +15,8 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 
-from . import buildroot, kbuild
+from . import buildroot, childenv, kbuild
 from .errors import RustkmodError
 
 # gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
@@ -116,7 +115,7 @@ def versions(program: str, libclang: str) -> str:
     if not shutil.which(program):
         raise RustkmodError(f"BINDGEN={program} is not installed",
                             "install Debian's bindgen and libclang1-14 (./setup does), or set BINDGEN")
-    bindgen = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.strip()
+    bindgen = childenv.run([program, "--version"], capture_output=True, text=True).stdout.strip()
     try:
         with open(libclang, "rb") as handle:
             clang = f"libclang sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"

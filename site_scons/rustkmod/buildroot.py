@@ -18,8 +18,8 @@ import fcntl
 import os
 import re
 import shutil
-import subprocess
 
+from . import childenv
 from .errors import RustkmodError
 
 MARKER = ".rustkmod-root"     # in a root's top directory: the suite it was made of
@@ -71,7 +71,7 @@ def host_glibc() -> tuple:
 
 def needed_glibc(program: str) -> tuple:
     """The newest GLIBC_x.y symbol version `program` asks for (from its dynamic symbols)."""
-    out = subprocess.run(["objdump", "-T", program], capture_output=True, text=True).stdout
+    out = childenv.run(["objdump", "-T", program], capture_output=True, text=True).stdout
     versions = [tuple(int(x) for x in v.split(".")) for v in re.findall(r"GLIBC_([0-9.]+[0-9])", out)]
     return max(versions, default=(0,))
 
@@ -100,10 +100,10 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
         log(f"making a build root of Debian {suite} with {compiler} in {root} (once)")
         shutil.rmtree(root, ignore_errors=True)
         # Valid-Until off: a mirror that is a snapshot serves Release files past their date (sid's).
-        result = subprocess.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
+        result = childenv.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
                                  '--aptopt=Acquire::Check-Valid-Until "false"',
                                  f"--include={packages}", suite, root, mirror],
-                                capture_output=True, text=True)
+                              capture_output=True, text=True)
         if result.returncode != 0:
             shutil.rmtree(root, ignore_errors=True)
             lines = result.stderr.strip().splitlines() or ["no output"]
@@ -118,8 +118,8 @@ def _add_packages(root: str, suite: str, made: list, packages: list, log) -> Non
     log(f"adding {', '.join(packages)} to the build root of Debian {suite} in {root}")
     for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"],
                  ["apt-get", "-q", "install", "-y", "--no-install-recommends", *packages]):
-        result = subprocess.run(command(root, step, "/", []), capture_output=True, text=True,
-                                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        result = childenv.run(command(root, step, "/", []), capture_output=True, text=True,
+                              env=dict(childenv.clean(os.environ), DEBIAN_FRONTEND="noninteractive"))
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise RustkmodError(f"could not add {', '.join(packages)} to the {suite} build root ({last})",

@@ -6,6 +6,7 @@ import os
 import subprocess
 from typing import NamedTuple
 
+from . import childenv
 from .errors import RustkmodError
 
 # Files of a crate that decide its build besides the `.rs` sources cargo reports. Cargo.lock and
@@ -112,9 +113,9 @@ def lock_file(crate: "Crate", cargo: str = "cargo") -> tuple[str, bool]:
             break
         current = parent
     try:
-        result = subprocess.run([cargo, "locate-project", "--workspace", "--message-format", "plain",
+        result = childenv.run([cargo, "locate-project", "--workspace", "--message-format", "plain",
                                  "--manifest-path", crate.manifest], capture_output=True, text=True,
-                                cwd=crate.directory)
+                              cwd=crate.directory)
     except OSError:
         result = None
     root = result.stdout.strip() if result is not None and result.returncode == 0 else crate.manifest
@@ -175,8 +176,8 @@ def demangle(lines: list[str]) -> list[str]:
     if not lines:
         return lines
     try:
-        out = subprocess.run(["c++filt"], input="\n".join(lines) + "\n", capture_output=True,
-                             text=True, check=True).stdout.splitlines()
+        out = childenv.run(["c++filt"], input="\n".join(lines) + "\n", capture_output=True,
+                           text=True, check=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
         return lines
     return out if len(out) == len(lines) else lines
@@ -190,7 +191,7 @@ def archive_symbols(archive: str, readelf: str = "readelf") -> list[tuple[str, s
     LLVM and then reports "no symbols". readelf reads the ELF symbol table as it is.
     """
     try:
-        listing = subprocess.run([readelf, "-sW", archive], capture_output=True, text=True, check=True).stdout
+        listing = childenv.run([readelf, "-sW", archive], capture_output=True, text=True, check=True).stdout
     except FileNotFoundError:
         raise RustkmodError(f"{readelf} not found", "install binutils (or set CROSS_COMPILE)") from None
     except subprocess.CalledProcessError as err:

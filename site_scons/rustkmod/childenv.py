@@ -7,15 +7,18 @@ user needs are build variables instead (KCFLAGS, ARCH, CROSS_COMPILE, CC, LLVM, 
 which are. What stays: the machine's own settings (PATH, HOME, locale, TMPDIR), CARGO_HOME and the
 settings of compiler caches and farms (SCCACHE_*, DISTCC_*, ...), which do not change the bytes.
 
-The process itself is cleaned once (`scrub_process`): libclang runs inside it (inline_helpers) and
-reads CPATH and the like through getenv, and every library call that starts a child without an
-environment of its own inherits the process's. The environment as given stays readable for the
-build variables' defaults (`given`).
+Every child the library starts goes through `run`, which gives it the cleaned environment unless
+the caller passes one. libclang, which runs inside this process (inline_helpers) and reads CPATH
+and the like through getenv, parses `scrubbed()`. The process's own environment is otherwise left
+as it is: a larger build's other steps (its own `ENV=os.environ`) still see what the user set.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import threading
 
 # Exact names removed from every child's environment.
 DROPPED = frozenset({
@@ -57,19 +60,24 @@ def ignored(environ) -> list[str]:
     return sorted(name for name in environ if dropped(name))
 
 
-_given: dict | None = None       # the process environment before scrub_process()
+def run(command, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run with the cleaned environment unless `env` is given: the one way the
+    library starts a child."""
+    if kwargs.get("env") is None:
+        kwargs["env"] = clean(os.environ)
+    return subprocess.run(command, **kwargs)
 
 
-def given() -> dict:
-    """The environment the run was started with (build variables take their defaults from it);
-    what was set since is seen too."""
-    return {**_given, **os.environ} if _given is not None else dict(os.environ)
+_SCRUBBING = threading.Lock()
 
 
-def scrub_process() -> None:
-    """Removes what `dropped` names from this process's own environment, once; `given` keeps it."""
-    global _given
-    if _given is None:
-        _given = dict(os.environ)
-    for name in ignored(os.environ):
-        del os.environ[name]
+@contextlib.contextmanager
+def scrubbed():
+    """This process's environment without what `dropped` names, for the duration of the block
+    (for libclang, which reads it in-process); restored after. One block at a time."""
+    with _SCRUBBING:
+        removed = {name: os.environ.pop(name) for name in ignored(os.environ)}
+        try:
+            yield
+        finally:
+            os.environ.update(removed)

@@ -9,8 +9,8 @@ import glob
 import json
 import os
 import re
-import subprocess
 
+from . import childenv
 from .errors import RustkmodError
 
 _CFG = re.compile(r'^--cfg=?\s*(\S+?)(?:=(".*"))?$')
@@ -37,8 +37,8 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
     """
     if bindings:
         cfgs = cfgs + ["rustkmod_bindings"]
-    result = subprocess.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
-                            capture_output=True, text=True, cwd=crate_dir, env=environ)
+    result = childenv.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
+                          capture_output=True, text=True, cwd=crate_dir, env=environ)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise RustkmodError(f"cargo metadata failed in {crate_dir}: {last}", "check the crate builds with cargo")

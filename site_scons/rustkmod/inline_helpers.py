@@ -22,6 +22,7 @@ import sysconfig
 import threading
 from typing import NamedTuple
 
+from . import childenv
 from .errors import RustkmodError
 
 HELPER_PREFIX = "rustkmod_helper_"
@@ -84,10 +85,11 @@ def plan(header: str, allow: tuple, flags: list, libclang: str = "") -> Plan:
     """Read the header as clang does with the kernel's flags, and sort the allowed names."""
     cindex = _cindex(libclang)
     try:
-        unit = cindex.TranslationUnit.from_source(
-            header, args=["-x", "c", *flags],
-            options=cindex.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD |
-            cindex.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+        with childenv.scrubbed():       # libclang's driver reads CPATH, C_INCLUDE_PATH, ... in this process
+            unit = cindex.TranslationUnit.from_source(
+                header, args=["-x", "c", *flags],
+                options=cindex.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD |
+                cindex.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
     except cindex.TranslationUnitLoadError as err:
         raise RustkmodError(f"libclang cannot read it ({err})", "check the header and BINDGEN_CLANG_FLAGS") from None
     fatal = [d for d in unit.diagnostics if d.severity >= cindex.Diagnostic.Error]

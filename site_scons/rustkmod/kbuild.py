@@ -13,10 +13,9 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import tempfile
 
-from . import buildroot
+from . import buildroot, childenv
 from .errors import RustkmodError
 from .kernel import Kernel
 
@@ -50,7 +49,7 @@ def probe_module(kdir: str, make_variables: list, files: dict, goal: str):
                 handle.write(text)
         make = ["make", "-s", "--no-print-directory", "-C", buildroot.inside(root, kdir), f"M={probe}",
                 *make_variables, goal]
-        yield subprocess.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True), probe
+        yield childenv.run(buildroot.command(root, make, probe, [probe]), capture_output=True, text=True), probe
 
 
 def check_module_name(name: str, members: list[str]) -> None:

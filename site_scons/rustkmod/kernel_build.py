@@ -11,8 +11,8 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import subprocess
 
+from . import childenv
 from .errors import RustkmodError
 from .kernel import BOOT_IMAGES
 
@@ -83,7 +83,7 @@ def build_signing_kernel(series: str, root: str, jobs: int, log=print) -> tuple[
 
 
 def _run(command: list[str], cwd: str, what: str) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    result = childenv.run(command, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
         raise RustkmodError(f"kernel {what} failed ({' '.join(command)} in {cwd}):\n{tail}",

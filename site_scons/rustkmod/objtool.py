@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import shlex
 import struct
-import subprocess
 import tempfile
 from collections import Counter
 from typing import NamedTuple
 
-from . import buildroot
+from . import buildroot, childenv
 from .errors import RustkmodError
 from .kbuild import probe_module
 
@@ -82,8 +81,8 @@ def run(plan_: ObjtoolPlan, obj: str) -> ObjtoolResult:
     command[0] = buildroot.inside(plan_.root, command[0])
     directory = os.path.dirname(os.path.abspath(obj))
     try:
-        result = subprocess.run(buildroot.command(plan_.root, command, directory, [directory]),
-                                capture_output=True, text=True)
+        result = childenv.run(buildroot.command(plan_.root, command, directory, [directory]),
+                              capture_output=True, text=True)
     except OSError as err:
         return ObjtoolResult(127, (f"objtool: {err}",), shlex.join(command))
     lines = tuple(line for line in (result.stdout + result.stderr).splitlines()
@@ -149,7 +148,7 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
 
 
 def _tool(command: list[str]) -> None:
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = childenv.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RustkmodError(f"{command[0]} failed while annotating the Rust object's dead ends: "
                             f"{(result.stderr.strip().splitlines() or ['no output'])[-1]}",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import subprocess
+
+from . import childenv
 
 _PRELUDE = """\
 .section .modinfo,"a"
@@ -52,8 +53,8 @@ def emittable_types(arch: str, workdir: str, root: str = "") -> list[str]:
             continue
         with open(source, "w") as handle:
             handle.write(f".data\nx: .quad 0\n.section .rodata.probe,\"a\"\n.reloc ., {name}, x\n.quad 0\n")
-        if subprocess.run(command(root, [*ASSEMBLERS[arch], "-o", obj, source], workdir, [workdir]),
-                          capture_output=True).returncode == 0:
+        if childenv.run(command(root, [*ASSEMBLERS[arch], "-o", obj, source], workdir, [workdir]),
+                        capture_output=True).returncode == 0:
             found.append(name)
     return found
 

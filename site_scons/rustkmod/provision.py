@@ -15,10 +15,9 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 from typing import NamedTuple
 
-from . import buildroot
+from . import buildroot, childenv
 from .errors import RustkmodError
 from .kbuild import named_compiler
 from .kernel import parse_config
@@ -153,7 +152,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     log(f"fetching Linux {release}: {', '.join(packages)}")
     debs = apt.download(packages, os.path.join(cache, "debs", spec.name))
     for deb in debs:
-        subprocess.run(["dpkg", "-x", deb, root], check=True)
+        childenv.run(["dpkg", "-x", deb, root], check=True)
     kdir = os.path.join(root, "usr/src", headers)
     compiler = _root_compiler(kdir, os.path.join(root, "usr/lib", kbuild))
     if compiler:
@@ -164,7 +163,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
         buildroot.make(build_root, suite, compiler, ARCHIVE, log)
         for deb in debs:
             if not os.path.basename(deb).startswith(("linux-image", "busybox")):
-                subprocess.run(["dpkg", "-x", deb, build_root], check=True)
+                childenv.run(["dpkg", "-x", deb, build_root], check=True)
         kdir = os.path.join(build_root, "usr/src", headers)
     else:
         _point_at_private_root(kdir, root)
@@ -218,10 +217,10 @@ def fetch_loader_source(series: str, cache: str, log=print) -> str:
     staging = tree + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
-    tarball = subprocess.run(f"dpkg-deb --fsys-tarfile {shlex.quote(debs[0])} | tar -x -O ./usr/src/linux-source-{series}.tar.xz"
-                             f" | tar -xJ -C {shlex.quote(staging)} --strip-components=1 --wildcards"
-                             f" 'linux-source-{series}/Makefile' 'linux-source-{series}/arch/*/kernel/module.c'"
-                             f" 'linux-source-{series}/kernel/module/main.c'", shell=True, capture_output=True, text=True)
+    tarball = childenv.run(f"dpkg-deb --fsys-tarfile {shlex.quote(debs[0])} | tar -x -O ./usr/src/linux-source-{series}.tar.xz"
+                           f" | tar -xJ -C {shlex.quote(staging)} --strip-components=1 --wildcards"
+                           f" 'linux-source-{series}/Makefile' 'linux-source-{series}/arch/*/kernel/module.c'"
+                           f" 'linux-source-{series}/kernel/module/main.c'", shell=True, capture_output=True, text=True)
     if tarball.returncode != 0 or not os.path.isfile(os.path.join(staging, "Makefile")):
         raise RustkmodError(f"linux-source-{series} could not be unpacked ({tarball.stderr.strip()[-200:]})",
                             "report this Debian package layout")
@@ -321,7 +320,7 @@ class _PrivateApt:
         return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".deb"))
 
     def _run(self, command: list[str], what: str, cwd: str | None = None) -> str:
-        result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+        result = childenv.run(command, capture_output=True, text=True, cwd=cwd)
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise RustkmodError(f"apt could not {what} ({last})", "check the machine reaches Debian's archive")

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from typing import NamedTuple
 
+from . import childenv
 from .errors import RustkmodError
 from .hardening import kernel_hardening
 from .kernel import Kernel
@@ -152,9 +153,9 @@ def pic_profile(kernel: RustProfile) -> RustProfile:
 def toolchain_info(rustc: str) -> tuple[str, str]:
     """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
     try:
-        version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
-        sysroot = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
-                                 check=True).stdout.strip()
+        version = childenv.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+        sysroot = childenv.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
+                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         raise RustkmodError(f"RUSTC={rustc} cannot be run",
                             "install rustc-web cargo-web rust-web-src (./setup does) or set RUSTC") from None

@@ -195,8 +195,11 @@ def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_ke
         assert childenv.dropped(name), name
     for name in ("PATH", "HOME", "CARGO_HOME", "SCCACHE_DIR", "DISTCC_HOSTS", "TMPDIR"):
         assert not childenv.dropped(name), name
-    monkeypatch.setattr(childenv, "_given", None)
-    monkeypatch.setattr(os, "environ", dict(os.environ, CPATH="/somewhere", KCFLAGS="-DX"))   # the test's own
-    childenv.scrub_process()
-    assert "CPATH" not in os.environ and "KCFLAGS" not in os.environ
-    assert childenv.given()["KCFLAGS"] == "-DX" and childenv.given()["PATH"] == os.environ["PATH"]
+    environ = dict(os.environ, CPATH="/somewhere", KCFLAGS="-DX")        # the test's own
+    monkeypatch.setattr(os, "environ", environ)
+    seen = childenv.run(["sh", "-c", "echo ${CPATH:-none} ${KCFLAGS:-none} ${HOME:+home}"],
+                        capture_output=True, text=True).stdout.split()
+    assert seen == ["none", "none", "home"]
+    with childenv.scrubbed():                       # libclang's view, in this process
+        assert "CPATH" not in os.environ and "KCFLAGS" not in os.environ and "PATH" in os.environ
+    assert os.environ["CPATH"] == "/somewhere" and os.environ["KCFLAGS"] == "-DX"   # the process keeps them

@@ -54,8 +54,6 @@ import gc  # noqa: E402
 gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
 
 from . import arguments, bindings, boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
-from rustkmod import childenv  # noqa: E402
-
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
 
@@ -71,7 +69,6 @@ def generate(env, **kwargs):
     if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
         state.current().lock_tree(env.Dir("#").abspath)
     arguments.install(always_known=DEFAULT_COMSTR)     # NAME=VALUE that nobody reads fails the run
-    childenv.scrub_process()        # no child, nor libclang in this process, reads CPATH, RUSTFLAGS, ...
     apply_variables(env)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))

@@ -19,9 +19,8 @@ from . import state
 
 
 def _default(name: str, fallback: str = "") -> str:
-    """A variable's default: the process environment first (KDIR=... scons works too), as it was
-    given, before the children's environment was cleaned."""
-    return childenv.given().get(name, fallback)
+    """A variable's default: the process environment first (KDIR=... scons works too)."""
+    return os.environ.get(name, fallback)
 
 
 def _installed_kdir() -> str | None:
@@ -139,7 +138,7 @@ def apply_variables(env) -> None:
             Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
                  + variables.GenerateHelpText(env), append=True, local_only=True)
         run_state.help_added = True
-        ignored = [name for name in childenv.ignored(childenv.given()) if name not in variables.keys()
+        ignored = [name for name in childenv.ignored(os.environ) if name not in variables.keys()
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
         if ignored:
             run_state.note(f"{', '.join(ignored)} from the environment do(es) not reach cargo or Kbuild: "
