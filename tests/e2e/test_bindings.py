@@ -137,6 +137,7 @@ def test_what_clang_and_gcc_read_from_the_environment_changes_nothing(kbind, fet
                     CPATH=str(include), C_INCLUDE_PATH=str(include), SOURCE_DATE_EPOCH="1",
                     DEPENDENCIES_OUTPUT=str(tmp_path / "gcc.d"), SUNPRO_DEPENDENCIES=str(tmp_path / "sun.d"))
     module_dir = project / "build" / fetched["6.1"].release / "kbind"
+    assert scons(project, "KERNELS=6.1", env=env).returncode == 0    # as built, whatever ran before
     before = (module_dir / "bindings.rs").read_bytes()
     assert scons(project, "-q", "KERNELS=6.1", env=polluted).returncode == 0
     for name in ("bindings.rs", "kbind.ko"):
@@ -151,24 +152,25 @@ def test_what_clang_and_gcc_read_from_the_environment_changes_nothing(kbind, fet
 
 
 def test_another_libclang_is_in_the_bindings_signature(kbind, fetched, tmp_path):
-    """LIBCLANG_PATH names the library bindgen and the helpers load: another one (here a copy
-    with other bytes) reruns bindgen, so no result, nor a CacheDir entry, made with one libclang
-    is taken for another's; the same library at another path is the same input."""
+    """LIBCLANG_PATH names the library bindgen and the helpers load, and its digest is signed:
+    another library at the same path (here a copy given other bytes) reruns bindgen, so no result,
+    nor a CacheDir entry, made with one libclang is taken for another's."""
     from rustkmod.inline_helpers import libclang_file
     project, env, _ = kbind
-    same = tmp_path / "same" / "libclang-14.so.1"
-    same.parent.mkdir()
-    shutil.copyfile(libclang_file(), same)
-    other = tmp_path / "other" / "libclang-14.so.1"
-    other.parent.mkdir()
-    other.write_bytes(same.read_bytes() + b"\0" * 16)       # trailing bytes: it still loads
-    assert scons(project, "-q", "KERNELS=6.1", f"LIBCLANG_PATH={same}", env=env).returncode == 0
-    assert scons(project, "-q", "KERNELS=6.1", f"LIBCLANG_PATH={other}", env=env).returncode != 0
-    run = scons(project, "KERNELS=6.1", f"LIBCLANG_PATH={other.parent}", env=env)
+    library = tmp_path / "lib" / "libclang-14.so.1"
+    library.parent.mkdir()
+    shutil.copyfile(libclang_file(), library)
+    variable = f"LIBCLANG_PATH={library.parent}"
+    run = scons(project, "KERNELS=6.1", variable, env=env)
+    assert run.returncode == 0, run.output
+    assert scons(project, "-q", "KERNELS=6.1", variable, env=env).returncode == 0
+    with open(library, "ab") as handle:
+        handle.write(b"\0" * 16)                 # trailing bytes: it still loads, and is another file
+    assert scons(project, "-q", "KERNELS=6.1", variable, env=env).returncode != 0
+    run = scons(project, "KERNELS=6.1", variable, env=env)
     assert run.returncode == 0, run.output
     assert run.steps().count("BINDGEN") == 1 and "CARGO" not in run.steps()   # the same bindings came out
-    assert scons(project, "-q", "KERNELS=6.1", env=env).returncode != 0      # back to Debian's: bindgen again
-    assert scons(project, "KERNELS=6.1", env=env).returncode == 0
+    assert scons(project, "KERNELS=6.1", env=env).returncode == 0              # back to Debian's, as it was
 
 
 def test_a_header_in_a_directory_with_a_space_is_built(kbind, tmp_path):

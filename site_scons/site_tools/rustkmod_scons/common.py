@@ -91,8 +91,12 @@ def library_code(env, directory: str = "", names: tuple = ()) -> list:
 def rescan(node) -> None:
     """After an action that wrote the dependency file its target scanner reads (cargo's dep-info,
     libclang's .d): scan again, so this build's record already lists what the build read. A
-    second run would otherwise find them as new dependencies and build again."""
-    node.implicit = None
+    second run would otherwise find them as new dependencies and build again. Every target of
+    the step is reset: the scan gives its findings to all of them, and a target still holding
+    the list from before the action would keep old entries ahead of new ones (bindings_helpers.c
+    after the header was renamed)."""
+    for target in node.get_executor().get_all_targets():
+        target.implicit = None
     node.scan()
 
 
