@@ -36,7 +36,8 @@ def test_every_kernel_is_built_verified_and_booted(matrix_project, fetched):
     assert run.returncode == 0, run.output
     states = summary(run)
     assert len(states) == 6 and set(states.values()) == {"built, verified, booted"}, states
-    assert set(states) == {found.release for found in fetched.values()}, states
+    # each build directory is named by the release Debian served (with the arch where the release lacks it)
+    assert sorted(states) == sorted(next(k for k in states if k.startswith(found.release)) for found in fetched.values())
     assert any(k.endswith("-arm64") for k in states) and any(k.endswith("-armmp") for k in states)
     # One staticlib per distinct (target, flags): the kernels' hardening differs (5.10 has no SLS,
     # 6.12 adds IBT and call padding), so each x86_64 kernel has its own profile here.
