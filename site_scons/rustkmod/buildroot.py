@@ -119,7 +119,7 @@ def _add_packages(root: str, suite: str, made: list, packages: list, log) -> Non
     for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"],
                  ["apt-get", "-q", "install", "-y", "--no-install-recommends", *packages]):
         result = childenv.run(command(root, step, "/", []), capture_output=True, text=True,
-                              env=dict(childenv.clean(os.environ), DEBIAN_FRONTEND="noninteractive"))
+                              env=dict(childenv.environment(), DEBIAN_FRONTEND="noninteractive"))
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise RustkmodError(f"could not add {', '.join(packages)} to the {suite} build root ({last})",

@@ -60,15 +60,22 @@ def ignored(environ) -> list[str]:
     return sorted(name for name in environ if dropped(name))
 
 
+_SCRUBBING = threading.Lock()      # held while `scrubbed` has taken names out of os.environ
+
+
+def environment() -> dict:
+    """This process's environment, cleaned: what every child gets. (Read under the lock that
+    `scrubbed` holds, so no step under -j copies it while libclang's parse has names out.)"""
+    with _SCRUBBING:
+        return clean(os.environ)
+
+
 def run(command, **kwargs) -> subprocess.CompletedProcess:
     """subprocess.run with the cleaned environment unless `env` is given: the one way the
     library starts a child."""
     if kwargs.get("env") is None:
-        kwargs["env"] = clean(os.environ)
+        kwargs["env"] = environment()
     return subprocess.run(command, **kwargs)
-
-
-_SCRUBBING = threading.Lock()
 
 
 @contextlib.contextmanager

@@ -60,7 +60,7 @@ def _bindings(target, source, env):
     write_text(bindgen_input, plan.bindgen_input(header))
     command = bindgen.command(settings.bindgen, bindgen_input, output, output + ".d", plan.allowed(), flags)
     try:
-        child = dict(childenv.clean(os.environ), LIBCLANG_PATH=inline_helpers.libclang_file(settings.libclang))
+        child = dict(childenv.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(settings.libclang))
         result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True, env=child)
     except OSError:
         fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")

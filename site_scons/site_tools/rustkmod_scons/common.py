@@ -146,7 +146,7 @@ def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -
     run_state = state.current()
     kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + run_state.inherited_fds()
     try:
-        return subprocess.run(command, env=env if env is not None else childenv.clean(os.environ), **kwargs)
+        return subprocess.run(command, env=env if env is not None else childenv.environment(), **kwargs)
     except FileNotFoundError:
         fail(f"{command[0]} not found{what}", "install it (./setup does) or set the variable that names it")
 
@@ -154,7 +154,7 @@ def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -
 def run_with_jobs(command: list[str], jobs: int, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """run(), with the child in the run's jobserver (make and cargo both take part)."""
     flags, fds = state.current().jobserver(jobs)
-    child_env = dict(env if env is not None else childenv.clean(os.environ), **flags)
+    child_env = dict(env if env is not None else childenv.environment(), **flags)
     child_env.pop("MFLAGS", None)
     return run(command, env=child_env, pass_fds=fds, **kwargs)
 

@@ -11,7 +11,6 @@ Kbuild's flags differ between kernels.
 from __future__ import annotations
 
 import json
-import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, childenv
@@ -40,7 +39,7 @@ def _rust_project(target, source, env):
         cfgs = editor.kernel_cfgs(handle.read())
     try:
         project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
-                                      childenv.clean(os.environ), settings.bindings)
+                                      childenv.environment(), settings.bindings)
     except RustkmodError as err:
         fail(err)
     write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")

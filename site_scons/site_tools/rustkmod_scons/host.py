@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, childenv, rustflags
@@ -62,7 +61,7 @@ def _cargo_test(target, source, env):
     manifest, *objects = files(source)
     command = [settings.cargo, "test", "--manifest-path", manifest.abspath, "--target", settings.target]
     link = [f"-Clink-arg={s.abspath}" for s in objects]
-    run_env = dict(childenv.clean(os.environ), RUSTC=settings.rustc,
+    run_env = dict(childenv.environment(), RUSTC=settings.rustc,
                    CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
                    CARGO_ENCODED_RUSTFLAGS=rustflags.encoded_rustflags(link))
     result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",

@@ -91,7 +91,7 @@ def _print_cargo_output(stderr: str, flags) -> None:
 
 
 def _cargo_environment(env) -> dict:
-    run_env = childenv.clean(os.environ)
+    run_env = childenv.environment()
     if env["RUSTC_WRAPPER"]:
         run_env["RUSTC_WRAPPER"] = env["RUSTC_WRAPPER"]      # same outputs: in no signature
     return run_env
