@@ -146,14 +146,3 @@ def unsafe_extern_blocks(rust: str) -> str:
     """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
     is what every edition takes since Rust 1.82."""
     return re.sub(r'^extern "C" \{', 'unsafe extern "C" {', rust, flags=re.M)
-
-
-def read_depfile(path: str) -> list:
-    """The headers a make-style dependency file names (libclang's -MD output)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read().replace("\\\n", " ")
-    except OSError:
-        return []
-    _, _, deps = text.partition(":")
-    return [word for word in deps.split() if word]

@@ -126,45 +126,6 @@ def _first_line(err: Exception) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def parse_dep_info(text: str) -> list[str]:
-    """Parses a make-style dep-info file as cargo writes it: the prerequisites of every rule.
-
-    Spaces inside paths are escaped as `\\ `; continuation lines end with `\\`.
-    """
-    deps = []
-    for line in text.replace("\\\n", " ").splitlines():
-        if ":" not in line or line.startswith("#"):
-            continue
-        _, _, rest = line.partition(": ")
-        token = ""
-        i = 0
-        while i < len(rest):
-            char = rest[i]
-            if char == "\\" and i + 1 < len(rest) and rest[i + 1] == " ":
-                token += " "
-                i += 2
-                continue
-            if char.isspace():
-                if token:
-                    deps.append(token)
-                token = ""
-            else:
-                token += char
-            i += 1
-        if token:
-            deps.append(token)
-    return deps
-
-
-def read_dep_info(path: str) -> list[str]:
-    """The files cargo says the artifact depends on, or [] before the first build."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return parse_dep_info(handle.read())
-    except FileNotFoundError:
-        return []
-
-
 def is_mangled(symbol: str) -> bool:
     """Rust's v0 (`_R`) and legacy (`_ZN`) mangled names: not part of the C interface."""
     return symbol.startswith(("_R", "_ZN"))

@@ -99,6 +99,11 @@ def parse_release_version(release: str) -> tuple[int, int, int]:
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
+# The last minor release of each finished major series (4.20 came before 5.0, 6.19 before 7.0):
+# the versions that exist, for the verifier's tables and the crate's version cfgs alike.
+LAST_MINOR = {2: 6, 3: 19, 4: 20, 5: 19, 6: 19}
+
+
 def format_version(version: tuple[int, ...]) -> str:
     return ".".join(str(part) for part in version)
 

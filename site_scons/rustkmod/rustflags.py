@@ -20,7 +20,7 @@ from typing import NamedTuple
 from . import childenv
 from .errors import RustkmodError
 from .hardening import kernel_hardening
-from .kernel import Kernel
+from .kernel import LAST_MINOR, Kernel
 from .sysroot import TARGET_SPECS
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
@@ -91,11 +91,6 @@ def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> Rus
                        tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain, cfg_digest)
 
 
-# The last minor version of each finished major series: `kernel_version_at_least` counts
-# through them (4.20 came before 5.0).
-LAST_MINOR = {3: 19, 4: 20, 5: 19, 6: 19}
-
-
 def kernel_cfg_text(kernel: Kernel) -> str:
     """The kernel's config and version as rustc --cfg arguments, one per line (a rustc @argfile).
 
@@ -126,7 +121,7 @@ def version_cfg_text(version: tuple) -> str:
 def version_cfgs(version: tuple) -> list:
     """`kernel_version="X.Y.Z"` and `kernel_version_at_least="M.N"` for every release from 3.0 to X.Y."""
     major, minor = version[0], version[1]
-    releases = [(m, n) for m in range(3, major) for n in range(LAST_MINOR.get(m, 19) + 1)]
+    releases = [(m, n) for m in range(3, major) for n in range(LAST_MINOR[m] + 1)]
     releases += [(major, n) for n in range(minor + 1)]
     return [f'kernel_version="{".".join(map(str, version))}"'] + \
         [f'kernel_version_at_least="{m}.{n}"' for m, n in releases]

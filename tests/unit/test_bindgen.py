@@ -43,13 +43,6 @@ def test_a_failure_is_one_line_with_the_first_error_and_its_place():
                     "expected parameter declarator (and 1 more)")
 
 
-def test_the_dependency_file_lists_every_header(tmp_path):
-    depfile = tmp_path / "bindings.rs.d"
-    depfile.write_text("api.o: /p/api.h \\\n  /k/include/linux/slab.h \\\n  include/generated/autoconf.h\n")
-    assert bindgen.read_depfile(str(depfile)) == ["/p/api.h", "/k/include/linux/slab.h", "include/generated/autoconf.h"]
-    assert bindgen.read_depfile(str(tmp_path / "missing.d")) == []
-
-
 def test_extern_blocks_are_marked_unsafe_for_edition_2024():
     rust = bindgen.unsafe_extern_blocks('extern "C" {\n    pub fn kfree(p: *const u8);\n}\n')
     assert rust.startswith('unsafe extern "C" {')

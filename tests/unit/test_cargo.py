@@ -6,7 +6,7 @@ import pytest
 
 from helpers import assemble
 from rustkmod import RustkmodError
-from rustkmod.cargo import Crate, crate_source_files, exported_symbols, imported_symbols, parse_dep_info
+from rustkmod.cargo import Crate, crate_source_files, exported_symbols, imported_symbols
 from rustkmod.standin import missing_from_standin
 
 
@@ -38,12 +38,6 @@ def test_unusable_manifests_are_named(tmp_path, manifest, message):
 def test_missing_manifest_is_named(tmp_path):
     with pytest.raises(RustkmodError, match=r"Cargo.toml does not exist"):
         Crate.from_manifest(str(tmp_path))
-
-
-def test_dep_info_with_spaces_and_continuations():
-    text = ("/t/libx.a: /p/my\\ crate/src/lib.rs /p/my\\ crate/src/a.rs \\\n  /p/b.rs\n\n"
-            "/p/b.rs:\n")
-    assert parse_dep_info(text) == ["/p/my crate/src/lib.rs", "/p/my crate/src/a.rs", "/p/b.rs"]
 
 
 def test_crate_sources_skip_target_and_hidden_dirs(tmp_path):

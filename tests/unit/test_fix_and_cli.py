@@ -69,6 +69,8 @@ def test_cli_refuses_what_it_cannot_judge_and_says_why(tmp_path):
     assert code == 2 and "--kernel 99.99 is not a Linux release rustkmod's loader tables know" in err
     assert "pass --assume 7.3" in err
     assert cli(str(good), "--arch", "x86_64", "--kernel", "5.25")[0] == 2          # 5.x ended at 5.19
+    assert cli(str(good), "--arch", "x86_64", "--kernel", "6.25")[0] == 2          # 6.x ended at 6.19
+    assert cli(str(good), "--arch", "x86_64", "--kernel", "6.19")[0] == 0
     code, out, _ = cli(str(good), "--arch", "x86_64", "--kernel", "99.99", "--assume", "6.12")
     assert code == 0 and "loadable by" in out
     binary = tmp_path / "Module.symvers"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..errors import RustkmodError
-from ..kernel import format_version, option_enabled
+from ..kernel import LAST_MINOR, format_version, option_enabled
 from .names import TYPE_NAMES
 
 Version = tuple  # (major, minor[, sublevel])
@@ -309,13 +309,11 @@ def policy_for(arch: str) -> ArchPolicy:
 # 7.2's loader sources agree with these tables for every architecture (tests/e2e/test_new_kernels.py),
 # and the differential test boots 7.2 (x86_64, arm64) and 7.3 with every probe.
 NEWEST_KNOWN = (7, 3)
-# The last minor of each finished major series.
-_LAST_MINOR = {2: 6, 3: 19, 4: 20, 5: 19}
 
 
 def known_release(version: tuple) -> bool:
     """Whether `version` names a Linux release that exists and the tables cover."""
     major, minor = tuple(version)[:2]
-    if major in _LAST_MINOR:
-        return minor <= _LAST_MINOR[major]
+    if major in LAST_MINOR:
+        return minor <= LAST_MINOR[major]
     return (major, minor) <= NEWEST_KNOWN

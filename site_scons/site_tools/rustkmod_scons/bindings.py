@@ -110,10 +110,10 @@ def _kernel_c_flags(settings: BindingsSettings, saved: str) -> list:
 def _depfile_scan(node, env, path):
     """The headers the last bindgen run read (none before the first run: it runs anyway);
     relative ones are KDIR's, where bindgen ran."""
-    from rustkmod import bindgen
+    from rustkmod import depfile
     settings = setting(node.sources, BindingsSettings) if node.sources else None
     base = settings.kdir if settings else ""
-    found = (os.path.join(base, p) for p in bindgen.read_depfile(node.abspath + ".d"))
+    found = (os.path.join(base, p) for p in depfile.read(node.abspath + ".d"))
     ours = node.abspath + ".h"     # bindgen's input, which this step writes
     return [env.File(p) for p in found if p != ours and os.path.isfile(p)]
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError, cargo, childenv, rustflags, sysroot
+from rustkmod import RustkmodError, cargo, childenv, depfile, rustflags, sysroot
 from rustkmod.kernel import Kernel
 
 from . import state
@@ -167,7 +167,7 @@ def _crate_scan(node, env, path):
     """The crate's files: its *.rs and manifests, plus whatever cargo's dep-info lists."""
     directory = env["RUSTKMOD_CRATE_DIR"]
     found = set(cargo.crate_source_files(directory))
-    found.update(p for p in cargo.read_dep_info(node.abspath[:-2] + ".d") if os.path.isfile(p))
+    found.update(p for p in depfile.read(node.abspath[:-2] + ".d") if os.path.isfile(p))
     return [env.File(p) for p in sorted(found)]
 
 
