@@ -45,10 +45,11 @@ class Crate(NamedTuple):
         if not os.path.isfile(manifest):
             raise RustkmodError(f"{manifest} does not exist",
                                 "point the module's crate at a directory holding a Cargo.toml")
-        import toml         # here: a no-op build reads the crate's record from the memo instead
+        import tomllib      # here: a no-op build reads the crate's record from the memo instead
         try:
-            data = toml.load(manifest)
-        except (toml.TomlDecodeError, UnicodeDecodeError) as err:
+            with open(manifest, "rb") as handle:
+                data = tomllib.load(handle)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise RustkmodError(f"{manifest} is not valid TOML ({_first_line(err)})",
                                 "fix the manifest") from None
         package = data.get("package", {}).get("name")
