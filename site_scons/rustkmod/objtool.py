@@ -106,7 +106,7 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
     for the Rust object. The section is not allocated and Kbuild's module linker script discards
     it: the module's code is unchanged.
     """
-    from .relocs.reader import SHN_LORESERVE, STT_FUNC, ElfTables, damaged_elf_errors
+    from .relocs.reader import SHN_LORESERVE, SHT_RELA, STT_FUNC, ElfTables, damaged_elf_errors
     with damaged_elf_errors(path), open(path, "rb") as stream:
         tables = ElfTables(stream, path)
         symbols = tables.symbols
@@ -115,8 +115,8 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
         names = [s.name for s in tables.sections]
         call_sites = set()
         for section in tables.sections:
-            if section.type == 4 and 0 < section.info < len(tables.sections):      # SHT_RELA
-                table = tables._decode(section)
+            if section.type == SHT_RELA and 0 < section.info < len(tables.sections):
+                table = tables.decode(section)
                 call_sites.update((section.info, offset) for offset in table.offsets.tolist())
         counts = Counter(names)           # a section name given twice cannot be named to objcopy
         ends = set()
@@ -158,16 +158,16 @@ def _tool(command: list[str]) -> None:
 def _to_section_symbols(path: str, marks: set) -> None:
     """Points the relocations that name one of `marks` at the mark's section symbol instead, with
     the mark's offset in the addend: objtool reads `.discard.unreachable` only in that form."""
-    from .relocs.reader import STT_SECTION, ElfTables, damaged_elf_errors
+    from .relocs.reader import SHT_RELA, STT_SECTION, ElfTables, damaged_elf_errors
     with damaged_elf_errors(path), open(path, "r+b") as stream:
         tables = ElfTables(stream, path)
         symbols = tables.symbols
         section_symbol = {symbols.shndx[i]: i for i in range(len(symbols)) if symbols.type(i) == STT_SECTION}
         patches = []
         for section in tables.sections:
-            if section.type != 4 or section.name != ".rela.discard.unreachable":
+            if section.type != SHT_RELA or section.name != ".rela.discard.unreachable":
                 continue
-            table = tables._decode(section)
+            table = tables.decode(section)
             for i, index in enumerate(table.symbols.tolist()):
                 if symbols.name(index) not in marks:
                     continue

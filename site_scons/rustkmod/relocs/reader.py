@@ -18,7 +18,8 @@ from typing import NamedTuple
 import numpy
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
-from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE, ENUM_SH_TYPE_BASE, ENUM_ST_SHNDX
+from elftools.elf.enums import (ENUM_E_MACHINE, ENUM_E_TYPE, ENUM_SH_TYPE_BASE, ENUM_ST_INFO_BIND, ENUM_ST_INFO_TYPE,
+                                ENUM_ST_SHNDX)
 
 from ..errors import RustkmodError
 
@@ -29,9 +30,10 @@ SHT_RELA = ENUM_SH_TYPE_BASE["SHT_RELA"]
 SHN_UNDEF = ENUM_ST_SHNDX["SHN_UNDEF"]
 SHN_ABS = ENUM_ST_SHNDX["SHN_ABS"]
 SHN_COMMON = ENUM_ST_SHNDX["SHN_COMMON"]
-SHN_LORESERVE = 0xFF00
-STT_FUNC, STT_SECTION = 2, 3          # ELF gABI symbol types
-STB_GLOBAL = 1
+SHN_LORESERVE = 0xFF00                # ELF gABI; pyelftools names no section index range
+STT_FUNC = ENUM_ST_INFO_TYPE["STT_FUNC"]
+STT_SECTION = ENUM_ST_INFO_TYPE["STT_SECTION"]
+STB_GLOBAL = ENUM_ST_INFO_BIND["STB_GLOBAL"]
 
 # Elf{32,64}_Shdr and Elf{32,64}_Sym field layouts (ELF gABI), in the order we unpack them.
 _SHDR = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
@@ -221,7 +223,7 @@ class ElfTables:
     def relocation_tables(self):
         """Yields the RelocationTable of every relocation section the loader applies."""
         for section in self.applied_relocation_sections():
-            yield self._decode(section)
+            yield self.decode(section)
 
     def relocations(self, sections: list[Section]) -> Relocations:
         """The entries of `sections` (all REL or all RELA) as one Relocations."""
@@ -238,7 +240,7 @@ class ElfTables:
         targets = numpy.array([s.info for s in sections], dtype=numpy.int64)[table]
         return Relocations(sections, table, targets, entries["f0"].astype(numpy.int64), types, symbols)
 
-    def _decode(self, section: Section) -> RelocationTable:
+    def decode(self, section: Section) -> RelocationTable:
         entries = self._entries(section)
         types, symbols = self._split_info(entries["f1"])
         is_rela = section.type == SHT_RELA

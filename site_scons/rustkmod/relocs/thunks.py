@@ -11,11 +11,6 @@ from ..hardening import RETHUNK_OPTIONS, RETPOLINE_OPTIONS
 from ..kernel import first_enabled
 from .reader import SHT_PROGBITS
 
-# capstone's instruction groups and operand types (capstone.CS_GRP_*, capstone.x86.X86_OP_*).
-_GRP_JUMP, _GRP_CALL, _GRP_RET = 1, 2, 3
-_OP_REG, _OP_MEM = 1, 3
-
-
 def required_thunks(config: dict | None) -> tuple[str, str]:
     """(the option asking for indirect-branch thunks, the one asking for return thunks), or ""."""
     if config is None:
@@ -26,6 +21,8 @@ def required_thunks(config: dict | None) -> tuple[str, str]:
 def bare_branches(tables, symbols, retpoline: str, rethunk: str):
     """Yields (section, offset, function, instruction text, option) for each unprotected branch."""
     import capstone
+    from capstone import CS_GRP_CALL, CS_GRP_JUMP, CS_GRP_RET
+    from capstone.x86 import X86_OP_MEM, X86_OP_REG
     disassembler = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     disassembler.detail = True
     for section in tables.sections:
@@ -33,10 +30,10 @@ def bare_branches(tables, symbols, retpoline: str, rethunk: str):
             continue
         for insn in disassembler.disasm(tables.read(section), 0):
             groups = insn.groups
-            if rethunk and _GRP_RET in groups:
+            if rethunk and CS_GRP_RET in groups:
                 option = rethunk
-            elif retpoline and (_GRP_CALL in groups or _GRP_JUMP in groups) and \
-                    any(op.type in (_OP_REG, _OP_MEM) for op in insn.operands):
+            elif retpoline and (CS_GRP_CALL in groups or CS_GRP_JUMP in groups) and \
+                    any(op.type in (X86_OP_REG, X86_OP_MEM) for op in insn.operands):
                 option = retpoline
             else:
                 continue
