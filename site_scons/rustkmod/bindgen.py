@@ -47,7 +47,7 @@ def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
     with kbuild.probe_module(kdir, make_variables, files, "probe.o") as (result, probe):
         cmd_file = os.path.join(probe, ".probe.o.cmd")
         if result.returncode != 0 or not os.path.isfile(cmd_file):
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            last = childenv.last_line(result.stderr)
             raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
                                 "check the tree builds external modules (make -C KDIR M=... modules)")
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
@@ -131,7 +131,7 @@ def error_block(stderr: str, header: str, kernel: str) -> str:
         path, line, message = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         return f"bindgen failed on {header} for Linux {kernel}: {path}:{line}: {message}{more}"
-    last = next((l for l in reversed(stderr.strip().splitlines()) if l.strip()), "no output")
+    last = childenv.last_line(stderr)
     return f"bindgen failed on {header} for Linux {kernel}: {last.strip()[:300]}"
 
 

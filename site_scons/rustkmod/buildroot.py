@@ -101,8 +101,8 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
         shutil.rmtree(root, ignore_errors=True)
         # Valid-Until off: a mirror that is a snapshot serves Release files past their date (sid's).
         result = childenv.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
-                                 '--aptopt=Acquire::Check-Valid-Until "false"',
-                                 f"--include={packages}", suite, root, mirror],
+                               '--aptopt=Acquire::Check-Valid-Until "false"',
+                               f"--include={packages}", suite, root, mirror],
                               capture_output=True, text=True)
         if result.returncode != 0:
             shutil.rmtree(root, ignore_errors=True)
@@ -121,7 +121,7 @@ def _add_packages(root: str, suite: str, made: list, packages: list, log) -> Non
         result = childenv.run(command(root, step, "/", []), capture_output=True, text=True,
                               env=dict(childenv.environment(), DEBIAN_FRONTEND="noninteractive"))
         if result.returncode != 0:
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            last = childenv.last_line(result.stderr)
             raise RustkmodError(f"could not add {', '.join(packages)} to the {suite} build root ({last})",
                                 "check the machine reaches Debian's archive")
     with open(os.path.join(root, MARKER), "w") as handle:

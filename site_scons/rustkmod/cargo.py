@@ -115,7 +115,7 @@ def lock_file(crate: "Crate", cargo: str = "cargo") -> tuple[str, bool]:
         current = parent
     try:
         result = childenv.run([cargo, "locate-project", "--workspace", "--message-format", "plain",
-                                 "--manifest-path", crate.manifest], capture_output=True, text=True,
+                               "--manifest-path", crate.manifest], capture_output=True, text=True,
                               cwd=crate.directory)
     except OSError:
         result = None

@@ -60,6 +60,11 @@ def ignored(environ) -> list[str]:
     return sorted(name for name in environ if dropped(name))
 
 
+def last_line(output: str) -> str:
+    """What a failed child said last (its last non-empty line), for a one-line error."""
+    return (output.strip().splitlines() or ["no output"])[-1]
+
+
 _SCRUBBING = threading.Lock()      # held while `scrubbed` has taken names out of os.environ
 
 

@@ -40,7 +40,7 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
     result = childenv.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
                           capture_output=True, text=True, cwd=crate_dir, env=environ)
     if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        last = childenv.last_line(result.stderr)
         raise RustkmodError(f"cargo metadata failed in {crate_dir}: {last}", "check the crate builds with cargo")
     metadata = json.loads(result.stdout)
     packages = {p["id"]: p for p in metadata["packages"]}

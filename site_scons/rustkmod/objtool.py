@@ -41,7 +41,7 @@ def plan(kdir: str, make_variables: list[str]) -> ObjtoolPlan | None:
         values = dict(line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("rustkmod-"))
     root = buildroot.root_of(kdir)
     if "rustkmod-objtool" not in values:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        last = childenv.last_line(result.stderr)
         raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild how it runs objtool ({last})",
                             "check the tree builds external modules (make -C KDIR M=... modules)")
     objtool, args = values["rustkmod-objtool"].strip(), values["rustkmod-args"].split()
@@ -151,7 +151,7 @@ def _tool(command: list[str]) -> None:
     result = childenv.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RustkmodError(f"{command[0]} failed while annotating the Rust object's dead ends: "
-                            f"{(result.stderr.strip().splitlines() or ['no output'])[-1]}",
+                            f"{childenv.last_line(result.stderr)}",
                             "check the binutils for the kernel's architecture are installed (./setup)")
 
 

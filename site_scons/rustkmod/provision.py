@@ -322,6 +322,6 @@ class _PrivateApt:
     def _run(self, command: list[str], what: str, cwd: str | None = None) -> str:
         result = childenv.run(command, capture_output=True, text=True, cwd=cwd)
         if result.returncode != 0:
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            last = childenv.last_line(result.stderr)
             raise RustkmodError(f"apt could not {what} ({last})", "check the machine reaches Debian's archive")
         return result.stdout
