@@ -13,6 +13,7 @@ from rustkmod.kernel import installed_headers_kdir
 from rustkmod_scons.common import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
+PROJECTS = ROOT / "tests" / "projects"       # module authors' own projects, outside the checkout's build
 PROJECT_FILES = ("SConstruct", "site_scons", "hello", "kmod", "examples")
 SCONS = str(Path(sys.executable).with_name("scons"))
 
@@ -37,6 +38,21 @@ def kernel_summary(run, module: str = "hello") -> dict:
     lines = run.stdout.split("rustkmod: per-kernel summary\n", 1)[1].splitlines()
     return dict(re.match(rf"  {module} for (\S+): (.*)", line).groups() for line in lines
                 if line.startswith(f"  {module} for"))
+
+
+def outside_project(name: str, tmp_path: Path) -> tuple[Path, dict]:
+    """A copy of tests/projects/NAME in a fresh directory, and the environment its SConstruct
+    needs to find the tool (RUSTKMOD=the checkout)."""
+    import os
+    project = tmp_path / "author" / name
+    shutil.copytree(PROJECTS / name, project)
+    return project, dict(os.environ, RUSTKMOD=str(ROOT))
+
+
+def module_dir(project: Path) -> Path:
+    """Where the hello module of `project` is built for the default kernel."""
+    from rustkmod.kernel import Kernel
+    return project / "build" / Kernel.from_kdir(default_kdir()).name / "hello"
 
 
 def default_kdir() -> str:

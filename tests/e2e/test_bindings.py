@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 
-from helpers import fetch_kernels, kernel_summary, scons
-from test_sysroot import outside_project
+from helpers import fetch_kernels, kernel_summary, outside_project, scons
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,7 @@ import subprocess
 
 import pytest
 
-from helpers import scons
-from test_hello import module_dir
+from helpers import module_dir, scons
 
 pytestmark = pytest.mark.e2e
 

@@ -9,14 +9,9 @@ import shutil
 
 import pytest
 
-from helpers import default_kdir, scons
-from rustkmod.kernel import Kernel
+from helpers import default_kdir, module_dir, scons
 
 pytestmark = pytest.mark.e2e
-
-
-def module_dir(project):
-    return project / "build" / Kernel.from_kdir(default_kdir()).name / "hello"
 
 
 def test_fresh_build_gives_a_verified_ko(built_project):

@@ -7,8 +7,7 @@ import subprocess
 
 import pytest
 
-from helpers import copy_project, scons
-from test_hello import module_dir
+from helpers import copy_project, module_dir, scons
 
 pytestmark = pytest.mark.e2e
 

@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, scons
+from helpers import PROJECTS, ROOT, scons
 
 pytestmark = pytest.mark.e2e
-
-PROJECTS = Path(__file__).resolve().parent.parent / "projects"
-
 
 def readme_block(after_heading: str) -> str:
     """The first ```python block after a README heading, as a user would copy it."""

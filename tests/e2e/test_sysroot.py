@@ -2,9 +2,7 @@
 through the crate's own cargo configuration, a crate with no Cargo.lock yet, and `core` compiled
 once per machine. The projects are module authors' own, outside the checkout (tests/projects/)."""
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import zlib
@@ -12,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, fetch_kernels, scons
+from helpers import ROOT, copy_project, fetch_kernels, outside_project, scons
 
 pytestmark = pytest.mark.e2e
 
-PROJECTS = Path(__file__).resolve().parent.parent / "projects"
 KALLOC_LINE = "kalloc: boxed 41 squares 285 words apple=3,kiwi=1,pear=2"
-
-
-def outside_project(name: str, tmp_path: Path) -> tuple[Path, dict]:
-    """A copy of tests/projects/NAME in a fresh directory, and the environment its SConstruct
-    needs to find the tool (RUSTKMOD=the checkout)."""
-    project = tmp_path / "author" / name
-    shutil.copytree(PROJECTS / name, project)
-    return project, dict(os.environ, RUSTKMOD=str(ROOT))
 
 
 @pytest.fixture(scope="module")

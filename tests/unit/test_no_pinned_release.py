@@ -1,4 +1,4 @@
-"""Debian publishes a point release of its kernels every week or two (6.1.0-56 became -57), so a
+"""Debian publishes a point release of its kernels every week or two (an ABI number moves on), so a
 test or a doc that names one breaks on the next fresh machine. End-to-end tests read releases from
 what `fetch-kernel` fetched; the README writes `<release>` or `NN`. This test keeps it that way.
 
@@ -9,9 +9,9 @@ import re
 
 from helpers import ROOT
 
-# A Debian kernel ABI as its package names spell it: 6.1.0-57-amd64, 5.10.0-46, 6.12.117+deb13.
+# A Debian kernel ABI as its package names spell it: 6.1.0-NN-amd64, 5.10.0-NN, 6.12.NNN+debNN.
 PINNED = re.compile(r"\b\d+\.\d+\.0-\d+(-[a-z0-9]+)?\b|\b\d+\.\d+\.\d+\+deb\d+\b")
-SCANNED = ("README.md", "tests/e2e", "tests/projects", "tests/helpers.py", "tests/conftest.py", "bench",
+SCANNED = ("README.md", "tests/README.md", "tests/e2e", "tests/projects", "tests/helpers.py", "tests/conftest.py", "bench",
            "examples", "hello", "kmod", "SConstruct", "setup", ".ci")
 SUFFIXES = {".py", ".md", ".rs", ".toml", ".c", ".h", ".json", ""}
 
@@ -31,9 +31,9 @@ def pinned_lines(text: str) -> list[str]:
 
 
 def test_the_pattern_finds_each_form_debian_uses_and_spares_placeholders():
-    assert pinned_lines("build/6.1.0-57-amd64/hello.ko\nlinux-headers-5.10.0-46-common\n7.2.13+deb14-arm64\n"
-                        "x 6.12.117+deb13 y") == ["build/6.1.0-57-amd64/hello.ko", "linux-headers-5.10.0-46-common",
-                                                  "7.2.13+deb14-arm64", "x 6.12.117+deb13 y"]
+    assert pinned_lines("build/6.1.0-99-amd64/hello.ko\nlinux-headers-5.10.0-98-common\n7.2.99+deb99-arm64\n"
+                        "x 6.12.999+deb13 y") == ["build/6.1.0-99-amd64/hello.ko", "linux-headers-5.10.0-98-common",
+                                                  "7.2.99+deb99-arm64", "x 6.12.999+deb13 y"]
     assert pinned_lines("build/6.1.0-NN-amd64\nbuild/<release>/x\nkernel 6.1.192 (a source version)\n4.4.121") == []
 
 
