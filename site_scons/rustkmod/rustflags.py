@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from typing import NamedTuple
 
-from . import childenv
+from . import atomic, childenv
 from .errors import RustkmodError
 from .hardening import kernel_hardening
 from .kernel import LAST_MINOR, Kernel
@@ -179,9 +179,7 @@ def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
     version, sysroot = toolchain_info(rustc)
     try:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-        with open(cache_file + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump({"key": key, "version": version, "sysroot": sysroot}, handle)
-        os.replace(cache_file + ".tmp", cache_file)
+        atomic.write(cache_file, json.dumps({"key": key, "version": version, "sysroot": sysroot}))
     except OSError:
         pass                    # only a cache: the next run asks rustc again
     return version, sysroot

@@ -27,6 +27,7 @@ import subprocess
 import time
 from typing import NamedTuple
 
+from . import atomic
 from .errors import RustkmodError
 
 # The library crates a kernel module may use; `compiler_builtins` without its `mem` feature, so
@@ -188,11 +189,10 @@ def _build(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
         os.rename(sysroot, final)
         files = [_record(os.path.join(_lib_dir(cache, spec), name)) for name in rlibs]
         manifest = manifest_path(cache, spec)
-        with open(manifest + ".tmp", "w") as handle:
-            json.dump({"key": spec.key, "target": spec.target, "rustflags": list(spec.rustflags),
-                       "toolchain": spec.toolchain, "library": spec.library, "rlibs": rlibs, "files": files,
-                       "seconds": round(time.monotonic() - started, 1)}, handle, indent=1)
-        os.replace(manifest + ".tmp", manifest)
+        atomic.write(manifest, json.dumps({"key": spec.key, "target": spec.target, "rustflags": list(spec.rustflags),
+                                           "toolchain": spec.toolchain, "library": spec.library, "rlibs": rlibs,
+                                           "files": files, "seconds": round(time.monotonic() - started, 1)},
+                                          indent=1))
         log(f"         built the sysroot ({', '.join(CRATES)}) in {time.monotonic() - started:.0f} s: {final}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

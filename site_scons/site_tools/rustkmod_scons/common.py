@@ -14,7 +14,7 @@ import SCons.Builder
 import SCons.Errors
 import SCons.Node.Python
 
-from rustkmod import RustkmodError, childenv
+from rustkmod import RustkmodError, atomic, childenv
 
 from . import state
 
@@ -170,9 +170,6 @@ def jobs(env) -> int:
 
 
 def write_text(path: str, text: str) -> None:
-    """Writes whole or not at all (a temporary file renamed over it): some files are shared by
-    every project of the user (the kernel cfg lists), and two builds may write one at once."""
-    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
+    """Writes whole or not at all (rustkmod.atomic): the kernel cfg lists are shared by every
+    checkout, and two builds may write one at once."""
+    atomic.write(path, text)

@@ -12,6 +12,8 @@ import marshal
 import os
 import sys
 
+from rustkmod import atomic
+
 # The largest JOBS a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
 # Linux pipe holds 64 KiB by default; more would block the write forever.
 MAX_JOBS = 4096
@@ -94,9 +96,7 @@ class RunState:
         if not (self.saved_dirty and self.saved_path):
             return
         try:
-            with open(self.saved_path + ".tmp", "wb") as handle:
-                handle.write(marshal.dumps((_SAVED_FORMAT, self.saved)))
-            os.replace(self.saved_path + ".tmp", self.saved_path)
+            atomic.write(self.saved_path, marshal.dumps((_SAVED_FORMAT, self.saved)))
         except (OSError, ValueError):
             pass                    # a cache: the next run reads the files again
         self.saved_dirty = False
