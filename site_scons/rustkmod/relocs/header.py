@@ -15,24 +15,24 @@ import struct
 
 import numpy
 
-from .reader import record_type
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE, ENUM_SH_TYPE_BASE
+
+from .reader import EHDR_LAYOUT, SHDR_LAYOUT, record_type
 
 # Per architecture: the kernel's ELF class and byte order, and the e_machine values it takes.
 NATIVE = {
-    "x86_64": (64, "<", {62}),        # EM_X86_64
-    "arm64": (64, "<", {183}),        # EM_AARCH64
-    "riscv64": (64, "<", {243}),      # EM_RISCV
-    "i386": (32, "<", {3, 6}),        # EM_386, EM_486 (arch/x86/include/asm/elf.h)
-    "arm": (32, "<", {40}),           # EM_ARM
+    "x86_64": (64, "<", {ENUM_E_MACHINE["EM_X86_64"]}),
+    "arm64": (64, "<", {ENUM_E_MACHINE["EM_AARCH64"]}),
+    "riscv64": (64, "<", {ENUM_E_MACHINE["EM_RISCV"]}),
+    "i386": (32, "<", {ENUM_E_MACHINE["EM_386"], 6}),     # and EM_486 (arch/x86/include/asm/elf.h), unnamed in pyelftools
+    "arm": (32, "<", {ENUM_E_MACHINE["EM_ARM"]}),
 }
 SPECIFIC_MESSAGES_SINCE = (6, 0)
 
-# Elf{32,64}_Ehdr after e_ident: type, machine, version, entry, phoff, shoff, flags, ehsize,
-# phentsize, phnum, shentsize, shnum, shstrndx; Elf_Shdr: name, type, flags, addr, offset, size,
-# link, info, addralign, entsize.
-_EHDR = {64: "HHIQQQIHHHHHH", 32: "HHIIIIIHHHHHH"}
-_SHDR = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
-_ET_REL, _SHT_NULL, _SHT_SYMTAB, _SHT_NOBITS, _SHF_ALLOC = 1, 0, 2, 8, 2
+_ET_REL = ENUM_E_TYPE["ET_REL"]
+_SHT_NULL, _SHT_SYMTAB, _SHT_NOBITS = (ENUM_SH_TYPE_BASE[name] for name in ("SHT_NULL", "SHT_SYMTAB", "SHT_NOBITS"))
+_SHF_ALLOC = SH_FLAGS.SHF_ALLOC
 
 
 class Refusal(Exception):
@@ -50,8 +50,8 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
     specific = tuple(version) >= SPECIFIC_MESSAGES_SINCE
     say = (lambda text: text) if specific else (lambda text: "(no message) insmod: Invalid module format")
     said = (lambda text: text) if specific else (lambda text: "Module has invalid ELF structures")
-    ehdr = struct.Struct(endian + "16s" + _EHDR[bits])
-    shdr = struct.Struct(endian + _SHDR[bits])
+    ehdr = struct.Struct(endian + "16s" + EHDR_LAYOUT[bits])
+    shdr = struct.Struct(endian + SHDR_LAYOUT[bits])
     if len(data) < ehdr.size:
         raise Refusal("file shorter than an ELF header", say(f"Invalid ELF header len {len(data)}"))
     (ident, e_type, machine, _, _, _, shoff, _, _, _, _, shentsize, shnum, shstrndx) = ehdr.unpack_from(data)
@@ -73,7 +73,7 @@ def check(data: bytes, arch: str, version: tuple, is_module: bool) -> None:
     if shstrndx == 0 or shstrndx >= shnum:
         raise Refusal("no valid section name table index", said(
             f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) >= e_shnum ({shnum})"))
-    table = numpy.frombuffer(data, record_type(endian, _SHDR[bits], 0), shnum, shoff)
+    table = numpy.frombuffer(data, record_type(endian, SHDR_LAYOUT[bits], 0), shnum, shoff)
     names, first = tuple(table[shstrndx].tolist()), tuple(table[0].tolist())
     if not _inside(names, len(data)):
         raise Refusal("section name table past the end of the file", said(f"Invalid ELF section hdr(type {names[1]})"))

@@ -35,8 +35,11 @@ STT_FUNC = ENUM_ST_INFO_TYPE["STT_FUNC"]
 STT_SECTION = ENUM_ST_INFO_TYPE["STT_SECTION"]
 STB_GLOBAL = ENUM_ST_INFO_BIND["STB_GLOBAL"]
 
-# Elf{32,64}_Shdr and Elf{32,64}_Sym field layouts (ELF gABI), in the order we unpack them.
-_SHDR = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
+# Elf{32,64}_Ehdr after e_ident (type, machine, version, entry, phoff, shoff, flags, ehsize,
+# phentsize, phnum, shentsize, shnum, shstrndx), Elf{32,64}_Shdr (name, type, flags, addr, offset,
+# size, link, info, addralign, entsize) and Elf{32,64}_Sym field layouts (ELF gABI), by class.
+EHDR_LAYOUT = {64: "HHIQQQIHHHHHH", 32: "HHIIIIIHHHHHH"}
+SHDR_LAYOUT = {64: "IIQQQQIIQQ", 32: "IIIIIIIIII"}
 _SYM = {64: ("IBBHQQ", (0, 1, 3, 4, 5)), 32: ("IIIBBH", (0, 3, 5, 1, 2))}   # name, info, shndx, value, size
 
 
@@ -100,7 +103,6 @@ class ElfHeader:
     order. (pyelftools' ELFFile read these six fields here and cost 8 ms to import, a twentieth
     of `rustkmod check` on a large object.)"""
 
-    _LAYOUT = {1: "HHIIIIIHHHHHH", 2: "HHIQQQIHHHHHH"}     # Elf32/64_Ehdr after e_ident
     _NAMES = ("e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_shoff", "e_flags", "e_ehsize",
               "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx")
 
@@ -108,11 +110,11 @@ class ElfHeader:
         ident = bytes(data[:16])
         if len(ident) < 16 or ident[:4] != b"\x7fELF":
             raise ValueError("Magic number does not match")
-        if ident[4] not in self._LAYOUT or ident[5] not in (1, 2):
+        if ident[4] not in (1, 2) or ident[5] not in (1, 2):
             raise ValueError(f"unknown ELF class {ident[4]} or data encoding {ident[5]}")
         self.elfclass = 32 if ident[4] == 1 else 64
         self.little_endian = ident[5] == 1
-        layout = struct.Struct(("<" if self.little_endian else ">") + self._LAYOUT[ident[4]])
+        layout = struct.Struct(("<" if self.little_endian else ">") + EHDR_LAYOUT[self.elfclass])
         if len(data) < 16 + layout.size:
             raise ValueError("the ELF header is cut short")
         self._fields = dict(zip(self._NAMES, layout.unpack_from(data, 16)))
@@ -128,7 +130,7 @@ class ElfHeader:
         count, offset = self["e_shnum"], self["e_shoff"]
         if count or not offset:
             return count
-        entry = struct.Struct(("<" if self.little_endian else ">") + _SHDR[self.elfclass])
+        entry = struct.Struct(("<" if self.little_endian else ">") + SHDR_LAYOUT[self.elfclass])
         return entry.unpack_from(self._data, offset)[5] if offset + entry.size <= len(self._data) else 0
 
 
@@ -175,7 +177,7 @@ class ElfTables:
 
     def _read_sections(self) -> list[Section]:
         count, entry = self.elf.num_sections(), self.elf["e_shentsize"]
-        layout = _SHDR[self.bits]
+        layout = SHDR_LAYOUT[self.bits]
         if count == 0:
             return []
         if entry < struct.calcsize(self.endian + layout):
