@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--assume", metavar="VERSION", help="for a --kernel newer than the tables know: the "
                        "release whose loader to assume")
     fetch = commands.add_parser("fetch-kernel", help="fetch Debian kernels (headers, kbuild, image) privately")
-    fetch.add_argument("kernels", nargs="+", metavar="KERNEL", help="5.10, 6.1, 6.12, 6.12-trixie, 7.2, 7.3, optionally -arm64 (6.1: also -armhf); "
-                       "or 6.1-signing (built here from linux-source-6.1)")
+    fetch.add_argument("kernels", nargs="+", metavar="KERNEL",
+                       help="a Debian kernel series, e.g. 6.1, 6.12-trixie, 7.2-arm64 or 6.1-signing (a name it does "
+                            "not know is answered with every name it knows)")
     fetch.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
     source = commands.add_parser("fetch-source", help="fetch the loader sources of Debian's linux-source-SERIES, "
                                  "for check --kernel-src")

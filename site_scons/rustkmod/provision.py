@@ -71,10 +71,13 @@ class KernelSpec(NamedTuple):
             return cls(series, "amd64", built=True)
         deb_arch = deb_arch or "amd64"
         if series not in SERIES or deb_arch not in ARCHES:
-            raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch",
-                                f"use one of {', '.join(SERIES)}, optionally with -arm64, -armhf, -i386 or -riscv64 (e.g. 6.1-arm64), "
-                                f"or 6.1-{SIGNING} (built here, module signing on)")
+            raise RustkmodError(f"kernel '{text}' is not one rustkmod can fetch", f"use one of {NAMES_TEXT}")
         return cls(series, deb_arch)
+
+
+# The kernel names fetch-kernel takes, as help texts and errors list them (from SERIES and ARCHES).
+NAMES_TEXT = (f"{', '.join(SERIES)}, optionally with -{', -'.join(a for a in ARCHES if a != 'amd64')} "
+              f"(e.g. 6.1-arm64), or 6.1-{SIGNING} (built here from linux-source-6.1, module signing on)")
 
 
 class ProvisionedKernel(NamedTuple):

@@ -88,8 +88,7 @@ def make_variables(args=None) -> Variables:
                      "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
                      "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
-         "'python -m rustkmod fetch-kernel' (5.10, 6.1, 6.12, 6.12-trixie, 7.2, 7.3, optionally -arm64; "
-         "6.1-armhf, 6.1-i386, 6.12-trixie-riscv64; 6.1-signing); default: just KDIR", _default("KERNELS")),
+         f"'python -m rustkmod fetch-kernel' ({provision.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
         ("RUST_SYSROOT_CACHE", "where the shared Rust sysroots (core, alloc, compiler_builtins per target and "
          "flags) are kept, built once per machine; default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
