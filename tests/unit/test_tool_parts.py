@@ -203,3 +203,22 @@ def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_ke
     with childenv.scrubbed():                       # libclang's view, in this process
         assert "CPATH" not in os.environ and "KCFLAGS" not in os.environ and "PATH" in os.environ
     assert os.environ["CPATH"] == "/somewhere" and os.environ["KCFLAGS"] == "-DX"   # the process keeps them
+
+
+def test_the_scons_internals_rustkmod_leans_on_are_there_in_the_pinned_version():
+    """SCons has no public hook for these; when requirements.txt moves SCons on, this names what to
+    check again: an action's contents (common._Step's memo), and the end of SConscript reading,
+    the readers' namespaces and Variables.Update (arguments.py)."""
+    import SCons
+    import SCons.Action
+    import SCons.Node.FS
+    import SCons.Variables
+    from helpers import ROOT
+    pinned = next(line.split("==")[1].split()[0] for line in (ROOT / "requirements.txt").read_text().splitlines()
+                  if line.startswith("scons=="))
+    assert SCons.__version__ == pinned
+    assert callable(SCons.Action._callable_contents)
+    assert callable(SCons.Node.FS.save_strings)
+    reader = sys.modules["SCons.Script.SConscript"]
+    assert isinstance(reader.call_stack, list) and hasattr(reader, "GlobalDict")
+    assert "args" in SCons.Variables.Variables.Update.__code__.co_varnames
