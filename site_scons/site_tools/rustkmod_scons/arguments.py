@@ -11,7 +11,6 @@ questioned: SCons offers no public hook there, so the first call it makes at tha
 
 from __future__ import annotations
 
-import difflib
 import sys
 
 import SCons.Node.FS
@@ -112,6 +111,7 @@ def unknown(arguments, known) -> list[str]:
 
 def nearest(name: str, known) -> str:
     """The known name a typo most likely meant, or ''."""
+    import difflib          # here: only a typo pays for it (3 ms of every run otherwise)
     found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return found[0] if found else ""
 
