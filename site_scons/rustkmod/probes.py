@@ -95,7 +95,7 @@ HEADER_DAMAGE = {
 MODINFO_DAMAGE = {
     "mi_novermagic": (".modinfo", b"vermagic="),        # the tag renamed: no version magic
     "mi_nolicense": (".modinfo", b"license="),          # the tag renamed: no license
-    "mi_badvermagic": (".modinfo", b"vermagic="),       # SMP -> sMP: the magic of a build with other options
+    "mi_badvermagic": (".modinfo", b"vermagic="),       # SMP -> XMP: the magic of a build with other options
     "mi_otherrelease": (".modinfo", b"vermagic="),      # the release's last character changed
     "mi_badlayout": ("__versions", b"module_layout\0"),  # module_layout's CRC another kernel's
 }
