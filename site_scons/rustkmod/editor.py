@@ -77,7 +77,10 @@ _SAVED_COMMAND = re.compile(r"^(?:saved)?cmd_(\S+\.o) := (.*)$", re.M)
 
 def compile_commands(module_dir: str, kdir: str) -> list[dict]:
     """compile_commands.json entries for the module's C files, from the `.NAME.o.cmd` files Kbuild
-    wrote: Kbuild's exact command lines, run from KDIR (make -C KDIR)."""
+    wrote: Kbuild's exact command lines, run where Kbuild ran them. Up to 6.12 that is KDIR (make
+    -C KDIR; the object is named by its absolute path); from 6.13 Kbuild changes into the module's
+    directory (M=) and names the object and its source relative to it. Only the module's own C
+    files (those in its directory) are listed."""
     entries = []
     for cmd_file in sorted(glob.glob(os.path.join(module_dir, ".*.o.cmd"))):
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
@@ -88,7 +91,9 @@ def compile_commands(module_dir: str, kdir: str) -> list[dict]:
         sources = [word for word in command.split() if word.endswith(".c")]
         if not sources or " -c " not in f" {command} ":
             continue            # shipped objects and links compile no C file
-        source = sources[-1]
-        entries.append({"directory": kdir, "file": os.path.normpath(os.path.join(kdir, source)),
-                        "command": command})
+        directory = kdir if os.path.isabs(match.group(1)) else module_dir
+        source = os.path.normpath(os.path.join(directory, sources[-1]))
+        if not source.startswith(os.path.abspath(module_dir) + os.sep):
+            continue            # Kbuild's own (7.x's scripts/module-common.c): not the module's
+        entries.append({"directory": directory, "file": source, "command": command})
     return entries

@@ -88,3 +88,16 @@ def test_editor_files_describe_the_build(ringdev):
     for entry in commands.values():
         assert (Path(entry["directory"]) / "Makefile").is_file() and "-D__KERNEL__" in entry["command"]
     assert scons(ringdev, "-q", "editor").returncode == 0
+
+
+def test_editor_files_of_a_7x_kernel_name_what_kbuild_compiled_where_it_ran(ringdev):
+    """From 6.13 Kbuild compiles in the module's directory with relative names: compile_commands.json
+    then runs each command there, and names files that exist."""
+    fetch_kernels("7.2")
+    run = scons(ringdev, "editor", "KERNELS=7.2")
+    assert run.returncode == 0, run.output
+    module_dir = next(ringdev.glob("build/7.2.*/ringdev"))
+    commands = json.loads((module_dir / "compile_commands.json").read_text())
+    assert {Path(c["file"]).name for c in commands} >= {"ringdev_c.c", "rustkmod_rt.c"}
+    for entry in commands:
+        assert entry["directory"] == str(module_dir) and Path(entry["file"]).is_file(), entry["file"]
