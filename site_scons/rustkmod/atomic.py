@@ -12,9 +12,8 @@ import threading
 def write(path: str, data: str | bytes) -> None:
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        with open(temporary, "wb" if isinstance(data, bytes) else "w",
-                  **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as handle:
-            handle.write(data)
+        with open(temporary, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

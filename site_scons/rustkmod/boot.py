@@ -59,6 +59,11 @@ def taint_letters(mask: int) -> str:
     return "".join(letter for bit, letter in enumerate(TAINT_FLAGS) if mask >> bit & 1)
 
 
+def harmful(letters: str) -> str:
+    """The taint flags among `letters` that a boot test fails on."""
+    return "".join(letter for letter in letters if letter not in HARMLESS_TAINT)
+
+
 def taint_text(letters: str) -> str:
     return ", ".join(f"{letter} ({_TAINT_MEANING[letter]})" if letter in _TAINT_MEANING else letter
                      for letter in letters)
@@ -74,7 +79,7 @@ class ModuleResult:
 
     @property
     def harmful_taint(self) -> str:
-        return "".join(letter for letter in self.taint if letter not in HARMLESS_TAINT)
+        return harmful(self.taint)
 
 
 @dataclass
@@ -91,7 +96,7 @@ class BootResult:
         if "before" not in self.kernel_taint or "after" not in self.kernel_taint:
             return ""
         gained = self.kernel_taint["after"] & ~self.kernel_taint["before"]
-        return "".join(letter for letter in taint_letters(gained) if letter not in HARMLESS_TAINT)
+        return harmful(taint_letters(gained))
 
     def module(self, name: str) -> ModuleResult:
         return next(m for m in self.modules if m.name == name)

@@ -231,12 +231,13 @@ def _kernel_envs(env, entries: list[str]):
             yield entry, None, str(err)
             continue
         found = provision.lookup(spec, env["KERNEL_CACHE"])
+        lost = provision.lost_root(found, env["KERNEL_CACHE"]) if found else ""
         if found is None:
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
                                 f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
-        elif provision.lost_root(found, env["KERNEL_CACHE"]):
-            yield entry, None, (f"kernel {entry}: {provision.lost_root(found, env['KERNEL_CACHE'])}; fetch it "
-                                f"again: 'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
+        elif lost:
+            yield entry, None, (f"kernel {entry}: {lost}; fetch it again: "
+                                f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
         else:
             yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
 

@@ -147,20 +147,17 @@ def _partial_link(target, source, env):
         command += ["-u", symbol]
     check_status(run(command + [archive.abspath]), f"the partial link of {archive}")
     from rustkmod.retain import release_modinfo
+    count = 0
     try:
         release_modinfo(target[0].abspath)       # Rust's #[used] .modinfo statics join Kbuild's .modinfo
-    except RustkmodError as err:
-        remove(target[0].abspath)
-        fail(err)
-    if settings.dead_ends:
-        from rustkmod.objtool import annotate_dead_ends
-        try:
+        if settings.dead_ends:
+            from rustkmod.objtool import annotate_dead_ends
             count = annotate_dead_ends(target[0].abspath, prefix, target[0].dir.abspath)
-        except RustkmodError as err:
-            remove(target[0].abspath)
-            fail(err)
-        if count:
-            say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
+    except RustkmodError as err:
+        remove(target[0].abspath)                # no half-edited object looks linked
+        fail(err)
+    if count:
+        say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
 
 
 def _crate_scan(node, env, path):
