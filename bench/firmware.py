@@ -21,8 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "site_scons"))
 
-from rustkmod import cargo, kbuild, provision, rustflags  # noqa: E402
-from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from rustkmod.elf import symbols  # noqa: E402
+from rustkmod.kernel import debian, kbuild  # noqa: E402
+from rustkmod.rust import cargo, cfgs, profiles  # noqa: E402
+from rustkmod.kernel.tree import Kernel, installed_headers_kdir  # noqa: E402
 from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
@@ -62,14 +64,14 @@ def timed(command, **kwargs) -> tuple[float, str]:
 def plain_way(tree: Path, kernels: list[Kernel]) -> tuple[float, int]:
     """cargo + ld -r + make for each module and kernel, one after the other."""
     rustc, total, cores = "/usr/bin/rustc", 0.0, 0
-    info = rustflags.toolchain_info(rustc)
+    info = profiles.toolchain_info(rustc)
     for n in range(1, 5):
         crate = cargo.Crate.from_manifest(str(tree / f"bench{n}"))
         for kernel in kernels:
-            profile = rustflags.select_profile("kernel", kernel, rustc, info)
+            profile = profiles.select_profile("kernel", kernel, rustc, info)
             target_dir = tree / f"bench{n}" / "target"
             cfg = tree / f"cfg-{kernel.name}.args"
-            cfg.write_text(rustflags.kernel_cfg_text(kernel))
+            cfg.write_text(cfgs.kernel_cfg_text(kernel))
             command, env = build_std_command(profile, crate, target_dir, tree, str(cfg) if profile.kernel_cfg else None)
             command = [c for c in command if c != "--quiet"]
             seconds, output = timed(command, env=env, cwd=crate.directory)
@@ -77,7 +79,7 @@ def plain_way(tree: Path, kernels: list[Kernel]) -> tuple[float, int]:
             staticlib = target_dir / profile.target / "release" / crate.staticlib_name
             module_dir = tree / "plain" / kernel.name / f"rkbench{n}"
             module_dir.mkdir(parents=True, exist_ok=True)
-            roots = cargo.exported_symbols(str(staticlib), crate.lib_name)
+            roots = symbols.exported_symbols(str(staticlib), crate.lib_name)
             obj = f"{crate.lib_name}_rust.o"
             start = time.perf_counter()
             subprocess.run(["ld", "-r", "--gc-sections", "-o", str(module_dir / (obj + "_shipped")),
@@ -119,5 +121,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    provision.default_cache()
+    debian.default_cache()
     main()

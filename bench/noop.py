@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, str(ROOT / "site_scons"))
 
-from rustkmod import rustflags  # noqa: E402
-from rustkmod.cargo import Crate  # noqa: E402
-from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from rustkmod.rust import profiles  # noqa: E402
+from rustkmod.rust.cargo import Crate  # noqa: E402
+from rustkmod.kernel.tree import Kernel, installed_headers_kdir  # noqa: E402
 from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
@@ -37,7 +37,7 @@ def main(runs: int) -> None:
     kdir = os.environ.get("KDIR") or installed_headers_kdir()
     kernel = Kernel.from_kdir(kdir)
     rustc = "/usr/bin/rustc"
-    profile = rustflags.select_profile("kernel", kernel, rustc, rustflags.toolchain_info(rustc))
+    profile = profiles.select_profile("kernel", kernel, rustc, profiles.toolchain_info(rustc))
     crate = Crate.from_manifest(str(ROOT / "hello"))
     plain_dir = ROOT / "build" / "bench" / "plain-cargo"
     cargo, cargo_env = build_std_command(profile, crate, plain_dir, plain_dir)

@@ -6,19 +6,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rustkmod import rustflags, sysroot
-from rustkmod.cargo import Crate
+from rustkmod.rust import profiles, sysroot
+from rustkmod.rust.cargo import Crate
 
 
-def build_std_command(profile: rustflags.RustProfile, crate: Crate, target_dir: Path, work: Path,
+def build_std_command(profile: profiles.RustProfile, crate: Crate, target_dir: Path, work: Path,
                       cfg_file: str | None = None, release: bool = True) -> tuple[list[str], dict]:
     """(argv, environment) of `cargo build -Zbuild-std=core,compiler_builtins` for the crate, with
     the library's vendored crates (offline) and the profile's flags; run it in the crate directory."""
-    info = rustflags.toolchain_info("/usr/bin/rustc")
+    info = profiles.toolchain_info("/usr/bin/rustc")
     config = work / "build-std.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(sysroot.vendor_config(rustflags.library_source_dir(info[1])))
-    command, env = rustflags.cargo_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
+    config.write_text(sysroot.vendor_config(profiles.library_source_dir(info[1])))
+    command, env = profiles.cargo_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
                                            str(target_dir), None, dict(os.environ), cfg_file)
     command[1:1] = ["--config", str(config)]
     command.append("-Zbuild-std=core,compiler_builtins")

@@ -16,8 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "site_scons"))
 
-from rustkmod import cargo, kbuild, rustflags  # noqa: E402
-from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
+from rustkmod.elf import symbols  # noqa: E402
+from rustkmod.kernel import kbuild  # noqa: E402
+from rustkmod.rust import cargo, cfgs, profiles  # noqa: E402
+from rustkmod.kernel.tree import Kernel, installed_headers_kdir  # noqa: E402
 from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
@@ -44,10 +46,10 @@ def timed(command, **kwargs) -> float:
 
 def plain_way(tree: Path, kernel: Kernel) -> float:
     rustc = "/usr/bin/rustc"
-    profile = rustflags.select_profile("kernel", kernel, rustc, rustflags.toolchain_info(rustc))
+    profile = profiles.select_profile("kernel", kernel, rustc, profiles.toolchain_info(rustc))
     crate = cargo.Crate.from_manifest(str(tree / "hello"))
     cfg = tree / "kernel-cfg.args"
-    cfg.write_text(rustflags.kernel_cfg_text(kernel))
+    cfg.write_text(cfgs.kernel_cfg_text(kernel))
     command, env = build_std_command(profile, crate, tree / "hello" / "target", tree, str(cfg))
     start = time.perf_counter()
     timed(command, env=env, cwd=crate.directory)
@@ -55,7 +57,7 @@ def plain_way(tree: Path, kernel: Kernel) -> float:
     module_dir = tree / "plain"
     module_dir.mkdir()
     obj = f"{crate.lib_name}_rust.o"
-    roots = cargo.exported_symbols(str(staticlib), crate.lib_name)
+    roots = symbols.exported_symbols(str(staticlib), crate.lib_name)
     timed(["ld", "-r", "--gc-sections", "-o", str(module_dir / (obj + "_shipped")),
            *[a for r in roots for a in ("-u", r)], str(staticlib)])
     shutil.copy(tree / "kmod" / "module.c", module_dir)

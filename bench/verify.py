@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, str(ROOT / "site_scons"))
 
-from rustkmod import rustflags  # noqa: E402
-from rustkmod.cargo import Crate  # noqa: E402
-from rustkmod.kernel import Kernel, installed_headers_kdir  # noqa: E402
-from rustkmod.relocs import check_file, target_for_kernel  # noqa: E402
+from rustkmod.rust import profiles  # noqa: E402
+from rustkmod.rust.cargo import Crate  # noqa: E402
+from rustkmod.kernel.tree import Kernel, installed_headers_kdir  # noqa: E402
+from rustkmod.verify import check_file, target_for_kernel  # noqa: E402
 from plain import build_std_command  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
@@ -36,8 +36,8 @@ def large_object(kernel: Kernel) -> Path:
     if out.exists():
         return out
     rustc = "/usr/bin/rustc"
-    toolchain = rustflags.toolchain_info(rustc)
-    profile = rustflags.select_profile("kernel", kernel, rustc, toolchain)
+    toolchain = profiles.toolchain_info(rustc)
+    profile = profiles.select_profile("kernel", kernel, rustc, toolchain)
     target_dir = ROOT / "build" / "bench" / "cargo"
     crate = Crate.from_manifest(str(ROOT / "hello"))
     command, env = build_std_command(profile, crate, target_dir, target_dir, release=False)

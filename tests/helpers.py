@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rustkmod.kernel import installed_headers_kdir
+from rustkmod.kernel.tree import installed_headers_kdir
 from rustkmod_scons.common import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +24,12 @@ STEPS = tuple(LABELS)
 def fetch_kernels(*names: str, timeout: int = 1800) -> dict:
     """{name: ProvisionedKernel} of Debian kernels fetched into the user's cache by the CLI, as a
     user does (a no-op once they are there)."""
-    from rustkmod import provision
+    from rustkmod.kernel import debian
     result = subprocess.run([sys.executable, "-m", "rustkmod", "fetch-kernel", *names], cwd=ROOT / "site_scons",
                             capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout + result.stderr
-    cache = provision.default_cache()
-    return {name: provision.lookup(provision.KernelSpec.parse(name), cache) for name in names}
+    cache = debian.default_cache()
+    return {name: debian.lookup(debian.KernelSpec.parse(name), cache) for name in names}
 
 
 def kernel_summary(run, module: str = "hello") -> dict:
@@ -51,7 +51,7 @@ def outside_project(name: str, tmp_path: Path) -> tuple[Path, dict]:
 
 def module_dir(project: Path) -> Path:
     """Where the hello module of `project` is built for the default kernel."""
-    from rustkmod.kernel import Kernel
+    from rustkmod.kernel.tree import Kernel
     return project / "build" / Kernel.from_kdir(default_kdir()).name / "hello"
 
 
@@ -149,7 +149,7 @@ def object_with_types(arch: str, types: list[int], output: Path, symbol: str = "
 
 def set_types(path: Path, types: list[int]) -> None:
     """Sets the type of the i-th relocation of the file's first allocated relocation section."""
-    from rustkmod.relocs.reader import ElfTables
+    from rustkmod.elf.reader import ElfTables
     with open(path, "r+b") as stream:
         tables = ElfTables(stream, str(path))
         table = next(tables.relocation_tables())

@@ -5,6 +5,6 @@ without SCons (`python -m rustkmod check FILE.ko`). The SCons tool that wires it
 lives in `site_scons/site_tools/rustkmod/`.
 """
 
-from .errors import RustkmodError
+from rustkmod.errors import RustkmodError
 
 __all__ = ["RustkmodError"]

@@ -11,12 +11,12 @@ import argparse
 import os
 import sys
 
-from .errors import RustkmodError
-from .kernel import Kernel, format_version, normalize_arch, parse_release_version
-from .relocs import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
-from .relocs.policy import NEWEST_KNOWN, known_release
-from .relocs.loader_source import read_accepted_types
-from .relocs.target import read_symvers
+from rustkmod.errors import RustkmodError
+from rustkmod.kernel.tree import Kernel, format_version, normalize_arch, parse_release_version
+from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
+from rustkmod.verify.policy import NEWEST_KNOWN, known_release
+from rustkmod.verify.loader_source import read_accepted_types
+from rustkmod.verify.target import read_symvers
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _clear_sysroots(args) -> int:
-    from .provision import default_cache
-    from .sysroot import clear
+    from rustkmod.kernel.debian import default_cache
+    from rustkmod.rust.sysroot import clear
     args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(default_cache(), "sysroots")
     count = clear(args.cache) if os.path.isdir(args.cache) else 0
     print(f"removed {count} sysroot(s) from {args.cache}")
@@ -64,11 +64,11 @@ def _clear_sysroots(args) -> int:
 
 
 def _fetch(args) -> int:
-    from . import provision
-    args.cache = args.cache or provision.default_cache()
+    from rustkmod.kernel import debian
+    args.cache = args.cache or debian.default_cache()
     try:
         for name in args.kernels:
-            kernel = provision.provision(provision.KernelSpec.parse(name), args.cache)
+            kernel = debian.provision(debian.KernelSpec.parse(name), args.cache)
             print(f"{name}: KDIR={kernel.kdir} KERNEL_IMAGE={kernel.image}")
     except RustkmodError as err:
         print(f"rustkmod: {err}", file=sys.stderr)
@@ -77,9 +77,9 @@ def _fetch(args) -> int:
 
 
 def _fetch_source(args) -> int:
-    from . import provision
+    from rustkmod.kernel import debian
     try:
-        tree = provision.fetch_loader_source(args.series, args.cache or provision.default_cache())
+        tree = debian.fetch_loader_source(args.series, args.cache or debian.default_cache())
     except RustkmodError as err:
         print(f"rustkmod: {err}", file=sys.stderr)
         return 2

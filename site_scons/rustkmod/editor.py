@@ -10,8 +10,8 @@ import json
 import os
 import re
 
-from . import childenv
-from .errors import RustkmodError
+from rustkmod import process
+from rustkmod.errors import RustkmodError
 
 _CFG = re.compile(r'^--cfg=?\s*(\S+?)(?:=(".*"))?$')
 
@@ -37,10 +37,10 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
     """
     if bindings:
         cfgs = cfgs + ["rustkmod_bindings"]
-    result = childenv.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
+    result = process.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
                           capture_output=True, text=True, cwd=crate_dir, env=environ)
     if result.returncode != 0:
-        last = childenv.last_line(result.stderr)
+        last = process.last_line(result.stderr)
         raise RustkmodError(f"cargo metadata failed in {crate_dir}: {last}", "check the crate builds with cargo")
     metadata = json.loads(result.stdout)
     packages = {p["id"]: p for p in metadata["packages"]}

@@ -154,7 +154,7 @@ def test_another_libclang_is_in_the_bindings_signature(kbind, fetched, tmp_path)
     """LIBCLANG_PATH names the library bindgen and the helpers load, and its digest is signed:
     another library at the same path (here a copy given other bytes) reruns bindgen, so no result,
     nor a CacheDir entry, made with one libclang is taken for another's."""
-    from rustkmod.inline_helpers import libclang_file
+    from rustkmod.rust.inline_helpers import libclang_file
     project, env, _ = kbind
     library = tmp_path / "lib" / "libclang-14.so.1"
     library.parent.mkdir()

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from helpers import fetch_kernels
-from rustkmod import boot, buildroot, kbuild, probes
-from rustkmod.kernel import Kernel
-from rustkmod.relocs import check_file, target_for_kernel
+from rustkmod.kernel import boot, suite_roots, kbuild
+import probes
+from rustkmod.kernel.tree import Kernel
+from rustkmod.verify import check_file, target_for_kernel
 
 pytestmark = pytest.mark.e2e
 
@@ -27,16 +28,16 @@ def fetched():
 def build_probes(kernel: Kernel, directory: Path) -> list[str]:
     """The probes for the kernel's architecture, built by its Kbuild, and the damaged copies."""
     directory.mkdir(parents=True)
-    root = buildroot.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
+    root = suite_roots.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
     sources = probes.probe_sources(kernel.arch, str(directory.parent), root)
     for name, text in sources.items():
         (directory / f"{name}.S").write_text(text)
     (directory / "Kbuild").write_text(probes.kbuild_text(sources))
     cross = kbuild.cross_compile_for(kernel, "")
     cc, _ = kbuild.kbuild_cc(kernel, cross, "")
-    make = ["make", "-C", buildroot.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
+    make = ["make", "-C", suite_roots.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
             "-s", "-j2", "modules"]
-    result = subprocess.run(buildroot.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)
+    result = subprocess.run(suite_roots.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     kos = [str(directory / f"{name}.ko") for name in sorted(sources)]
     if kernel.arch == "x86_64" or kernel.arch == "arm64":

@@ -10,8 +10,8 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from helpers import ROOT, copy_project, default_kdir, fetch_kernels, scons
-from rustkmod.kernel import Kernel
-from rustkmod.relocs.target import read_symvers
+from rustkmod.kernel.tree import Kernel
+from rustkmod.verify.target import read_symvers
 
 pytestmark = pytest.mark.e2e
 

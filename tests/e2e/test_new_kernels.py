@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, copy_project, fetch_kernels, kernel_summary, scons
-from rustkmod import buildroot, provision
-from rustkmod.relocs.loader_source import read_accepted_types
-from rustkmod.relocs.policy import NEWEST_KNOWN, POLICIES
+from rustkmod.kernel import suite_roots, debian
+from rustkmod.verify.loader_source import read_accepted_types
+from rustkmod.verify.policy import NEWEST_KNOWN, POLICIES
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def test_each_new_kernel_is_built_in_its_root_verified_and_booted(project, fetch
                            ("6.12-trixie-arm64", "aarch64-linux-gnu-gcc-14"), ("7.3-arm64", "aarch64-linux-gnu-gcc-14")):
         release = fetched[name].release
         assert compiler in (project / "build" / release / "hello" / ".module.o.cmd").read_text(), release
-        assert buildroot.root_of(fetched[name].kdir)
+        assert suite_roots.root_of(fetched[name].kdir)
     assert "/roots/" not in Path("/proc/mounts").read_text()      # every mount went with its process
     # 7.x has CONFIG_MODVERSIONS off: no symbol versions in the module
     sections = subprocess.run(["readelf", "-SW", str(project / "build" / fetched["7.2"].release / "hello/hello.ko")],
@@ -60,14 +60,14 @@ def test_a_root_is_used_only_where_the_kernels_tools_need_one(fetched):
     """Decided from the kbuild tools' C library, not from the host's name: bookworm-backports'
     6.12 runs on this Debian 12 host as it is, trixie's 6.12 does not."""
     fetch_kernels("6.12")
-    cache = provision.default_cache()
-    backports = provision.lookup(provision.KernelSpec.parse("6.12"), cache)
-    assert not buildroot.root_of(backports.kdir)
+    cache = debian.default_cache()
+    backports = debian.lookup(debian.KernelSpec.parse("6.12"), cache)
+    assert not suite_roots.root_of(backports.kdir)
     trixie = fetched["6.12-trixie"]
-    assert buildroot.root_of(trixie.kdir) == str(Path(cache) / "roots" / "trixie")
+    assert suite_roots.root_of(trixie.kdir) == str(Path(cache) / "roots" / "trixie")
     abi = trixie.release.rsplit("-", 1)[0]                 # 6.12.N+deb13: the kbuild package's version
-    tools = Path(buildroot.root_of(trixie.kdir)) / f"usr/lib/linux-kbuild-{abi}"
-    assert buildroot.needed_glibc(str(tools / "scripts/mod/modpost.real-lsb-64")) > buildroot.host_glibc()
+    tools = Path(suite_roots.root_of(trixie.kdir)) / f"usr/lib/linux-kbuild-{abi}"
+    assert suite_roots.needed_glibc(str(tools / "scripts/mod/modpost.real-lsb-64")) > suite_roots.host_glibc()
 
 
 @pytest.mark.parametrize("configured", ["x86_64", "i386", "arm64", "riscv64", "arm", "arm-thumb2"])

@@ -5,8 +5,8 @@ R_X86_64_GOTPCREL, the function and the symbol, and the real kernel refuses that
 import pytest
 
 from helpers import copy_project, default_kdir, fetch_kernels, scons
-from rustkmod import boot
-from rustkmod.kernel import Kernel
+from rustkmod.kernel import boot
+from rustkmod.kernel.tree import Kernel
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from helpers import copy_project, fetch_kernels, scons
-from rustkmod import install
+from rustkmod.kernel import install
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """The bindings stage's pure parts: the allowlist in the header, Kbuild's compile command as
 clang takes it, bindgen's failure as one line, and libclang's dependency file."""
 
-from rustkmod import bindgen
+from rustkmod.rust import bindgen
 
 # The first line of a .probe.o.cmd as Debian's 6.1 Kbuild writes it (shortened): the compile
 # command, then objtool's, which clang must not see.

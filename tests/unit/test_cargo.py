@@ -6,8 +6,9 @@ import pytest
 
 from helpers import assemble
 from rustkmod import RustkmodError
-from rustkmod.cargo import Crate, crate_source_files, exported_symbols, imported_symbols
-from rustkmod.standin import missing_from_standin
+from rustkmod.elf.symbols import exported_symbols, imported_symbols
+from rustkmod.rust.cargo import Crate, crate_source_files
+from rustkmod.rust.standin import missing_from_standin
 
 
 def write_manifest(directory, text):
@@ -50,7 +51,7 @@ def test_crate_sources_skip_target_and_hidden_dirs(tmp_path):
 
 
 def test_cargo_config_files_are_the_ones_cargo_reads_from_the_crate_directory(tmp_path):
-    from rustkmod.cargo import config_files
+    from rustkmod.rust.cargo import config_files
     crate = write_manifest(tmp_path / "top/crate", "")
     for config in ("top/crate/.cargo/config.toml", "top/.cargo/config", "home/config.toml", "top/elsewhere/.cargo/config.toml"):
         (tmp_path / config).parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +62,7 @@ def test_cargo_config_files_are_the_ones_cargo_reads_from_the_crate_directory(tm
 
 
 def test_lock_file_of_a_crate_a_workspace_and_a_new_crate(tmp_path):
-    from rustkmod.cargo import Crate, lock_file
+    from rustkmod.rust.cargo import Crate, lock_file
     package = '[package]\nname = "{}"\nversion = "0.1.0"\n[lib]\ncrate-type = ["staticlib"]\n'
     write_manifest(tmp_path / "ws", '[workspace]\nmembers = ["member"]\n')
     member = write_manifest(tmp_path / "ws/member", package.format("member"))

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 from helpers import ROOT, object_with_types
-from rustkmod.relocs import LoaderTarget, check_file, policy_for
-from rustkmod.relocs.fix import needed_rewrites, rewrite_types
+from rustkmod.verify import LoaderTarget, check_file, policy_for
+from rustkmod.verify.fix import needed_rewrites, rewrite_types
 
 
 def readelf_relocs(path):

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from helpers import assemble, object_with_types
 from rustkmod import RustkmodError
-from rustkmod.relocs import LoaderTarget, check_file, policy_for
-from rustkmod.relocs.fix import rewrite_types
+from rustkmod.verify import LoaderTarget, check_file, policy_for
+from rustkmod.verify.fix import rewrite_types
 
 SOURCE = (".text\n.globl f\n.type f,@function\nf:\n.reloc ., R_X86_64_PC32, a\n.long 0\n"
           ".reloc ., R_X86_64_GOTPCREL, b\n.long 0\n.reloc ., R_X86_64_32, c\n.long 0\n.size f, .-f\n"

@@ -1,9 +1,9 @@
 """The kernel's hardening as rustc flags, and the verifier's check that no bare branch remains."""
 
 from helpers import assemble
-from rustkmod.hardening import kernel_hardening
-from rustkmod.kernel import Kernel
-from rustkmod.relocs import LoaderTarget, check_file, format_report, policy_for
+from rustkmod.kernel.hardening import kernel_hardening
+from rustkmod.kernel.tree import Kernel
+from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for
 
 DEBIAN_6_1 = {"CONFIG_RETPOLINE": "y", "CONFIG_RETHUNK": "y", "CONFIG_SLS": "y", "CONFIG_UNWINDER_ORC": "y",
               "CONFIG_STACKPROTECTOR_STRONG": "y", "CONFIG_MODVERSIONS": "y"}

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from helpers import assemble, assemble_for
 from rustkmod import RustkmodError
-from rustkmod.relocs import LoaderTarget, check_file, policy_for
-from rustkmod.relocs import header
+from rustkmod.verify import LoaderTarget, check_file, policy_for
+from rustkmod.verify import header
 
 MODULE = ('.text\n.globl f\nf: ret\n.section .gnu.linkonce.this_module,"aw"\n.quad 0\n'
           '.section .modinfo,"a"\n.asciz "license=GPL"\n')
@@ -186,7 +186,7 @@ def compressed(data: bytes, suffix: str) -> bytes:
 def test_a_module_that_expands_past_the_bound_is_refused_without_expanding_it(tmp_path, monkeypatch, suffix):
     """A small file made to expand to gigabytes of zeros: refused at the bound (made small here),
     in one line, having expanded little more than that."""
-    from rustkmod.relocs import check
+    from rustkmod.verify import check
     monkeypatch.setattr(check, "MAX_DECOMPRESSED", 1 << 20)
     bomb = tmp_path / f"bomb{suffix}"
     bomb.write_bytes(compressed(bytes(8 << 20), suffix))

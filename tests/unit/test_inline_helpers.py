@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from rustkmod import RustkmodError, bindgen, inline_helpers
+from rustkmod import RustkmodError
+from rustkmod.rust import bindgen, inline_helpers
 
 HEADER = """\
 typedef unsigned int flags_t;

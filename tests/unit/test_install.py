@@ -6,8 +6,9 @@ import subprocess
 import pytest
 
 from helpers import default_kdir
-from rustkmod import RustkmodError, boot, install, kbuild
-from rustkmod.kernel import Kernel
+from rustkmod import RustkmodError
+from rustkmod.kernel import boot, install, kbuild
+from rustkmod.kernel.tree import Kernel
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from rustkmod import RustkmodError, boot, kbuild
+from rustkmod import RustkmodError
+from rustkmod.kernel import boot, kbuild
 
 
 def test_kbuild_text_lists_c_and_rust_objects():

@@ -4,7 +4,7 @@ import pytest
 
 from helpers import default_kdir
 from rustkmod import RustkmodError
-from rustkmod.kernel import Kernel, normalize_arch, parse_config, parse_version_h
+from rustkmod.kernel.tree import Kernel, normalize_arch, parse_config, parse_version_h
 
 
 def fake_tree(root, config="CONFIG_X86_64=y\nCONFIG_MODULES=y\n", release="5.10.0-32-amd64", version=None):
@@ -79,7 +79,7 @@ def test_arch_aliases():
 
 
 def test_installed_headers_from_dpkgs_status_file(tmp_path):
-    from rustkmod.kernel import installed_headers_kdir
+    from rustkmod.kernel.tree import installed_headers_kdir
     status = tmp_path / "status"
     real = sorted(p for p in __import__("os").listdir("/usr/src") if p.startswith("linux-headers-"))[0]
     status.write_text("Package: other\nStatus: install ok installed\n\n"

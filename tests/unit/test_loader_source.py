@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rustkmod.relocs.loader_source import accepted_types, read_accepted_types
-from rustkmod.relocs.policy import POLICIES
+from rustkmod.verify.loader_source import accepted_types, read_accepted_types
+from rustkmod.verify.policy import POLICIES
 
 DEBIAN_SOURCE = Path("/usr/src/linux-source-6.1.tar.xz")
 

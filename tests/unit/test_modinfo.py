@@ -4,8 +4,8 @@ compared as check_modinfo compares it, its license; a second one named with what
 import pytest
 
 from helpers import assemble
-from rustkmod.relocs import LoaderTarget, check_file, policy_for
-from rustkmod.relocs.modinfo import entries, expected_vermagic, same_magic
+from rustkmod.verify import LoaderTarget, check_file, policy_for
+from rustkmod.verify.modinfo import entries, expected_vermagic, same_magic
 
 DEBIAN_61 = {"CONFIG_SMP": "y", "CONFIG_PREEMPT_BUILD": "y", "CONFIG_PREEMPT_DYNAMIC": "y",
              "CONFIG_MODULE_UNLOAD": "y", "CONFIG_MODVERSIONS": "y", "CONFIG_X86_64": "y"}

@@ -2,9 +2,10 @@
 
 import pytest
 
-from rustkmod import RustkmodError, kbuild
-from rustkmod.kernel import Kernel
-from rustkmod.provision import KernelSpec, ProvisionedKernel, _newest_abi, _point_at_private_root, _write_marker, lookup
+from rustkmod import RustkmodError
+from rustkmod.kernel import kbuild
+from rustkmod.kernel.tree import Kernel
+from rustkmod.kernel.debian import KernelSpec, ProvisionedKernel, _newest_abi, _point_at_private_root, _write_marker, lookup
 
 
 def test_kernel_specs():
@@ -77,16 +78,16 @@ def test_a_missing_kernel_compiler_falls_back_to_gcc_with_a_note():
 
 
 def test_a_kernel_whose_build_root_lost_its_marker_is_named_and_fetched_again(tmp_path):
-    from rustkmod import buildroot, provision
+    from rustkmod.kernel import suite_roots, debian
     cache = tmp_path / "cache"
     root = cache / "roots" / "trixie"
     kdir = root / "usr/src/linux-headers-6.12.9+deb13-amd64"
     kdir.mkdir(parents=True)
-    (root / buildroot.MARKER).write_text("trixie\n")
+    (root / suite_roots.MARKER).write_text("trixie\n")
     kernel = ProvisionedKernel("6.12-trixie", str(kdir), str(tmp_path / "vmlinuz"), "6.12.9+deb13-amd64", "")
-    assert provision.lost_root(kernel, str(cache)) == ""
-    (root / buildroot.MARKER).unlink()
-    assert provision.lost_root(kernel, str(cache)) == f"its build root {root} has no .rustkmod-root " \
+    assert debian.lost_root(kernel, str(cache)) == ""
+    (root / suite_roots.MARKER).unlink()
+    assert debian.lost_root(kernel, str(cache)) == f"its build root {root} has no .rustkmod-root " \
                                                        "(made incompletely, or the file was removed)"
     host_kernel = kernel._replace(kdir=str(cache / "kernels/6.1/usr/src/linux-headers-6.1.0-9-amd64"))
-    assert provision.lost_root(host_kernel, str(cache)) == ""        # not meant for a root
+    assert debian.lost_root(host_kernel, str(cache)) == ""        # not meant for a root

@@ -10,7 +10,7 @@ from elftools.elf.relocation import RelocationSection
 
 from helpers import assemble_for
 from rustkmod import RustkmodError
-from rustkmod.relocs.reader import SHT_RELA, STB_GLOBAL, STT_FUNC, ElfTables
+from rustkmod.elf.reader import SHT_RELA, STB_GLOBAL, STT_FUNC, ElfTables
 
 SOURCE = """\
 .text

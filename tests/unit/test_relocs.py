@@ -5,9 +5,9 @@ import pytest
 
 from helpers import assemble, assemble_for, object_with_types
 from rustkmod import RustkmodError
-from rustkmod.relocs import LoaderTarget, check_file, format_report, policy_for
-from rustkmod.relocs.names import TYPE_NAMES, number_of
-from rustkmod.relocs.policy import EVERY, POLICIES
+from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for
+from rustkmod.verify.names import TYPE_NAMES, number_of
+from rustkmod.verify.policy import EVERY, POLICIES
 
 X86 = policy_for("x86_64")
 LATEST = (7, 2, 13)
@@ -296,7 +296,7 @@ def test_truncated_file_is_refused_or_one_clear_error(tmp_path):
     ("?", ""),
 ])
 def test_the_crate_a_function_comes_from(function, crate):
-    from rustkmod.relocs.check import Problem
+    from rustkmod.verify.check import Problem
     assert Problem("unknown-type", "f", "s", 0, function, "x", 9, "t", "", "", "").crate == crate
 
 

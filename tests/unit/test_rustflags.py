@@ -5,8 +5,8 @@ import os
 import pytest
 
 from rustkmod import RustkmodError
-from rustkmod.kernel import Kernel
-from rustkmod.rustflags import (cached_toolchain_info, cargo_command, host_default_profile,
+from rustkmod.kernel.tree import Kernel
+from rustkmod.rust.profiles import (cached_toolchain_info, cargo_command, host_default_profile,
                                 kernel_profile)
 
 VERSION = "rustc 1.96.0\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\n"
@@ -68,8 +68,8 @@ def test_unsupported_arch_is_named():
 
 
 def test_every_verified_architecture_has_a_rust_target():
-    from rustkmod.relocs.policy import POLICIES
-    from rustkmod.rustflags import KERNEL_TARGETS
+    from rustkmod.verify.policy import POLICIES
+    from rustkmod.rust.profiles import KERNEL_TARGETS
     assert set(KERNEL_TARGETS) == set(POLICIES)
 
 
@@ -85,13 +85,13 @@ def test_cargo_command_builds_against_the_sysroot_with_the_flags():
 
 
 def test_vendor_config_points_at_the_library_vendor_dir():
-    from rustkmod.sysroot import vendor_config
+    from rustkmod.rust.sysroot import vendor_config
     assert 'directory = "/usr/lib/rustlib/src/rust/library/vendor"' in \
         vendor_config("/usr/lib/rustlib/src/rust/library")
 
 
 def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
-    from rustkmod.rustflags import kernel_cfg_text
+    from rustkmod.rust.cfgs import kernel_cfg_text
     tree = Kernel(str(tmp_path), "5.10.0", (5, 10, 0), "x86_64",
                   {"CONFIG_X86_64": "y", "CONFIG_EXT4_FS": "m", "CONFIG_NR_CPUS": "512", "CONFIG_LOCALVERSION": "a\"b"})
     assert kernel_cfg_text(tree).splitlines()[:7] == [
@@ -103,7 +103,7 @@ def test_kernel_cfgs_from_a_tree_without_rustc_cfg(tmp_path):
 
 
 def test_the_kernel_version_as_cfgs_counts_every_release_up_to_it():
-    from rustkmod.rustflags import version_cfgs
+    from rustkmod.rust.cfgs import version_cfgs
     cfgs = version_cfgs((6, 12, 117))
     assert cfgs[0] == 'kernel_version="6.12.117"'
     at_least = [c.split('"')[1] for c in cfgs[1:]]
@@ -123,7 +123,7 @@ def test_kernel_cfgs_go_to_the_crate_only():
 
 
 def test_rustcs_warnings_about_our_own_target_features_are_dropped_and_the_rest_kept():
-    from rustkmod.rustflags import without_known_feature_warnings
+    from rustkmod.rust.profiles import without_known_feature_warnings
     warning = ("warning: unknown and unstable feature specified for `-Ctarget-feature`: `{}`\n  |\n"
                "  = note: it is still passed through to the codegen backend\n  = help: consider filing a feature request\n\n")
     error = "error[E0425]: cannot find value `x` in this scope\n --> src/lib.rs:3:5\n"

@@ -7,7 +7,7 @@ import os
 import shutil
 import types
 
-from rustkmod import sysroot
+from rustkmod.rust import sysroot
 
 SPEC = sysroot.SysrootSpec("x86_64-unknown-none", ("-Ccode-model=kernel",), "rustc 1.96.0", "/library")
 

@@ -13,10 +13,10 @@ import SCons.Errors
 import SCons.Node.Python
 import SCons.Util
 
-from rustkmod import childenv
+from rustkmod import process
 from rustkmod_scons import BUILDERS, common, state
-from rustkmod_scons.kbuild import KbuildSettings, ObjtoolSettings
-from rustkmod_scons.relocs import VerifySettings
+from rustkmod_scons.kbuild_stage import KbuildSettings, ObjtoolSettings
+from rustkmod_scons.verify_stage import VerifySettings
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +65,9 @@ def test_child_environment_drops_what_changes_outputs():
     environ = {"PATH": "/bin", "HOME": "/root", "RUSTFLAGS": "-Copt-level=0", "CARGO_PROFILE_RELEASE_LTO": "true",
                "KCFLAGS": "-O0", "KBUILD_EXTRA_SYMBOLS": "x", "ARCH": "arm", "CARGO_HOME": "/c",
                "DISTCC_HOSTS": "localhost", "SCCACHE_DIR": "/s", "CARGO_TERM_COLOR": "never"}
-    assert childenv.clean(environ) == {"PATH": "/bin", "HOME": "/root", "CARGO_HOME": "/c",
+    assert process.clean(environ) == {"PATH": "/bin", "HOME": "/root", "CARGO_HOME": "/c",
                                        "DISTCC_HOSTS": "localhost", "SCCACHE_DIR": "/s", "CARGO_TERM_COLOR": "never"}
-    assert childenv.ignored(environ) == ["ARCH", "CARGO_PROFILE_RELEASE_LTO", "KBUILD_EXTRA_SYMBOLS", "KCFLAGS",
+    assert process.ignored(environ) == ["ARCH", "CARGO_PROFILE_RELEASE_LTO", "KBUILD_EXTRA_SYMBOLS", "KCFLAGS",
                                          "RUSTFLAGS"]
 
 
@@ -192,15 +192,15 @@ def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_ke
     for name in ("BINDGEN_EXTRA_CLANG_ARGS", "BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_gnu", "CPATH",
                  "C_INCLUDE_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "DEPENDENCIES_OUTPUT",
                  "SUNPRO_DEPENDENCIES", "SOURCE_DATE_EPOCH", "LIBCLANG_PATH", "RUSTFLAGS", "KBUILD_BUILD_USER"):
-        assert childenv.dropped(name), name
+        assert process.dropped(name), name
     for name in ("PATH", "HOME", "CARGO_HOME", "SCCACHE_DIR", "DISTCC_HOSTS", "TMPDIR"):
-        assert not childenv.dropped(name), name
+        assert not process.dropped(name), name
     environ = dict(os.environ, CPATH="/somewhere", KCFLAGS="-DX")        # the test's own
     monkeypatch.setattr(os, "environ", environ)
-    seen = childenv.run(["sh", "-c", "echo ${CPATH:-none} ${KCFLAGS:-none} ${HOME:+home}"],
+    seen = process.run(["sh", "-c", "echo ${CPATH:-none} ${KCFLAGS:-none} ${HOME:+home}"],
                         capture_output=True, text=True).stdout.split()
     assert seen == ["none", "none", "home"]
-    with childenv.scrubbed():                       # libclang's view, in this process
+    with process.scrubbed():                       # libclang's view, in this process
         assert "CPATH" not in os.environ and "KCFLAGS" not in os.environ and "PATH" in os.environ
     assert os.environ["CPATH"] == "/somewhere" and os.environ["KCFLAGS"] == "-DX"   # the process keeps them
 

@@ -6,28 +6,28 @@ name, which would shadow the `rustkmod` package this tool wires. `env.RustKernel
 crate=..., sources=[...])` wires the builders below into one graph (module.py):
 
   file                                                   builder         label    stage file
-  RUST_SYSROOT_CACHE/<triple>-<key>.json (+ the sysroot) RustSysroot     SYSROOT  rust.py
-  <crate>/Cargo.lock, for a crate that has none yet      CargoLock       LOCK     rust.py
-  BUILD_DIR/<kernel>/<module>/bindings.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings.py
-  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust.py
-  BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust.py
-  RUST_SYSROOT_CACHE/cfgs/<digest>.args                  GeneratedFile   GEN      rust.py
-  BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildStage     STAGE    kbuild.py
-  BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd, <module>_c.c  GeneratedFile  GEN  kbuild.py
-  BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped     Objtool         OBJTOOL  kbuild.py
-  BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  KBUILD  kbuild.py
-  BUILD_DIR/<kernel>/<module>/fixed/<module>.ko          FixRelocs       FIX      relocs.py
-  BUILD_DIR/<kernel>/<module>/<module>.ko.verified       VerifyRelocs    VERIFY   relocs.py
-  BUILD_DIR/<kernel>/<module>/<module>.ko.booted         BootCheck       BOOT     boot.py
-  BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed      BootCheck       BOOT     boot.py
-  BUILD_DIR/<kernel>/<module>/install/<module>.ko        StageInstall    STAGE    install.py
-  INSTALL_MOD_PATH/lib/modules/<release>/extra/<module>.ko  ModulesInstall  INSTALL  install.py
-  INSTALL_MOD_PATH/lib/modules/<release>/modules.dep     Depmod          DEPMOD   install.py
-  BUILD_DIR/<kernel>/<module>/rust-project.json          RustProject     EDITOR   editor.py
-  BUILD_DIR/<kernel>/<module>/compile_commands.json      CompileCommands EDITOR   editor.py
-  BUILD_DIR/host/<name>/standin.checked                  StandinCheck    STANDIN  host.py
-  BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host.py
-  BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host.py
+  RUST_SYSROOT_CACHE/<triple>-<key>.json (+ the sysroot) RustSysroot     SYSROOT  rust_stage.py
+  <crate>/Cargo.lock, for a crate that has none yet      CargoLock       LOCK     rust_stage.py
+  BUILD_DIR/<kernel>/<module>/bindings_stage.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings_stage.py
+  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust_stage.py
+  BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust_stage.py
+  RUST_SYSROOT_CACHE/cfgs/<digest>.args                  GeneratedFile   GEN      rust_stage.py
+  BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildStage     STAGE    kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd, <module>_c.c  GeneratedFile  GEN  kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped     Objtool         OBJTOOL  kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  KBUILD  kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/fixed/<module>.ko          FixRelocs       FIX      verify_stage.py
+  BUILD_DIR/<kernel>/<module>/<module>.ko.verified       VerifyRelocs    VERIFY   verify_stage.py
+  BUILD_DIR/<kernel>/<module>/<module>.ko.booted         BootCheck       BOOT     boot_stage.py
+  BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed      BootCheck       BOOT     boot_stage.py
+  BUILD_DIR/<kernel>/<module>/install/<module>.ko        StageInstall    STAGE    install_stage.py
+  INSTALL_MOD_PATH/lib/modules/<release>/extra/<module>.ko  ModulesInstall  INSTALL  install_stage.py
+  INSTALL_MOD_PATH/lib/modules/<release>/modules.dep     Depmod          DEPMOD   install_stage.py
+  BUILD_DIR/<kernel>/<module>/rust-project.json          RustProject     EDITOR   editor_stage.py
+  BUILD_DIR/<kernel>/<module>/compile_commands.json      CompileCommands EDITOR   editor_stage.py
+  BUILD_DIR/host/<name>/standin.checked                  StandinCheck    STANDIN  host_stage.py
+  BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host_stage.py
+  BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host_stage.py
   BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
@@ -53,12 +53,12 @@ if importlib.util.find_spec("rustkmod") is None:
 import gc  # noqa: E402
 gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
 
-from . import arguments, bindings, boot, editor, host, install, kbuild, module, relocs, rust, state  # noqa: E402
+from . import arguments, bindings_stage, boot_stage, editor_stage, host_stage, install_stage, kbuild_stage, module, verify_stage, rust_stage, state  # noqa: E402
 from .common import DEFAULT_COMSTR  # noqa: E402
 from .variables import apply_variables  # noqa: E402
 
-BUILDERS = {**rust.BUILDERS, **kbuild.BUILDERS, **relocs.BUILDERS, **boot.BUILDERS, **host.BUILDERS,
-            **install.BUILDERS, **editor.BUILDERS, **bindings.BUILDERS, **module.BUILDERS}
+BUILDERS = {**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS, **boot_stage.BUILDERS, **host_stage.BUILDERS,
+            **install_stage.BUILDERS, **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **module.BUILDERS}
 
 atexit.register(module.print_summary)
 atexit.register(lambda: state.current().save())

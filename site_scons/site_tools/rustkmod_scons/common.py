@@ -14,7 +14,7 @@ import SCons.Builder
 import SCons.Errors
 import SCons.Node.Python
 
-from rustkmod import RustkmodError, atomic, childenv
+from rustkmod import RustkmodError, atomic, process
 
 from . import state
 
@@ -75,17 +75,22 @@ class _Step(functools.partial):
         return self.contents
 
 
-def library_code(env, directory: str = "", names: tuple = ()) -> list:
-    """File nodes of the rustkmod package's modules that do a step's work (`names` in
-    `directory`, or every .py there): a dependency of the step's target, as its action's own code
-    is, since SCons signs the action function alone."""
+def library_code(env, *paths: str) -> list:
+    """File nodes of the rustkmod package's modules that do a step's work (each of `paths` a
+    module's file, or a package directory for every .py in it, relative to the package): a
+    dependency of the step's target, as its action's own code is, since SCons signs the action
+    function alone."""
     import rustkmod
-    folder = os.path.join(os.path.dirname(os.path.abspath(rustkmod.__file__)), directory)
+    top = os.path.dirname(os.path.abspath(rustkmod.__file__))
 
     def listed():
-        found = names or tuple(n for n in sorted(os.listdir(folder)) if n.endswith(".py"))
-        return [env.File(os.path.join(folder, name)) for name in found]
-    return state.current().remember(("library code", folder, names), listed)
+        found = []
+        for path in paths:
+            full = os.path.join(top, path)
+            names = sorted(n for n in os.listdir(full) if n.endswith(".py")) if os.path.isdir(full) else [""]
+            found += [env.File(os.path.join(full, name) if name else full) for name in names]
+        return found
+    return state.current().remember(("library code", paths), listed)
 
 
 def rescan(node) -> None:
@@ -146,7 +151,7 @@ def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -
     run_state = state.current()
     kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + run_state.inherited_fds()
     try:
-        return subprocess.run(command, env=env if env is not None else childenv.environment(), **kwargs)
+        return subprocess.run(command, env=env if env is not None else process.environment(), **kwargs)
     except FileNotFoundError:
         fail(f"{command[0]} not found{what}", "install it (./setup does) or set the variable that names it")
 
@@ -154,7 +159,7 @@ def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -
 def run_with_jobs(command: list[str], jobs: int, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """run(), with the child in the run's jobserver (make and cargo both take part)."""
     flags, fds = state.current().jobserver(jobs)
-    child_env = dict(env if env is not None else childenv.environment(), **flags)
+    child_env = dict(env if env is not None else process.environment(), **flags)
     child_env.pop("MFLAGS", None)
     return run(command, env=child_env, pass_fds=fds, **kwargs)
 

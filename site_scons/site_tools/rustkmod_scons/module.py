@@ -8,18 +8,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
 import SCons.Action
 from SCons.Script import Exit, GetOption, Help
 
-from rustkmod import RustkmodError, kbuild
-from rustkmod.kernel import Kernel
+from rustkmod import RustkmodError
 
-from . import bindings as bindings_stage, boot, editor, host, install, kbuild as kbuild_stage, relocs, rust, state
-from .common import builder, fail, settings_node
+from . import (bindings_stage, boot_stage, context, editor_stage, host_stage, install_stage, kbuild_stage, rust_stage, state,
+               verify_stage)
+from .common import builder, fail
 
 # ---------------------------------------------------------------------------------------------
 # What a call returns
@@ -100,108 +99,25 @@ def add_flags_alias(env) -> None:
 # Configuration
 
 
-def build_dir(env):
-    return env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
-
-
-def _kernel(env) -> Kernel:
-    key = ("kernel", env["KDIR"], env["ARCH"], env["KERNELRELEASE"])
-    files = Kernel.input_files(os.path.abspath(env["KDIR"])) if env["KDIR"] else []
-    return state.current().remember_files(
-        key, files, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None), Kernel)
-
-
-def _kernel_dir_name(kernel: Kernel) -> str:
-    """The release names the directory; a second tree of the same release adds its path's digest."""
-    owner = state.current().kernel_dirs.setdefault(kernel.name, kernel.kdir)
-    if owner == kernel.kdir:
-        return kernel.name
-    return f"{kernel.name}-{hashlib.sha256(kernel.kdir.encode()).hexdigest()[:8]}"
-
-
-def _provider_for(provider, kernel: Kernel, user: str) -> RustModule:
-    """The module `user` uses, as built for the same kernel."""
-    found = [m for m in getattr(provider, "modules", []) if m.kdir == kernel.kdir]
-    if not found:
-        what = getattr(provider, "name", repr(provider))
-        raise RustkmodError(f"{user} uses {what}, which is not built for Linux {kernel.release}",
-                            f"build {what} for the same kernels (KERNELS) as {user}, before it")
-    return found[0]
-
-
 def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "",
                         bindings: str = "") -> RustModule:
-    from .variables import check_build_dir
-    check_build_dir(env)
-    kernel = _kernel(env)
-    out = build_dir(env)
-    profile = rust.profile_for(env, out, kernel)
-    manifest = rust.read_crate(env.Dir(crate).srcnode().abspath)
-    c_sources = [env.File(s).srcnode() for s in env.Flatten([sources])]
-    providers = [_provider_for(p, kernel, name) for p in env.Flatten([uses])]
-    extra_symvers = [p.symvers for p in providers]
-    kbuild.check_path_for_make("KDIR", kernel.kdir)
-
-    cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
-    cc, cc_note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
-    if cc_note:
-        state.current().note(cc_note)
-    kernel_dir_name = _kernel_dir_name(kernel)
-    module_dir = out.Dir(kernel_dir_name).Dir(name)
-    kbuild.check_path_for_make("BUILD_DIR", module_dir.abspath)
-    make_variables = kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"])
-
-    # Rust: one staticlib and one partially linked object per (crate, profile), shared by kernels;
-    # a crate with generated bindings has one per kernel, as its bindings differ.
-    bindings_rs, helpers = [], ()
-    if bindings:
-        rs, helpers_c = bindings_stage.bindings_node(env, kernel, module_dir, bindings, make_variables)
-        bindings_rs, helpers = [rs], (helpers_c, env.File(bindings).srcnode())  # Kbuild compiles it; it includes the header
-        profile = profile._replace(kernel=kernel_dir_name)
-    staticlib = rust.staticlib(env, out, manifest, profile, kernel, bindings_rs)
-    rust_object = rust.rust_object(env, out, manifest, profile, staticlib, cross_compile)
-
-    # Kbuild: the module's own directory per kernel, holding copies of every input.
-    settings = kbuild_stage.KbuildSettings(
-        kernel.kdir, kernel.release,
-        tuple(make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers])),
-        cc or kbuild.default_cc(cross_compile, env["LLVM"]), env["KCFLAGS"])
-    ko = kbuild_stage.module_nodes(env, kernel, name, module_dir, c_sources, rust_object,
-                                   rust.object_name(manifest), settings, extra_symvers, manifest.uses_runtime,
-                                   helpers)
-    module_ko, verified = relocs.verify_nodes(env, kernel, name, module_dir, ko[0], extra_symvers)
-    load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
-
-    # Boot: insmod the verified modules; then the installed ones through modprobe.
-    image = env["KERNEL_IMAGE"] or kernel.image()
-    kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
-    expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
-    boot_settings = boot.BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
-                                      exercise=exercise)
-    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"), load_order + [env.File(image), settings_node(env, boot_settings)])
-    env.Depends(check, verified + [n for p in providers for n in p.verified])
-    root = install.install_root(env, out, kernel, kernel_dir_name)
-    installed, signed = install.install_nodes(env, kernel, name, module_dir, module_ko, verified, ko[2],
-                                              make_variables, root)
-    # The installed modules booted: modprobe loads this one and, through modules.dep, what it
-    # uses; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails.
-    check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(env,
-        boot_settings._replace(root=root.abspath, append="module.sig_enforce=1" if signed else ""))])
-    env.Depends(check_installed, installed + [n for p in providers for n in p.install])
-
-    editor_files = []
-    if profile.build_std:           # kernel profiles: the target, sysroot sources and cfgs to show
-        editor_files = editor.editor_nodes(
-            env, kernel, module_dir, manifest, profile, rust.lock_node(env, manifest),
-            rust.kernel_cfg_node(env, profile, kernel),
-            rust.library_dir(env, out), ko[0], bindings_rs)
+    """One module for the kernel `env` is configured for: each stage makes its own nodes."""
+    build = context.for_kernel(env, name, uses)
+    bound = bindings_stage.nodes(build, bindings)           # per kernel: bindings.rs and the C helpers
+    rust = rust_stage.nodes(build, crate, bound)            # shared by kernels of one profile
+    ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
+    module_ko, verified = verify_stage.nodes(build, ko[0])
+    installed = install_stage.nodes(build, module_ko, verified, ko[2])
+    booted = boot_stage.nodes(build, module_ko, verified, installed, expect, exercise)
+    editor_files = editor_stage.nodes(build, rust, ko[0], bound)
+    kernel = build.kernel
 
     def flags() -> str:
-        from rustkmod.hardening import describe, kernel_hardening
+        from rustkmod.kernel.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
-    return RustModule(name, kernel.name, kernel.kdir, staticlib, rust_object, [module_ko] + ko[1:], verified, check,
-                      flags, load_order, installed, check_installed, editor_files)
+    return RustModule(name, kernel.name, kernel.kdir, rust.staticlib, rust.rust_object, [module_ko] + ko[1:], verified,
+                      booted.check, flags, booted.load_order, installed.nodes, booted.check_installed, editor_files)
 
 
 def _configured(env, name, build, empty):
@@ -220,18 +136,18 @@ def _configured(env, name, build, empty):
 
 def _kernel_envs(env, entries: list[str]):
     """(label, env for that kernel or None, why not) for each entry of KERNELS."""
-    from rustkmod import provision      # only for kernels given by name
+    from rustkmod.kernel import debian      # only for kernels given by name
     for entry in entries:
         if os.sep in entry or os.path.isdir(entry):
             yield entry, env.Clone(KDIR=os.path.abspath(entry), KERNEL_IMAGE=""), ""
             continue
         try:
-            spec = provision.KernelSpec.parse(entry)
+            spec = debian.KernelSpec.parse(entry)
         except RustkmodError as err:
             yield entry, None, str(err)
             continue
-        found = provision.lookup(spec, env["KERNEL_CACHE"])
-        lost = provision.lost_root(found, env["KERNEL_CACHE"]) if found else ""
+        found = debian.lookup(spec, env["KERNEL_CACHE"])
+        lost = debian.lost_root(found, env["KERNEL_CACHE"]) if found else ""
         if found is None:
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
                                 f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
@@ -281,7 +197,7 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
         state.current().note(f"{name} is not built for kernel {label}: {reason}")
         result.unusable.append((label, reason))
     for label, reason in result.unusable:
-        failing = env.UnusableKernel(build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
+        failing = env.UnusableKernel(context.build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
                                      env.Value(f"{name} for kernel {label}: {reason}"))
         env.Requires(failing, [n for m in result.modules for n in m.verified])   # after the others
         result.failing += failing
@@ -294,8 +210,8 @@ def RustHostTests(env, name, crate, standin, driver, args=()):
     `standin` implements, in user space, the functions the module's C side gives Rust; `driver`
     is a C main() that calls the module's init and exit as the C side does, run with `args`.
     """
-    return _configured(env, name, lambda: host.host_tests(env, build_dir(env), name, crate, standin, driver, args),
-                       host.HostTests(name))
+    return _configured(env, name, lambda: host_stage.host_tests(env, context.build_dir(env), name, crate, standin, driver, args),
+                       host_stage.HostTests(name))
 
 
 # ---------------------------------------------------------------------------------------------

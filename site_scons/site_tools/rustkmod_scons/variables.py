@@ -12,8 +12,10 @@ import sys
 import SCons.Errors
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-from rustkmod import RustkmodError, childenv, provision, rustflags
-from rustkmod.kernel import DPKG_STATUS, installed_headers_kdir
+from rustkmod import RustkmodError, process
+from rustkmod.kernel import debian
+from rustkmod.rust import profiles
+from rustkmod.kernel.tree import DPKG_STATUS, installed_headers_kdir
 
 from . import state
 
@@ -63,7 +65,7 @@ def make_variables(args=None) -> Variables:
                      "how Rust is compiled: 'kernel' (the kernel's codegen, core rebuilt from source), "
                      "'host-default' (host target defaults: PIC, prebuilt core; fails to load) or 'pic' "
                      "(the kernel's target, position-independent; fails to load)",
-                     _default("RUST_PROFILE", "kernel"), allowed_values=rustflags.PROFILES),
+                     _default("RUST_PROFILE", "kernel"), allowed_values=profiles.PROFILES),
         ("CARGO", "cargo to run", _default("CARGO", _first_existing("/usr/bin/cargo", "cargo"))),
         ("RUSTC", "rustc with the library sources for -Zbuild-std (Debian: rust-web-src)",
          _default("RUSTC", _first_existing("/usr/bin/rustc", "rustc"))),
@@ -88,8 +90,8 @@ def make_variables(args=None) -> Variables:
                      "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
                      "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
-         f"'python -m rustkmod fetch-kernel' ({provision.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
-        ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", provision.default_cache())),
+         f"'python -m rustkmod fetch-kernel' ({debian.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
+        ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", debian.default_cache())),
         ("RUST_SYSROOT_CACHE", "where the shared Rust sysroots (core, alloc, compiler_builtins per target and "
          "flags) are kept, built once per machine; default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
@@ -137,7 +139,7 @@ def apply_variables(env) -> None:
             Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
                  + variables.GenerateHelpText(env), append=True, local_only=True)
         run_state.help_added = True
-        ignored = [name for name in childenv.ignored(os.environ) if name not in variables.keys()
+        ignored = [name for name in process.ignored(os.environ) if name not in variables.keys()
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
         if ignored:
             run_state.note(f"{', '.join(ignored)} from the environment do(es) not reach cargo or Kbuild: "

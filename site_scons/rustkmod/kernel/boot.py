@@ -1,0 +1,340 @@
+"""Boot a kernel in QEMU with a busybox initramfs, insmod and rmmod modules, read what happened.
+
+No reboot of anything: the kernel under test is the configured kernel's own image, booted under
+emulation with the modules in its initramfs. The init script prints markers that `parse_console`
+reads back, so a test sees insmod's and rmmod's exit codes and the kernel log.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from rustkmod.errors import RustkmodError
+
+# Per architecture: the QEMU command (machine and CPU), the serial console, the Debian package.
+QEMU_FOR_ARCH = {
+    "x86_64": (["qemu-system-x86_64"], "ttyS0", "qemu-system-x86"),
+    "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
+    "arm": (["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
+    "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
+    "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
+}
+BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
+MARK = "RUSTKMOD"
+
+_INIT = """#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox mount -t devtmpfs dev /dev
+exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+echo {mark}-BEGIN
+echo {mark}-KERNEL-TAINT before $(cat /proc/sys/kernel/tainted)
+{commands}
+echo {mark}-KERNEL-TAINT after $(cat /proc/sys/kernel/tainted)
+echo {mark}-DMESG-BEGIN
+dmesg
+echo {mark}-DMESG-END
+poweroff -f
+"""
+
+
+# The kernel's taint flags by bit (Documentation/admin-guide/tainted-kernels.rst). A module of
+# its own may set O (out of tree), E (unsigned) and K (live patch); anything else it set, or the
+# kernel set while it was loaded and unloaded, is a fault of the boot test.
+TAINT_FLAGS = "PFSRMBUDAWCIOELKXTNJ"
+HARMLESS_TAINT = frozenset("OEK")
+_TAINT_MEANING = {"P": "no GPL-compatible license", "F": "forced load (bad vermagic or symbol versions)",
+                  "C": "staging driver", "W": "a kernel warning", "D": "a kernel oops", "R": "forced unload"}
+
+
+def taint_letters(mask: int) -> str:
+    return "".join(letter for bit, letter in enumerate(TAINT_FLAGS) if mask >> bit & 1)
+
+
+def harmful(letters: str) -> str:
+    """The taint flags among `letters` that a boot test fails on."""
+    return "".join(letter for letter in letters if letter not in HARMLESS_TAINT)
+
+
+def taint_text(letters: str) -> str:
+    return ", ".join(f"{letter} ({_TAINT_MEANING[letter]})" if letter in _TAINT_MEANING else letter
+                     for letter in letters)
+
+
+@dataclass
+class ModuleResult:
+    name: str
+    insmod_rc: int | None = None
+    insmod_output: str = ""
+    rmmod_rc: int | None = None
+    taint: str = ""              # /sys/module/<name>/taint once loaded: the flags the module set
+
+    @property
+    def harmful_taint(self) -> str:
+        return harmful(self.taint)
+
+
+@dataclass
+class BootResult:
+    console: str
+    modules: list = field(default_factory=list)
+    kernel_log: list = field(default_factory=list)
+    booted: bool = False
+    exercise_output: list = field(default_factory=list)   # what the exercise commands printed
+    kernel_taint: dict = field(default_factory=dict)       # "before"/"after" -> /proc/sys/kernel/tainted
+
+    def new_kernel_taint(self) -> str:
+        """The harmful taint flags the kernel gained between the first insmod and the last rmmod."""
+        if "before" not in self.kernel_taint or "after" not in self.kernel_taint:
+            return ""
+        gained = self.kernel_taint["after"] & ~self.kernel_taint["before"]
+        return harmful(taint_letters(gained))
+
+    def module(self, name: str) -> ModuleResult:
+        return next(m for m in self.modules if m.name == name)
+
+    def log_has(self, text: str) -> bool:
+        return any(text in line for line in self.kernel_log if f"{MARK}-LOG" not in line)
+
+    def module_log(self, name: str) -> list[str]:
+        """What the kernel logged from the start of `name`'s insmod to the next module's: the
+        module's own lines, and any BUG, Oops or panic its init caused."""
+        lines, inside = [], False
+        for line in self.kernel_log:
+            if f"{MARK}-LOG " in line:
+                inside = line.rstrip().endswith(f"{MARK}-LOG {name}")
+            elif inside:
+                lines.append(line)
+        return lines
+
+    def console_after_start(self) -> list[str]:
+        """The console from the test's start on: what a kernel that died before dmesg printed."""
+        text = self.console.split(f"{MARK}-BEGIN", 1)[-1]
+        return [line for line in text.splitlines() if line.strip() and not line.startswith(MARK)]
+
+
+def module_name(ko_path: str) -> str:
+    return os.path.basename(ko_path)[:-3].replace("-", "_")
+
+
+def _exercise_lines(exercise: str) -> list[str]:
+    """Shell commands run between loading and unloading (device I/O, say), their output marked."""
+    if not exercise.strip():
+        return []
+    return [f"echo {MARK}-EXERCISE-BEGIN", exercise.strip(), "echo", f"echo {MARK}-EXERCISE-END"]
+
+
+RMMOD_LOG = "rmmod-"           # module_log(RMMOD_LOG + name): what the kernel logged while unloading it
+
+
+def _taint(name: str) -> str:
+    """The module's own taint flags, printed after insmod's exit code."""
+    return f" taint=$(cat /sys/module/{name}/taint 2>/dev/null)"
+
+
+def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "") -> str:
+    """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
+    let modules.dep load the others), run the `exercise` commands, then unload them in reverse."""
+    if modprobe:
+        name = module_name(module_files[-1])
+        others = [module_name(ko) for ko in module_files[:-1]]
+        lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
+                 # what modprobe loaded besides: each dependency counts as inserted when present
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
+                 *_exercise_lines(exercise),
+                 f"modprobe -r {name}; rc=$?; echo {MARK}-RMMOD {name} rc=$rc",
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others)]
+        return _INIT.format(mark=MARK, commands="\n".join(lines))
+    lines = []
+    for ko in module_files:
+        base = os.path.basename(ko)
+        # A marker in the kernel log: what follows it, up to the next, is this module's doing.
+        lines.append(f"echo '{MARK}-LOG {module_name(ko)}' > /dev/kmsg")
+        lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
+                     f"echo {MARK}-INSMOD {module_name(ko)} rc=$rc{_taint(module_name(ko))}")
+    lines += _exercise_lines(exercise)
+    for ko in reversed(module_files):
+        lines.append(f"echo '{MARK}-LOG {RMMOD_LOG}{module_name(ko)}' > /dev/kmsg")
+        lines.append(f"rmmod {module_name(ko)}; echo {MARK}-RMMOD {module_name(ko)} rc=$?")
+    return _INIT.format(mark=MARK, commands="\n".join(lines))
+
+
+def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
+                   exercise: str = "") -> None:
+    """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
+    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
+    if not os.path.isfile(busybox):
+        raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
+                            "fetches it for other architectures)")
+    if shutil.which("cpio") is None:
+        raise RustkmodError("cpio not found", "install cpio (./setup does)")
+    with tempfile.TemporaryDirectory(prefix="rustkmod-initramfs-") as root:
+        os.makedirs(os.path.join(root, "bin"))
+        os.makedirs(os.path.join(root, "modules"))
+        shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
+        if module_root:         # modprobe loads the installed copies
+            shutil.copytree(os.path.join(module_root, "lib"), os.path.join(root, "lib"))
+        else:
+            for ko in module_files:
+                shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
+        init = os.path.join(root, "init")
+        with open(init, "w") as handle:
+            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise))
+        os.chmod(init, 0o755)
+        names = sorted(os.path.relpath(os.path.join(d, f), root)
+                       for d, dirs, files in os.walk(root) for f in dirs + files)
+        archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+                                 input="\n".join(names).encode(), capture_output=True, check=True).stdout
+    with gzip.open(output, "wb") as handle:
+        handle.write(archive)
+
+
+def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "") -> str:
+    """Boots `kernel_image` with `initramfs`; returns the serial console's text."""
+    if arch not in QEMU_FOR_ARCH:
+        raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
+    qemu, console, package = QEMU_FOR_ARCH[arch]
+    if shutil.which(qemu[0]) is None:
+        raise RustkmodError(f"{qemu[0]} not found", f"install {package} (./setup does)")
+    if not os.path.isfile(kernel_image):
+        raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
+                            "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
+    command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
+               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {append}".strip()]
+    try:
+        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        console = (err.stdout or b"").decode(errors="replace")
+        raise RustkmodError(f"{kernel_image} did not power off within {timeout} s "
+                            f"(last console line: {_last_line(console)!r})",
+                            "check the kernel boots with this initramfs") from None
+    return result.stdout.decode(errors="replace")
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def parse_console(console: str) -> BootResult:
+    """Reads the markers the init script printed back into a BootResult."""
+    text = console.replace("\r", "")
+    result = BootResult(console=text, booted=f"{MARK}-BEGIN" in text)
+    pending = []
+    started = exercising = False
+    for line in text.splitlines():
+        if not started:
+            started = f"{MARK}-BEGIN" in line
+            continue
+        if line.startswith(f"{MARK}-EXERCISE-"):
+            exercising = line.startswith(f"{MARK}-EXERCISE-BEGIN")
+            continue
+        if exercising:
+            result.exercise_output.append(line)
+            continue
+        insmod = re.match(rf"{MARK}-INSMOD (\S+) rc=(\d+)(?: taint=(\S*))?", line)
+        rmmod = re.match(rf"{MARK}-RMMOD (\S+) rc=(\d+)", line)
+        taint = re.match(rf"{MARK}-KERNEL-TAINT (before|after) (\d+)", line)
+        if insmod:
+            result.modules.append(ModuleResult(insmod.group(1), int(insmod.group(2)), "\n".join(pending),
+                                               taint=insmod.group(3) or ""))
+            pending = []
+        elif taint:
+            result.kernel_taint[taint.group(1)] = int(taint.group(2))
+        elif rmmod:
+            next((m for m in result.modules if m.name == rmmod.group(1))).rmmod_rc = int(rmmod.group(2))
+        elif not line.startswith(MARK):
+            pending.append(line)
+    if f"{MARK}-DMESG-BEGIN" in text:
+        log = text.split(f"{MARK}-DMESG-BEGIN", 1)[1].split(f"{MARK}-DMESG-END", 1)[0]
+        result.kernel_log = [line for line in log.splitlines() if line.strip()]
+    return result
+
+
+def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
+                 timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
+                 exercise: str = "") -> BootResult:
+    """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
+
+    With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
+    from there instead, which must load the others itself; `append` adds kernel parameters
+    (module.sig_enforce=1, say).
+    """
+    os.makedirs(workdir, exist_ok=True)
+    initramfs = os.path.join(workdir, "initramfs.cpio.gz")
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise)
+    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
+
+
+# Kernel log lines that explain a failure, whoever printed them.
+_TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
+                      r"Unknown rela relocation|Unknown symbol|disagrees about version|invalid module format|"
+                      r"Internal error|segfault|general protection|WARNING:|bad vermagic|: kernel tainted\.|"
+                      r"module license .* taints kernel|version magic")
+# What the kernel says of a module it loaded anyway that makes the load a failure: a forced load,
+# a license taint, symbol versions it doubts, a warning or a bug while loading or unloading.
+# ("loading out-of-tree module taints kernel" and the unsigned-module line are not among them.)
+_LOADED_BADLY = re.compile(r"bad vermagic|: kernel tainted\.|module license .* taints kernel|"
+                           r"disagrees about version|no symbol version|WARNING:|BUG:")
+_EVIDENCE_LINES = 60
+
+
+def judge(result: BootResult, name: str, expected) -> list[str]:
+    """What went wrong for module `name`, as one line each with the kernel's evidence after it
+    (Rust names demangled); [] when it loaded, printed, unloaded.
+
+    `expected`: a line, or several, each of which the kernel log or the exercise's output must hold.
+    """
+    if not result.booted:
+        return [f"the kernel did not reach the test's init (last console line: {_last_line(result.console)!r})"]
+    try:
+        module = result.module(name)
+    except StopIteration:
+        evidence = [line for line in result.console_after_start() if _TROUBLE.search(line) or name in line]
+        return [f"{name}: insmod did not return (the kernel stopped during the module's init)",
+                *_evidence(evidence or result.console_after_start()[-20:])]
+    if module.insmod_rc != 0:
+        said = _last_line(module.insmod_output) or f"rc={module.insmod_rc}"
+        own = result.module_log(name)
+        trouble = [line for line in result.kernel_log if _TROUBLE.search(line) and line not in own
+                   and (name in line or "module" in line)]
+        return [f"{name}: insmod failed: {said}", *_evidence(own + trouble)]
+    faults = []
+    said = [line for line in result.module_log(name) + result.module_log(RMMOD_LOG + name) if _LOADED_BADLY.search(line)]
+    if module.harmful_taint or said:
+        what = f"it tainted the kernel: {taint_text(module.harmful_taint)}" if module.harmful_taint \
+            else "the kernel complained"
+        faults.append(f"{name}: loaded, but {what}")
+        faults.extend(_evidence(said))
+    for expected_line in [expected] if isinstance(expected, str) else expected:
+        if not expected_line or result.log_has(expected_line) \
+                or any(expected_line in line for line in result.exercise_output):
+            continue
+        own = result.module_log(name)
+        faults.append(f"{name}: loaded, but '{expected_line}' is not in the kernel log"
+                      + (" nor in the exercise's output" if result.exercise_output else "") + "; "
+                      + ("while loading, the kernel logged:" if own else "the module logged nothing while loading"))
+        faults.extend(_evidence(own))
+        faults.extend(f"  output: {line}" for line in result.exercise_output[:_EVIDENCE_LINES])
+    if module.rmmod_rc != 0:
+        faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
+    gained = result.new_kernel_taint()
+    if gained:
+        faults.append(f"{name}: after rmmod the kernel is tainted {taint_text(gained)}")
+    return faults
+
+
+def _evidence(lines: list[str]) -> list[str]:
+    """Kernel lines as `  kernel: ...`, Rust names demangled, at most _EVIDENCE_LINES of them."""
+    from rustkmod.elf.symbols import demangle
+    shown = demangle([line.rstrip() for line in lines if "ommand line:" not in line][:_EVIDENCE_LINES])
+    more = len(lines) - _EVIDENCE_LINES
+    return [f"  kernel: {line}" for line in shown] + ([f"  kernel: ... {more} more line(s) in the log"] if more > 0 else [])

@@ -1,0 +1,149 @@
+"""Kernel bindings for a crate, generated per kernel with Debian's bindgen and libclang.
+
+The C flags are the kernel's own: a one-line probe module is built with the kernel's Kbuild, and
+its compile command is read back from `.probe.o.cmd`, less what clang does not take (the kernel's
+`bindgen_skip_c_flags` in rust/Makefile is the reference) and plus what bindgen needs. The header
+the module names lists its `#include`s and, in `// rustkmod-bindgen: allow NAME ...` lines, the
+functions, types and variables it uses. libclang writes a dependency file beside the bindings:
+every header it read, so editing one reruns bindgen for that kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+
+from rustkmod.kernel import suite_roots, kbuild
+from rustkmod import process
+from rustkmod.errors import RustkmodError
+
+# gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
+# declaration (seen in Debian's 6.1, 6.12 and 7.2 command lines).
+SKIPPED_PREFIXES = (
+    "-Wp,-MMD", "-fmacro-prefix-map", "-fcf-protection=", "-falign-jumps", "-falign-loops", "-mno-fp-ret-in-387",
+    "-mpreferred-stack-boundary", "-mskip-rax-setup", "-mindirect-branch", "-mfunction-return", "-mharden-sls",
+    "-fno-allow-store-data-races", "-fno-stack-clash-protection", "-mrecord-mcount", "-fconserve-stack",
+    "-fno-var-tracking-assignments", "-fno-ipa-sra", "-fmin-function-alignment", "-fzero-call-used-regs",
+    "-fsanitize=bounds-strict", "-fpatchable-function-entry", "-fstrict-flex-arrays", "-fno-inline-functions-called-once",
+    "-mstack-protector-guard-symbol", "-fzero-init-padding-bits", "-fdiagnostics-show-context", "-mabi=lp64",
+    "-mno-spe", "-mlittle-endian", "-mapcs", "-mno-sched-prolog", "-mtp=", "-mtune=", "-fno-dwarf2-cfi-asm",
+)
+CLANG_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi",
+                 "i386": "i686-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+_PROBE = '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n'
+_ALLOW = re.compile(r"^\s*//\s*rustkmod-bindgen:\s*allow\s+(.+)$", re.M)
+
+
+def allowlist(header_text: str) -> tuple:
+    """The names the header's `// rustkmod-bindgen: allow ...` lines give, in order."""
+    return tuple(name for line in _ALLOW.findall(header_text) for name in line.split())
+
+
+def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
+    """The flags the kernel's Kbuild compiles a module object with, as clang takes them."""
+    files = {"probe.c": _PROBE, "Kbuild": "obj-m := probe.o\n"}
+    with kbuild.probe_module(kdir, make_variables, files, "probe.o") as (result, probe):
+        cmd_file = os.path.join(probe, ".probe.o.cmd")
+        if result.returncode != 0 or not os.path.isfile(cmd_file):
+            last = process.last_line(result.stderr)
+            raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
+                                "check the tree builds external modules (make -C KDIR M=... modules)")
+        with open(cmd_file, encoding="utf-8", errors="replace") as handle:
+            return clang_flags(handle.readline(), arch, suite_roots.root_of(kdir), kdir)
+
+
+def clang_flags(cmd_line: str, arch: str, root: str, kdir: str) -> list:
+    """The first line of a `.NAME.o.cmd` (`cmd_... := CC FLAGS -c -o OBJ SRC ; objtool ...`) as
+    the flags bindgen passes to clang, with KDIR's relative paths (`-I./include`) made absolute."""
+    words = shlex.split(cmd_line.split(":=", 1)[1].split(" ; ")[0])[1:]    # the compiler, then its flags
+    flags, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "-o":
+            skip = True
+            continue
+        if word == "-c" or word.endswith(".c") or word.startswith(SKIPPED_PREFIXES):
+            continue
+        flags.append(_outside(root, _absolute(kdir, word)))
+    return flags + ["-w", f"--target={CLANG_TARGETS[arch]}", "-fno-builtin", "-D__BINDGEN__",
+                    # libclang before 16 takes INIT_STACK_ALL_ZERO's flag only with this one
+                    "-enable-trivial-auto-var-init-zero-knowing-it-will-be-removed-from-clang"]
+
+
+def _absolute(kdir: str, word: str) -> str:
+    """A path Kbuild gives relative to KDIR (make -C KDIR), absolute."""
+    for prefix in ("-I", ""):
+        path = word[len(prefix):]
+        if word.startswith(prefix) and (path.startswith("./") or (prefix and path and not path.startswith("/"))):
+            return prefix + os.path.normpath(os.path.join(kdir, path))
+    return word
+
+
+def _outside(root: str, word: str) -> str:
+    """A path in the build root, as the host (where bindgen runs) sees it."""
+    if not root:
+        return word
+    for prefix in ("-I/", "-include/", "/"):
+        if word.startswith(prefix) and word.startswith(prefix[:-1] + "/usr/"):
+            return prefix[:-1] + root + word[len(prefix) - 1:]
+    return word
+
+
+# Kernel types Rust cannot lay out (packed and aligned at once, or packed holding aligned ones) or
+# that are empty without SMP: the kernel's own rust/bindgen_parameters makes them opaque (6.1 on).
+# An allowed function drags in every type it reaches (filp_open: struct file, then the task and
+# the FPU state), so a module meets them without naming them.
+OPAQUE_TYPES = ("xregs_state", "desc_struct", "arch_lbr_state", "local_apic", "x86_msi_data", "x86_msi_addr_lo",
+                "kunit_try_catch", "spinlock")
+
+
+def command(program: str, header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
+    anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
+    opaque = [word for name in OPAQUE_TYPES for word in ("--opaque-type", name)]
+    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", *opaque,
+            "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
+            "-o", output, "--", *flags, "-MD", "-MF", depfile]
+
+
+def versions(program: str, libclang: str) -> str:
+    """bindgen's version and the digest of the libclang file it loads (another libclang lays
+    structures out its own way; the same one copied elsewhere does not): the bindings' signature."""
+    if not shutil.which(program):
+        raise RustkmodError(f"BINDGEN={program} is not installed",
+                            "install Debian's bindgen and libclang1-14 (./setup does), or set BINDGEN")
+    bindgen = process.run([program, "--version"], capture_output=True, text=True).stdout.strip()
+    try:
+        with open(libclang, "rb") as handle:
+            clang = f"libclang sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
+    except OSError:
+        clang = f"libclang {libclang} missing"      # the step names it when it loads libclang
+    return f"{bindgen}; {clang}"
+
+
+def error_block(stderr: str, header: str, kernel: str) -> str:
+    """bindgen's failure as one block: the first error clang reported, with its file and line."""
+    errors = re.findall(r"(\S+?):(\d+):\d+: (?:fatal )?error: ([^\n\"]+)", stderr)
+    if errors:
+        path, line, message = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"bindgen failed on {header} for Linux {kernel}: {path}:{line}: {message}{more}"
+    last = process.last_line(stderr)
+    return f"bindgen failed on {header} for Linux {kernel}: {last.strip()[:300]}"
+
+
+def not_bound(rust: str, names) -> list:
+    """The allowed names bindgen's output declares nothing for: the kernel has no such function,
+    type or variable (bindgen leaves an allowlist entry that matches nothing out in silence)."""
+    declared = set(re.findall(r"\bpub (?:fn|struct|union|enum|type|const|static(?: mut)?) (\w+)", rust))
+    return [name for name in names if name not in declared]
+
+
+def unsafe_extern_blocks(rust: str) -> str:
+    """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
+    is what every edition takes since Rust 1.82."""
+    return re.sub(r'^extern "C" \{', 'unsafe extern "C" {', rust, flags=re.M)

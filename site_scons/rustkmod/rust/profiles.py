@@ -1,0 +1,232 @@
+"""How the Rust staticlib is compiled for a kernel: target, codegen flags, and which `core`.
+
+The trap this module exists for: the prebuilt `core` of a Rust toolchain and the host target's
+defaults are position-independent, so calls go through the GOT (R_X86_64_GOTPCREL), which no x86
+module loader applies. The kernel profile rebuilds `core` from source (`-Zbuild-std`) with the
+flags the kernel's own Rust uses: static relocation model, kernel code model, no red zone, and
+`-Zplt=yes` so calls to compiler libcalls (`memset`, `__udivti3`) are direct (R_X86_64_PLT32).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+from typing import NamedTuple
+
+from rustkmod import atomic, process
+from rustkmod.errors import RustkmodError
+from rustkmod.kernel.hardening import kernel_hardening
+from rustkmod.kernel.tree import Kernel
+from rustkmod.rust.cfgs import kernel_cfg_text
+from rustkmod.rust.sysroot import TARGET_SPECS
+
+# Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
+# Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
+KERNEL_TARGETS = {
+    "x86_64": ("x86_64-unknown-none",
+               ["-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=y", "-Zplt=yes"]),
+    "arm64": ("aarch64-unknown-none-softfloat",
+              ["-Crelocation-model=static", "-Zplt=yes"]),
+    # ARMv7-A, soft-float and no NEON as the kernel's C (armmp: -march=armv7-a -msoft-float);
+    # REL relocations, ARM (not Thumb) code: the arm loader takes both.
+    "arm": ("armv7a-none-eabi", ["-Crelocation-model=static"]),
+    # 32-bit x86 (686): rustc has no bare-metal soft-float i686 target, so rustkmod ships one
+    # (targets/, found through RUST_TARGET_PATH; custom targets want -Zunstable-options). The
+    # kernel's C passes three arguments in registers (-mregparm=3): -Zregparm=3 does the same.
+    "i386": ("i686-rustkmod-kernel", ["-Zunstable-options", "-Crelocation-model=static", "-Zregparm=3"]),
+    # RV64IMAC without floating point, as the kernel's C (-march=rv64imac -mabi=lp64 -mcmodel=medany);
+    # no linker relaxation: module objects are built with -mno-relax.
+    "riscv64": ("riscv64imac-unknown-none-elf",
+                ["-Crelocation-model=static", "-Ccode-model=medium", "-Ctarget-feature=-relax"]),
+}
+
+
+# Common to every kernel profile: no unwinding tables the kernel cannot use, panic aborts.
+COMMON_KERNEL_FLAGS = ["-Cpanic=abort", "-Cforce-unwind-tables=n", "-Cdebug-assertions=n"]
+
+PROFILES = ("kernel", "host-default", "pic")
+
+
+class RustProfile(NamedTuple):
+    """Everything that decides the bytes of the staticlib, apart from the crate's sources."""
+
+    name: str                  # "kernel" or "host-default"
+    target: str                # rustc target triple
+    rustflags: tuple           # codegen flags passed to every crate, `core` included
+    build_std: bool            # core, alloc, compiler_builtins built from source with those flags (sysroot.py)
+    toolchain: str = ""        # `rustc -vV` of the compiler used
+    kernel_cfg: str = ""       # digest of the kernel's --cfg list, given to the crate only
+    kernel: str = ""           # the one kernel a crate with generated bindings is built for; "": shared
+
+    @property
+    def ident(self) -> str:
+        """A short, stable directory name: target plus a digest of everything else."""
+        digest = hashlib.sha256(self.signature().encode()).hexdigest()[:10]
+        return f"{self.target}-{self.name}-{digest}"
+
+    def signature(self) -> str:
+        """The profile as one string: a Value node's content in the build graph."""
+        fields = {"name": self.name, "target": self.target, "rustflags": list(self.rustflags),
+                  "build_std": self.build_std, "toolchain": self.toolchain, "kernel_cfg": self.kernel_cfg}
+        if self.kernel:             # only then: a profile shared by kernels keeps its directory
+            fields["kernel"] = self.kernel
+        return json.dumps(fields, sort_keys=True)
+
+
+def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> RustProfile:
+    """The profile that produces an object the configured kernel's loader can link, hardened as
+    the kernel's .config hardens its C code (hardening.py)."""
+    try:
+        target, flags = KERNEL_TARGETS[kernel.arch]
+    except KeyError:
+        supported = ", ".join(sorted(KERNEL_TARGETS))
+        raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
+                            f"rustkmod builds Rust for: {supported}") from None
+    hardening = list(kernel_hardening(kernel).flags) if hardened else []
+    cfg_digest = hashlib.sha256(kernel_cfg_text(kernel).encode()).hexdigest()[:16]
+    return RustProfile("kernel" if hardened else "kernel-unhardened", target,
+                       tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain, cfg_digest)
+
+
+def host_default_profile(toolchain: str) -> RustProfile:
+    """The host target with its defaults (PIC, prebuilt core): the build that fails to load.
+
+    Kept as a profile so that the verifier can be shown to catch what the loader refuses.
+    """
+    host = _host_triple(toolchain)
+    return RustProfile("host-default", host, ("-Cpanic=abort",), False, toolchain)
+
+
+def pic_profile(kernel: RustProfile) -> RustProfile:
+    """The kernel target built position-independent, as rustc builds for Linux hosts: the wrong
+    relocation model a hand-written cargo configuration ends up with, on any architecture (a
+    cross kernel cannot take a host-target object at all). Kept, like host-default, to show the
+    verifier and the kernel refusing the same relocation."""
+    flags = tuple("-Crelocation-model=pic" if f == "-Crelocation-model=static" else f for f in kernel.rustflags)
+    return kernel._replace(name="pic", rustflags=flags)
+
+
+def toolchain_info(rustc: str) -> tuple[str, str]:
+    """(`rustc -vV`, sysroot) of the compiler: its identity is part of every Rust signature."""
+    try:
+        version = process.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+        sysroot = process.run([rustc, "--print", "sysroot"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise RustkmodError(f"RUSTC={rustc} cannot be run",
+                            "install rustc-web cargo-web rust-web-src (./setup does) or set RUSTC") from None
+    return version, sysroot
+
+
+def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
+    """toolchain_info(), remembered in `cache_file` while the rustc binary stays the same file.
+
+    Asking rustc costs two processes (~90 ms) on every no-op build; an upgrade replaces the
+    binary, which changes its inode, size or mtime and so the key.
+    """
+    resolved = shutil.which(rustc) or rustc
+    try:
+        stat = os.stat(resolved)
+    except OSError:
+        return toolchain_info(rustc)
+    key = f"{os.path.realpath(resolved)}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+    try:
+        with open(cache_file, encoding="utf-8") as handle:
+            cached = json.load(handle)
+        if cached.get("key") == key:
+            return cached["version"], cached["sysroot"]
+    except (OSError, ValueError, KeyError):
+        pass
+    version, sysroot = toolchain_info(rustc)
+    try:
+        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
+        atomic.write(cache_file, json.dumps({"key": key, "version": version, "sysroot": sysroot}))
+    except OSError:
+        pass                    # only a cache: the next run asks rustc again
+    return version, sysroot
+
+
+def select_profile(name: str, kernel: Kernel, rustc: str, toolchain: tuple[str, str],
+                   hardened: bool = True) -> RustProfile:
+    """The profile called `name` for `kernel`, checking the toolchain can build it."""
+    version, sysroot = toolchain
+    if name == "host-default":
+        return host_default_profile(version)
+    if name == "pic":
+        return pic_profile(kernel_profile(kernel, version, hardened))
+    library = library_source_dir(sysroot)
+    if not os.path.isdir(os.path.join(library, "core")):
+        raise RustkmodError(f"RUSTC={rustc} has no library sources ({library})",
+                            "install rust-web-src and use /usr/bin/rustc (./setup does), or set RUSTC")
+    return kernel_profile(kernel, version, hardened)
+
+
+def _host_triple(toolchain: str) -> str:
+    for line in toolchain.splitlines():
+        if line.startswith("host: "):
+            return line.split(": ", 1)[1].strip()
+    raise RustkmodError("cannot tell the host target from `rustc -vV`", "check the RUSTC variable")
+
+
+def library_source_dir(sysroot: str) -> str:
+    """Where `-Zbuild-std` finds the standard library sources for this sysroot."""
+    return os.path.join(sysroot, "lib/rustlib/src/rust/library")
+
+
+def encoded_rustflags(flags) -> str:
+    """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
+    return "\x1f".join(flags)
+
+
+def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, target_dir: str,
+                  sysroot: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
+    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
+    as `cargo build` in the crate's own directory would (run it there: the crate's cargo
+    configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
+
+    `cfg_file` is the kernel's --cfg list, given to the crate alone through `cargo rustc`
+    (core does not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the
+    kernel's options. RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
+    hardening), which only a nightly or bootstrapping compiler takes.
+    """
+    command = [cargo, "rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
+               "--target", profile.target]
+    if cfg_file:
+        command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
+    flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
+               RUST_TARGET_PATH=TARGET_SPECS)
+    env.pop("RUSTFLAGS", None)
+    if profile.build_std:
+        env["RUSTC_BOOTSTRAP"] = "1"
+    return command, env
+
+
+_UNSTABLE_FEATURE = re.compile(r"^warning: (?:unknown and )?unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
+
+
+def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
+    """cargo's output less rustc's warnings about the target features rustkmod asked for itself
+    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;
+    riscv64's -relax, which it calls unstable),
+    which it prints for every crate, before anything else, errors included. Returns the rest and
+    the features whose warnings were dropped."""
+    ours = {feature.lstrip("+-") for flag in flags if flag.startswith("-Ctarget-feature=")
+            for feature in flag.split("=", 1)[1].split(",")}
+    kept, dropped, skipping = [], [], False
+    for line in stderr.splitlines(keepends=True):
+        match = _UNSTABLE_FEATURE.match(line.rstrip("\n"))
+        if match and match.group(1) in ours:
+            skipping = True
+            dropped.append(match.group(1))
+            continue
+        if skipping:
+            if line.strip() == "":
+                skipping = False
+            continue
+        kept.append(line)
+    return "".join(kept), sorted(set(dropped))

@@ -1,0 +1,162 @@
+"""The bindings stage: the kernel API a crate uses, generated per kernel by bindgen.
+
+  file                                              builder       runs
+  BUILD_DIR/<kernel>/<module>/bindings.rs           RustBindings  libclang, then bindgen, on the module's header
+  BUILD_DIR/<kernel>/<module>/bindings_helpers.c    (the same)    C helpers for static inline functions
+
+The crate includes bindings.rs with `include!(env!("RUSTKMOD_BINDINGS"))`; each kernel then has
+a staticlib of its own (rust.staticlib). Kbuild compiles bindings_helpers.c into the module
+(inline_helpers says what goes in it). bindings.rs.d, libclang's dependency file, lists every
+header read: they are the node's dependencies from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from typing import NamedTuple
+
+import SCons.Scanner
+
+from rustkmod import RustkmodError, process
+
+from . import state
+from .common import builder, fail, files, library_code, remove, rescan, say, setting, settings_node, write_text
+
+
+class BindingsSettings(NamedTuple):
+    kdir: str
+    arch: str
+    release: str
+    make_variables: tuple
+    allow: tuple            # names from the header's `// rustkmod-bindgen: allow` lines
+    versions: str           # bindgen's and libclang's
+    bindgen: str = "bindgen"
+    extra_flags: tuple = ()  # BINDGEN_CLANG_FLAGS
+    libclang: str = ""      # LIBCLANG_PATH, for the helpers' reading of the header
+    header_name: str = ""   # what bindings_helpers.c includes: a header moved to a file of the same
+    #                         content is another input
+
+
+HELPERS_C = "bindings_helpers.c"
+
+
+def _bindings(target, source, env):
+    from rustkmod.rust import bindgen, inline_helpers
+    settings = setting(source, BindingsSettings)
+    header = files(source)[0].abspath
+    output, helpers_c = target[0].abspath, target[1].abspath
+    if not settings.allow:
+        fail(f"{header} allows nothing", "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
+    try:
+        flags = _kernel_c_flags(settings, output + ".flags") + list(settings.extra_flags)
+        plan = inline_helpers.plan(header, settings.allow, flags, settings.libclang)
+    except RustkmodError as err:
+        remove(output, helpers_c)
+        fail(RustkmodError(f"bindgen failed on {header} for Linux {settings.release}: {err.what}", err.fix))
+    bindgen_input = output + ".h"
+    write_text(bindgen_input, plan.bindgen_input(header))
+    command = bindgen.command(settings.bindgen, bindgen_input, output, output + ".d", plan.allowed(), flags)
+    try:
+        child = dict(process.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(settings.libclang))
+        result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True, env=child)
+    except OSError:
+        fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
+    if result.returncode != 0 or not os.path.isfile(output):
+        remove(output, helpers_c)
+        fail(bindgen.error_block(result.stderr, header, settings.release),
+             "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
+    with open(output, encoding="utf-8") as handle:
+        rust = handle.read()
+    unbound = inline_helpers.non_constants(rust)
+    if unbound:
+        remove(output, helpers_c)
+        fail(f"bindgen failed on {header} for Linux {settings.release}: {', '.join(unbound)} is a macro whose "
+             "value is not a number",
+             "wrap it in a static inline function in the header and allow that")
+    for name in plan.macros:
+        say(f"         {name} is a function-like macro in Linux {settings.release}: not bound (to call it, "
+            f"wrap it in a static inline function in {os.path.basename(header)})")
+    for name in bindgen.not_bound(rust, plan.plain):
+        say(f"         {name} is not declared in Linux {settings.release} (with {os.path.basename(header)}'s "
+            "includes): not bound")
+    write_text(output, bindgen.unsafe_extern_blocks(inline_helpers.rename(rust)))
+    write_text(helpers_c, plan.c_file(os.path.basename(header)))
+    rescan(target[0])             # the headers bindgen read, known only now
+
+
+def _kernel_c_flags(settings: BindingsSettings, saved: str) -> list:
+    """Kbuild's C flags for the kernel (a probe module through its Makefiles: 0.6 s), kept beside
+    the bindings while the tree's signature files (the ones its modules depend on) and the make
+    variables are the same: a header edit then costs libclang and bindgen alone."""
+    from rustkmod.rust import bindgen
+    from rustkmod.kernel.tree import SIGNATURE_FILES
+    key = [settings.kdir, list(settings.make_variables)] + [
+        list(state.file_stamp(os.path.join(settings.kdir, name))) for name in SIGNATURE_FILES]
+    try:
+        with open(saved, encoding="utf-8") as handle:
+            known = json.load(handle)
+        if known["key"] == key:
+            return known["flags"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
+    write_text(saved, json.dumps({"key": key, "flags": flags}))
+    return flags
+
+
+def _depfile_scan(node, env, path):
+    """The headers the last bindgen run read (none before the first run: it runs anyway);
+    relative ones are KDIR's, where bindgen ran."""
+    from rustkmod import depfile
+    settings = setting(node.sources, BindingsSettings) if node.sources else None
+    base = settings.kdir if settings else ""
+    found = (os.path.join(base, p) for p in depfile.read(node.abspath + ".d"))
+    ours = node.abspath + ".h"     # bindgen's input, which this step writes
+    return [env.File(p) for p in found if p != ours and os.path.isfile(p)]
+
+
+BUILDERS = {
+    "RustBindings": builder(_bindings, "BINDGEN", target_scanner=SCons.Scanner.Scanner(_depfile_scan, name="BindgenDeps")),
+}
+
+
+class BindingsNodes(NamedTuple):
+    """One module's bindings for one kernel: what the crate includes, what Kbuild compiles."""
+
+    rs: object               # bindings.rs, for include!(env!("RUSTKMOD_BINDINGS"))
+    helpers_c: object        # bindings_helpers.c, made in the module's directory
+    header: object           # the module's header, which bindings_helpers.c includes
+
+
+def nodes(build, header: str) -> BindingsNodes | None:
+    """bindings.rs and bindings_helpers.c for one module and kernel from the module's header, or
+    None without one. (bindgen and inline_helpers are imported here and in the actions: a project
+    without bindings, the common case, never loads them.)"""
+    if not header:
+        return None
+    from rustkmod.rust import bindgen
+    env, kernel, module_dir = build.env, build.kernel, build.module_dir
+    header_node = env.File(header).srcnode()
+
+    def read_allowlist():
+        with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
+            return bindgen.allowlist(handle.read())
+    allow = state.current().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
+    from rustkmod.rust.inline_helpers import libclang_file
+    program, libclang = env["BINDGEN"], libclang_file(env["LIBCLANG_PATH"])
+    # bindgen's version and libclang's digest, worked out again only when either file changes
+    versions = state.current().remember_files(("bindgen-versions", program, libclang),
+                                              [shutil.which(program) or program, libclang],
+                                              lambda: bindgen.versions(program, libclang))
+    settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(build.make_variables), allow, versions,
+                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"],
+                                header_node.name)
+    made = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],
+                            [header_node, settings_node(env, settings)])
+    env.SideEffect([module_dir.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], made)
+    # What bindgen is asked and what is done with its output live in these two modules.
+    env.Depends(made, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py"))
+    return BindingsNodes(made[0], made[1], header_node)

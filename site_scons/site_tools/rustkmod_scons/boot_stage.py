@@ -1,0 +1,84 @@
+"""The boot stage: the kernel booted in QEMU with the verified modules (`scons check`).
+
+  file                                              builder     runs
+  BUILD_DIR/<kernel>/<module>/<module>.ko.booted    BootCheck   QEMU: insmod, rmmod, kernel log
+  BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed BootCheck   QEMU with the staged root: modprobe, modprobe -r
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rustkmod import RustkmodError
+
+from .common import builder, fail, files, say, setting, settings_node, write_text
+
+
+class BootSettings(NamedTuple):
+    arch: str
+    image: str
+    expect: tuple                # lines the kernel log (or the exercise's output) must hold
+    kernel: str                  # the kernel, for the summary line
+    busybox: str = ""            # a static busybox for the kernel's architecture ("" = the host's)
+    root: str = ""               # a staged INSTALL_MOD_PATH to modprobe from
+    append: str = ""             # kernel parameters
+    exercise: str = ""           # shell commands run while the modules are loaded
+
+
+def _boot_check(target, source, env):
+    """Boots the kernel with the modules: insmod must succeed and print the expected line.
+
+    The sources are the modules in load order (dependencies first), then the kernel image.
+    """
+    from rustkmod.kernel import boot
+    settings = setting(source, BootSettings)
+    modules = [node.abspath for node in files(source)[:-1]]
+    try:
+        result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
+                                   busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
+                                   append=settings.append, exercise=settings.exercise)
+    except RustkmodError as err:
+        fail(err)
+    name = boot.module_name(modules[-1])
+    faults = [fault for ko in modules[:-1] for fault in boot.judge(result, boot.module_name(ko), "")]
+    faults += boot.judge(result, name, settings.expect)
+    log = target[0].abspath + ".log"
+    write_text(log, result.console)
+    if faults:
+        say("\n".join(faults), error=True)
+        fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
+    how = f" (modprobe from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
+        if settings.root else ""
+    printed = "', '".join(settings.expect)
+    summary = f"{name}: loaded, printed '{printed}', unloaded on {settings.kernel}{how}"
+    say(f"         {summary}")
+    write_text(target[0].abspath, summary + "\n")
+
+
+BUILDERS = {"BootCheck": builder(_boot_check, "BOOT")}
+
+
+class Booted(NamedTuple):
+    load_order: list        # verified .ko files to load, dependencies first
+    check: list             # the verified modules booted (insmod)
+    check_installed: list   # the installed ones booted (modprobe)
+
+
+def nodes(build, module_ko, verified, installed, expect, exercise: str = "") -> Booted:
+    """Boot tests of one module for one kernel: insmod of the verified modules (this one after
+    those it uses); then the installed ones through modprobe, which loads what this one uses from
+    modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
+    env, kernel, name, module_dir, providers = build.env, build.kernel, build.name, build.module_dir, build.providers
+    load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
+    image = env["KERNEL_IMAGE"] or kernel.image()
+    kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
+    expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
+    settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
+                            exercise=exercise)
+    check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
+                          load_order + [env.File(image), settings_node(env, settings)])
+    env.Depends(check, verified + [n for p in providers for n in p.verified])
+    check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(
+        env, settings._replace(root=installed.root.abspath, append="module.sig_enforce=1" if installed.signed else ""))])
+    env.Depends(check_installed, installed.nodes + [n for p in providers for n in p.install])
+    return Booted(load_order, check, check_installed)

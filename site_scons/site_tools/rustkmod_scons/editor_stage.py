@@ -1,0 +1,80 @@
+"""The editor stage: what rust-analyzer and clangd read to see a module as it is built.
+
+  file                                                  builder          runs
+  BUILD_DIR/<kernel>/<module>/rust-project.json         RustProject      cargo metadata for the kernel target
+  BUILD_DIR/<kernel>/<module>/compile_commands.json     CompileCommands  reads Kbuild's .NAME.o.cmd files
+
+Built by `scons editor` (module.editor in a SConstruct), per kernel: the kernel's cfgs and
+Kbuild's flags differ between kernels.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from rustkmod import RustkmodError, process
+
+from .common import builder, fail, files, setting, settings_node, write_text
+
+
+class RustProjectSettings(NamedTuple):
+    crate_dir: str
+    cargo: str
+    target: str
+    library: str          # the library sources the sysroot was built from
+    bindings: str = ""    # the module's bindings.rs for this kernel, if it has bindings
+
+
+class CompileCommandsSettings(NamedTuple):
+    kdir: str
+
+
+def _rust_project(target, source, env):
+    """rust-project.json: the crate and its dependencies for the kernel target, with its cfgs."""
+    from rustkmod import editor         # the actions only: not loaded by a build without `scons editor`
+    settings = setting(source, RustProjectSettings)
+    cfg_file = files(source)[-1]
+    with open(cfg_file.abspath, encoding="utf-8", errors="replace") as handle:
+        cfgs = editor.kernel_cfgs(handle.read())
+    try:
+        project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
+                                      process.environment(), settings.bindings)
+    except RustkmodError as err:
+        fail(err)
+    write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")
+
+
+def _compile_commands(target, source, env):
+    """compile_commands.json from the .cmd files Kbuild left beside the module."""
+    from rustkmod import editor
+    settings = setting(source, CompileCommandsSettings)
+    entries = editor.compile_commands(target[0].dir.abspath, settings.kdir)
+    if not entries:
+        fail(f"Kbuild left no compile commands in {target[0].dir}", "build the module first (scons)")
+    write_text(target[0].abspath, json.dumps(entries, indent=1) + "\n")
+
+
+BUILDERS = {
+    "RustProject": builder(_rust_project, "EDITOR"),
+    "CompileCommands": builder(_compile_commands, "EDITOR"),
+}
+
+
+def nodes(build, rust, ko, bindings=None) -> list:
+    """rust-project.json and compile_commands.json for one module and kernel; none for a profile
+    without the kernel's target, sysroot sources and cfgs to show (the host-default probe)."""
+    from . import rust_stage        # what the editor shows is what the Rust stage builds
+    env, kernel, module_dir, manifest, profile = build.env, build.kernel, build.module_dir, rust.manifest, rust.profile
+    if not profile.build_std:
+        return []
+    lock, cfg = rust_stage.lock_node(env, manifest), rust_stage.kernel_cfg_node(env, profile, kernel)
+    library = rust_stage.library_dir(env, build.out)
+    bindings_path = bindings.rs.abspath if bindings else ""
+    project = env.RustProject(module_dir.File("rust-project.json"), [env.File(manifest.manifest)] + lock + cfg + [
+        settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library,
+                                               bindings_path))])
+    env.Depends(project, [bindings.rs] if bindings else [])     # rust-analyzer reads it: the editor target makes it
+    commands = env.CompileCommands(module_dir.File("compile_commands.json"),
+                                   [ko, settings_node(env, CompileCommandsSettings(kernel.kdir))])
+    return project + commands

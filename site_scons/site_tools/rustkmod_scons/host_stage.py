@@ -1,0 +1,135 @@
+"""The host stages (`scons test-host`): the crate tested in user space against a C stand-in.
+
+  file                                   builder        runs
+  BUILD_DIR/host/<name>/standin.checked  StandinCheck   the crate's imports against the stand-in's definitions
+  BUILD_DIR/host/<name>/cargo-test.log   CargoTest      cargo test on the host, stand-in objects linked in
+  BUILD_DIR/host/<name>/insmod-<name>    Program        the user-space insmod (SCons' own C tools)
+  BUILD_DIR/host/<name>/insmod-<name>.out  HostRun      runs it: the module's init and exit
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rustkmod import RustkmodError, process
+from rustkmod.rust import profiles
+
+from . import rust_stage
+from .common import builder, fail, files, run, say, setting, settings_node, write_text
+
+
+class StandinSettings(NamedTuple):
+    crate: str
+    standin: tuple                 # the stand-in's C files, as the user named them
+
+
+class CargoTestSettings(NamedTuple):
+    crate: str
+    target: str
+    toolchain: str
+    cargo: str
+    rustc: str
+
+
+class HostRunSettings(NamedTuple):
+    args: tuple
+
+
+def _standin_check(target, source, env):
+    """Fails, naming them, when the crate imports kernel functions the stand-in lacks.
+
+    The sources are the staticlib, then the stand-in's objects.
+    """
+    from rustkmod.rust.standin import missing_from_standin
+    settings = setting(source, StandinSettings)
+    archive, *objects = files(source)
+    try:
+        missing = missing_from_standin(archive.abspath, settings.crate, [s.abspath for s in objects])
+    except RustkmodError as err:
+        fail(err)
+    if missing:
+        fail(f"{settings.crate} calls kernel functions the user-space stand-in lacks: {', '.join(missing)}",
+             f"add them to {', '.join(settings.standin)} with the signatures the C side gives them")
+    write_text(target[0].abspath, "imports provided by the stand-in\n")
+
+
+def _cargo_test(target, source, env):
+    """cargo test for the host, with the stand-in's objects linked into the test binaries.
+
+    The sources are the manifest, then the stand-in's objects.
+    """
+    settings = setting(source, CargoTestSettings)
+    manifest, *objects = files(source)
+    command = [settings.cargo, "test", "--manifest-path", manifest.abspath, "--target", settings.target]
+    link = [f"-Clink-arg={s.abspath}" for s in objects]
+    run_env = dict(process.environment(), RUSTC=settings.rustc,
+                   CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
+                   CARGO_ENCODED_RUSTFLAGS=profiles.encoded_rustflags(link))
+    result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",
+                 cwd=manifest.dir.abspath)         # the crate's own cargo configuration applies
+    output = result.stdout + result.stderr
+    write_text(target[0].abspath, output)
+    if result.returncode != 0:
+        say(output, error=True)
+        fail(f"host tests of {settings.crate} failed (log: {target[0]})")
+    for line in output.splitlines():
+        if line.startswith("test result:"):
+            say(f"         {line}")
+
+
+def _host_run(target, source, env):
+    """Runs the user-space insmod: the module's init and exit against the stand-in."""
+    settings = setting(source, HostRunSettings)
+    program = files(source)[0]
+    result = run([program.abspath, *settings.args], capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    say("".join(f"         | {line}\n" for line in output.splitlines()))
+    if result.returncode != 0:
+        fail(f"{program} exited with {result.returncode}")
+    write_text(target[0].abspath, output)
+
+
+BUILDERS = {
+    "StandinCheck": builder(_standin_check, "STANDIN"),
+    "CargoTest": builder(_cargo_test, "TEST", target_scanner=rust_stage.CRATE_SCANNER),
+    "HostRun": builder(_host_run, "RUN"),
+}
+
+
+class HostTests:
+    """The nodes of a crate's host tests; `all` is what `scons test-host` should build."""
+
+    def __init__(self, name: str, check=None, tests=None, program=None, run=None):
+        self.name = name
+        self.check, self.tests, self.program, self.run = check or [], tests or [], program or [], run or []
+
+    @property
+    def all(self) -> list:
+        return self.check + self.tests + self.run
+
+
+def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str, args: list) -> HostTests:
+    toolchain = rust_stage.rustc_info(env, build_dir)
+    profile = profiles.host_default_profile(toolchain[0])
+    manifest = rust_stage.read_crate(env.Dir(crate).abspath)
+    host_dir = build_dir.Dir("host").Dir(name)
+    host = env.Clone(tools=["cc", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
+    standin_sources = [env.File(s) for s in env.Flatten([standin])]
+    standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
+
+    staticlib = rust_stage.staticlib(env, build_dir, manifest, profile)
+    check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [settings_node(env,
+        StandinSettings(manifest.lib_name, tuple(str(s) for s in standin_sources)))])
+    tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
+        settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"], env["RUSTC"]))],
+        RUSTKMOD_CRATE_DIR=manifest.directory)
+    env.Requires(tests, check)          # the named missing import comes before any link error
+    env.Clean(tests, host_dir.Dir("cargo"))
+    driver_object = host.Object(host_dir.File(env.File(driver).name[:-2] + ".o"), driver)
+    # --gc-sections: the host's prebuilt core refers to rust_eh_personality from code a
+    # panic=abort crate never reaches.
+    program = host.Program(host_dir.File(f"insmod-{name}"), driver_object + standin_objects + staticlib,
+                           LINKFLAGS=["-Wl,--gc-sections"])
+    env.Requires(program, check)
+    run_node = env.HostRun(host_dir.File(f"insmod-{name}.out"), [program[0], settings_node(env, HostRunSettings(tuple(args)))])
+    return HostTests(name, check, tests, program, run_node)

@@ -1,0 +1,354 @@
+"""The Rust stages: the crate's staticlib (cargo) and its partial link into one object.
+
+  file                                                    builder        runs
+  RUST_SYSROOT_CACHE/<triple>-<digest>.json (and dir)     RustSysroot    core, alloc, compiler_builtins (-Zbuild-std, once per machine)
+  <crate or workspace>/Cargo.lock, when it has none yet   CargoLock      cargo generate-lockfile
+  BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build in the crate's directory, --sysroot
+  BUILD_DIR/rust/<profile>/<crate>_rust.o                 RustObject     ld -r --gc-sections -u <exports>
+  RUST_SYSROOT_CACHE/cfgs/<digest>.args                   GeneratedFile  the kernel's --cfg list and its version cfgs
+
+One sysroot per (rustc, target, flags) on the machine, shared by every project and kernel; one
+staticlib and one object per (crate, profile), shared by every kernel with that profile.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import NamedTuple
+
+import SCons.Scanner
+
+from rustkmod import RustkmodError, depfile, process
+from rustkmod.elf import symbols
+from rustkmod.rust import cargo, cfgs, profiles, sysroot
+from rustkmod.kernel.tree import Kernel
+
+from . import state
+from .common import (builder, check_status, fail, files, jobs, library_code, remove, rescan, run, run_with_jobs, say,
+                     setting, settings_node)
+
+
+class SysrootSettings(NamedTuple):
+    """What decides a shared sysroot's bytes (its key), and the tools that build it."""
+
+    spec: sysroot.SysrootSpec
+    cargo: str
+    rustc: str
+
+
+class CargoSettings(NamedTuple):
+    """What decides the staticlib besides the crate's files: the profile, the sysroot, the tools,
+    and which cargo configuration files exist (a new one changes the build)."""
+
+    profile: profiles.RustProfile
+    cargo: str
+    rustc: str
+    sysroot: str = ""               # --sysroot, for profiles that build the library from source
+    config_files: tuple = ()
+    inputs: tuple = ("manifest",)   # the role of each file source, in order
+
+
+class CargoLockSettings(NamedTuple):
+    cargo: str
+
+
+class PartialLinkSettings(NamedTuple):
+    crate: str                      # the crate's library name: its exports are the link's roots
+    binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
+    dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
+
+
+def _named_files(source, settings) -> dict:
+    return dict(zip(settings.inputs, (node.abspath for node in files(source))))
+
+
+def _cargo_build(target, source, env):
+    """cargo build of the staticlib, in the crate's directory, with the profile's target and flags."""
+    settings = setting(source, CargoSettings)
+    profile, inputs = settings.profile, _named_files(source, settings)
+    say(f"         [{profile.target}, {profile.name} profile]")
+    target_dir = os.path.dirname(os.path.dirname(target[0].dir.abspath))
+    command, run_env = profiles.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
+                                               target_dir, settings.sysroot or None, _cargo_environment(env),
+                                               inputs.get("kernel_cfg"))
+    if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate, under #[cfg(rustkmod_bindings)]
+        run_env["RUSTKMOD_BINDINGS"] = inputs["bindings"]
+        command.append("--cfg=rustkmod_bindings")      # after `--`: the crate's own rustc, as the kernel cfgs
+    result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
+                           stderr=subprocess.PIPE, text=True)
+    _print_cargo_output(result.stderr, profile.rustflags)
+    check_status(result, f"cargo build of {inputs['manifest']}")
+    rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
+
+
+def _print_cargo_output(stderr: str, flags) -> None:
+    """cargo's messages, less the warnings rustc repeats about features rustkmod asked for."""
+    rest, dropped = profiles.without_known_feature_warnings(stderr or "", flags)
+    if dropped:
+        state.current().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
+                             "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
+    sys.stderr.write(rest)
+
+
+def _cargo_environment(env) -> dict:
+    run_env = process.environment()
+    if env["RUSTC_WRAPPER"]:
+        run_env["RUSTC_WRAPPER"] = env["RUSTC_WRAPPER"]      # same outputs: in no signature
+    return run_env
+
+
+def _sysroot(target, source, env):
+    """The shared sysroot: built unless an earlier build, of any project, already published it."""
+    settings = setting(source, SysrootSettings)
+    cache = os.path.dirname(target[0].abspath)
+    try:
+        built = sysroot.ensure(settings.spec, cache, settings.cargo, settings.rustc, _cargo_environment(env),
+                               run=lambda command, **kw: _run_cargo(command, settings.spec.rustflags, **kw))
+    except RustkmodError as err:
+        fail(err)
+    if not built:
+        say(f"         shared sysroot {settings.spec.key} is already built: no core compile")
+
+
+def _run_cargo(command, flags, **kwargs):
+    result = run(command, stderr=subprocess.PIPE, text=True, **kwargs)
+    _print_cargo_output(result.stderr, flags)
+    return result
+
+
+def _cargo_lock(target, source, env):
+    """A crate without a Cargo.lock gets the one its first `cargo build` would write."""
+    settings = setting(source, CargoLockSettings)
+    manifest = files(source)[0]
+    result = run([settings.cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest.abspath],
+                 env=_cargo_environment(env), cwd=manifest.dir.abspath)
+    check_status(result, f"cargo generate-lockfile for {manifest}")
+
+
+def _partial_link(target, source, env):
+    """ld -r of the staticlib, rooted at the crate's exported symbols.
+
+    Archive extraction pulls whole members, and `core` comes as a few large codegen units;
+    --gc-sections then drops every function section the roots do not reach (968 KB -> 27 KB
+    for hello).
+    """
+    settings = setting(source, PartialLinkSettings)
+    archive = files(source)[0]
+    prefix = settings.binutils_prefix
+    try:
+        roots = symbols.exported_symbols(archive.abspath, settings.crate, readelf=prefix + "readelf")
+    except RustkmodError as err:
+        fail(err)
+    if not roots:
+        fail(f"{archive}: the crate {settings.crate} exports no C-callable symbol",
+             "mark the functions the C side calls #[unsafe(no_mangle)] pub extern \"C\"")
+    command = [prefix + "ld", "-r", "--gc-sections", "-o", target[0].abspath]
+    for symbol in roots:
+        command += ["-u", symbol]
+    check_status(run(command + [archive.abspath]), f"the partial link of {archive}")
+    from rustkmod.elf.retain import release_modinfo
+    count = 0
+    try:
+        release_modinfo(target[0].abspath)       # Rust's #[used] .modinfo statics join Kbuild's .modinfo
+        if settings.dead_ends:
+            from rustkmod.kernel.objtool import annotate_dead_ends
+            count = annotate_dead_ends(target[0].abspath, prefix, target[0].dir.abspath)
+    except RustkmodError as err:
+        remove(target[0].abspath)                # no half-edited object looks linked
+        fail(err)
+    if count:
+        say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
+
+
+def _crate_scan(node, env, path):
+    """The crate's files: its *.rs and manifests, plus whatever cargo's dep-info lists."""
+    directory = env["RUSTKMOD_CRATE_DIR"]
+    found = set(cargo.crate_source_files(directory))
+    found.update(p for p in depfile.read(node.abspath[:-2] + ".d") if os.path.isfile(p))
+    return [env.File(p) for p in sorted(found)]
+
+
+CRATE_SCANNER = SCons.Scanner.Scanner(_crate_scan, name="RustCrateScanner")
+
+BUILDERS = {
+    "RustSysroot": builder(_sysroot, "SYSROOT"),
+    "CargoLock": builder(_cargo_lock, "LOCK"),
+    "RustStaticLib": builder(_cargo_build, "CARGO", target_scanner=CRATE_SCANNER),
+    "RustObject": builder(_partial_link, "LD -r"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Wiring, used by the pseudo-builders
+
+
+class RustNodes(NamedTuple):
+    """A module's crate as built for one kernel."""
+
+    manifest: cargo.Crate
+    profile: profiles.RustProfile
+    staticlib: list
+    rust_object: list            # what Kbuild links into the module, as <object_name>_shipped
+    object_name: str
+
+
+def nodes(build, crate: str, bindings=None) -> RustNodes:
+    """The crate's staticlib and partially linked object for the module's kernel: shared by every
+    kernel with the same profile, or the kernel's own when the crate includes its bindings."""
+    env = build.env
+    profile = profile_for(env, build.out, build.kernel)
+    manifest = read_crate(env.Dir(crate).srcnode().abspath)
+    if bindings:
+        profile = profile._replace(kernel=build.dir_name)
+    lib = staticlib(env, build.out, manifest, profile, build.kernel, [bindings.rs] if bindings else [])
+    return RustNodes(manifest, profile, lib, rust_object(env, build.out, manifest, profile, lib, build.cross_compile),
+                     object_name(manifest))
+
+
+def read_crate(directory: str) -> cargo.Crate:
+    """The crate's Cargo.toml, read once per run and again only when the file changed."""
+    manifest = os.path.join(directory, "Cargo.toml")
+    return state.current().remember_files(("crate", manifest), [manifest],
+                                          lambda: cargo.Crate.from_manifest(directory), cargo.Crate)
+
+
+def rustc_info(env, build_dir) -> tuple[str, str]:
+    """(`rustc -vV`, sysroot), asked once per run and cached in BUILD_DIR between runs."""
+    rustc = env["RUSTC"]
+    cache = build_dir.File(".rustc-info.json").abspath
+    return state.current().remember(("rustc", rustc), lambda: profiles.cached_toolchain_info(rustc, cache))
+
+
+def library_dir(env, build_dir) -> str:
+    """The toolchain's library sources: what the sysroot is built from, and what editors read."""
+    return profiles.library_source_dir(rustc_info(env, build_dir)[1])
+
+
+def profile_for(env, build_dir, kernel: Kernel) -> profiles.RustProfile:
+    return profiles.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], rustc_info(env, build_dir),
+                                    hardened=env["RUST_HARDENING"] == "on")
+
+
+def sysroot_cache(env) -> str:
+    return os.path.abspath(env["RUST_SYSROOT_CACHE"] or os.path.join(env["KERNEL_CACHE"], "sysroots"))
+
+
+def sysroot_node(env, build_dir, profile: profiles.RustProfile) -> tuple[list, str]:
+    """(the shared sysroot's node, its directory for --sysroot): one per key, whoever asks."""
+    version = rustc_info(env, build_dir)[0]
+    library = library_dir(env, build_dir)
+    spec = sysroot.spec_for(profile.target, profile.rustflags, version, library)
+    cache = sysroot_cache(env)
+
+    def build():
+        lock = os.path.join(library, "Cargo.lock")
+        node = env.RustSysroot(env.File(sysroot.manifest_path(cache, spec)),
+                               ([env.File(lock)] if os.path.isfile(lock) else [])
+                               + [settings_node(env, SysrootSettings(spec, env["CARGO"], env["RUSTC"]))])
+        env.Precious(node)      # published in place: SCons must not delete it before the step looks
+        env.NoClean(node)       # shared by every project: `scons -c` leaves it (python -m rustkmod clear-sysroots)
+        env.NoCache(node)       # the cache copy would bring the manifest without the sysroot
+        if os.path.isfile(sysroot.manifest_path(cache, spec)) and sysroot.damage(cache, spec):
+            env.AlwaysBuild(node)   # this run only: the step finds the damage, says so and builds it again
+        return node
+    return state.current().remember(("sysroot", spec.key, cache), build), sysroot.directory(cache, spec)
+
+
+def lock_node(env, manifest: cargo.Crate) -> list:
+    """The crate's Cargo.lock: a plain source, or built by CargoLock when the crate has none yet
+    (then the next run finds it as a plain source with the same content: nothing reruns)."""
+    path, exists = cargo.lock_file(manifest, env["CARGO"])
+    if exists:
+        return [env.File(path)]
+
+    def build():
+        node = env.CargoLock(env.File(path), [env.File(manifest.manifest)]
+                             + [env.File(p) for p in cargo.config_files(manifest.directory, os.environ)]
+                             + [settings_node(env, CargoLockSettings(env["CARGO"]))])
+        env.NoClean(node)       # the user's file from now on
+        return node
+    return state.current().remember(("lock", path), build)
+
+
+def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile,
+              kernel: Kernel | None = None, bindings: list = ()) -> list:
+    """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
+
+    Kernel profiles build against the shared sysroot and pass the kernel's --cfg list (its
+    rustc_cfg) to the crate.
+    """
+    def build():
+        rust_dir = build_dir.Dir("rust").Dir(profile.ident)
+        configs = cargo.config_files(manifest.directory, os.environ)
+        inputs, roles = [env.File(manifest.manifest)] + lock_node(env, manifest), ["manifest", "lock"]
+        inputs += [env.File(p) for p in configs]
+        roles += ["config"] * len(configs)
+        sysroot_dir = ""
+        if profile.build_std:
+            node, sysroot_dir = sysroot_node(env, build_dir, profile)
+            inputs += node
+            roles.append("sysroot")
+        if profile.kernel_cfg:
+            inputs += kernel_cfg_node(env, profile, kernel)
+            roles.append("kernel_cfg")
+        if bindings:
+            inputs += list(bindings)
+            roles.append("bindings")
+        settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
+                                 tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles))
+        lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
+                                inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
+        env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
+        env.Clean(lib, rust_dir)
+        return lib
+    return state.current().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
+
+
+def kernel_cfg_node(env, profile: profiles.RustProfile, kernel: Kernel) -> list:
+    """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config,
+    then its version (cfgs.kernel_cfg_text). cargo hashes `cargo rustc`'s arguments into
+    its output names, this file's path among them, so it lives at one path for every checkout:
+    in the shared Rust cache, named by its content's digest (the profile's kernel_cfg)."""
+    path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
+
+    def node():
+        own = kernel.path("include/generated/rustc_cfg")
+        if os.path.isfile(own):       # a file node: SCons re-reads it only when it changes
+            parts = [env.File(own), env.Value(cfgs.version_cfg_text(tuple(kernel.version)))]
+        else:
+            parts = [env.Value(cfgs.kernel_cfg_text(kernel))]
+        generated = env.GeneratedFile(env.File(path), parts)
+        # Shared by every checkout, as the sysroots, and read by their cargo runs at any time: never
+        # removed (scons -c, or SCons before rebuilding it), only replaced whole (write_text's
+        # rename); a CacheDir copy would unlink and rewrite it in place.
+        env.NoClean(generated)
+        env.Precious(generated)
+        env.NoCache(generated)
+        return generated
+    return state.current().remember(("kernel cfg file", path), node)
+
+
+def _relative_to(path: str, directory: str) -> str:
+    """A config file inside the crate by its relative path (the same in every checkout)."""
+    relative = os.path.relpath(path, directory)
+    return path if relative.startswith("..") else relative
+
+
+def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile, lib: list,
+                binutils_prefix: str) -> list:
+    """The staticlib partially linked into one relocatable object: one per (crate, profile)."""
+    node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
+
+    def wire():
+        settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
+                                       profile.build_std and profile.target.startswith("x86_64"))
+        nodes = env.RustObject(node, lib + [settings_node(env, settings)])
+        env.Depends(nodes, library_code(env, "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
+        return nodes
+    return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath), wire)
+
+
+def object_name(manifest: cargo.Crate) -> str:
+    return f"{manifest.lib_name}_rust.o"
