@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rustkmod.rust import profiles, sysroot
+from rustkmod.rust import cargo, profiles, sysroot
 from rustkmod.rust.cargo import Crate
 
 
@@ -18,7 +18,7 @@ def build_std_command(profile: profiles.RustProfile, crate: Crate, target_dir: P
     config = work / "build-std.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(sysroot.vendor_config(profiles.library_source_dir(info[1])))
-    command, env = profiles.cargo_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
+    command, env = cargo.build_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
                                            str(target_dir), None, dict(os.environ), cfg_file)
     command[1:1] = ["--config", str(config)]
     command.append("-Zbuild-std=core,compiler_builtins")

@@ -1,4 +1,10 @@
-"""The environment cargo, rustc, make and the kernel's tools run in.
+"""How rustkmod starts a child (cargo, rustc, make, bindgen, the kernel's tools): the one process layer.
+
+`run` gives every child the cleaned environment (below) unless the caller passes one, the
+descriptor of the run's tree lock and, asked for, a place in the run's jobserver (`Children`);
+`failure` turns a failed child into a RustkmodError naming the command and its last line.
+
+The environment:
 
 Every input that changes an output must be in a signature. Variables that cargo, rustc or Kbuild
 read from the environment and that change what they produce (RUSTFLAGS, CARGO_BUILD_*, KCFLAGS,
@@ -16,9 +22,12 @@ as it is: a larger build's other steps (its own `ENV=os.environ`) still see what
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import subprocess
 import threading
+
+from rustkmod.errors import RustkmodError
 
 # Exact names removed from every child's environment.
 DROPPED = frozenset({
@@ -75,12 +84,102 @@ def environment() -> dict:
         return clean(os.environ)
 
 
-def run(command, **kwargs) -> subprocess.CompletedProcess:
-    """subprocess.run with the cleaned environment unless `env` is given: the one way the
-    library starts a child."""
-    if kwargs.get("env") is None:
-        kwargs["env"] = environment()
-    return subprocess.run(command, **kwargs)
+def run(command, env: dict | None = None, jobs: int = 0, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run, the one way rustkmod starts a child: with the cleaned environment unless
+    `env` is given, the tree lock's descriptor (Children.lock_tree), and with `jobs`, a place in
+    the run's jobserver, whose tokens make and cargo share. A missing program raises
+    FileNotFoundError, as subprocess does: the caller knows which variable names it."""
+    child_env = env if env is not None else environment()
+    fds = children().inherited_fds()
+    if jobs:
+        flags, job_fds = children().jobserver(jobs)
+        child_env = dict(child_env, **flags)
+        child_env.pop("MFLAGS", None)
+        fds += job_fds
+    kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + fds
+    return subprocess.run(command, env=child_env, **kwargs)
+
+
+def failure(result: subprocess.CompletedProcess, what: str, fix: str = "") -> RustkmodError:
+    """The error for a child that failed: `what` (the command as people name it), its exit
+    status, and the last line it wrote to stderr when that was captured."""
+    said = f": {last_line(result.stderr)}" if isinstance(result.stderr, str) and result.stderr.strip() else ""
+    return RustkmodError(f"{what} failed (exit status {result.returncode}){said}", fix)
+
+
+# The largest jobs a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
+# Linux pipe holds 64 KiB by default; more would block the write forever.
+MAX_JOBS = 4096
+
+
+class Children:
+    """What every child of this process shares: the tree lock this process holds, and the
+    jobserver. One per process (`children()`); tests make a new one with `reset_children()`."""
+
+    def __init__(self):
+        self.jobserver_fds = ()    # (read, write, total tokens)
+        self.lock_fd = -1
+
+    def jobserver(self, jobs: int) -> tuple[dict, tuple]:
+        """(MAKEFLAGS for a child, the file descriptors to pass it): one GNU make jobserver for the
+        run, so every make and cargo the steps start share `jobs` compile jobs, whatever scons -j
+        runs at once. `jobs` counts the token each child holds by running, as make's own does."""
+        if not self.jobserver_fds:
+            if not 0 < jobs <= MAX_JOBS:
+                raise ValueError(f"JOBS={jobs} is outside 1..{MAX_JOBS}")
+            read, write = os.pipe()
+            os.write(write, b"+" * (jobs - 1))
+            self.jobserver_fds = (read, write, jobs)
+        read, write, total = self.jobserver_fds
+        return {"MAKEFLAGS": f"-j{total} --jobserver-auth={read},{write}"}, (read, write)
+
+    def lock_tree(self, directory: str) -> None:
+        """An exclusive lock on `directory`/.rustkmod.lock for as long as this process or any
+        child it started (cargo, make: they inherit the descriptor) runs. A second scons in the
+        same tree waits, also for the children of a scons that was killed alone."""
+        if self.lock_fd >= 0:
+            return
+        path = os.path.join(directory, ".rustkmod.lock")
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "?"
+            print(f"scons: rustkmod: another scons run (pid {holder}, or the cargo and make it started) is "
+                  f"building in {directory}; waiting for it to finish", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        self.lock_fd = handle
+
+    def inherited_fds(self) -> tuple:
+        """The descriptors every child keeps open: the tree lock (see lock_tree)."""
+        return (self.lock_fd,) if self.lock_fd >= 0 else ()
+
+    def close(self) -> None:
+        for fd in (*self.jobserver_fds[:2], self.lock_fd):
+            if isinstance(fd, int) and fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+_children: list = []
+
+
+def children() -> Children:
+    """This process's Children, made on first use."""
+    if not _children:
+        _children.append(Children())
+    return _children[0]
+
+
+def reset_children() -> Children:
+    """A new Children (tests); closes the old one's descriptors."""
+    if _children:
+        _children.pop().close()
+    return children()
 
 
 @contextlib.contextmanager

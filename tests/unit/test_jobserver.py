@@ -5,7 +5,7 @@ import threading
 import time
 from pathlib import Path
 
-from rustkmod_scons import common, state
+from rustkmod import process
 
 MAKEFILE = """\
 all: a b c d
@@ -25,14 +25,14 @@ def most_at_once(log: Path) -> int:
 
 
 def test_parallel_makes_share_the_runs_tokens(tmp_path):
-    state.reset()
+    process.reset_children()
     log = tmp_path / "log"
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "Makefile").write_text(MAKEFILE.format(log=log))
     codes = []
     threads = [threading.Thread(target=lambda d=d: codes.append(
-        common.run_with_jobs(["make", "-s", "-C", str(tmp_path / d), "all"], jobs=2).returncode))
+        process.run(["make", "-s", "-C", str(tmp_path / d), "all"], jobs=2).returncode))
         for d in ("one", "two")]
     start = time.perf_counter()
     for thread in threads:

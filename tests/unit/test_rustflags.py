@@ -6,8 +6,8 @@ import pytest
 
 from rustkmod import RustkmodError
 from rustkmod.kernel.tree import Kernel
-from rustkmod.rust.profiles import (cached_toolchain_info, cargo_command, host_default_profile,
-                                kernel_profile)
+from rustkmod.rust.cargo import build_command
+from rustkmod.rust.profiles import cached_toolchain_info, host_default_profile, kernel_profile
 
 VERSION = "rustc 1.96.0\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\n"
 
@@ -75,7 +75,7 @@ def test_every_verified_architecture_has_a_rust_target():
 
 def test_cargo_command_builds_against_the_sysroot_with_the_flags():
     profile = kernel_profile(kernel(), VERSION)
-    command, env = cargo_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/s/x86_64-unknown-none-0123",
+    command, env = build_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/s/x86_64-unknown-none-0123",
                                  {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
     assert command[:2] == ["cargo", "build"] and not [c for c in command if "build-std" in c or c == "--config"]
     assert "RUSTFLAGS" not in env and env["RUSTC_BOOTSTRAP"] == "1"
@@ -116,14 +116,14 @@ def test_the_kernel_version_as_cfgs_counts_every_release_up_to_it():
 
 def test_kernel_cfgs_go_to_the_crate_only():
     profile = kernel_profile(kernel(), VERSION)
-    command, env = cargo_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/rustc_cfg")
+    command, env = build_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/rustc_cfg")
     assert command[1:3] == ["rustc", "--release"] and "--lib" in command
     assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]
     assert "@/k/rustc_cfg" not in env["CARGO_ENCODED_RUSTFLAGS"]      # not for core
 
 
 def test_rustcs_warnings_about_our_own_target_features_are_dropped_and_the_rest_kept():
-    from rustkmod.rust.profiles import without_known_feature_warnings
+    from rustkmod.rust.cargo import without_known_feature_warnings
     warning = ("warning: unknown and unstable feature specified for `-Ctarget-feature`: `{}`\n  |\n"
                "  = note: it is still passed through to the codegen backend\n  = help: consider filing a feature request\n\n")
     error = "error[E0425]: cannot find value `x` in this scope\n --> src/lib.rs:3:5\n"

@@ -14,7 +14,7 @@ import SCons.Node.Python
 import SCons.Util
 
 from rustkmod import process
-from rustkmod_scons import BUILDERS, common, state
+from rustkmod_scons import builders, common, state
 from rustkmod_scons.kbuild_stage import KbuildSettings, ObjtoolSettings
 from rustkmod_scons.verify_stage import VerifySettings
 
@@ -47,7 +47,7 @@ def test_a_record_node_is_the_one_sconsign_names(env):
 
 def test_every_builder_has_a_label_variable():
     announced = set()
-    for name, builder in BUILDERS.items():
+    for name, builder in builders().items():
         text = builder.action.strfunction([], [], SCons.Environment.Environment(tools=[], **common.DEFAULT_COMSTR))
         announced.add(text.split()[0])
     assert announced <= {label.split()[0] for label in common.LABELS}
@@ -72,10 +72,10 @@ def test_child_environment_drops_what_changes_outputs():
 
 
 def test_jobserver_refuses_more_tokens_than_a_pipe_holds():
-    run_state = state.reset()
+    children = state.reset().children
     with pytest.raises(ValueError, match="outside 1..4096"):
-        run_state.jobserver(65536)
-    flags, fds = run_state.jobserver(3)
+        children.jobserver(65536)
+    flags, fds = children.jobserver(3)
     assert flags["MAKEFLAGS"].startswith("-j3 --jobserver-auth=")
     assert os.read(fds[0], 10) == b"++"                       # jobs - 1 tokens
     state.reset()
@@ -93,10 +93,10 @@ def test_remembered_across_runs_until_a_file_changes(tmp_path):
         return {"text": config.read_text()}
 
     def remember_in_new_run():
-        run_state = state.reset()
-        run_state.saved_path = str(tmp_path / ".rustkmod.memo")
-        value = run_state.remember_files(("config",), [str(config), str(tmp_path / "absent")], parse)
-        run_state.save()
+        memo = state.reset().memo
+        memo.saved_path = str(tmp_path / ".rustkmod.memo")
+        value = memo.remember_files(("config",), [str(config), str(tmp_path / "absent")], parse)
+        memo.save()
         return value
 
     assert remember_in_new_run() == {"text": "CONFIG_A=y\n"}
@@ -106,22 +106,22 @@ def test_remembered_across_runs_until_a_file_changes(tmp_path):
     (tmp_path / "absent").write_text("")
     assert remember_in_new_run() == {"text": "CONFIG_A=m\n"} and len(calls) == 3
 
-    run_state = state.reset()
-    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+    memo = state.reset().memo
+    memo.saved_path = str(tmp_path / ".rustkmod.memo")
     config.write_text("CONFIG_B=y\n")
     with pytest.raises(ValueError):
-        run_state.remember_files(("config",), [str(config)], lambda: (_ for _ in ()).throw(ValueError("bad")))
+        memo.remember_files(("config",), [str(config)], lambda: (_ for _ in ()).throw(ValueError("bad")))
     (tmp_path / ".rustkmod.memo").write_bytes(b"\x00garbage")
     assert remember_in_new_run() == {"text": "CONFIG_B=y\n"}
 
     # a run keeps only what it used: the memo does not grow with every kernel ever built for
-    run_state = state.reset()
-    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
-    run_state.remember_files(("other",), [str(config)], lambda: "other")
-    run_state.save()
-    run_state = state.reset()
-    run_state.saved_path = str(tmp_path / ".rustkmod.memo")
-    assert set(run_state._saved()) == {("other",)}
+    memo = state.reset().memo
+    memo.saved_path = str(tmp_path / ".rustkmod.memo")
+    memo.remember_files(("other",), [str(config)], lambda: "other")
+    memo.save()
+    memo = state.reset().memo
+    memo.saved_path = str(tmp_path / ".rustkmod.memo")
+    assert set(memo._saved()) == {("other",)}
     state.reset()
 
 
@@ -165,10 +165,10 @@ def test_an_actions_signature_follows_its_code_across_runs(tmp_path, monkeypatch
         spec = importlib.util.spec_from_file_location("stage_under_test", source)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        run_state = state.reset()
-        run_state.saved_path = str(tmp_path / ".rustkmod.memo")
+        memo = state.reset().memo
+        memo.saved_path = str(tmp_path / ".rustkmod.memo")
         contents = common._Step(module.step).get_contents([], [], None)
-        run_state.save()
+        memo.save()
         return contents
 
     first = contents_in_new_run("1")

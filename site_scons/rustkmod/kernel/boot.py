@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
+from rustkmod import process
 from rustkmod.errors import RustkmodError
 
 # Per architecture: the QEMU command (machine and CPU), the serial console, the Debian package.
@@ -191,7 +192,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
-        archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
+        archive = process.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root,
                                  input="\n".join(names).encode(), capture_output=True, check=True).stdout
     with gzip.open(output, "wb") as handle:
         handle.write(archive)
@@ -210,18 +211,13 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
     command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
                "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {append}".strip()]
     try:
-        result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
         console = (err.stdout or b"").decode(errors="replace")
         raise RustkmodError(f"{kernel_image} did not power off within {timeout} s "
-                            f"(last console line: {_last_line(console)!r})",
+                            f"(last console line: {process.last_line(console)!r})",
                             "check the kernel boots with this initramfs") from None
     return result.stdout.decode(errors="replace")
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
 
 
 def parse_console(console: str) -> BootResult:
@@ -294,7 +290,7 @@ def judge(result: BootResult, name: str, expected) -> list[str]:
     `expected`: a line, or several, each of which the kernel log or the exercise's output must hold.
     """
     if not result.booted:
-        return [f"the kernel did not reach the test's init (last console line: {_last_line(result.console)!r})"]
+        return [f"the kernel did not reach the test's init (last console line: {process.last_line(result.console)!r})"]
     try:
         module = result.module(name)
     except StopIteration:
@@ -302,7 +298,7 @@ def judge(result: BootResult, name: str, expected) -> list[str]:
         return [f"{name}: insmod did not return (the kernel stopped during the module's init)",
                 *_evidence(evidence or result.console_after_start()[-20:])]
     if module.insmod_rc != 0:
-        said = _last_line(module.insmod_output) or f"rc={module.insmod_rc}"
+        said = process.last_line(module.insmod_output) or f"rc={module.insmod_rc}"
         own = result.module_log(name)
         trouble = [line for line in result.kernel_log if _TROUBLE.search(line) and line not in own
                    and (name in line or "module" in line)]

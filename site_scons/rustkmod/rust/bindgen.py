@@ -10,15 +10,16 @@ every header it read, so editing one reruns bindgen for that kernel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shlex
 import shutil
 
-from rustkmod.kernel import suite_roots, kbuild
-from rustkmod import process
+from rustkmod import atomic, process, stamps
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel import kbuild, suite_roots
 
 # gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
 # declaration (seen in Debian's 6.1, 6.12 and 7.2 command lines).
@@ -40,6 +41,70 @@ _ALLOW = re.compile(r"^\s*//\s*rustkmod-bindgen:\s*allow\s+(.+)$", re.M)
 def allowlist(header_text: str) -> tuple:
     """The names the header's `// rustkmod-bindgen: allow ...` lines give, in order."""
     return tuple(name for line in _ALLOW.findall(header_text) for name in line.split())
+
+
+def generate(header: str, output: str, helpers_c: str, kdir: str, arch: str, release: str, make_variables: list,
+             allow: tuple, program: str = "bindgen", extra_flags: tuple = (), libclang: str = "") -> list[str]:
+    """bindings.rs (`output`) and the C helpers (`helpers_c`) of `header` for one kernel: libclang
+    sorts what the header allows (inline_helpers.plan), bindgen binds the rest, with Kbuild's C
+    flags for the kernel. Returns remarks for the user (names not bound, and why); raises
+    RustkmodError, leaving neither file, when the bindings cannot be made. Beside `output`:
+    .d (every header read), .h (bindgen's input), .flags (the kept C flags)."""
+    from rustkmod.rust import inline_helpers
+    if not allow:
+        raise RustkmodError(f"{header} allows nothing",
+                            "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
+    try:
+        return _generate(header, output, helpers_c, kdir, arch, release, make_variables, allow, program,
+                         extra_flags, libclang, inline_helpers)
+    except RustkmodError:
+        for path in (output, helpers_c):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+        raise
+
+
+def _generate(header, output, helpers_c, kdir, arch, release, make_variables, allow, program, extra_flags, libclang,
+              inline_helpers) -> list[str]:
+    try:
+        flags = cached_kbuild_c_flags(kdir, arch, make_variables, output + ".flags") + list(extra_flags)
+        plan = inline_helpers.plan(header, allow, flags, libclang)
+    except RustkmodError as err:
+        raise RustkmodError(f"bindgen failed on {header} for Linux {release}: {err.what}", err.fix) from None
+    bindgen_input = output + ".h"
+    atomic.write(bindgen_input, plan.bindgen_input(header))
+    argv = command(program, bindgen_input, output, output + ".d", plan.allowed(), flags)
+    try:
+        child = dict(process.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(libclang))
+        result = process.run(argv, env=child, cwd=kdir, capture_output=True, text=True)
+    except OSError:
+        raise RustkmodError(f"BINDGEN={program} cannot be run",
+                            "install Debian's bindgen and libclang1-14 (./setup does)") from None
+    if result.returncode != 0 or not os.path.isfile(output):
+        raise RustkmodError(error_block(result.stderr, header, release),
+                            "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
+    with open(output, encoding="utf-8") as handle:
+        rust = handle.read()
+    unbound = inline_helpers.non_constants(rust)
+    if unbound:
+        raise RustkmodError(f"bindgen failed on {header} for Linux {release}: {', '.join(unbound)} is a macro whose "
+                            "value is not a number", "wrap it in a static inline function in the header and allow that")
+    remarks = [f"{name} is a function-like macro in Linux {release}: not bound (to call it, wrap it in a static "
+               f"inline function in {os.path.basename(header)})" for name in plan.macros]
+    remarks += [f"{name} is not declared in Linux {release} (with {os.path.basename(header)}'s includes): not bound"
+                for name in not_bound(rust, plan.plain)]
+    atomic.write(output, unsafe_extern_blocks(inline_helpers.rename(rust)))
+    atomic.write(helpers_c, plan.c_file(os.path.basename(header)))
+    return remarks
+
+
+def cached_kbuild_c_flags(kdir: str, arch: str, make_variables: list, cache_file: str) -> list:
+    """kbuild_c_flags (a probe module through the kernel's Makefiles: 0.6 s), kept in `cache_file`
+    while the tree's signature files (the ones its modules depend on) and the make variables are
+    the same: a header edit then costs libclang and bindgen alone."""
+    from rustkmod.kernel.tree import SIGNATURE_FILES
+    return stamps.cached(cache_file, [os.path.join(kdir, name) for name in SIGNATURE_FILES],
+                         [kdir, list(make_variables)], lambda: kbuild_c_flags(kdir, arch, make_variables))
 
 
 def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:

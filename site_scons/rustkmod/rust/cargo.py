@@ -1,12 +1,18 @@
-"""A Rust crate as cargo sees it: its manifest, its staticlib, its sources and exported symbols."""
+"""A Rust crate as cargo sees it (manifest, sources, configuration files, Cargo.lock), and every
+cargo command rustkmod runs: build, generate-lockfile, test, with what cargo prints filtered."""
 
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+import re
+from typing import TYPE_CHECKING, NamedTuple
 
 from rustkmod import process
 from rustkmod.errors import RustkmodError
+from rustkmod.rust.sysroot import TARGET_SPECS
+
+if TYPE_CHECKING:
+    from rustkmod.rust.profiles import RustProfile
 
 # Files of a crate that decide its build besides the `.rs` sources cargo reports. Cargo.lock and
 # the cargo configuration files are inputs of their own (lock_file, config_files).
@@ -124,3 +130,73 @@ def lock_file(crate: "Crate", cargo: str = "cargo") -> tuple[str, bool]:
 
 def _first_line(err: Exception) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def lockfile_command(cargo: str, manifest: str) -> list[str]:
+    """`cargo generate-lockfile` for a crate without a Cargo.lock: the one its first build would write."""
+    return [cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest]
+
+
+def test_command(cargo: str, rustc: str, manifest: str, target: str, target_dir: str, link_objects: list,
+                 base_env: dict) -> tuple[list[str], dict]:
+    """`cargo test` of a crate on the host (argv, environment), with `link_objects` (the user-space
+    stand-in's) linked into every test binary. Run it in the crate's directory: its own cargo
+    configuration applies."""
+    link = encoded_rustflags(f"-Clink-arg={path}" for path in link_objects)
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=link)
+    return [cargo, "test", "--manifest-path", manifest, "--target", target], env
+
+
+def encoded_rustflags(flags) -> str:
+    """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
+    return "\x1f".join(flags)
+
+
+def build_command(profile: "RustProfile", cargo: str, rustc: str, manifest: str, target_dir: str,
+                  sysroot: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
+    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
+    as `cargo build` in the crate's own directory would (run it there: the crate's cargo
+    configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
+
+    `cfg_file` is the kernel's --cfg list, given to the crate alone through `cargo rustc`
+    (core does not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the
+    kernel's options. RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
+    hardening), which only a nightly or bootstrapping compiler takes.
+    """
+    command = [cargo, "rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
+               "--target", profile.target]
+    if cfg_file:
+        command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
+    flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
+               RUST_TARGET_PATH=TARGET_SPECS)
+    env.pop("RUSTFLAGS", None)
+    if profile.build_std:
+        env["RUSTC_BOOTSTRAP"] = "1"
+    return command, env
+
+
+_UNSTABLE_FEATURE = re.compile(r"^warning: (?:unknown and )?unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
+
+
+def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
+    """cargo's output less rustc's warnings about the target features rustkmod asked for itself
+    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;
+    riscv64's -relax, which it calls unstable),
+    which it prints for every crate, before anything else, errors included. Returns the rest and
+    the features whose warnings were dropped."""
+    ours = {feature.lstrip("+-") for flag in flags if flag.startswith("-Ctarget-feature=")
+            for feature in flag.split("=", 1)[1].split(",")}
+    kept, dropped, skipping = [], [], False
+    for line in stderr.splitlines(keepends=True):
+        match = _UNSTABLE_FEATURE.match(line.rstrip("\n"))
+        if match and match.group(1) in ours:
+            skipping = True
+            dropped.append(match.group(1))
+            continue
+        if skipping:
+            if line.strip() == "":
+                skipping = False
+            continue
+        kept.append(line)
+    return "".join(kept), sorted(set(dropped))

@@ -12,17 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 from typing import NamedTuple
 
-from rustkmod import atomic, process
+from rustkmod import process, stamps
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.hardening import kernel_hardening
 from rustkmod.kernel.tree import Kernel
 from rustkmod.rust.cfgs import kernel_cfg_text
-from rustkmod.rust.sysroot import TARGET_SPECS
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
 # Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
@@ -126,27 +124,13 @@ def cached_toolchain_info(rustc: str, cache_file: str) -> tuple[str, str]:
     """toolchain_info(), remembered in `cache_file` while the rustc binary stays the same file.
 
     Asking rustc costs two processes (~90 ms) on every no-op build; an upgrade replaces the
-    binary, which changes its inode, size or mtime and so the key.
+    binary, which changes its stamp (stamps.file_stamp) and so the key.
     """
     resolved = shutil.which(rustc) or rustc
-    try:
-        stat = os.stat(resolved)
-    except OSError:
+    if not os.path.exists(resolved):
         return toolchain_info(rustc)
-    key = f"{os.path.realpath(resolved)}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
-    try:
-        with open(cache_file, encoding="utf-8") as handle:
-            cached = json.load(handle)
-        if cached.get("key") == key:
-            return cached["version"], cached["sysroot"]
-    except (OSError, ValueError, KeyError):
-        pass
-    version, sysroot = toolchain_info(rustc)
-    try:
-        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-        atomic.write(cache_file, json.dumps({"key": key, "version": version, "sysroot": sysroot}))
-    except OSError:
-        pass                    # only a cache: the next run asks rustc again
+    version, sysroot = stamps.cached(cache_file, [resolved], ["rustc", os.path.realpath(resolved)],
+                                     lambda: list(toolchain_info(rustc)))
     return version, sysroot
 
 
@@ -175,58 +159,3 @@ def _host_triple(toolchain: str) -> str:
 def library_source_dir(sysroot: str) -> str:
     """Where `-Zbuild-std` finds the standard library sources for this sysroot."""
     return os.path.join(sysroot, "lib/rustlib/src/rust/library")
-
-
-def encoded_rustflags(flags) -> str:
-    """CARGO_ENCODED_RUSTFLAGS: flags separated by 0x1f, so no flag is ever split on spaces."""
-    return "\x1f".join(flags)
-
-
-def cargo_command(profile: RustProfile, cargo: str, rustc: str, manifest: str, target_dir: str,
-                  sysroot: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
-    """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
-    as `cargo build` in the crate's own directory would (run it there: the crate's cargo
-    configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
-
-    `cfg_file` is the kernel's --cfg list, given to the crate alone through `cargo rustc`
-    (core does not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the
-    kernel's options. RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
-    hardening), which only a nightly or bootstrapping compiler takes.
-    """
-    command = [cargo, "rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
-               "--target", profile.target]
-    if cfg_file:
-        command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
-    flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
-               RUST_TARGET_PATH=TARGET_SPECS)
-    env.pop("RUSTFLAGS", None)
-    if profile.build_std:
-        env["RUSTC_BOOTSTRAP"] = "1"
-    return command, env
-
-
-_UNSTABLE_FEATURE = re.compile(r"^warning: (?:unknown and )?unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
-
-
-def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
-    """cargo's output less rustc's warnings about the target features rustkmod asked for itself
-    (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;
-    riscv64's -relax, which it calls unstable),
-    which it prints for every crate, before anything else, errors included. Returns the rest and
-    the features whose warnings were dropped."""
-    ours = {feature.lstrip("+-") for flag in flags if flag.startswith("-Ctarget-feature=")
-            for feature in flag.split("=", 1)[1].split(",")}
-    kept, dropped, skipping = [], [], False
-    for line in stderr.splitlines(keepends=True):
-        match = _UNSTABLE_FEATURE.match(line.rstrip("\n"))
-        if match and match.group(1) in ours:
-            skipping = True
-            dropped.append(match.group(1))
-            continue
-        if skipping:
-            if line.strip() == "":
-                skipping = False
-            continue
-        kept.append(line)
-    return "".join(kept), sorted(set(dropped))

@@ -23,11 +23,10 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from typing import NamedTuple
 
-from rustkmod import atomic
+from rustkmod import atomic, process
 from rustkmod.errors import RustkmodError
 
 # The library crates a kernel module may use; `compiler_builtins` without its `mem` feature, so
@@ -111,7 +110,7 @@ def vendor_config(library_dir: str) -> str:
 
 
 def ensure(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict, log=print,
-           run=subprocess.run) -> bool:
+           run=process.run) -> bool:
     """Makes the sysroot for `spec` in `cache` unless it is there; True when it was built now.
 
     Safe when several processes ask for the same key at once: one builds, the others wait on the

@@ -39,7 +39,6 @@ AlwaysBuild, so a no-op build runs neither cargo nor make. The logic lives in th
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import os
 import sys
@@ -50,22 +49,36 @@ if importlib.util.find_spec("rustkmod") is None:
     # loaded through a toolpath: the rustkmod package sits beside site_tools/
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import gc  # noqa: E402
-gc.freeze()         # SCons, loaded by now, out of the collector's walks while the tool loads (state.settle)
+_BUILDERS: dict = {}
 
-from . import arguments, bindings_stage, boot_stage, editor_stage, host_stage, install_stage, kbuild_stage, module, verify_stage, rust_stage, state  # noqa: E402
-from .common import DEFAULT_COMSTR  # noqa: E402
-from .variables import apply_variables  # noqa: E402
 
-BUILDERS = {**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS, **boot_stage.BUILDERS, **host_stage.BUILDERS,
-            **install_stage.BUILDERS, **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **module.BUILDERS}
-
-atexit.register(module.print_summary)
-atexit.register(lambda: state.current().save())
+def builders() -> dict:
+    """Every builder of the tool by name. The first call of a process does what the tool does
+    once per run, before any Environment gets it:
+      - gc.freeze(): SCons, loaded by now, out of the collector's walks while the stages load
+        (state.settle says why that matters to a no-op build);
+      - the stage modules imported;
+      - at exit, the per-kernel summary printed and the cross-run memo saved (state.Memo.save)."""
+    if not _BUILDERS:
+        import atexit
+        import gc
+        gc.freeze()
+        from . import bindings_stage, boot_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
+        from . import rust_stage, state, verify_stage
+        _BUILDERS.update({**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS,
+                          **boot_stage.BUILDERS, **host_stage.BUILDERS, **install_stage.BUILDERS,
+                          **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **module.BUILDERS})
+        atexit.register(module.print_summary)
+        atexit.register(lambda: state.memo().save())
+    return _BUILDERS
 
 
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
+    all_builders = builders()
+    from . import arguments, module, state
+    from .common import DEFAULT_COMSTR
+    from .variables import apply_variables
     if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
         state.current().lock_tree(env.Dir("#").abspath)
     arguments.install(always_known=DEFAULT_COMSTR)     # NAME=VALUE that nobody reads fails the run
@@ -75,7 +88,7 @@ def generate(env, **kwargs):
     env.SetDefault(**DEFAULT_COMSTR)
     env.Replace(**{name: ARGUMENTS[name] for name in DEFAULT_COMSTR if name in ARGUMENTS})   # scons CARGOCOMSTR=
     module.add_flags_alias(env)
-    env.Append(BUILDERS=BUILDERS)
+    env.Append(BUILDERS=all_builders)
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")

@@ -12,18 +12,16 @@ header read: they are the node's dependencies from then on.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError, process
+from rustkmod import RustkmodError
 
 from . import state
-from .common import builder, fail, files, library_code, remove, rescan, say, setting, settings_node, write_text
+from .common import builder, fail, files, library_code, rescan, say, setting, settings_node
 
 
 class BindingsSettings(NamedTuple):
@@ -44,67 +42,17 @@ HELPERS_C = "bindings_helpers.c"
 
 
 def _bindings(target, source, env):
-    from rustkmod.rust import bindgen, inline_helpers
-    settings = setting(source, BindingsSettings)
-    header = files(source)[0].abspath
-    output, helpers_c = target[0].abspath, target[1].abspath
-    if not settings.allow:
-        fail(f"{header} allows nothing", "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
-    try:
-        flags = _kernel_c_flags(settings, output + ".flags") + list(settings.extra_flags)
-        plan = inline_helpers.plan(header, settings.allow, flags, settings.libclang)
-    except RustkmodError as err:
-        remove(output, helpers_c)
-        fail(RustkmodError(f"bindgen failed on {header} for Linux {settings.release}: {err.what}", err.fix))
-    bindgen_input = output + ".h"
-    write_text(bindgen_input, plan.bindgen_input(header))
-    command = bindgen.command(settings.bindgen, bindgen_input, output, output + ".d", plan.allowed(), flags)
-    try:
-        child = dict(process.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(settings.libclang))
-        result = subprocess.run(command, cwd=settings.kdir, capture_output=True, text=True, env=child)
-    except OSError:
-        fail(f"BINDGEN={settings.bindgen} cannot be run", "install Debian's bindgen and libclang1-14 (./setup does)")
-    if result.returncode != 0 or not os.path.isfile(output):
-        remove(output, helpers_c)
-        fail(bindgen.error_block(result.stderr, header, settings.release),
-             "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
-    with open(output, encoding="utf-8") as handle:
-        rust = handle.read()
-    unbound = inline_helpers.non_constants(rust)
-    if unbound:
-        remove(output, helpers_c)
-        fail(f"bindgen failed on {header} for Linux {settings.release}: {', '.join(unbound)} is a macro whose "
-             "value is not a number",
-             "wrap it in a static inline function in the header and allow that")
-    for name in plan.macros:
-        say(f"         {name} is a function-like macro in Linux {settings.release}: not bound (to call it, "
-            f"wrap it in a static inline function in {os.path.basename(header)})")
-    for name in bindgen.not_bound(rust, plan.plain):
-        say(f"         {name} is not declared in Linux {settings.release} (with {os.path.basename(header)}'s "
-            "includes): not bound")
-    write_text(output, bindgen.unsafe_extern_blocks(inline_helpers.rename(rust)))
-    write_text(helpers_c, plan.c_file(os.path.basename(header)))
-    rescan(target[0])             # the headers bindgen read, known only now
-
-
-def _kernel_c_flags(settings: BindingsSettings, saved: str) -> list:
-    """Kbuild's C flags for the kernel (a probe module through its Makefiles: 0.6 s), kept beside
-    the bindings while the tree's signature files (the ones its modules depend on) and the make
-    variables are the same: a header edit then costs libclang and bindgen alone."""
+    """bindings.rs and bindings_helpers.c for one kernel (rustkmod.rust.bindgen.generate)."""
     from rustkmod.rust import bindgen
-    from rustkmod.kernel.tree import SIGNATURE_FILES
-    key = [settings.kdir, list(settings.make_variables)] + [
-        list(state.file_stamp(os.path.join(settings.kdir, name))) for name in SIGNATURE_FILES]
+    settings = setting(source, BindingsSettings)
     try:
-        with open(saved, encoding="utf-8") as handle:
-            known = json.load(handle)
-        if known["key"] == key:
-            return known["flags"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    flags = bindgen.kbuild_c_flags(settings.kdir, settings.arch, list(settings.make_variables))
-    write_text(saved, json.dumps({"key": key, "flags": flags}))
-    return flags
+        remarks = bindgen.generate(files(source)[0].abspath, target[0].abspath, target[1].abspath, settings.kdir,
+                                   settings.arch, settings.release, list(settings.make_variables), settings.allow,
+                                   settings.bindgen, settings.extra_flags, settings.libclang)
+    except RustkmodError as err:
+        fail(err)
+    say("".join(f"         {remark}\n" for remark in remarks))
+    rescan(target[0])             # the headers bindgen read, known only now
 
 
 def _depfile_scan(node, env, path):
@@ -144,11 +92,11 @@ def nodes(build, header: str) -> BindingsNodes | None:
     def read_allowlist():
         with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
             return bindgen.allowlist(handle.read())
-    allow = state.current().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
+    allow = state.memo().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
     from rustkmod.rust.inline_helpers import libclang_file
     program, libclang = env["BINDGEN"], libclang_file(env["LIBCLANG_PATH"])
     # bindgen's version and libclang's digest, worked out again only when either file changes
-    versions = state.current().remember_files(("bindgen-versions", program, libclang),
+    versions = state.memo().remember_files(("bindgen-versions", program, libclang),
                                               [shutil.which(program) or program, libclang],
                                               lambda: bindgen.versions(program, libclang))
     settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(build.make_variables), allow, versions,

@@ -70,9 +70,16 @@ class _Step(functools.partial):
             # source file and the interpreter stay the same (state.remember_files): 1.5 ms a no-op.
             func = self.func
             key = ("action contents", func.__module__, func.__qualname__, sys.version)
-            self.contents = state.current().remember_files(
-                key, [func.__code__.co_filename], lambda: SCons.Action._callable_contents(func))
+            self.contents = state.memo().remember_files(
+                key, [func.__code__.co_filename], lambda: scons_callable_contents(func))
         return self.contents
+
+
+def scons_callable_contents(func) -> bytes:
+    """What SCons signs for a Python function's action: its code, constants and defaults. SCons
+    has this only as a private function; this is the one place rustkmod calls it, and
+    tests/unit/test_tool_parts.py pins it to the SCons version in requirements.txt."""
+    return SCons.Action._callable_contents(func)
 
 
 def library_code(env, *paths: str) -> list:
@@ -90,7 +97,7 @@ def library_code(env, *paths: str) -> list:
             names = sorted(n for n in os.listdir(full) if n.endswith(".py")) if os.path.isdir(full) else [""]
             found += [env.File(os.path.join(full, name) if name else full) for name in names]
         return found
-    return state.current().remember(("library code", paths), listed)
+    return state.memo().remember(("library code", paths), listed)
 
 
 def rescan(node) -> None:
@@ -144,24 +151,12 @@ def remove(*paths: str) -> None:
 
 
 def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -> subprocess.CompletedProcess:
-    """Runs a child in the tree lock, with a cleaned environment (childenv) unless `env` is given.
-
-    A missing program fails the step naming it.
-    """
-    run_state = state.current()
-    kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + run_state.inherited_fds()
+    """process.run (the cleaned environment unless `env` is given, the tree lock; `jobs=N`: the
+    jobserver) in a step: a missing program fails the step naming it."""
     try:
-        return subprocess.run(command, env=env if env is not None else process.environment(), **kwargs)
+        return process.run(command, env=env, **kwargs)
     except FileNotFoundError:
         fail(f"{command[0]} not found{what}", "install it (./setup does) or set the variable that names it")
-
-
-def run_with_jobs(command: list[str], jobs: int, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """run(), with the child in the run's jobserver (make and cargo both take part)."""
-    flags, fds = state.current().jobserver(jobs)
-    child_env = dict(env if env is not None else process.environment(), **flags)
-    child_env.pop("MFLAGS", None)
-    return run(command, env=child_env, pass_fds=fds, **kwargs)
 
 
 def check_status(result: subprocess.CompletedProcess, what: str, fix: str = "") -> None:

@@ -49,7 +49,7 @@ def for_kernel(env, name: str, uses=()) -> ModuleBuild:
     cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
     cc, cc_note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
     if cc_note:
-        state.current().note(cc_note)
+        state.registry().note(cc_note)
     build = ModuleBuild(env, name, kernel, out, _kernel_dir_name(kernel), cross_compile, cc,
                         kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), providers)
     kbuild.check_path_for_make("BUILD_DIR", build.module_dir.abspath)
@@ -63,13 +63,13 @@ def build_dir(env):
 def _kernel(env) -> Kernel:
     key = ("kernel", env["KDIR"], env["ARCH"], env["KERNELRELEASE"])
     files = Kernel.input_files(os.path.abspath(env["KDIR"])) if env["KDIR"] else []
-    return state.current().remember_files(
+    return state.memo().remember_files(
         key, files, lambda: Kernel.from_kdir(env["KDIR"], env["ARCH"] or None, env["KERNELRELEASE"] or None), Kernel)
 
 
 def _kernel_dir_name(kernel: Kernel) -> str:
     """The release names the directory; a second tree of the same release adds its path's digest."""
-    owner = state.current().kernel_dirs.setdefault(kernel.name, kernel.kdir)
+    owner = state.registry().kernel_dirs.setdefault(kernel.name, kernel.kdir)
     if owner == kernel.kdir:
         return kernel.name
     return f"{kernel.name}-{hashlib.sha256(kernel.kdir.encode()).hexdigest()[:8]}"

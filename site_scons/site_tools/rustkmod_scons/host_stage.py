@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, process
-from rustkmod.rust import profiles
+from rustkmod.rust import cargo, profiles
 
 from . import rust_stage
 from .common import builder, fail, files, run, say, setting, settings_node, write_text
@@ -60,11 +60,9 @@ def _cargo_test(target, source, env):
     """
     settings = setting(source, CargoTestSettings)
     manifest, *objects = files(source)
-    command = [settings.cargo, "test", "--manifest-path", manifest.abspath, "--target", settings.target]
-    link = [f"-Clink-arg={s.abspath}" for s in objects]
-    run_env = dict(process.environment(), RUSTC=settings.rustc,
-                   CARGO_TARGET_DIR=target[0].dir.Dir("cargo").abspath,
-                   CARGO_ENCODED_RUSTFLAGS=profiles.encoded_rustflags(link))
+    command, run_env = cargo.test_command(settings.cargo, settings.rustc, manifest.abspath, settings.target,
+                                          target[0].dir.Dir("cargo").abspath, [s.abspath for s in objects],
+                                          process.environment())
     result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",
                  cwd=manifest.dir.abspath)         # the crate's own cargo configuration applies
     output = result.stdout + result.stderr

@@ -121,7 +121,7 @@ def nodes(build, module_ko, verified, modules_order) -> Installed:
     if signer and env["MODULE_SIG_CERT"]:
         warning = install.untrusted_note(kernel, signer.cert)
         if warning:
-            state.current().note(warning)
+            state.registry().note(warning)
     staging = module_dir.Dir("install")
     signing_inputs = [env.File(p) for p in (signer.key, signer.cert) if os.path.isfile(p)] if signer else []
     staged = env.StageInstall([staging.File(f"{name}.ko"), staging.File("modules.order")],
@@ -130,7 +130,7 @@ def nodes(build, module_ko, verified, modules_order) -> Installed:
     env.Depends(staged, verified)       # and a new verdict restages it
     installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], settings_node(env,
         ModulesInstallSettings(kernel.kdir, root.abspath, tuple(build.make_variables)))])
-    depmod = state.current().remember(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
+    depmod = state.memo().remember(("depmod", root.abspath, kernel.kdir), lambda: env.Depmod(
         root.Dir("lib/modules").Dir(kernel.release).File("modules.dep"),
         [settings_node(env, DepmodSettings(tuple(install.depmod_command(kernel, root.abspath))))]))
     env.Depends(depmod, installed)

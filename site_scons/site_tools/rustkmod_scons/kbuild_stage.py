@@ -14,11 +14,11 @@ import shutil
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
-from rustkmod.kernel import suite_roots, kbuild
+from rustkmod.kernel import kbuild
 from rustkmod.elf import symbols
 from rustkmod.rust import cargo
 
-from .common import builder, check_status, fail, files, jobs, remove, run_with_jobs, say, setting, settings_node, write_text
+from .common import builder, check_status, fail, files, jobs, remove, run, say, setting, settings_node, write_text
 
 
 class KbuildSettings(NamedTuple):
@@ -88,14 +88,8 @@ def _objtool(target, source, env):
 def _kbuild(target, source, env):
     settings = setting(source, KbuildSettings)
     module_dir = target[0].dir.abspath
-    # The module's own directory is mapped away in debug info and __FILE__, so the .ko does not
-    # depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
-    kcflags = f"{settings.kcflags} -ffile-prefix-map={module_dir}/=".strip()
-    root = suite_roots.root_of(settings.kdir)       # a kernel whose Kbuild runs in a build root
-    command = ["make", "-C", suite_roots.inside(root, settings.kdir), f"M={module_dir}", *settings.make_variables,
-               *kbuild.cc_wrapped(settings.cc, env["CC_WRAPPER"]), f"KCFLAGS={kcflags}",
-               "-s", "--no-print-directory", "modules"]
-    result = run_with_jobs(suite_roots.command(root, command, module_dir, [module_dir]), jobs(env))
+    result = run(kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
+                                        env["CC_WRAPPER"], settings.kcflags), jobs=jobs(env))
     if result.returncode != 0:
         remove(target[0].abspath)
     check_status(result, f"Kbuild (make -C {settings.kdir} M={module_dir} modules)")

@@ -81,7 +81,7 @@ def _unusable_kernel(target, source, env):
 
 def _print_flags(target, source, env):
     """`scons flags`: per kernel, its hardening options as rustc flags, and what rustc cannot match."""
-    texts = sorted({m.flags() for result in state.current().summary for m in result.modules})
+    texts = sorted({m.flags() for result in state.registry().summary for m in result.modules})
     print("\n".join(texts) if texts else "no kernel module is configured")
 
 
@@ -90,9 +90,9 @@ BUILDERS = {"UnusableKernel": builder(_unusable_kernel, "KERNEL")}
 
 def add_flags_alias(env) -> None:
     """`scons flags` prints information only, so it is always "built"."""
-    run_state = state.current()
-    if not run_state.flags_alias:
-        run_state.flags_alias.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
+    registry = state.registry()
+    if not registry.flags_alias:
+        registry.flags_alias.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     several, an unusable kernel is reported by name and the others still build.
     """
     result = RustModules(name)
-    state.current().summary.append(result)
+    state.registry().summary.append(result)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise,
@@ -194,7 +194,7 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
                 continue
             except RustkmodError as err:
                 reason = str(err)
-        state.current().note(f"{name} is not built for kernel {label}: {reason}")
+        state.registry().note(f"{name} is not built for kernel {label}: {reason}")
         result.unusable.append((label, reason))
     for label, reason in result.unusable:
         failing = env.UnusableKernel(context.build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
@@ -221,7 +221,7 @@ def RustHostTests(env, name, crate, standin, driver, args=()):
 def print_summary() -> None:
     """At exit, when several kernels were configured: per kernel, what became of each module."""
     from SCons.Script import GetBuildFailures
-    summary = state.current().summary
+    summary = state.registry().summary
     if not any(len(r.modules) + len(r.unusable) > 1 for r in summary):
         return
     failures = GetBuildFailures()

@@ -21,12 +21,11 @@ from typing import NamedTuple
 import SCons.Scanner
 
 from rustkmod import RustkmodError, depfile, process
-from rustkmod.elf import symbols
 from rustkmod.rust import cargo, cfgs, profiles, sysroot
 from rustkmod.kernel.tree import Kernel
 
 from . import state
-from .common import (builder, check_status, fail, files, jobs, library_code, remove, rescan, run, run_with_jobs, say,
+from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say,
                      setting, settings_node)
 
 
@@ -70,13 +69,13 @@ def _cargo_build(target, source, env):
     profile, inputs = settings.profile, _named_files(source, settings)
     say(f"         [{profile.target}, {profile.name} profile]")
     target_dir = os.path.dirname(os.path.dirname(target[0].dir.abspath))
-    command, run_env = profiles.cargo_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
+    command, run_env = cargo.build_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                                target_dir, settings.sysroot or None, _cargo_environment(env),
                                                inputs.get("kernel_cfg"))
     if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate, under #[cfg(rustkmod_bindings)]
         run_env["RUSTKMOD_BINDINGS"] = inputs["bindings"]
         command.append("--cfg=rustkmod_bindings")      # after `--`: the crate's own rustc, as the kernel cfgs
-    result = run_with_jobs(command, jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
+    result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(result.stderr, profile.rustflags)
     check_status(result, f"cargo build of {inputs['manifest']}")
@@ -85,9 +84,9 @@ def _cargo_build(target, source, env):
 
 def _print_cargo_output(stderr: str, flags) -> None:
     """cargo's messages, less the warnings rustc repeats about features rustkmod asked for."""
-    rest, dropped = profiles.without_known_feature_warnings(stderr or "", flags)
+    rest, dropped = cargo.without_known_feature_warnings(stderr or "", flags)
     if dropped:
-        state.current().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
+        state.registry().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
                              "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
     sys.stderr.write(rest)
 
@@ -122,41 +121,19 @@ def _cargo_lock(target, source, env):
     """A crate without a Cargo.lock gets the one its first `cargo build` would write."""
     settings = setting(source, CargoLockSettings)
     manifest = files(source)[0]
-    result = run([settings.cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest.abspath],
-                 env=_cargo_environment(env), cwd=manifest.dir.abspath)
+    result = run(cargo.lockfile_command(settings.cargo, manifest.abspath), env=_cargo_environment(env),
+                 cwd=manifest.dir.abspath)
     check_status(result, f"cargo generate-lockfile for {manifest}")
 
 
 def _partial_link(target, source, env):
-    """ld -r of the staticlib, rooted at the crate's exported symbols.
-
-    Archive extraction pulls whole members, and `core` comes as a few large codegen units;
-    --gc-sections then drops every function section the roots do not reach (968 KB -> 27 KB
-    for hello).
-    """
+    """ld -r of the staticlib, rooted at the crate's exported symbols (rustkmod.rust.partial_link)."""
+    from rustkmod.rust import partial_link
     settings = setting(source, PartialLinkSettings)
-    archive = files(source)[0]
-    prefix = settings.binutils_prefix
     try:
-        roots = symbols.exported_symbols(archive.abspath, settings.crate, readelf=prefix + "readelf")
+        count = partial_link.link(files(source)[0].abspath, settings.crate, target[0].abspath,
+                                  settings.binutils_prefix, settings.dead_ends)
     except RustkmodError as err:
-        fail(err)
-    if not roots:
-        fail(f"{archive}: the crate {settings.crate} exports no C-callable symbol",
-             "mark the functions the C side calls #[unsafe(no_mangle)] pub extern \"C\"")
-    command = [prefix + "ld", "-r", "--gc-sections", "-o", target[0].abspath]
-    for symbol in roots:
-        command += ["-u", symbol]
-    check_status(run(command + [archive.abspath]), f"the partial link of {archive}")
-    from rustkmod.elf.retain import release_modinfo
-    count = 0
-    try:
-        release_modinfo(target[0].abspath)       # Rust's #[used] .modinfo statics join Kbuild's .modinfo
-        if settings.dead_ends:
-            from rustkmod.kernel.objtool import annotate_dead_ends
-            count = annotate_dead_ends(target[0].abspath, prefix, target[0].dir.abspath)
-    except RustkmodError as err:
-        remove(target[0].abspath)                # no half-edited object looks linked
         fail(err)
     if count:
         say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
@@ -210,7 +187,7 @@ def nodes(build, crate: str, bindings=None) -> RustNodes:
 def read_crate(directory: str) -> cargo.Crate:
     """The crate's Cargo.toml, read once per run and again only when the file changed."""
     manifest = os.path.join(directory, "Cargo.toml")
-    return state.current().remember_files(("crate", manifest), [manifest],
+    return state.memo().remember_files(("crate", manifest), [manifest],
                                           lambda: cargo.Crate.from_manifest(directory), cargo.Crate)
 
 
@@ -218,7 +195,7 @@ def rustc_info(env, build_dir) -> tuple[str, str]:
     """(`rustc -vV`, sysroot), asked once per run and cached in BUILD_DIR between runs."""
     rustc = env["RUSTC"]
     cache = build_dir.File(".rustc-info.json").abspath
-    return state.current().remember(("rustc", rustc), lambda: profiles.cached_toolchain_info(rustc, cache))
+    return state.memo().remember(("rustc", rustc), lambda: profiles.cached_toolchain_info(rustc, cache))
 
 
 def library_dir(env, build_dir) -> str:
@@ -253,7 +230,7 @@ def sysroot_node(env, build_dir, profile: profiles.RustProfile) -> tuple[list, s
         if os.path.isfile(sysroot.manifest_path(cache, spec)) and sysroot.damage(cache, spec):
             env.AlwaysBuild(node)   # this run only: the step finds the damage, says so and builds it again
         return node
-    return state.current().remember(("sysroot", spec.key, cache), build), sysroot.directory(cache, spec)
+    return state.memo().remember(("sysroot", spec.key, cache), build), sysroot.directory(cache, spec)
 
 
 def lock_node(env, manifest: cargo.Crate) -> list:
@@ -269,7 +246,7 @@ def lock_node(env, manifest: cargo.Crate) -> list:
                              + [settings_node(env, CargoLockSettings(env["CARGO"]))])
         env.NoClean(node)       # the user's file from now on
         return node
-    return state.current().remember(("lock", path), build)
+    return state.memo().remember(("lock", path), build)
 
 
 def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile,
@@ -303,7 +280,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
         env.Clean(lib, rust_dir)
         return lib
-    return state.current().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
+    return state.memo().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
 
 
 def kernel_cfg_node(env, profile: profiles.RustProfile, kernel: Kernel) -> list:
@@ -327,7 +304,7 @@ def kernel_cfg_node(env, profile: profiles.RustProfile, kernel: Kernel) -> list:
         env.Precious(generated)
         env.NoCache(generated)
         return generated
-    return state.current().remember(("kernel cfg file", path), node)
+    return state.memo().remember(("kernel cfg file", path), node)
 
 
 def _relative_to(path: str, directory: str) -> str:
@@ -345,9 +322,9 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustPro
         settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
                                        profile.build_std and profile.target.startswith("x86_64"))
         nodes = env.RustObject(node, lib + [settings_node(env, settings)])
-        env.Depends(nodes, library_code(env, "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
+        env.Depends(nodes, library_code(env, "rust/partial_link.py", "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
         return nodes
-    return state.current().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath), wire)
+    return state.memo().remember(("rust object", manifest.manifest, profile.ident, build_dir.abspath), wire)
 
 
 def object_name(manifest: cargo.Crate) -> str:

@@ -1,65 +1,60 @@
-"""The run's process-wide state in one object: notes, memo, jobserver, tree lock, summary.
+"""What one scons process shares across Environments and steps, in named parts.
 
 SCons loads the tool once per process but may call generate() for many Environments, so what
-must exist once per run lives here. Tests call `reset()` instead of patching private names.
+must exist once per run lives here:
+  memo()      values worked out once per run, and kept across runs while their files stay the same;
+  registry()  what the pseudo-builders configured: the per-kernel summary, the kernels' build
+              directories, the notes said once, the one-shot aliases and help;
+  and the children's tree lock and jobserver, which are rustkmod.process's (process.children()).
+Tests call `reset()` instead of patching private names.
 """
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import marshal
 import os
 import sys
 
-from rustkmod import atomic
+from rustkmod import atomic, process
+from rustkmod.stamps import file_stamp
 
-# The largest JOBS a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
-# Linux pipe holds 64 KiB by default; more would block the write forever.
-MAX_JOBS = 4096
+_SAVED_FORMAT = "rustkmod-memo-1"
 
 
-class RunState:
-    """What one scons process shares across Environments and steps."""
+class Memo:
+    """compute() once per run (remember), or across runs while files stay the same (remember_files)."""
 
     def __init__(self):
-        self.notes = set()
-        self.memo = {}
-        self.summary = []          # RustModules configured in this run
-        self.kernel_dirs = {}      # build directory name -> the tree that has it
-        self.help_added = False
-        self.flags_alias = []
-        self.jobserver_fds = ()    # (read, write, total tokens)
-        self.lock_fd = -1
+        self.values = {}
         self.saved = None          # remember_files(): key -> (file stamps, value), loaded on first use
-        self.saved_path = ""       # set with the tree lock: <top>/.rustkmod.memo
+        self.saved_path = ""       # set by keep_in: <top>/.rustkmod.memo
         self.saved_dirty = False
         self.saved_used = set()    # the keys remember_files() was asked for this run
 
-    def note(self, text: str) -> None:
-        """A one-line remark at configuration time, once per run."""
-        if text not in self.notes:
-            self.notes.add(text)
-            sys.stdout.write(f"scons: rustkmod: {text}\n")  # one write: steps of -j print too
+    def keep_in(self, directory: str) -> None:
+        """Keeps remember_files()' values in `directory`/.rustkmod.memo across runs (the tree's
+        top, under its lock); before this (scons -h), nothing is kept."""
+        self.saved_path = os.path.join(directory, ".rustkmod.memo")
 
     def remember(self, key, compute):
         """compute() once per run for `key`: one node per file, one read per kernel tree."""
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
+        if key not in self.values:
+            self.values[key] = compute()
+        return self.values[key]
 
     def remember_files(self, key: tuple, files: list, compute, record=None):
         """compute() for `key`, once per run like remember(), and kept across runs while none of
-        `files` changed (same size, mtime and inode; a missing file counts as a state too):
-        reading the crate's Cargo.toml loads a TOML parser (3 ms of a no-op build), and a kernel's
-        .config of 6,000 options takes 2 ms to parse and 0.5 ms to load from here. A NamedTuple
-        result is kept as its fields and given back as `record`; the rest must be plain data
+        `files` changed (stamps.file_stamp; a missing file counts as a state too): reading the
+        crate's Cargo.toml loads a TOML parser (3 ms of a no-op build), and a kernel's .config
+        of 6,000 options takes 2 ms to parse and 0.5 ms to load from here. A NamedTuple result
+        is kept as its fields and given back as `record`; the rest must be plain data
         (marshal). A failing compute() is not kept."""
-        if key in self.memo:
-            return self.memo[key]
+        if key in self.values:
+            return self.values[key]
         value = self._remember_saved(key, files, (lambda: tuple(compute())) if record else compute)
-        self.memo[key] = record(*value) if record else value
-        return self.memo[key]
+        self.values[key] = record(*value) if record else value
+        return self.values[key]
 
     def _remember_saved(self, key: tuple, files: list, compute):
         stamps = tuple(file_stamp(path) for path in files)
@@ -74,7 +69,7 @@ class RunState:
 
     def _saved(self) -> dict:
         if not self.saved_path:
-            return {}               # before lock_tree names the tree (scons -h): nothing kept
+            return {}
         if self.saved is None:
             self.saved = {}
             try:
@@ -101,63 +96,39 @@ class RunState:
             pass                    # a cache: the next run reads the files again
         self.saved_dirty = False
 
-    def jobserver(self, jobs: int) -> tuple[dict, tuple]:
-        """(MAKEFLAGS for a child, the file descriptors to pass it): one GNU make jobserver for the
-        run, so every make and cargo the actions start share `jobs` compile jobs, whatever scons -j
-        runs at once. `jobs` counts the token each child holds by running, as make's own does."""
-        if not self.jobserver_fds:
-            if not 0 < jobs <= MAX_JOBS:
-                raise ValueError(f"JOBS={jobs} is outside 1..{MAX_JOBS}")
-            read, write = os.pipe()
-            os.write(write, b"+" * (jobs - 1))
-            self.jobserver_fds = (read, write, jobs)
-        read, write, total = self.jobserver_fds
-        return {"MAKEFLAGS": f"-j{total} --jobserver-auth={read},{write}"}, (read, write)
+
+class Registry:
+    """What the run's pseudo-builders configured, for the summary at exit and `scons flags`."""
+
+    def __init__(self):
+        self.notes = set()
+        self.summary = []          # RustModules configured in this run
+        self.kernel_dirs = {}      # build directory name -> the tree that has it
+        self.help_added = False
+        self.flags_alias = []
+
+    def note(self, text: str) -> None:
+        """A one-line remark at configuration time, once per run."""
+        if text not in self.notes:
+            self.notes.add(text)
+            sys.stdout.write(f"scons: rustkmod: {text}\n")  # one write: steps of -j print too
+
+
+class RunState:
+    """The run's parts: `memo`, `registry`, and the process's `children` (lock, jobserver)."""
+
+    def __init__(self):
+        self.memo = Memo()
+        self.registry = Registry()
+        self.children = process.children()
 
     def lock_tree(self, directory: str) -> None:
-        """An exclusive lock on `directory`/.rustkmod.lock for as long as this process or any
-        child it started (cargo, make: they inherit the descriptor) runs. A second scons in the
-        same tree waits, also for the children of a scons that was killed alone."""
-        if self.lock_fd >= 0:
-            return
-        self.saved_path = os.path.join(directory, ".rustkmod.memo")
-        path = os.path.join(directory, ".rustkmod.lock")
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "?"
-            print(f"scons: rustkmod: another scons run (pid {holder}, or the cargo and make it started) is "
-                  f"building in {directory}; waiting for it to finish", flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
-        self.lock_fd = handle
-
-    def inherited_fds(self) -> tuple:
-        """The descriptors every child keeps open: the tree lock (see lock_tree)."""
-        return (self.lock_fd,) if self.lock_fd >= 0 else ()
-
-    def close(self) -> None:
-        for fd in (*self.jobserver_fds[:2], self.lock_fd):
-            if isinstance(fd, int) and fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        """The tree's lock (process.Children.lock_tree), and the memo kept beside it."""
+        self.children.lock_tree(directory)
+        self.memo.keep_in(directory)
 
 
 _current: list = []
-_SAVED_FORMAT = "rustkmod-memo-1"
-
-
-def file_stamp(path: str) -> tuple:
-    """(mtime, size, inode) of a file, () when it is missing: a change without reading it."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return ()
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 def current() -> RunState:
@@ -167,10 +138,19 @@ def current() -> RunState:
     return _current[0]
 
 
+def memo() -> Memo:
+    return current().memo
+
+
+def registry() -> Registry:
+    return current().registry
+
+
 def reset() -> RunState:
-    """A new RunState (tests); closes the old one's descriptors."""
+    """A new RunState (tests): the old one's lock and jobserver closed."""
     if _current:
-        _current.pop().close()
+        _current.pop()
+    process.reset_children()
     return current()
 
 

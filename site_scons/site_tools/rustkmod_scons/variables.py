@@ -28,7 +28,7 @@ def _default(name: str, fallback: str = "") -> str:
 def _installed_kdir() -> str | None:
     """The headers ./setup installed, from dpkg's status file: read again only when dpkg
     changed it (0.5 ms of each no-op otherwise)."""
-    return state.current().remember_files(("installed headers",), [DPKG_STATUS], installed_headers_kdir)
+    return state.memo().remember_files(("installed headers",), [DPKG_STATUS], installed_headers_kdir)
 
 
 def _first_existing(*paths: str) -> str:
@@ -42,9 +42,9 @@ def _jobs_count(key: str, value: str, env) -> None:
     if not (value.isdigit() and int(value) > 0):
         raise SCons.Errors.UserError(f"rustkmod: {key}={value} is not a positive number; "
                                      f"pass {key}=<compile jobs>, or leave it unset for the CPU count")
-    if int(value) > state.MAX_JOBS:
-        raise SCons.Errors.UserError(f"rustkmod: {key}={value} is more than the {state.MAX_JOBS} jobs a make "
-                                     f"jobserver can hand out here; pass {key}={state.MAX_JOBS} or fewer")
+    if int(value) > process.MAX_JOBS:
+        raise SCons.Errors.UserError(f"rustkmod: {key}={value} is more than the {process.MAX_JOBS} jobs a make "
+                                     f"jobserver can hand out here; pass {key}={process.MAX_JOBS} or fewer")
 
 
 def make_variables(args=None) -> Variables:
@@ -96,7 +96,7 @@ def make_variables(args=None) -> Variables:
          "flags) are kept, built once per machine; default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
-        ("JOBS", f"compile jobs (1..{state.MAX_JOBS}) that cargo and Kbuild share through one make jobserver, "
+        ("JOBS", f"compile jobs (1..{process.MAX_JOBS}) that cargo and Kbuild share through one make jobserver, "
          "whatever scons -j runs at once; default: the number of CPUs", _default("JOBS", ""), _jobs_count),
         ("RUSTC_WRAPPER", "compiler cache or distributor cargo runs rustc through (e.g. sccache); not part "
          "of any signature: the outputs are the same", _default("RUSTC_WRAPPER")),
@@ -133,16 +133,16 @@ def apply_variables(env) -> None:
     for key, value in preset.items():
         if key not in ARGUMENTS and not (key == "KBUILD_CC" and "CC" in ARGUMENTS):
             env[key] = value
-    run_state = state.current()
-    if not run_state.help_added:
+    registry = state.registry()
+    if not registry.help_added:
         if GetOption("help"):           # the text costs milliseconds: only when it is shown
             Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
                  + variables.GenerateHelpText(env), append=True, local_only=True)
-        run_state.help_added = True
+        registry.help_added = True
         ignored = [name for name in process.ignored(os.environ) if name not in variables.keys()
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
         if ignored:
-            run_state.note(f"{', '.join(ignored)} from the environment do(es) not reach cargo or Kbuild: "
+            registry.note(f"{', '.join(ignored)} from the environment do(es) not reach cargo or Kbuild: "
                            "outputs depend only on what their signatures hold (see README, 'The environment')")
 
 
@@ -150,7 +150,7 @@ def check_build_dir(env) -> None:
     """BUILD_DIR must be a directory that can be written: one line otherwise, not a traceback.
     Checked once per run and directory, however many kernels and modules use it."""
     path = build_dir_path(env)
-    state.current().remember(("build dir checked", path), lambda: _check_writable(path, env["BUILD_DIR"]))
+    state.memo().remember(("build dir checked", path), lambda: _check_writable(path, env["BUILD_DIR"]))
 
 
 def _check_writable(path: str, given: str) -> bool:
