@@ -51,7 +51,7 @@ SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with i
 class KernelSpec(NamedTuple):
     series: str
     deb_arch: str
-    built: bool = False       # built from source (kernel_build) rather than fetched
+    built: bool = False       # built from source (signing_kernel) rather than fetched
 
     @property
     def flavour(self) -> str:

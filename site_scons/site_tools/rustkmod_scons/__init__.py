@@ -3,12 +3,13 @@
 Normally loaded with `Environment(tools=['rustkmod_scons'])` (site_scons/site_tools, or a toolpath).
 It is not called `rustkmod` because SCons registers a tool module in sys.modules under the tool's
 name, which would shadow the `rustkmod` package this tool wires. `env.RustKernelModule(name,
-crate=..., sources=[...])` wires the builders below into one graph (module.py):
+crate=..., sources=[...])` wires the builders below into one graph: module.py makes one
+context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
 
   file                                                   builder         label    stage file
   RUST_SYSROOT_CACHE/<triple>-<key>.json (+ the sysroot) RustSysroot     SYSROOT  rust_stage.py
   <crate>/Cargo.lock, for a crate that has none yet      CargoLock       LOCK     rust_stage.py
-  BUILD_DIR/<kernel>/<module>/bindings_stage.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings_stage.py
+  BUILD_DIR/<kernel>/<module>/bindings.rs, bindings_helpers.c  RustBindings  BINDGEN  bindings_stage.py
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust_stage.py
   BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust_stage.py
   RUST_SYSROOT_CACHE/cfgs/<digest>.args                  GeneratedFile   GEN      rust_stage.py
@@ -31,10 +32,11 @@ crate=..., sources=[...])` wires the builders below into one graph (module.py):
   BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
-changeable as for any SCons tool. Build variables are in variables.py; process-wide state (notes,
-jobserver, tree lock, summary) in state.py. Every edge carries a content signature; nothing is
-AlwaysBuild, so a no-op build runs neither cargo nor make. The logic lives in the plain
-`rustkmod` package; this tool only wires it.
+changeable as for any SCons tool. Build variables are in variables.py; the run's memo and
+registry (summary, notes) in state.py; the children's tree lock and jobserver are
+rustkmod.process's. Every edge carries a content signature; nothing is AlwaysBuild, so a no-op
+build runs neither cargo nor make. Every command line lives in the plain `rustkmod` package; this
+tool makes nodes and settings, and its actions call the package.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   BUILD_DIR/<kernel>/<module>/bindings_helpers.c    (the same)    C helpers for static inline functions
 
 The crate includes bindings.rs with `include!(env!("RUSTKMOD_BINDINGS"))`; each kernel then has
-a staticlib of its own (rust.staticlib). Kbuild compiles bindings_helpers.c into the module
+a staticlib of its own (rust_stage.staticlib). Kbuild compiles bindings_helpers.c into the module
 (inline_helpers says what goes in it). bindings.rs.d, libclang's dependency file, lists every
 header read: they are the node's dependencies from then on.
 """
