@@ -165,21 +165,19 @@ class Children:
                     pass
 
 
-_children: list = []
+_CHILDREN = [Children()]         # one per process: making it opens nothing
 
 
 def children() -> Children:
-    """This process's Children, made on first use."""
-    if not _children:
-        _children.append(Children())
-    return _children[0]
+    """This process's Children."""
+    return _CHILDREN[0]
 
 
 def reset_children() -> Children:
-    """A new Children (tests); closes the old one's descriptors."""
-    if _children:
-        _children.pop().close()
-    return children()
+    """A new Children (tests), after closing the old one's descriptors."""
+    _CHILDREN[0].close()
+    _CHILDREN[0] = Children()
+    return _CHILDREN[0]
 
 
 @contextlib.contextmanager
