@@ -27,17 +27,18 @@ def kernel_cfgs(cfg_text: str) -> list[str]:
 
 
 def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict,
-                 bindings: str = "") -> dict:
+                 bindings: dict | None = None, config=()) -> dict:
     """rust-project.json for the crate and its dependencies, as cargo resolves them for `target`.
 
-    Workspace members get the kernel's cfgs (and, with `bindings`, what the build gives a crate
-    with bindings: RUSTKMOD_BINDINGS and the rustkmod_bindings cfg); every crate gets its enabled
-    features; rust-analyzer takes `core` and `alloc` from `library` (the sources the shared
-    sysroot was built from).
+    Every crate gets the kernel's cfgs and its enabled features, as the build gives them (and,
+    with `bindings`, {variable: bindings.rs}, what the build gives crates with bindings: the
+    variables and the rustkmod_bindings cfg); rust-analyzer takes `core` and `alloc` from
+    `library` (the sources the shared sysroot was built from). `config`: cargo's --config
+    arguments (rustkmod-rt by version).
     """
     if bindings:
         cfgs = cfgs + ["rustkmod_bindings"]
-    result = process.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target],
+    result = process.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target, *config],
                           capture_output=True, text=True, cwd=crate_dir, env=environ)
     if result.returncode != 0:
         last = process.last_line(result.stderr)
@@ -57,13 +58,13 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
             "edition": lib.get("edition", package["edition"]),
             "deps": [{"crate": index[dep["pkg"]], "name": dep["name"]} for dep in node["deps"]
                      if dep["pkg"] in index and any(k["kind"] is None for k in dep["dep_kinds"])],
-            "cfg": [f'feature="{f}"' for f in node["features"]] + (cfgs if node["id"] in members else []),
+            "cfg": [f'feature="{f}"' for f in node["features"]] + cfgs,
             "target": target,
             "is_workspace_member": node["id"] in members,
             "is_proc_macro": "proc-macro" in lib["kind"],
         })
-        if bindings and node["id"] in members:
-            crates[-1]["env"] = {"RUSTKMOD_BINDINGS": bindings}
+        if bindings:
+            crates[-1]["env"] = dict(bindings)
     return {"sysroot_src": library, "crates": crates}
 
 

@@ -52,3 +52,15 @@ def test_an_allowed_name_bindgen_declared_nothing_for_is_named():
     rust = ('unsafe extern "C" {\n    pub fn kstrtoint(s: *const c_char) -> c_int;\n}\n'
             "pub struct file { _x: u8 }\npub const GFP_KERNEL: c_uint = 3264;\npub static mut jiffies: c_ulong;\n")
     assert bindgen.not_bound(rust, ("kstrtoint", "file", "GFP_KERNEL", "jiffies", "_printk")) == ["_printk"]
+
+
+def test_gcc_only_flags_of_armhf_and_riscv64_do_not_reach_clang():
+    """6.1 armhf's -mno-fdpic and Debian 13 riscv64's -mno-riscv-attribute stopped bindgen
+    (`unknown argument`); `--param NAME=V` takes the next word with it."""
+    line = ("cmd_/m/probe.o := gcc -mno-fdpic -mabi=aapcs-linux -mno-riscv-attribute -march=rv64imac "
+            "-fplugin=./scripts/gcc-plugins/x.so -fplugin-arg-arm_ssp_per_task_plugin-offset=1 "
+            "--param asan-globals=1 --param=allow-store-data-races=0 -mgeneral-regs-only -c -o x.o x.c\n")
+    assert bindgen.clang_flags(line, "arm", "", "/k")[:2] == ["-mabi=aapcs-linux", "-march=rv64imac"]
+    flags = bindgen.clang_flags(line, "riscv64", "", "/k")
+    assert not [f for f in flags if "fdpic" in f or "riscv-attribute" in f or "plugin" in f or "param" in f
+                or "asan" in f or "general-regs" in f]

@@ -101,3 +101,63 @@ def test_imports_are_what_the_crate_calls_and_the_archive_lacks(tmp_path):
     subprocess.run(["ar", "rcs", str(archive), str(own), str(core)], check=True)
     assert imported_symbols(str(archive), "hello") == ["memcpy", "rustkmod_log_info", "rustkmod_sleep"]
     assert missing_from_standin(str(archive), "hello", [str(standin)]) == ["rustkmod_sleep"]
+
+
+STATICLIB = '[package]\nname = "{name}"\nversion = "0.1.0"\n[lib]\ncrate-type = ["staticlib"]\n'
+
+
+def test_the_graph_of_path_dependencies_brings_bindings_and_the_runtime(tmp_path):
+    """A framework crate reached by path (also through a workspace's [workspace.dependencies])
+    declares bindings and names rustkmod-rt by version; the module's record has both."""
+    from rustkmod.rust import cargo
+    write_manifest(tmp_path / "kfw", '[package]\nname = "k-fw"\nversion = "0.1.0"\n'
+                   '[lib]\nname = "kfw"\n[package.metadata.rustkmod]\nbindings = "api/kfw.h"\n'
+                   'bindgen-options = ["--no-derive-debug"]\n'
+                   '[target.\'cfg(target_os = "none")\'.dependencies]\nrustkmod-rt = { version = "0.1" }\n')
+    write_manifest(tmp_path, '[workspace]\nmembers = ["mod1"]\n[workspace.dependencies]\nk-fw = { path = "kfw" }\n')
+    module = write_manifest(tmp_path / "mod1", STATICLIB.format(name="mod1") +
+                            '[dependencies]\nk-fw.workspace = true\n[dev-dependencies]\nrustkmod-rt = { path = "/x" }\n')
+    crate = Crate.from_manifest(str(module))
+    assert crate.uses_runtime and crate.runtime_by_version
+    [bound] = crate.bindings
+    assert (bound.package, bound.lib_name, bound.options) == ("k-fw", "kfw", ("--no-derive-debug",))
+    assert bound.header == str(tmp_path / "kfw" / "api" / "kfw.h") and bound.variable == "RUSTKMOD_BINDINGS_KFW"
+    assert crate.manifests == (str(module / "Cargo.toml"), str(tmp_path / "kfw" / "Cargo.toml"))
+    config = cargo.runtime_config(crate)
+    assert config[0] == "--config" and config[1].startswith("patch.crates-io.rustkmod-rt.path=")
+    assert cargo.RUNTIME_DIR in config[1]
+
+
+def test_a_crate_without_the_runtime_gets_no_patch_and_a_path_to_it_is_enough(tmp_path):
+    from rustkmod.rust import cargo
+    plain = Crate.from_manifest(str(write_manifest(tmp_path / "a", STATICLIB.format(name="a"))))
+    assert not plain.uses_runtime and cargo.runtime_config(plain) == [] and plain.bindings == []
+    by_path = Crate.from_manifest(str(write_manifest(tmp_path / "b", STATICLIB.format(name="b") +
+                                                     f'[dependencies]\nrt = {{ path = "{cargo.RUNTIME_DIR}", '
+                                                     'package = "rustkmod-rt" }\n')))
+    assert by_path.uses_runtime and not by_path.runtime_by_version
+
+
+def test_bindgen_options_must_be_strings(tmp_path):
+    write_manifest(tmp_path / "f", '[package]\nname = "f"\n[package.metadata.rustkmod]\nbindings = "f.h"\n'
+                   'bindgen-options = "--no-derive-debug"\n')
+    module = write_manifest(tmp_path / "m", STATICLIB.format(name="m") + '[dependencies]\nf = { path = "../f" }\n')
+    with pytest.raises(RustkmodError, match="bindgen-options is not a list of strings"):
+        Crate.from_manifest(str(module))
+
+
+def test_the_cfg_argfile_declares_every_option_the_config_names():
+    from rustkmod.rust.cfgs import check_cfg_text
+    text = check_cfg_text("CONFIG_SMP=y\n# CONFIG_PREEMPT is not set\nCONFIG_NAME=\"x\"\n")
+    lines = text.splitlines()
+    assert "--check-cfg=cfg(CONFIG_PREEMPT, values(any()))" in lines and len(lines) == 6
+    assert lines[:3] == ["--check-cfg=cfg(kernel_version, values(any()))",
+                         "--check-cfg=cfg(kernel_version_at_least, values(any()))",
+                         "--check-cfg=cfg(rustkmod_bindings, values(any()))"]
+
+
+def test_a_runtime_symbol_modpost_misses_is_found():
+    from rustkmod.kernel.kbuild import missing_runtime_symbols
+    output = ('ERROR: modpost: "rustkmod_rt_krealloc" [/b/m/m.ko] undefined!\n'
+              'ERROR: modpost: "rustkmod_rt_log" [/b/m/m.ko] undefined!\nERROR: modpost: "other" [/b/m/m.ko] undefined!\n')
+    assert missing_runtime_symbols(output) == ["rustkmod_rt_krealloc", "rustkmod_rt_log"]

@@ -16,7 +16,12 @@ struct device;
 #define FLAG_A ((flags_t)0x10)
 #define TWICE(x) ((x) * 2)
 #define HERE (&here)
+#define SOH "\\001"
+#define LEVEL SOH "6"
+typedef unsigned long size_t;
+struct options { int level; const char *name; };
 extern int here;
+size_t length(const char *s);
 int exported(int value);
 static inline int add(int a, int b) { return a + b; }
 static inline void nothing(struct device *dev) { (void)dev; }
@@ -86,7 +91,8 @@ def test_the_helpers_compile_and_the_bindings_call_them_by_the_kernel_name(heade
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     rust = output.read_text()
-    assert inline_helpers.non_constants(rust) == ["HERE"]        # an address, not a number
+    rust, untyped = inline_helpers.without_non_constants(rust)
+    assert untyped == ["HERE"] and "rustkmod_const_HERE" not in rust     # an address, not a number: left out
     rust = inline_helpers.rename(rust)
     assert '#[link_name = "rustkmod_helper_add"]\n    pub fn add(a: core::ffi::c_int, b: core::ffi::c_int)' in rust
     assert "pub const LIMIT: core::ffi::c_int = 4096;" in rust and "pub const FLAG_A: core::ffi::c_uint = 16;" in rust
@@ -100,3 +106,32 @@ def test_a_header_with_helpers_may_not_include_a_file_of_its_own(tmp_path):
     with pytest.raises(RustkmodError, match="api.h includes types.h, a file of the module's own"):
         inline_helpers.plan(str(header), ("twice",), [])
     assert inline_helpers.plan(str(header), ("plain",), []).plain == ("plain",)    # no helper: no copy compiled
+
+
+def test_string_macros_size_t_and_default_are_bound_as_rust_kernel_code_expects(header, tmp_path):
+    """bindgen's defaults here: size_t is usize (as in the kernel's own crate), a string macro is
+    a byte string constant, and structs derive Default."""
+    allow = ("LEVEL", "LIMIT", "length", "options")
+    plan = inline_helpers.plan(str(header), allow, [])
+    assert plan.constants == ("LIMIT",) and "LEVEL" in plan.plain
+    wrapper = tmp_path / "input.h"
+    wrapper.write_text(plan.bindgen_input(str(header)))
+    output = tmp_path / "bindings.rs"
+    command = bindgen.command("bindgen", str(wrapper), str(output), str(tmp_path / "b.d"), plan.allowed(), [])
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    rust = output.read_text()
+    assert 'pub const LEVEL: &[u8; 3usize] = b"\\x016\\0";' in rust
+    assert "pub fn length(s: *const core::ffi::c_char) -> usize;" in rust
+    assert "#[derive(Debug, Copy, Clone)]\npub struct options" in rust.replace("Default, ", "") and "Default" in rust
+    without = bindgen.command("bindgen", str(wrapper), str(output), str(tmp_path / "b.d"), plan.allowed(), [], ())
+    assert subprocess.run(without, capture_output=True, text=True).returncode == 0
+    assert "pub type size_t = core::ffi::c_ulong;" in output.read_text()       # without the option: C's type
+    assert "Default" not in output.read_text()
+
+
+def test_a_crates_helpers_carry_its_name_so_two_crates_can_wrap_one_function(header, tmp_path):
+    plan = inline_helpers.plan(str(header), ("add",), [], scope="kfw")
+    assert plan.allowed() == ("rustkmod_helper_kfw_add",)
+    assert "int rustkmod_helper_kfw_add(int a, int b)" in plan.c_file("api.h")
+    rust = "extern \"C\" {\n    pub fn rustkmod_helper_kfw_add(a: i32, b: i32) -> i32;\n}\n"
+    assert '#[link_name = "rustkmod_helper_kfw_add"]\n    pub fn add(' in inline_helpers.rename(rust, "rustkmod_helper_kfw_")

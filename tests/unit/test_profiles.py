@@ -114,12 +114,14 @@ def test_the_kernel_version_as_cfgs_counts_every_release_up_to_it():
         'kernel_version_at_least="6.19"' in version_cfgs((7, 0, 1))
 
 
-def test_kernel_cfgs_go_to_the_crate_only():
+def test_kernel_cfgs_go_to_every_crate_of_the_graph():
+    """Through CARGO_ENCODED_RUSTFLAGS: the module's crate and the crates it uses (a framework
+    crate's version differences), never `core` (the sysroot is its own build)."""
     profile = kernel_profile(kernel(), VERSION)
-    command, env = build_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/rustc_cfg")
-    assert command[1:3] == ["rustc", "--release"] and "--lib" in command
-    assert command[-3:] == ["--", "@/k/rustc_cfg", "-Aunexpected_cfgs"]
-    assert "@/k/rustc_cfg" not in env["CARGO_ENCODED_RUSTFLAGS"]      # not for core
+    command, env = build_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/cfg.args",
+                                 ["--cfg=rustkmod_bindings"], ["--config", "x=1"])
+    assert command[1:4] == ["build", "--lib", "--release"] and command[-2:] == ["--config", "x=1"]
+    assert env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")[-3:] == ["--sysroot=/s", "@/k/cfg.args", "--cfg=rustkmod_bindings"]
 
 
 def test_rustcs_warnings_about_our_own_target_features_are_dropped_and_the_rest_kept():

@@ -57,8 +57,9 @@ def test_the_record_names_the_kernel_directories_and_make_variables(build):
 
 def test_without_a_header_there_are_no_bindings_and_the_staticlib_is_shared_by_kernels(build):
     module, env, top = build
-    assert bindings_stage.nodes(module, "") is None
-    rust = rust_stage.nodes(module, "demo")
+    manifest = rust_stage.crate(module, "demo")
+    assert bindings_stage.nodes(module, "", manifest) == []
+    rust = rust_stage.nodes(module, manifest)
     assert rust.profile.kernel == "" and rust.object_name == "demo_rust.o"
     assert str(rust.staticlib[0]).startswith(os.path.join("build", "rust", rust.profile.ident))
     sources = names(rust.staticlib[0].sources)
@@ -68,20 +69,21 @@ def test_without_a_header_there_are_no_bindings_and_the_staticlib_is_shared_by_k
 
 def test_a_header_gives_the_kernel_its_own_staticlib_and_kbuild_the_helpers(build):
     module, env, top = build
-    bound = bindings_stage.nodes(module, "demo_api.h")
+    manifest = rust_stage.crate(module, "demo")
+    [bound] = bindings_stage.nodes(module, "demo_api.h", manifest)
     assert names([bound.rs, bound.helpers_c]) == ["bindings.rs", "bindings_helpers.c"]
-    assert bound.rs.dir.abspath == module.module_dir.abspath
-    rust = rust_stage.nodes(module, "demo", bound)
+    assert bound.rs.dir.abspath == module.module_dir.abspath and bound.variable == "RUSTKMOD_BINDINGS"
+    rust = rust_stage.nodes(module, manifest, [bound])
     assert rust.profile.kernel == module.dir_name
     assert "bindings.rs" in names(rust.staticlib[0].sources)
-    ko = kbuild_stage.nodes(module, ["demo.c"], rust, bound)
+    ko = kbuild_stage.nodes(module, ["demo.c"], rust, [bound])
     staged = names(ko[0].sources)
     assert {"bindings_helpers.c", "demo_api.h"} <= set(staged)
 
 
 def test_kbuild_stages_every_input_and_renames_the_c_file_named_like_the_module(build):
     module, env, top = build
-    rust = rust_stage.nodes(module, "demo")
+    rust = rust_stage.nodes(module, rust_stage.crate(module, "demo"))
     ko = kbuild_stage.nodes(module, ["demo.c"], rust)
     assert names(ko) == ["demo.ko", "Module.symvers", "modules.order"]
     staged = names(ko[0].sources)
@@ -96,7 +98,7 @@ def test_kbuild_stages_every_input_and_renames_the_c_file_named_like_the_module(
 
 def test_only_a_verified_module_is_installed_and_booted(build):
     module, env, top = build
-    rust = rust_stage.nodes(module, "demo")
+    rust = rust_stage.nodes(module, rust_stage.crate(module, "demo"))
     ko = kbuild_stage.nodes(module, ["demo.c"], rust)
     module_ko, verified = verify_stage.nodes(module, ko[0])
     assert module_ko is ko[0] and names(verified) == ["demo.ko.verified"]
@@ -114,7 +116,7 @@ def test_only_a_verified_module_is_installed_and_booted(build):
 def test_relocs_fix_verifies_the_rewritten_copy(build):
     module, env, top = build
     env["RELOCS"] = "fix"
-    rust = rust_stage.nodes(module, "demo")
+    rust = rust_stage.nodes(module, rust_stage.crate(module, "demo"))
     ko = kbuild_stage.nodes(module, ["demo.c"], rust)
     module_ko, verified = verify_stage.nodes(module, ko[0])
     assert str(module_ko).endswith(os.path.join("fixed", "demo.ko"))
@@ -123,11 +125,38 @@ def test_relocs_fix_verifies_the_rewritten_copy(build):
 
 def test_editor_files_follow_the_kernel_profile(build):
     module, env, top = build
-    rust = rust_stage.nodes(module, "demo")
+    rust = rust_stage.nodes(module, rust_stage.crate(module, "demo"))
     ko = kbuild_stage.nodes(module, ["demo.c"], rust)
     files = editor_stage.nodes(module, rust, ko[0])
     assert names(files) == ["rust-project.json", "compile_commands.json"]
     assert ko[0] in files[1].sources
     env["RUST_PROFILE"] = "host-default"
     module.env = env
-    assert editor_stage.nodes(module, rust_stage.nodes(module, "demo"), ko[0]) == []
+    assert editor_stage.nodes(module, rust_stage.nodes(module, rust_stage.crate(module, "demo")), ko[0]) == []
+
+
+def test_a_crate_declaring_bindings_gets_them_once_per_kernel_for_every_module(build):
+    """A framework crate's bindings are made in BUILD_DIR/<kernel>/crates/<package>/ and reach it by
+    RUSTKMOD_BINDINGS_<LIB>; each module using it compiles a copy of its helpers."""
+    module, env, top = build
+    framework = top / "kfw"
+    (framework / "src").mkdir(parents=True)
+    (framework / "kfw_api.h").write_text("// rustkmod-bindgen: allow kfree\n")
+    (framework / "Cargo.toml").write_text('[package]\nname = "kfw"\nversion = "0.1.0"\n\n'
+                                          '[package.metadata.rustkmod]\nbindings = "kfw_api.h"\n'
+                                          'bindgen-options = ["--no-derive-debug"]\n')
+    manifest_text = (top / "demo" / "Cargo.toml").read_text()
+    (top / "demo" / "Cargo.toml").write_text(manifest_text + '\n[dependencies]\nkfw = { path = "../kfw" }\n')
+    state.memo().values.clear()
+    manifest = rust_stage.crate(module, "demo")
+    [bound] = bindings_stage.nodes(module, "", manifest)
+    assert bound.variable == "RUSTKMOD_BINDINGS_KFW" and bound.helpers_name == "kfw_bindings_helpers.c"
+    assert bound.rs.abspath == str(top / "build" / "6.1.0-99-amd64" / "crates" / "kfw" / "bindings.rs")
+    settings = next(n.read() for n in bound.rs.sources if isinstance(n, SCons.Node.Python.Value))
+    assert settings.scope == "kfw" and settings.options[-1] == "--no-derive-debug"
+    other = context.for_kernel(env, "other")
+    assert bindings_stage.nodes(other, "", manifest)[0].rs is bound.rs          # one per kernel, not per module
+    rust = rust_stage.nodes(module, manifest, [bound])
+    assert rust.profile.kernel == module.dir_name
+    ko = kbuild_stage.nodes(module, ["demo.c"], rust, [bound])
+    assert {"kfw_bindings_helpers.c", "kfw_api.h"} <= set(names(ko[0].sources))

@@ -169,3 +169,9 @@ def modules_command(kdir: str, module_dir: str, make_variables: list, cc: str, c
     make = ["make", "-C", suite_roots.inside(root, kdir), f"M={module_dir}", *make_variables,
             *cc_wrapped(cc, cc_wrapper), f"KCFLAGS={kcflags}", "-s", "--no-print-directory", "modules"]
     return suite_roots.command(root, make, module_dir, [module_dir])
+
+
+def missing_runtime_symbols(make_output: str) -> list[str]:
+    """rustkmod-rt's C functions modpost found undefined (`ERROR: modpost: "rustkmod_rt_log" [...]
+    undefined!`): the crate reached rustkmod-rt in a way rustkmod did not see."""
+    return sorted(set(re.findall(r'modpost: "(rustkmod_rt_\w+)" \[[^\]]*\] undefined', make_output)))

@@ -16,22 +16,34 @@ import os
 import re
 import shlex
 import shutil
+from typing import NamedTuple
 
 from rustkmod import atomic, process, stamps
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel import kbuild, suite_roots
 
 # gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
-# declaration (seen in Debian's 6.1, 6.12 and 7.2 command lines).
+# declaration: the kernel's own `bindgen_skip_c_flags` (rust/Makefile), and what Debian's 5.10 to
+# 7.x command lines add for x86, arm64, armhf (-mno-fdpic) and riscv64 (-mno-riscv-attribute).
 SKIPPED_PREFIXES = (
     "-Wp,-MMD", "-fmacro-prefix-map", "-fcf-protection=", "-falign-jumps", "-falign-loops", "-mno-fp-ret-in-387",
     "-mpreferred-stack-boundary", "-mskip-rax-setup", "-mindirect-branch", "-mfunction-return", "-mharden-sls",
     "-fno-allow-store-data-races", "-fno-stack-clash-protection", "-mrecord-mcount", "-fconserve-stack",
     "-fno-var-tracking-assignments", "-fno-ipa-sra", "-fmin-function-alignment", "-fzero-call-used-regs",
     "-fsanitize=bounds-strict", "-fpatchable-function-entry", "-fstrict-flex-arrays", "-fno-inline-functions-called-once",
-    "-mstack-protector-guard-symbol", "-fzero-init-padding-bits", "-fdiagnostics-show-context", "-mabi=lp64",
+    "-mstack-protector-guard", "-fzero-init-padding-bits", "-fdiagnostics-show-context", "-mabi=lp64",
     "-mno-spe", "-mlittle-endian", "-mapcs", "-mno-sched-prolog", "-mtp=", "-mtune=", "-fno-dwarf2-cfi-asm",
+    "-mgeneral-regs-only", "-msign-return-address", "-mtraceback=", "-mno-pointers-to-nested-functions",
+    "-mno-string", "-mno-strict-align", "-mstrict-align", "-mdirect-extern-access", "-mexplicit-relocs",
+    "-mno-check-zero-division", "-femit-struct-debug-baseonly", "-fno-ipa-cp-clone", "-fno-partial-inlining",
+    "-fplugin", "-fno-reorder-blocks", "-fasan-shadow-offset", "--param=", "-mno-fdpic", "-mno-riscv-attribute",
 )
+# Flags whose value is the next word, skipped with it.
+SKIPPED_WITH_VALUE = ("-o", "--param")
+# bindgen's options for every crate: size_t as usize (as the kernel's own crate has it), and
+# Default derived where bindgen can (Debug and Copy are its defaults). A crate adds its own in
+# Cargo.toml: [package.metadata.rustkmod] bindgen-options = ["--no-derive-debug", ...].
+DEFAULT_OPTIONS = ("--size_t-is-usize", "--with-derive-default")
 CLANG_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi",
                  "i386": "i686-linux-gnu", "riscv64": "riscv64-linux-gnu"}
 _PROBE = '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n'
@@ -43,20 +55,32 @@ def allowlist(header_text: str) -> tuple:
     return tuple(name for line in _ALLOW.findall(header_text) for name in line.split())
 
 
-def generate(header: str, output: str, helpers_c: str, kdir: str, arch: str, release: str, make_variables: list,
-             allow: tuple, program: str = "bindgen", extra_flags: tuple = (), libclang: str = "") -> list[str]:
+class Request(NamedTuple):
+    """What one set of bindings is made with, besides its header: the kernel, the names, the tools."""
+
+    kdir: str
+    arch: str
+    release: str
+    make_variables: tuple
+    allow: tuple                        # the header's `// rustkmod-bindgen: allow` names
+    program: str = "bindgen"
+    extra_flags: tuple = ()             # BINDGEN_CLANG_FLAGS
+    libclang: str = ""                  # LIBCLANG_PATH
+    scope: str = ""                     # a crate's bindings: its helpers' symbols carry its name
+    options: tuple = DEFAULT_OPTIONS    # bindgen's own options
+
+
+def generate(header: str, output: str, helpers_c: str, request: Request) -> list[str]:
     """bindings.rs (`output`) and the C helpers (`helpers_c`) of `header` for one kernel: libclang
     sorts what the header allows (inline_helpers.plan), bindgen binds the rest, with Kbuild's C
     flags for the kernel. Returns remarks for the user (names not bound, and why); raises
     RustkmodError, leaving neither file, when the bindings cannot be made. Beside `output`:
     .d (every header read), .h (bindgen's input), .flags (the kept C flags)."""
-    from rustkmod.rust import inline_helpers
-    if not allow:
+    if not request.allow:
         raise RustkmodError(f"{header} allows nothing",
                             "list what the crate uses: // rustkmod-bindgen: allow kfree __kmalloc ...")
     try:
-        return _generate(header, output, helpers_c, kdir, arch, release, make_variables, allow, program,
-                         extra_flags, libclang, inline_helpers)
+        return _generate(header, output, helpers_c, request)
     except RustkmodError:
         for path in (output, helpers_c):
             with contextlib.suppress(FileNotFoundError):
@@ -64,37 +88,39 @@ def generate(header: str, output: str, helpers_c: str, kdir: str, arch: str, rel
         raise
 
 
-def _generate(header, output, helpers_c, kdir, arch, release, make_variables, allow, program, extra_flags, libclang,
-              inline_helpers) -> list[str]:
+def _generate(header: str, output: str, helpers_c: str, request: Request) -> list[str]:
+    from rustkmod.rust import inline_helpers
+    release = request.release
     try:
-        flags = cached_kbuild_c_flags(kdir, arch, make_variables, output + ".flags") + list(extra_flags)
-        plan = inline_helpers.plan(header, allow, flags, libclang)
+        flags = cached_kbuild_c_flags(request.kdir, request.arch, list(request.make_variables), output + ".flags")
+        flags += list(request.extra_flags)
+        plan = inline_helpers.plan(header, request.allow, flags, request.libclang, request.scope)
     except RustkmodError as err:
         raise RustkmodError(f"bindgen failed on {header} for Linux {release}: {err.what}", err.fix) from None
     bindgen_input = output + ".h"
     atomic.write(bindgen_input, plan.bindgen_input(header))
-    argv = command(program, bindgen_input, output, output + ".d", plan.allowed(), flags)
+    argv = command(request.program, bindgen_input, output, output + ".d", plan.allowed(), flags, request.options)
     try:
-        child = dict(process.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(libclang))
-        result = process.run(argv, env=child, cwd=kdir, capture_output=True, text=True)
+        child = dict(process.environment(), LIBCLANG_PATH=inline_helpers.libclang_file(request.libclang))
+        result = process.run(argv, env=child, cwd=request.kdir, capture_output=True, text=True)
     except OSError:
-        raise RustkmodError(f"BINDGEN={program} cannot be run",
+        raise RustkmodError(f"BINDGEN={request.program} cannot be run",
                             "install Debian's bindgen and libclang1-14 (./setup does)") from None
     if result.returncode != 0 or not os.path.isfile(output):
         raise RustkmodError(error_block(result.stderr, header, release),
                             "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
     with open(output, encoding="utf-8") as handle:
-        rust = handle.read()
-    unbound = inline_helpers.non_constants(rust)
-    if unbound:
-        raise RustkmodError(f"bindgen failed on {header} for Linux {release}: {', '.join(unbound)} is a macro whose "
-                            "value is not a number", "wrap it in a static inline function in the header and allow that")
-    remarks = [f"{name} is a function-like macro in Linux {release}: not bound (to call it, wrap it in a static "
-               f"inline function in {os.path.basename(header)})" for name in plan.macros]
-    remarks += [f"{name} is not declared in Linux {release} (with {os.path.basename(header)}'s includes): not bound"
-                for name in not_bound(rust, plan.plain)]
-    atomic.write(output, unsafe_extern_blocks(inline_helpers.rename(rust)))
-    atomic.write(helpers_c, plan.c_file(os.path.basename(header)))
+        rust, untyped = inline_helpers.without_non_constants(handle.read())
+    name = os.path.basename(header)
+    remarks = [f"{macro} is a function-like macro in Linux {release}: not bound (to call it, wrap it in a static "
+               f"inline function in {name})" for macro in plan.macros]
+    remarks += [f"{macro} is a macro whose value is no compile-time constant in Linux {release}: not bound (to use "
+                f"it, wrap it in a static inline function in {name})" for macro in untyped]
+    remarks += [f"{missing} is not declared in Linux {release} (with {name}'s includes): not bound"
+                for missing in not_bound(rust, plan.plain)]
+    prefix = inline_helpers.helper_prefix(request.scope)
+    atomic.write(output, unsafe_extern_blocks(inline_helpers.rename(rust, prefix)))
+    atomic.write(helpers_c, plan.c_file(name))
     return remarks
 
 
@@ -129,7 +155,7 @@ def clang_flags(cmd_line: str, arch: str, root: str, kdir: str) -> list:
         if skip:
             skip = False
             continue
-        if word == "-o":
+        if word in SKIPPED_WITH_VALUE:
             skip = True
             continue
         if word == "-c" or word.endswith(".c") or word.startswith(SKIPPED_PREFIXES):
@@ -167,10 +193,11 @@ OPAQUE_TYPES = ("xregs_state", "desc_struct", "arch_lbr_state", "local_apic", "x
                 "kunit_try_catch", "spinlock")
 
 
-def command(program: str, header: str, output: str, depfile: str, allow: tuple, flags: list) -> list:
+def command(program: str, header: str, output: str, depfile: str, allow: tuple, flags: list,
+            options: tuple = DEFAULT_OPTIONS) -> list:
     anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
     opaque = [word for name in OPAQUE_TYPES for word in ("--opaque-type", name)]
-    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", *opaque,
+    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", *opaque, *options,
             "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 

@@ -3,6 +3,7 @@ cargo command rustkmod runs: build, generate-lockfile, test, with what cargo pri
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import TYPE_CHECKING, NamedTuple
@@ -25,13 +26,36 @@ RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pa
 RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
 
 
+class CrateBindings(NamedTuple):
+    """A crate of the graph that declares kernel bindings of its own ([package.metadata.rustkmod])."""
+
+    package: str
+    lib_name: str
+    header: str             # absolute path of its bindings header
+    options: tuple = ()     # its bindgen-options, after rustkmod's defaults
+
+    @property
+    def variable(self) -> str:
+        """The environment variable its bindings.rs path reaches it by: RUSTKMOD_BINDINGS_<LIB>."""
+        return f"RUSTKMOD_BINDINGS_{self.lib_name.upper()}"
+
+
 class Crate(NamedTuple):
-    """A crate that builds a staticlib for a kernel module."""
+    """A crate that builds a staticlib for a kernel module, and what its path dependencies bring.
+
+    The graph is read from the manifests (the crate's and its path dependencies', recursively), not
+    from `cargo metadata`: that needs a Cargo.lock, which it would write at configuration time (a
+    crate without one gets it from the CargoLock step), and costs a cargo run. Crates that declare
+    bindings or use rustkmod-rt are the project's own, reached by path; registry crates are not
+    read (a registry crate declaring rustkmod bindings is not supported)."""
 
     manifest: str      # absolute path of Cargo.toml
     package: str       # package name
     lib_name: str      # the library's crate name (package name with '-' as '_', or [lib] name)
-    uses_runtime: bool = False   # depends on rustkmod-rt, whose C half the module then needs
+    uses_runtime: bool = False   # rustkmod-rt is in the graph: its C half joins the module
+    runtime_by_version: bool = False  # named by version (rustkmod-rt = "0.1"): cargo gets rustkmod's copy
+    crate_bindings: tuple = ()   # (package, lib_name, header, options) per crate declaring bindings
+    manifests: tuple = ()        # every Cargo.toml read: the record holds while none of them changes
 
     @property
     def directory(self) -> str:
@@ -64,10 +88,92 @@ class Crate(NamedTuple):
         if "staticlib" not in lib.get("crate-type", []):
             raise RustkmodError(f"{manifest}: the crate does not build a staticlib",
                                 "add crate-type = [\"staticlib\"] under [lib]")
-        dependencies = data.get("dependencies", {})
-        uses_runtime = any(name == RUNTIME_PACKAGE or (isinstance(spec, dict) and spec.get("package") == RUNTIME_PACKAGE)
-                           for name, spec in dependencies.items())
-        return cls(manifest, package, lib.get("name", package.replace("-", "_")), uses_runtime)
+        graph = _Graph()
+        graph.walk(manifest, data)
+        return cls(manifest, package, lib.get("name", package.replace("-", "_")), graph.runtime, graph.runtime_by_version,
+                   tuple(graph.bindings), tuple(graph.manifests))
+
+    @property
+    def bindings(self) -> list[CrateBindings]:
+        return [CrateBindings(*entry) for entry in self.crate_bindings]
+
+
+def runtime_config(crate: Crate) -> list[str]:
+    """cargo arguments that resolve `rustkmod-rt = "0.1"` to rustkmod's own copy, for a crate
+    whose graph names it by version: a project outside the checkout needs no path to it."""
+    if not crate.runtime_by_version:
+        return []
+    return ["--config", f"patch.crates-io.{RUNTIME_PACKAGE}.path={json.dumps(RUNTIME_DIR)}"]
+
+
+class _Graph:
+    """The crate's path dependencies, read from their manifests (see Crate)."""
+
+    def __init__(self):
+        self.manifests, self.bindings = [], []
+        self.runtime = self.runtime_by_version = False
+
+    def walk(self, manifest: str, data: dict) -> None:
+        import tomllib
+        if manifest in self.manifests:
+            return
+        self.manifests.append(manifest)
+        package = data.get("package", {})
+        name = package.get("name", "")
+        if name == RUNTIME_PACKAGE:
+            self.runtime = True
+        declared = package.get("metadata", {}).get("rustkmod", {})
+        if declared.get("bindings"):
+            lib = data.get("lib", {}).get("name", name.replace("-", "_"))
+            options = declared.get("bindgen-options", [])
+            if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+                raise RustkmodError(f"{manifest}: bindgen-options is not a list of strings",
+                                    'write bindgen-options = ["--no-derive-debug", ...]')
+            self.bindings.append((name, lib, os.path.join(os.path.dirname(manifest), declared["bindings"]),
+                                  tuple(options)))
+        for dependency, spec in _dependencies(data):
+            spec = _inherited(manifest, dependency, spec)
+            real = spec.get("package", dependency) if isinstance(spec, dict) else dependency
+            if isinstance(spec, dict) and "path" in spec:
+                path = os.path.join(os.path.dirname(manifest), spec["path"], "Cargo.toml")
+                try:
+                    with open(path, "rb") as handle:
+                        self.walk(os.path.abspath(path), tomllib.load(handle))
+                except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                    self.manifests.append(os.path.abspath(path))    # cargo says what is wrong with it
+            elif real == RUNTIME_PACKAGE and not (isinstance(spec, dict) and "git" in spec):
+                self.runtime = self.runtime_by_version = True
+
+
+def _dependencies(data: dict):
+    """(name, spec) of the normal dependencies, for every target (build and dev ones run on the host)."""
+    yield from data.get("dependencies", {}).items()
+    for target in data.get("target", {}).values():
+        yield from target.get("dependencies", {}).items()
+
+
+def _inherited(manifest: str, name: str, spec):
+    """A `dep.workspace = true` spec, as the workspace root's [workspace.dependencies] gives it
+    (with its path made relative to this manifest's directory)."""
+    if not (isinstance(spec, dict) and spec.get("workspace") is True):
+        return spec
+    import tomllib
+    directory = os.path.dirname(manifest)
+    while directory != os.path.dirname(directory):
+        candidate = os.path.join(directory, "Cargo.toml")
+        try:
+            with open(candidate, "rb") as handle:
+                root = tomllib.load(handle).get("workspace")
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            root = None
+        if root is not None:
+            given = root.get("dependencies", {}).get(name, {})
+            given = {"version": given} if isinstance(given, str) else dict(given)
+            if "path" in given:
+                given["path"] = os.path.relpath(os.path.join(directory, given["path"]), os.path.dirname(manifest))
+            return given
+        directory = os.path.dirname(directory)
+    return spec
 
 
 def crate_source_files(directory: str) -> list[str]:
@@ -132,19 +238,19 @@ def _first_line(err: Exception) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def lockfile_command(cargo: str, manifest: str) -> list[str]:
+def lockfile_command(cargo: str, manifest: str, config=()) -> list[str]:
     """`cargo generate-lockfile` for a crate without a Cargo.lock: the one its first build would write."""
-    return [cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest]
+    return [cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest, *config]
 
 
 def test_command(cargo: str, rustc: str, manifest: str, target: str, target_dir: str, link_objects: list,
-                 base_env: dict) -> tuple[list[str], dict]:
+                 base_env: dict, config=()) -> tuple[list[str], dict]:
     """`cargo test` of a crate on the host (argv, environment), with `link_objects` (the user-space
     stand-in's) linked into every test binary. Run it in the crate's directory: its own cargo
     configuration applies."""
     link = encoded_rustflags(f"-Clink-arg={path}" for path in link_objects)
     env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=link)
-    return [cargo, "test", "--manifest-path", manifest, "--target", target], env
+    return [cargo, "test", "--manifest-path", manifest, "--target", target, *config], env
 
 
 def encoded_rustflags(flags) -> str:
@@ -153,21 +259,22 @@ def encoded_rustflags(flags) -> str:
 
 
 def build_command(profile: "RustProfile", cargo: str, rustc: str, manifest: str, target_dir: str,
-                  sysroot: str | None, base_env: dict, cfg_file: str | None = None) -> tuple[list[str], dict]:
+                  sysroot: str | None, base_env: dict, cfg_file: str | None = None, extra_flags=(),
+                  config=()) -> tuple[list[str], dict]:
     """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
     as `cargo build` in the crate's own directory would (run it there: the crate's cargo
     configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
 
-    `cfg_file` is the kernel's --cfg list, given to the crate alone through `cargo rustc`
-    (core does not need them). `-Aunexpected_cfgs`: cargo's check-cfg does not know the
-    kernel's options. RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
-    hardening), which only a nightly or bootstrapping compiler takes.
+    `cfg_file` is the kernel's --cfg argfile (cfgs.py), given with `extra_flags` to every crate
+    of the graph through CARGO_ENCODED_RUSTFLAGS: a framework crate tests the kernel's version as
+    the module's crate does (build scripts and proc macros, built for the host, get none of it).
+    `config`: cargo --config arguments (runtime_config). RUSTC_BOOTSTRAP=1: the kernel's codegen
+    needs -Z flags (-Zplt, the hardening), which only a nightly or bootstrapping compiler takes.
     """
-    command = [cargo, "rustc" if cfg_file else "build", "--release", "--quiet", "--manifest-path", manifest,
-               "--target", profile.target]
-    if cfg_file:
-        command += ["--lib", "--", f"@{cfg_file}", "-Aunexpected_cfgs"]
+    command = [cargo, "build", "--lib", "--release", "--quiet", "--manifest-path", manifest, "--target", profile.target,
+               *config]
     flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
+    flags += ([f"@{cfg_file}"] if cfg_file else []) + list(extra_flags)
     env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
                RUST_TARGET_PATH=TARGET_SPECS)
     env.pop("RUSTFLAGS", None)

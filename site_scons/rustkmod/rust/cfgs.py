@@ -1,13 +1,16 @@
 """The kernel as rustc --cfg arguments: its configuration and its version, for `#[cfg(...)]`.
 
 A crate writes `#[cfg(CONFIG_SMP)]` or `#[cfg(kernel_version_at_least = "6.10")]` as C code tests
-IS_ENABLED() and LINUX_VERSION_CODE; the text is one rustc @argfile per kernel.
+IS_ENABLED() and LINUX_VERSION_CODE; the text is one rustc @argfile per kernel, given to every crate
+of the module's graph (CARGO_ENCODED_RUSTFLAGS). It declares what it sets with --check-cfg, so
+rustc warns about a misspelt option (CONFIG_SMPP) and not about these.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 
 from rustkmod.kernel.tree import LAST_MINOR, Kernel
 
@@ -32,7 +35,27 @@ def kernel_cfg_text(kernel: Kernel) -> str:
                 lines.append(f"--cfg={key}")
             lines.append(f"--cfg={key}={json.dumps(value)}")
         text = "\n".join(lines) + "\n"
-    return text + version_cfg_text(tuple(kernel.version))
+    return text + version_cfg_text(tuple(kernel.version)) + check_cfg_text(_config_text(kernel))
+
+
+# The cfgs rustkmod sets besides the kernel's options: the version ones, and rustkmod_bindings
+# (a crate built with its bindings.rs, which host builds are without).
+RUSTKMOD_CFGS = ("kernel_version", "kernel_version_at_least", "rustkmod_bindings")
+
+
+def check_cfg_text(config_text: str) -> str:
+    """--check-cfg lines for every option the .config names, set or not (`# CONFIG_SMP is not
+    set` names an option this kernel has, so `#[cfg(CONFIG_SMP)]` is expected), and for rustkmod's."""
+    names = sorted(set(re.findall(r"\bCONFIG_[A-Za-z0-9_]+", config_text)))
+    return "".join(f"--check-cfg=cfg({name}, values(any()))\n" for name in [*RUSTKMOD_CFGS, *names])
+
+
+def _config_text(kernel: Kernel) -> str:
+    try:
+        with open(kernel.path(".config"), encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return "\n".join(kernel.config)
 
 
 def version_cfg_text(version: tuple) -> str:

@@ -7,6 +7,8 @@ macro (GFP_KERNEL) has no type. libclang, reading the module's header with the k
   it, compiled by Kbuild into the module; the Rust binding keeps the name `NAME`;
 - an object-like macro gets `static const __typeof__((NAME)) rustkmod_const_NAME = (NAME);` in
   bindgen's input, which bindgen turns into `pub const NAME` with the value this kernel gives it;
+  a string macro (KERN_INFO) is bound by bindgen itself, as `pub const NAME: &[u8; N]`; a macro
+  whose value is no compile-time constant (THIS_MODULE) is left out with a remark;
 - a function-like macro is untyped: the header wraps it in a static inline function of its own
   (`static inline int my_put_u32(u32 __user *p, u32 v) { return put_user(v, p); }`), and that
   function gets a helper like any other. An allowed name that is a function-like macro in this
@@ -34,10 +36,11 @@ class Helper(NamedTuple):
     name: str
     result: str             # the C type spellings, as clang prints them
     parameters: tuple       # ((type, name), ...)
+    prefix: str = HELPER_PREFIX   # one per set of bindings: a module links several crates' helpers
 
     def prototype(self) -> str:
         parameters = ", ".join(f"{_declarable(t)} {n}" for t, n in self.parameters) or "void"
-        return f"{_declarable(self.result)} {HELPER_PREFIX}{self.name}({parameters})"
+        return f"{_declarable(self.result)} {self.prefix}{self.name}({parameters})"
 
     def definition(self) -> str:
         call = f"{self.name}({', '.join(n for _, n in self.parameters)})"
@@ -60,7 +63,7 @@ class Plan(NamedTuple):
         return "\n".join(lines) + "\n"
 
     def allowed(self) -> tuple:
-        return self.plain + tuple(HELPER_PREFIX + h.name for h in self.helpers) + \
+        return self.plain + tuple(h.prefix + h.name for h in self.helpers) + \
             tuple(CONST_PREFIX + name for name in self.constants)
 
     def c_file(self, header_name: str) -> str:
@@ -81,7 +84,13 @@ def _declarable(spelling: str) -> str:
     return f"__typeof__({spelling})" if "(" in spelling or "[" in spelling else spelling
 
 
-def plan(header: str, allow: tuple, flags: list, libclang: str = "") -> Plan:
+def helper_prefix(scope: str = "") -> str:
+    """The helpers' symbol prefix for one set of bindings: `rustkmod_helper_` for a module's own,
+    `rustkmod_helper_<crate>_` for a crate's, so that two crates wrapping one function link."""
+    return f"{HELPER_PREFIX}{scope}_" if scope else HELPER_PREFIX
+
+
+def plan(header: str, allow: tuple, flags: list, libclang: str = "", scope: str = "") -> Plan:
     """Read the header as clang does with the kernel's flags, and sort the allowed names."""
     cindex = _cindex(libclang)
     try:
@@ -107,14 +116,14 @@ def plan(header: str, allow: tuple, flags: list, libclang: str = "") -> Plan:
         if cursor.kind == cindex.CursorKind.FUNCTION_DECL and cursor.storage_class == cindex.StorageClass.STATIC:
             functions[name] = cursor
         elif cursor.kind == cindex.CursorKind.MACRO_DEFINITION:
-            macros[name] = _function_like(cursor)
+            macros[name] = "function" if _function_like(cursor) else "string" if _string(cursor) else "object"
     helpers, constants, function_like = [], [], []
     for name in allow:
         if name in functions:
-            helpers.append(_helper(functions[name]))
-        elif macros.get(name) is True:
+            helpers.append(_helper(functions[name])._replace(prefix=helper_prefix(scope)))
+        elif macros.get(name) == "function":
             function_like.append(name)
-        elif name in macros:
+        elif macros.get(name) == "object":
             constants.append(name)
     if helpers:
         _check_one_file(unit, header)
@@ -141,6 +150,11 @@ def _function_like(cursor) -> bool:
         tokens[1].extent.start.offset == tokens[0].extent.end.offset
 
 
+def _string(cursor) -> bool:
+    """A macro with a string literal in its value (KERN_INFO is KERN_SOH "6"): bindgen binds it."""
+    return any(token.spelling.startswith('"') for token in list(cursor.get_tokens())[1:])
+
+
 def _helper(cursor) -> Helper:
     name = cursor.spelling
     if cursor.type.is_function_variadic():
@@ -155,18 +169,20 @@ def _helper(cursor) -> Helper:
     return Helper(name, cursor.result_type.spelling, parameters)
 
 
-def rename(rust: str) -> str:
+def rename(rust: str, prefix: str = HELPER_PREFIX) -> str:
     """bindgen's output with the helpers and constants under the names the crate uses: a helper
     keeps its symbol through #[link_name]."""
-    rust = re.sub(rf"^(\s*)pub fn {HELPER_PREFIX}(\w+)\(",
-                  lambda m: f'{m[1]}#[link_name = "{HELPER_PREFIX}{m[2]}"]\n{m[1]}pub fn {m[2]}(', rust, flags=re.M)
+    rust = re.sub(rf"^(\s*)pub fn {prefix}(\w+)\(",
+                  lambda m: f'{m[1]}#[link_name = "{prefix}{m[2]}"]\n{m[1]}pub fn {m[2]}(', rust, flags=re.M)
     return re.sub(rf"^(\s*)pub const {CONST_PREFIX}(\w+):", r"\1pub const \2:", rust, flags=re.M)
 
 
-def non_constants(rust: str) -> list:
-    """Object-like macros whose value is not a compile-time number (THIS_MODULE): bindgen makes
-    an extern static of them, which nothing defines."""
-    return re.findall(rf"pub static (?:mut )?{CONST_PREFIX}(\w+):", rust)
+def without_non_constants(rust: str) -> tuple[str, list]:
+    """bindgen's output less the object-like macros whose value is no compile-time constant
+    (THIS_MODULE): bindgen makes an extern static of them, which nothing defines. Returns the
+    rest and their names, for a remark."""
+    pattern = re.compile(rf"^\s*pub static (?:mut )?{CONST_PREFIX}(\w+):[^;]*;\n", re.M)
+    return pattern.sub("", rust), pattern.findall(rust)
 
 
 def libclang_file(libclang: str = "") -> str:

@@ -51,7 +51,8 @@ if importlib.util.find_spec("rustkmod") is None:
     # loaded through a toolpath: the rustkmod package sits beside site_tools/. SCons restores
     # sys.path once the tool is imported, so the package is imported now, while it is found.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-import rustkmod  # noqa: E402,F401
+import rustkmod  # noqa: E402
+del rustkmod
 
 _BUILDERS: dict = {}
 

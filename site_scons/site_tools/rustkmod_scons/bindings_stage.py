@@ -36,6 +36,8 @@ class BindingsSettings(NamedTuple):
     libclang: str = ""      # LIBCLANG_PATH, for the helpers' reading of the header
     header_name: str = ""   # what bindings_helpers.c includes: a header moved to a file of the same
     #                         content is another input
+    scope: str = ""         # a crate's bindings (not a module's own): the crate's name
+    options: tuple = ()     # bindgen's options (bindgen.DEFAULT_OPTIONS and the crate's own)
 
 
 HELPERS_C = "bindings_helpers.c"
@@ -45,10 +47,11 @@ def _bindings(target, source, env):
     """bindings.rs and bindings_helpers.c for one kernel (rustkmod.rust.bindgen.generate)."""
     from rustkmod.rust import bindgen
     settings = setting(source, BindingsSettings)
+    request = bindgen.Request(settings.kdir, settings.arch, settings.release, settings.make_variables, settings.allow,
+                              settings.bindgen, settings.extra_flags, settings.libclang, settings.scope,
+                              settings.options)
     try:
-        remarks = bindgen.generate(files(source)[0].abspath, target[0].abspath, target[1].abspath, settings.kdir,
-                                   settings.arch, settings.release, list(settings.make_variables), settings.allow,
-                                   settings.bindgen, settings.extra_flags, settings.libclang)
+        remarks = bindgen.generate(files(source)[0].abspath, target[0].abspath, target[1].abspath, request)
     except RustkmodError as err:
         fail(err)
     say("".join(f"         {remark}\n" for remark in remarks))
@@ -72,39 +75,64 @@ BUILDERS = {
 
 
 class BindingsNodes(NamedTuple):
-    """One module's bindings for one kernel: what the crate includes, what Kbuild compiles."""
+    """One set of bindings for one kernel: what a crate includes, what Kbuild compiles."""
 
-    rs: object               # bindings.rs, for include!(env!("RUSTKMOD_BINDINGS"))
-    helpers_c: object        # bindings_helpers.c, made in the module's directory
-    header: object           # the module's header, which bindings_helpers.c includes
+    rs: object               # bindings.rs
+    helpers_c: object        # bindings_helpers.c beside it
+    header: object           # the header they were made from, which bindings_helpers.c includes
+    variable: str = "RUSTKMOD_BINDINGS"   # how the crate finds bindings.rs: include!(env!(...))
+    helpers_name: str = HELPERS_C         # the helpers' file name in each module's Kbuild directory
 
 
-def nodes(build, header: str) -> BindingsNodes | None:
-    """bindings.rs and bindings_helpers.c for one module and kernel from the module's header, or
-    None without one. (bindgen and inline_helpers are imported here and in the actions: a project
-    without bindings, the common case, never loads them.)"""
-    if not header:
-        return None
-    from rustkmod.rust import bindgen
-    env, kernel, module_dir = build.env, build.kernel, build.module_dir
-    header_node = env.File(header).srcnode()
+def nodes(build, header: str, crate) -> list[BindingsNodes]:
+    """The bindings a module's crate graph includes for this kernel: the module's own (`header`,
+    RustKernelModule(bindings=...)), made in the module's directory, and those of each crate of
+    the graph that declares them ([package.metadata.rustkmod] bindings = "..."), made once per
+    kernel in BUILD_DIR/<kernel>/crates/<package>/ for every module that uses the crate. (bindgen
+    and inline_helpers are imported here and in the actions: a project without bindings, the
+    common case, never loads them.)"""
+    env = build.env
+    made = []
+    if header:
+        made.append(_bindings_nodes(build, env.File(header).srcnode(), build.module_dir, "", ()))
+    for declared in crate.bindings:
+        if not os.path.isfile(declared.header):
+            raise RustkmodError(f"the crate {declared.package} declares bindings = {declared.header}, which does not "
+                                "exist", "fix [package.metadata.rustkmod] bindings in its Cargo.toml")
+        directory = build.out.Dir(build.dir_name).Dir("crates").Dir(declared.package)
+        made.append(_bindings_nodes(build, env.File(declared.header), directory, declared.lib_name,
+                                    declared.options)._replace(variable=declared.variable,
+                                                               helpers_name=f"{declared.lib_name}_{HELPERS_C}"))
+    names = [b.header.name for b in made]
+    if len(set(names)) < len(names):
+        raise RustkmodError(f"{build.name}: two bindings headers are called the same ({', '.join(names)}); Kbuild "
+                            "compiles their C helpers beside copies of them", "rename one")
+    return made
 
-    def read_allowlist():
-        with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
-            return bindgen.allowlist(handle.read())
-    allow = state.memo().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
-    from rustkmod.rust.inline_helpers import libclang_file
-    program, libclang = env["BINDGEN"], libclang_file(env["LIBCLANG_PATH"])
-    # bindgen's version and libclang's digest, worked out again only when either file changes
-    versions = state.memo().remember_files(("bindgen-versions", program, libclang),
-                                              [shutil.which(program) or program, libclang],
-                                              lambda: bindgen.versions(program, libclang))
-    settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(build.make_variables), allow, versions,
-                                program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"],
-                                header_node.name)
-    made = env.RustBindings([module_dir.File("bindings.rs"), module_dir.File(HELPERS_C)],
-                            [header_node, settings_node(env, settings)])
-    env.SideEffect([module_dir.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], made)
-    # What bindgen is asked and what is done with its output live in these two modules.
-    env.Depends(made, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py"))
-    return BindingsNodes(made[0], made[1], header_node)
+
+def _bindings_nodes(build, header_node, directory, scope: str, options: tuple) -> BindingsNodes:
+    """bindings.rs and bindings_helpers.c in `directory` for the build's kernel: once per run."""
+    def made():
+        from rustkmod.rust import bindgen
+        env, kernel = build.env, build.kernel
+
+        def read_allowlist():
+            with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:
+                return bindgen.allowlist(handle.read())
+        allow = state.memo().remember(("bindgen-allowlist", header_node.abspath), read_allowlist)   # once, for every kernel
+        from rustkmod.rust.inline_helpers import libclang_file
+        program, libclang = env["BINDGEN"], libclang_file(env["LIBCLANG_PATH"])
+        # bindgen's version and libclang's digest, worked out again only when either file changes
+        versions = state.memo().remember_files(("bindgen-versions", program, libclang),
+                                               [shutil.which(program) or program, libclang],
+                                               lambda: bindgen.versions(program, libclang))
+        settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(build.make_variables), allow,
+                                    versions, program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"],
+                                    header_node.name, scope, bindgen.DEFAULT_OPTIONS + tuple(options))
+        targets = env.RustBindings([directory.File("bindings.rs"), directory.File(HELPERS_C)],
+                                   [header_node, settings_node(env, settings)])
+        env.SideEffect([directory.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], targets)
+        # What bindgen is asked and what is done with its output live in these two modules.
+        env.Depends(targets, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py"))
+        return BindingsNodes(targets[0], targets[1], header_node)
+    return state.memo().remember(("bindings", directory.abspath), made)

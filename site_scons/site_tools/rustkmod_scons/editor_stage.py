@@ -23,7 +23,8 @@ class RustProjectSettings(NamedTuple):
     cargo: str
     target: str
     library: str          # the library sources the sysroot was built from
-    bindings: str = ""    # the module's bindings.rs for this kernel, if it has bindings
+    bindings: tuple = ()  # (variable, bindings.rs) of the module's and its crates' bindings for this kernel
+    config: tuple = ()    # cargo --config arguments (rustkmod-rt by version)
 
 
 class CompileCommandsSettings(NamedTuple):
@@ -39,7 +40,7 @@ def _rust_project(target, source, env):
         cfgs = editor.kernel_cfgs(handle.read())
     try:
         project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
-                                      process.environment(), settings.bindings)
+                                      process.environment(), dict(settings.bindings), settings.config)
     except RustkmodError as err:
         fail(err)
     write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")
@@ -61,7 +62,7 @@ BUILDERS = {
 }
 
 
-def nodes(build, rust, ko, bindings=None) -> list:
+def nodes(build, rust, ko, bindings=()) -> list:
     """rust-project.json and compile_commands.json for one module and kernel; none for a profile
     without the kernel's target, sysroot sources and cfgs to show (the host-default probe)."""
     from . import rust_stage        # what the editor shows is what the Rust stage builds
@@ -70,11 +71,12 @@ def nodes(build, rust, ko, bindings=None) -> list:
         return []
     lock, cfg = rust_stage.lock_node(env, manifest), rust_stage.kernel_cfg_node(env, profile, kernel)
     library = rust_stage.library_dir(env, build.out)
-    bindings_path = bindings.rs.abspath if bindings else ""
+    from rustkmod.rust.cargo import runtime_config
+    given = tuple((b.variable, b.rs.abspath) for b in bindings)
     project = env.RustProject(module_dir.File("rust-project.json"), [env.File(manifest.manifest)] + lock + cfg + [
-        settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library,
-                                               bindings_path))])
-    env.Depends(project, [bindings.rs] if bindings else [])     # rust-analyzer reads it: the editor target makes it
+        settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library, given,
+                                               tuple(runtime_config(manifest))))])
+    env.Depends(project, [b.rs for b in bindings])     # rust-analyzer reads them: the editor target makes them
     commands = env.CompileCommands(module_dir.File("compile_commands.json"),
                                    [ko, settings_node(env, CompileCommandsSettings(kernel.kdir))])
     return project + commands

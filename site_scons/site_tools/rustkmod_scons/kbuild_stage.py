@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
@@ -89,9 +90,16 @@ def _kbuild(target, source, env):
     settings = setting(source, KbuildSettings)
     module_dir = target[0].dir.abspath
     result = run(kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
-                                        env["CC_WRAPPER"], settings.kcflags), jobs=jobs(env))
+                                        env["CC_WRAPPER"], settings.kcflags), jobs=jobs(env),
+                 stderr=subprocess.PIPE, text=True)
+    say(result.stderr, error=True)
     if result.returncode != 0:
         remove(target[0].abspath)
+        missing = kbuild.missing_runtime_symbols(result.stderr)
+        if missing:
+            fail(f"Kbuild: {', '.join(missing)} undefined: the module's crate calls rustkmod-rt, whose C half "
+                 "rustkmod adds only when it finds rustkmod-rt among the crate's path dependencies",
+                 'name it in the crate\'s [dependencies]: rustkmod-rt = "0.1" (rustkmod points cargo at its copy)')
     check_status(result, f"Kbuild (make -C {settings.kdir} M={module_dir} modules)")
     if not os.path.exists(target[0].abspath):
         fail(f"Kbuild succeeded but wrote no {target[0]}")
@@ -105,7 +113,7 @@ BUILDERS = {
 }
 
 
-def nodes(build, sources: list, rust, bindings=None) -> list:
+def nodes(build, sources: list, rust, bindings=()) -> list:
     """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
     modules.order): the C `sources`, the crate's object (`rust`: rust_stage.RustNodes), rustkmod-rt's
     C half when the crate uses it, and the bindings' C helpers with the header they include."""
@@ -130,9 +138,12 @@ def nodes(build, sources: list, rust, bindings=None) -> list:
             staged += env.GeneratedFile(module_dir.File(stem + ".c"),
                                         env.Value(kbuild.INCLUDE_WRAPPER_TEXT.format(source=source.name)))
         c_objects.append(stem + ".o")
-    if bindings:
-        staged += [bindings.helpers_c, env.KbuildStage(module_dir.File(bindings.header.name), bindings.header)]
-        c_objects.append(os.path.splitext(bindings.helpers_c.name)[0] + ".o")
+    for bound in bindings:      # the C helpers of each set of bindings, beside a copy of their header
+        helpers = bound.helpers_c
+        if helpers.dir.abspath != module_dir.abspath or helpers.name != bound.helpers_name:
+            helpers = env.KbuildStage(module_dir.File(bound.helpers_name), helpers)
+        staged += [helpers, env.KbuildStage(module_dir.File(bound.header.name), bound.header)]
+        c_objects.append(os.path.splitext(bound.helpers_name)[0] + ".o")
     kbuild.check_module_name(name, c_objects + [object_name])
     shipped = module_dir.File(object_name + "_shipped")
     kernel_files = [env.File(f) for f in kernel.signature_files()]

@@ -103,8 +103,9 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
                         bindings: str = "") -> RustModule:
     """One module for the kernel `env` is configured for: each stage makes its own nodes."""
     build = context.for_kernel(env, name, uses)
-    bound = bindings_stage.nodes(build, bindings)           # per kernel: bindings.rs and the C helpers
-    rust = rust_stage.nodes(build, crate, bound)            # shared by kernels of one profile
+    manifest = rust_stage.crate(build, crate)               # the crate and its path dependencies
+    bound = bindings_stage.nodes(build, bindings, manifest)  # per kernel: each bindings.rs and its C helpers
+    rust = rust_stage.nodes(build, manifest, bound)         # shared by kernels of one profile
     ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])

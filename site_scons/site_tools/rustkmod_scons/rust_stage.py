@@ -25,7 +25,7 @@ from rustkmod.rust import cargo, cfgs, profiles, sysroot
 from rustkmod.kernel.tree import Kernel
 
 from . import state
-from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say,
+from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say, write_text,
                      setting, settings_node)
 
 
@@ -47,10 +47,21 @@ class CargoSettings(NamedTuple):
     sysroot: str = ""               # --sysroot, for profiles that build the library from source
     config_files: tuple = ()
     inputs: tuple = ("manifest",)   # the role of each file source, in order
+    config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
 
 
 class CargoLockSettings(NamedTuple):
     cargo: str
+    config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
+
+
+class KernelCfgSettings(NamedTuple):
+    """The tree whose cfg argfile is written, and the digest its text must have."""
+
+    kdir: str
+    arch: str
+    kernelrelease: str              # KERNELRELEASE, when the user overrides KDIR's
+    digest: str
 
 
 class PartialLinkSettings(NamedTuple):
@@ -69,12 +80,14 @@ def _cargo_build(target, source, env):
     profile, inputs = settings.profile, _named_files(source, settings)
     say(f"         [{profile.target}, {profile.name} profile]")
     target_dir = os.path.dirname(os.path.dirname(target[0].dir.abspath))
+    # include!(env!("RUSTKMOD_BINDINGS")) in the module's crate, RUSTKMOD_BINDINGS_<LIB> in a crate
+    # declaring its own, each under #[cfg(rustkmod_bindings)]
+    bindings = {role.split("=", 1)[1]: path for role, path in inputs.items() if role.startswith("bindings=")}
     command, run_env = cargo.build_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
-                                               target_dir, settings.sysroot or None, _cargo_environment(env),
-                                               inputs.get("kernel_cfg"))
-    if "bindings" in inputs:        # include!(env!("RUSTKMOD_BINDINGS")) in the crate, under #[cfg(rustkmod_bindings)]
-        run_env["RUSTKMOD_BINDINGS"] = inputs["bindings"]
-        command.append("--cfg=rustkmod_bindings")      # after `--`: the crate's own rustc, as the kernel cfgs
+                                           target_dir, settings.sysroot or None, _cargo_environment(env),
+                                           inputs.get("kernel_cfg"), ["--cfg=rustkmod_bindings"] if bindings else [],
+                                           settings.config)
+    run_env.update(bindings)
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(result.stderr, profile.rustflags)
@@ -117,11 +130,24 @@ def _run_cargo(command, flags, **kwargs):
     return result
 
 
+def _kernel_cfg(target, source, env):
+    """The kernel's cfg argfile, from the tree as it is now; it must be the text the digest names."""
+    import hashlib
+    settings = setting(source, KernelCfgSettings)
+    try:
+        text = cfgs.kernel_cfg_text(Kernel.from_kdir(settings.kdir, settings.arch, settings.kernelrelease or None))
+    except RustkmodError as err:
+        fail(err)
+    if hashlib.sha256(text.encode()).hexdigest()[:16] != settings.digest:
+        fail(f"KDIR={settings.kdir} changed while scons ran (its .config or rustc_cfg)", "run scons again")
+    write_text(target[0].abspath, text)
+
+
 def _cargo_lock(target, source, env):
     """A crate without a Cargo.lock gets the one its first `cargo build` would write."""
     settings = setting(source, CargoLockSettings)
     manifest = files(source)[0]
-    result = run(cargo.lockfile_command(settings.cargo, manifest.abspath), env=_cargo_environment(env),
+    result = run(cargo.lockfile_command(settings.cargo, manifest.abspath, settings.config), env=_cargo_environment(env),
                  cwd=manifest.dir.abspath)
     check_status(result, f"cargo generate-lockfile for {manifest}")
 
@@ -154,6 +180,7 @@ BUILDERS = {
     "CargoLock": builder(_cargo_lock, "LOCK"),
     "RustStaticLib": builder(_cargo_build, "CARGO", target_scanner=CRATE_SCANNER),
     "RustObject": builder(_partial_link, "LD -r"),
+    "KernelCfgFile": builder(_kernel_cfg, "GEN"),
 }
 
 
@@ -171,15 +198,20 @@ class RustNodes(NamedTuple):
     object_name: str
 
 
-def nodes(build, crate: str, bindings=None) -> RustNodes:
+def crate(build, directory: str) -> cargo.Crate:
+    """The module's crate, with what its path dependencies bring (rustkmod-rt, bindings)."""
+    return read_crate(build.env.Dir(directory).srcnode().abspath)
+
+
+def nodes(build, manifest: cargo.Crate, bindings=()) -> RustNodes:
     """The crate's staticlib and partially linked object for the module's kernel: shared by every
-    kernel with the same profile, or the kernel's own when the crate includes its bindings."""
+    kernel with the same profile, or the kernel's own when a crate of the graph includes
+    bindings (bindings_stage.BindingsNodes), which are the kernel's."""
     env = build.env
     profile = profile_for(env, build.out, build.kernel)
-    manifest = read_crate(env.Dir(crate).srcnode().abspath)
     if bindings:
         profile = profile._replace(kernel=build.dir_name)
-    lib = staticlib(env, build.out, manifest, profile, build.kernel, [bindings.rs] if bindings else [])
+    lib = staticlib(env, build.out, manifest, profile, build.kernel, [(b.variable, b.rs) for b in bindings])
     return RustNodes(manifest, profile, lib, rust_object(env, build.out, manifest, profile, lib, build.cross_compile),
                      object_name(manifest))
 
@@ -187,8 +219,8 @@ def nodes(build, crate: str, bindings=None) -> RustNodes:
 def read_crate(directory: str) -> cargo.Crate:
     """The crate's Cargo.toml, read once per run and again only when the file changed."""
     manifest = os.path.join(directory, "Cargo.toml")
-    return state.memo().remember_files(("crate", manifest), [manifest],
-                                          lambda: cargo.Crate.from_manifest(directory), cargo.Crate)
+    return state.memo().remember_files(("crate", manifest), [manifest], lambda: cargo.Crate.from_manifest(directory),
+                                       cargo.Crate, found=lambda fields: fields[-1])      # its path dependencies' manifests
 
 
 def rustc_info(env, build_dir) -> tuple[str, str]:
@@ -204,8 +236,13 @@ def library_dir(env, build_dir) -> str:
 
 
 def profile_for(env, build_dir, kernel: Kernel) -> profiles.RustProfile:
-    return profiles.select_profile(env["RUST_PROFILE"], kernel, env["RUSTC"], rustc_info(env, build_dir),
-                                    hardened=env["RUST_HARDENING"] == "on")
+    """The kernel's Rust profile, worked out again only when the tree's config files or the
+    toolchain change: its cfg digest reads the whole .config."""
+    name, hardened, toolchain = env["RUST_PROFILE"], env["RUST_HARDENING"] == "on", rustc_info(env, build_dir)
+    files = Kernel.input_files(kernel.kdir) + [kernel.path("include/generated/rustc_cfg")]
+    return state.memo().remember_files(
+        ("profile", kernel.kdir, kernel.arch, kernel.release, name, hardened, toolchain[0], env["RUSTC"]), files,
+        lambda: profiles.select_profile(name, kernel, env["RUSTC"], toolchain, hardened=hardened), profiles.RustProfile)
 
 
 def sysroot_cache(env) -> str:
@@ -243,7 +280,7 @@ def lock_node(env, manifest: cargo.Crate) -> list:
     def build():
         node = env.CargoLock(env.File(path), [env.File(manifest.manifest)]
                              + [env.File(p) for p in cargo.config_files(manifest.directory, os.environ)]
-                             + [settings_node(env, CargoLockSettings(env["CARGO"]))])
+                             + [settings_node(env, CargoLockSettings(env["CARGO"], tuple(cargo.runtime_config(manifest))))])
         env.NoClean(node)       # the user's file from now on
         return node
     return state.memo().remember(("lock", path), build)
@@ -253,8 +290,8 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
               kernel: Kernel | None = None, bindings: list = ()) -> list:
     """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
 
-    Kernel profiles build against the shared sysroot and pass the kernel's --cfg list (its
-    rustc_cfg) to the crate.
+    Kernel profiles build against the shared sysroot and pass the kernel's --cfg argfile to every
+    crate of the graph; `bindings`: (variable, bindings.rs node) the crates include.
     """
     def build():
         rust_dir = build_dir.Dir("rust").Dir(profile.ident)
@@ -270,11 +307,12 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
         if profile.kernel_cfg:
             inputs += kernel_cfg_node(env, profile, kernel)
             roles.append("kernel_cfg")
-        if bindings:
-            inputs += list(bindings)
-            roles.append("bindings")
+        for variable, node in bindings:
+            inputs.append(node)
+            roles.append(f"bindings={variable}")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
-                                 tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles))
+                                 tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles),
+                                 tuple(cargo.runtime_config(manifest)))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
@@ -284,19 +322,16 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
 
 
 def kernel_cfg_node(env, profile: profiles.RustProfile, kernel: Kernel) -> list:
-    """The kernel's --cfg list as a file: the tree's own rustc_cfg, or one made from its config,
-    then its version (cfgs.kernel_cfg_text). cargo hashes `cargo rustc`'s arguments into
-    its output names, this file's path among them, so it lives at one path for every checkout:
-    in the shared Rust cache, named by its content's digest (the profile's kernel_cfg)."""
+    """The kernel's cfg argfile (cfgs.kernel_cfg_text): its options, version and their
+    --check-cfg. cargo hashes RUSTFLAGS, this file's path among them, into its output names, so
+    it lives at one path for every checkout: in the shared Rust cache, named by its content's
+    digest (the profile's kernel_cfg), and written by the step from the tree (a no-op reads
+    neither the tree's .config nor the text)."""
     path = os.path.join(sysroot_cache(env), "cfgs", f"{profile.kernel_cfg}.args")
 
     def node():
-        own = kernel.path("include/generated/rustc_cfg")
-        if os.path.isfile(own):       # a file node: SCons re-reads it only when it changes
-            parts = [env.File(own), env.Value(cfgs.version_cfg_text(tuple(kernel.version)))]
-        else:
-            parts = [env.Value(cfgs.kernel_cfg_text(kernel))]
-        generated = env.GeneratedFile(env.File(path), parts)
+        settings = KernelCfgSettings(kernel.kdir, kernel.arch, env["KERNELRELEASE"], profile.kernel_cfg)
+        generated = env.KernelCfgFile(env.File(path), [settings_node(env, settings)])
         # Shared by every checkout, as the sysroots, and read by their cargo runs at any time: never
         # removed (scons -c, or SCons before rebuilding it), only replaced whole (write_text's
         # rename); a CacheDir copy would unlink and rewrite it in place.

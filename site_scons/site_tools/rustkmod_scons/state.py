@@ -19,7 +19,7 @@ import sys
 from rustkmod import atomic, process
 from rustkmod.stamps import file_stamp
 
-_SAVED_FORMAT = "rustkmod-memo-1"
+_SAVED_FORMAT = "rustkmod-memo-2"
 
 
 class Memo:
@@ -43,27 +43,31 @@ class Memo:
             self.values[key] = compute()
         return self.values[key]
 
-    def remember_files(self, key: tuple, files: list, compute, record=None):
+    def remember_files(self, key: tuple, files: list, compute, record=None, found=None):
         """compute() for `key`, once per run like remember(), and kept across runs while none of
         `files` changed (stamps.file_stamp; a missing file counts as a state too): reading the
         crate's Cargo.toml loads a TOML parser (3 ms of a no-op build), and a kernel's .config
         of 6,000 options takes 2 ms to parse and 0.5 ms to load from here. A NamedTuple result
         is kept as its fields and given back as `record`; the rest must be plain data
-        (marshal). A failing compute() is not kept."""
+        (marshal). `found(value)`: more files the value was read from (a crate's path
+        dependencies), known only once it is computed; they are watched too. A failing compute()
+        is not kept."""
         if key in self.values:
             return self.values[key]
-        value = self._remember_saved(key, files, (lambda: tuple(compute())) if record else compute)
+        value = self._remember_saved(key, files, (lambda: tuple(compute())) if record else compute, found)
         self.values[key] = record(*value) if record else value
         return self.values[key]
 
-    def _remember_saved(self, key: tuple, files: list, compute):
-        stamps = tuple(file_stamp(path) for path in files)
+    def _remember_saved(self, key: tuple, files: list, compute, found=None):
         saved = self._saved()
         self.saved_used.add(key)
-        if key in saved and saved[key][0] == stamps:
-            return saved[key][1]
+        if key in saved:
+            stamps, value, more = saved[key]
+            if stamps == tuple(file_stamp(path) for path in list(files) + list(more)):
+                return value
         value = compute()
-        saved[key] = (stamps, value)
+        more = tuple(p for p in (found(value) if found else ()) if p not in files)
+        saved[key] = (tuple(file_stamp(path) for path in list(files) + list(more)), value, more)
         self.saved_dirty = True
         return value
 
