@@ -123,3 +123,15 @@ def test_a_warning_while_unloading_fails():
     assert faults == ["hello: loaded, but the kernel complained",
                       "  kernel: [ 2.4] WARNING: CPU: 0 PID: 50 at mm/slab.c:1 kfree+0x1/0x2",
                       "hello: after rmmod the kernel is tainted W (a kernel warning)"]
+
+
+def test_what_must_be_gone_after_rmmod_runs_after_it():
+    for modprobe in (False, True):
+        script = boot.init_script(["/b/a.ko", "/b/b.ko"], modprobe=modprobe, exercise="cat /proc/kfw",
+                                  after="test -e /proc/kfw || echo gone")
+        during, unload, after = (script.index("cat /proc/kfw"), script.rindex("-RMMOD a rc="),
+                                 script.index("test -e /proc/kfw || echo gone"))
+        assert during < unload < after
+        assert script.count("-EXERCISE-BEGIN") == 2
+    console = f"{boot.MARK}-BEGIN\n{boot.MARK}-EXERCISE-BEGIN\ngone\n\n{boot.MARK}-EXERCISE-END\n"
+    assert "gone" in boot.parse_console(console).exercise_output

@@ -141,9 +141,10 @@ def _taint(name: str) -> str:
     return f" taint=$(cat /sys/module/{name}/taint 2>/dev/null)"
 
 
-def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "") -> str:
+def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "", after: str = "") -> str:
     """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
-    let modules.dep load the others), run the `exercise` commands, then unload them in reverse."""
+    let modules.dep load the others), run the `exercise` commands, unload them in reverse, then
+    run the `after` commands (what must be gone with the module: a /proc entry, a device node)."""
     if modprobe:
         name = module_name(module_files[-1])
         others = [module_name(ko) for ko in module_files[:-1]]
@@ -152,7 +153,8 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
                  *_exercise_lines(exercise),
                  f"modprobe -r {name}; rc=$?; echo {MARK}-RMMOD {name} rc=$rc",
-                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others)]
+                 *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-RMMOD {dep} rc=$((1 - $?))" for dep in others),
+                 *_exercise_lines(after)]
         return _INIT.format(mark=MARK, commands="\n".join(lines))
     lines = []
     for ko in module_files:
@@ -165,11 +167,12 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
     for ko in reversed(module_files):
         lines.append(f"echo '{MARK}-LOG {RMMOD_LOG}{module_name(ko)}' > /dev/kmsg")
         lines.append(f"rmmod {module_name(ko)}; echo {MARK}-RMMOD {module_name(ko)} rc=$?")
+    lines += _exercise_lines(after)
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
 
 def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
-                   exercise: str = "") -> None:
+                   exercise: str = "", after: str = "") -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
     `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
     if not os.path.isfile(busybox):
@@ -188,7 +191,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
                 shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
-            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise))
+            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise, after=after))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -257,16 +260,17 @@ def parse_console(console: str) -> BootResult:
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
                  timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "") -> BootResult:
+                 exercise: str = "", after: str = "") -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
     from there instead, which must load the others itself; `append` adds kernel parameters
-    (module.sig_enforce=1, say).
+    (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
+    are loaded and once they are unloaded, their output kept in `exercise_output`.
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root, exercise)
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after)
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 

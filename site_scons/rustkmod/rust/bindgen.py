@@ -125,16 +125,23 @@ def _generate(header: str, output: str, helpers_c: str, request: Request) -> lis
 
 
 def cached_kbuild_c_flags(kdir: str, arch: str, make_variables: list, cache_file: str) -> list:
-    """kbuild_c_flags (a probe module through the kernel's Makefiles: 0.6 s), kept in `cache_file`
-    while the tree's signature files (the ones its modules depend on) and the make variables are
-    the same: a header edit then costs libclang and bindgen alone."""
+    """kbuild_c_flags, with Kbuild's command line (a probe module through the kernel's Makefiles:
+    0.6 s) kept in `cache_file` while the tree's signature files (the ones its modules depend on)
+    and the make variables are the same: a header edit then costs libclang and bindgen alone. What
+    clang takes of it is worked out each time, so a new rustkmod's filter applies at once."""
     from rustkmod.kernel.tree import SIGNATURE_FILES
-    return stamps.cached(cache_file, [os.path.join(kdir, name) for name in SIGNATURE_FILES],
-                         [kdir, list(make_variables)], lambda: kbuild_c_flags(kdir, arch, make_variables))
+    line = stamps.cached(cache_file, [os.path.join(kdir, name) for name in SIGNATURE_FILES],
+                         ["kbuild command", kdir, list(make_variables)], lambda: kbuild_command(kdir, make_variables))
+    return clang_flags(line, arch, suite_roots.root_of(kdir), kdir)
 
 
 def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
     """The flags the kernel's Kbuild compiles a module object with, as clang takes them."""
+    return clang_flags(kbuild_command(kdir, make_variables), arch, suite_roots.root_of(kdir), kdir)
+
+
+def kbuild_command(kdir: str, make_variables: list) -> str:
+    """Kbuild's compile command for a module object of the kernel (`.probe.o.cmd`'s first line)."""
     files = {"probe.c": _PROBE, "Kbuild": "obj-m := probe.o\n"}
     with kbuild.probe_module(kdir, make_variables, files, "probe.o") as (result, probe):
         cmd_file = os.path.join(probe, ".probe.o.cmd")
@@ -143,7 +150,7 @@ def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
             raise RustkmodError(f"KDIR={kdir}: cannot ask Kbuild for its C flags ({last})",
                                 "check the tree builds external modules (make -C KDIR M=... modules)")
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
-            return clang_flags(handle.readline(), arch, suite_roots.root_of(kdir), kdir)
+            return handle.readline()
 
 
 def clang_flags(cmd_line: str, arch: str, root: str, kdir: str) -> list:
@@ -160,6 +167,10 @@ def clang_flags(cmd_line: str, arch: str, root: str, kdir: str) -> list:
             continue
         if word == "-c" or word.endswith(".c") or word.startswith(SKIPPED_PREFIXES):
             continue
+        if word.startswith("-march=rv"):
+            # libclang 14 refuses the z extensions gcc 12 on names (zicsr, zifencei: base ISA to
+            # clang 14); declarations do not depend on them
+            word = re.sub(r"_z\w*", "", word)
         flags.append(_outside(root, _absolute(kdir, word)))
     return flags + ["-w", f"--target={CLANG_TARGETS[arch]}", "-fno-builtin", "-D__BINDGEN__",
                     # libclang before 16 takes INIT_STACK_ALL_ZERO's flag only with this one

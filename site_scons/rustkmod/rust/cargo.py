@@ -238,9 +238,12 @@ def _first_line(err: Exception) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def lockfile_command(cargo: str, manifest: str, config=()) -> list[str]:
-    """`cargo generate-lockfile` for a crate without a Cargo.lock: the one its first build would write."""
-    return [cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest, *config]
+def lockfile_commands(cargo: str, manifest: str, config=()) -> list[list[str]]:
+    """`cargo generate-lockfile` for a crate without a Cargo.lock, the one its first build would
+    write; the commands to try in turn. With rustkmod-rt by version (`config`), cargo would update
+    crates.io's index for it although the patch answers: offline first, then as given."""
+    command = [cargo, "generate-lockfile", "--quiet", "--manifest-path", manifest, *config]
+    return [command + ["--offline"], command] if config else [command]
 
 
 def test_command(cargo: str, rustc: str, manifest: str, target: str, target_dir: str, link_objects: list,

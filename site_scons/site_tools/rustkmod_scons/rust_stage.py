@@ -147,8 +147,13 @@ def _cargo_lock(target, source, env):
     """A crate without a Cargo.lock gets the one its first `cargo build` would write."""
     settings = setting(source, CargoLockSettings)
     manifest = files(source)[0]
-    result = run(cargo.lockfile_command(settings.cargo, manifest.abspath, settings.config), env=_cargo_environment(env),
-                 cwd=manifest.dir.abspath)
+    result = None
+    for command in cargo.lockfile_commands(settings.cargo, manifest.abspath, settings.config):
+        result = run(command, env=_cargo_environment(env), cwd=manifest.dir.abspath,
+                     stderr=subprocess.PIPE, text=True)
+        if result.returncode == 0:
+            return
+    say(result.stderr, error=True)
     check_status(result, f"cargo generate-lockfile for {manifest}")
 
 
