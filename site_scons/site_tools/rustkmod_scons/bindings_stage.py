@@ -3,9 +3,12 @@
   file                                              builder       runs
   BUILD_DIR/<kernel>/<module>/bindings.rs           RustBindings  libclang, then bindgen, on the module's header
   BUILD_DIR/<kernel>/<module>/bindings_helpers.c    (the same)    C helpers for static inline functions
+  BUILD_DIR/<kernel>/crates/<package>/bindings.rs   RustBindings  the same for a crate declaring its own header,
+                                                                  once per kernel for every module using it
 
-The crate includes bindings.rs with `include!(env!("RUSTKMOD_BINDINGS"))`; each kernel then has
-a staticlib of its own (rust_stage.staticlib). Kbuild compiles bindings_helpers.c into the module
+The module's crate includes bindings.rs with `include!(env!("RUSTKMOD_BINDINGS"))`, a crate of
+its own with RUSTKMOD_BINDINGS_<LIB>; each kernel then has a staticlib of its own
+(rust_stage.staticlib). Kbuild compiles bindings_helpers.c into the module
 (inline_helpers says what goes in it). bindings.rs.d, libclang's dependency file, lists every
 header read: they are the node's dependencies from then on.
 """

@@ -5,7 +5,7 @@
   <crate or workspace>/Cargo.lock, when it has none yet   CargoLock      cargo generate-lockfile
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a  RustStaticLib  cargo build in the crate's directory, --sysroot
   BUILD_DIR/rust/<profile>/<crate>_rust.o                 RustObject     ld -r --gc-sections -u <exports>
-  RUST_SYSROOT_CACHE/cfgs/<digest>.args                   GeneratedFile  the kernel's --cfg list and its version cfgs
+  RUST_SYSROOT_CACHE/cfgs/<digest>.args                   KernelCfgFile  the kernel's cfgs, version cfgs and --check-cfg
 
 One sysroot per (rustc, target, flags) on the machine, shared by every project and kernel; one
 staticlib and one object per (crate, profile), shared by every kernel with that profile.
