@@ -201,3 +201,17 @@ def test_a_header_moved_to_a_file_of_the_same_content_is_another_input(kbind, tm
     helpers = next(moved.glob("build/*/kbind/bindings_helpers.c")).read_text()
     assert '#include "kernel_api2.h"' in helpers
     assert scons(moved, "-q", "KERNELS=6.1", env=env).returncode == 0
+
+
+OTHERS = ("6.12", "6.1-i386", "6.12-trixie", "6.12-trixie-arm64", "7.2-arm64", "7.3", "7.3-arm64", "6.1-signing")
+
+
+def test_bindings_build_and_verify_on_every_other_kernel(tmp_path):
+    """With the kernels above and test_shared_crates' (armhf, riscv64): every kernel rustkmod
+    fetches gets its bindings (gcc-only flags of each architecture kept from clang)."""
+    fetch_kernels(*OTHERS)
+    project, env = outside_project("kbind", tmp_path)
+    run = scons(project, "-j2", "KERNELS=" + ",".join(OTHERS), env=env, timeout=2400)
+    assert run.returncode == 0, run.output
+    assert run.steps().count("BINDGEN") == len(OTHERS)
+    assert set(kernel_summary(run, "kbind").values()) == {"built, verified"}
