@@ -90,7 +90,7 @@ def generate(env, **kwargs):
     apply_variables(env)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
-    _decide_by_timestamp_then_content(env)
+    _trust_unchanged_timestamps()
     env.SetDefault(**DEFAULT_COMSTR)
     env.Replace(**{name: ARGUMENTS[name] for name in DEFAULT_COMSTR if name in ARGUMENTS})   # scons CARGOCOMSTR=
     module.add_flags_alias(env)
@@ -101,18 +101,17 @@ def generate(env, **kwargs):
     state.settle()
 
 
-def _decide_by_timestamp_then_content(env) -> None:
-    """SCons' content-timestamp decider for an Environment whose decider nobody chose: a file
-    whose timestamp is unchanged is not read again. With the default (content), every no-op
-    hashes every staticlib, object and .ko of every module (62 ms of 30 modules' no-op). A
-    Decider() the SConstruct set, on this Environment or the default one, is kept; one set after
-    loading the tool replaces this."""
-    import SCons.Defaults
-    import SCons.Environment
-    default = SCons.Defaults.DefaultEnvironment()
-    if env.decide_target is SCons.Environment.default_decide_target and \
-            getattr(default.decide_target, "__func__", default.decide_target) is SCons.Environment.Base._changed_content:
-        env.Decider("content-timestamp")
+def _trust_unchanged_timestamps() -> None:
+    """SCons reads a file again for its content signature unless it is older than max_drift
+    (default: two days) with the timestamp it had; every no-op would hash every staticlib,
+    object and .ko touched in the last two days (62 ms of 30 modules' no-op). One second is
+    enough for the rule's purpose (a file written within the same clock tick as its signature).
+    The decider stays content: `--debug=explain` and "an unchanged staticlib stops the rebuild"
+    keep their meaning (SCons' content-timestamp decider breaks both: SCons issue 3684). A
+    --max-drift given on the command line or set by the SConstruct is kept."""
+    from SCons.Script import GetOption, SetOption
+    if GetOption("max_drift") == 2 * 24 * 60 * 60:
+        SetOption("max_drift", 1)
 
 
 def exists(env):

@@ -246,7 +246,8 @@ def profile_for(env, build_dir, kernel: Kernel) -> profiles.RustProfile:
     name, hardened, toolchain = env["RUST_PROFILE"], env["RUST_HARDENING"] == "on", rustc_info(env, build_dir)
     files = Kernel.input_files(kernel.kdir) + [kernel.path("include/generated/rustc_cfg")]
     return state.memo().remember_files(
-        ("profile", kernel.kdir, kernel.arch, kernel.release, name, hardened, toolchain[0], env["RUSTC"]), files,
+        ("profile", kernel.kdir, kernel.arch, kernel.release, tuple(kernel.version), name, hardened, toolchain[0],
+         env["RUSTC"]), files,
         lambda: profiles.select_profile(name, kernel, env["RUSTC"], toolchain, hardened=hardened), profiles.RustProfile)
 
 
