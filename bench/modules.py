@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)      # timed as users run it, with bytecode caches
 sys.path.insert(0, str(ROOT / "site_scons"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from rustkmod.kernel.tree import installed_headers_kdir  # noqa: E402
 
@@ -90,17 +91,21 @@ def timed(command, cwd, runs: int = 1) -> float:
 
 
 def plain(root: Path, count: int, kdir: str) -> float:
-    """The plain way, once: for each module `cargo build` (one target directory for all, as a
-    cargo workspace has it: core is compiled once) then `make -C KDIR M=<module dir> modules`.
-    Returns its wall time."""
+    """The plain way, once: for each module `cargo build -Zbuild-std` (bench/plain.py: the kernel
+    profile's flags; one target directory for all, as a cargo workspace has it, so core is
+    compiled once) then `make -C KDIR M=<module dir> modules` of its C side (the Rust object's
+    link into it is not counted). Returns its wall time."""
+    from plain import build_std_command
+    from rustkmod.kernel.tree import Kernel
+    from rustkmod.rust import profiles
+    from rustkmod.rust.cargo import Crate
+    profile = profiles.select_profile("kernel", Kernel.from_kdir(kdir), "/usr/bin/rustc",
+                                      profiles.toolchain_info("/usr/bin/rustc"))
     start = time.perf_counter()
     for n in range(count):
         crate = root / f"m{n}"
-        subprocess.run(["cargo", "build", "--release", "--quiet", "--target", "x86_64-unknown-none",
-                        "-Zbuild-std=core,alloc,compiler_builtins"], cwd=crate, check=True,
-                       env=dict(os.environ, RUSTC_BOOTSTRAP="1", CARGO_TARGET_DIR=str(root / "target-plain"),
-                                RUSTFLAGS="-Crelocation-model=static -Ccode-model=kernel -Cno-redzone=y"),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command, env = build_std_command(profile, Crate.from_manifest(str(crate)), root / "target-plain", root / "work")
+        subprocess.run(command, cwd=crate, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         (crate / "Kbuild").write_text(f"obj-m := m{n}_mod.o\nm{n}_mod-y := m{n}.o\n")
         subprocess.run(["make", "-s", "-C", kdir, f"M={crate}", "modules"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -12,7 +12,7 @@ from rustkmod.rust.cargo import Crate
 
 def build_std_command(profile: profiles.RustProfile, crate: Crate, target_dir: Path, work: Path,
                       cfg_file: str | None = None, release: bool = True) -> tuple[list[str], dict]:
-    """(argv, environment) of `cargo build -Zbuild-std=core,compiler_builtins` for the crate, with
+    """(argv, environment) of `cargo build -Zbuild-std=core,alloc,compiler_builtins` for the crate, with
     the library's vendored crates (offline) and the profile's flags; run it in the crate directory."""
     info = profiles.toolchain_info("/usr/bin/rustc")
     config = work / "build-std.toml"
@@ -21,10 +21,7 @@ def build_std_command(profile: profiles.RustProfile, crate: Crate, target_dir: P
     command, env = cargo.build_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
                                            str(target_dir), None, dict(os.environ), cfg_file)
     command[1:1] = ["--config", str(config)]
-    command.append("-Zbuild-std=core,compiler_builtins")
-    if cfg_file:          # `cargo rustc ... -- ARGS`: the -Z flag goes before the `--`
-        command.remove("-Zbuild-std=core,compiler_builtins")
-        command.insert(command.index("--"), "-Zbuild-std=core,compiler_builtins")
+    command.append("-Zbuild-std=core,alloc,compiler_builtins")
     if not release:
         command.remove("--release")
     return command, env
