@@ -93,8 +93,9 @@ def timed(command, cwd, runs: int = 1) -> float:
 def plain(root: Path, count: int, kdir: str) -> float:
     """The plain way, once: for each module `cargo build -Zbuild-std` (bench/plain.py: the kernel
     profile's flags; one target directory for all, as a cargo workspace has it, so core is
-    compiled once) then `make -C KDIR M=<module dir> modules` of its C side (the Rust object's
-    link into it is not counted). Returns its wall time."""
+    compiled once) then `make -C KDIR M=<module dir> modules` (the Rust object's
+    link into it, `ld -r` rooted at its init function, and rustkmod-rt's C half included).
+    Returns its wall time."""
     from plain import build_std_command
     from rustkmod.kernel.tree import Kernel
     from rustkmod.rust import profiles
@@ -106,7 +107,13 @@ def plain(root: Path, count: int, kdir: str) -> float:
         crate = root / f"m{n}"
         command, env = build_std_command(profile, Crate.from_manifest(str(crate)), root / "target-plain", root / "work")
         subprocess.run(command, cwd=crate, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        (crate / "Kbuild").write_text(f"obj-m := m{n}_mod.o\nm{n}_mod-y := m{n}.o\n")
+        # the plain module: the staticlib linked into one object Kbuild ships, and rustkmod-rt's C half
+        library = root / "target-plain" / "x86_64-unknown-none" / "release" / f"libm{n}.a"
+        subprocess.run(["ld", "-r", "--gc-sections", "-u", f"m{n}_init", "-o", str(crate / f"m{n}_rust.o_shipped"),
+                        str(library)], check=True)
+        (crate / f".m{n}_rust.o.cmd").write_text(f"cmd_{crate}/m{n}_rust.o := cp $< $@\n")
+        shutil.copyfile(RUNTIME / "c" / "rustkmod_rt.c", crate / "rustkmod_rt.c")
+        (crate / "Kbuild").write_text(f"obj-m := m{n}_mod.o\nm{n}_mod-y := m{n}.o m{n}_rust.o rustkmod_rt.o\n")
         subprocess.run(["make", "-s", "-C", kdir, f"M={crate}", "modules"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
