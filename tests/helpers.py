@@ -49,6 +49,14 @@ def outside_project(name: str, tmp_path: Path) -> tuple[Path, dict]:
     return project, dict(os.environ, RUSTKMOD=str(ROOT))
 
 
+def built_outside_project(name: str, tmp_path: Path, *args: str, timeout: int = 1800) -> tuple[Path, dict, "Run"]:
+    """outside_project(), then `scons -j2 ARGS` in it, which must succeed: (project, env, run)."""
+    project, env = outside_project(name, tmp_path)
+    run = scons(project, "-j2", *args, env=env, timeout=timeout)
+    assert run.returncode == 0, run.output
+    return project, env, run
+
+
 def module_dir(project: Path) -> Path:
     """Where the hello module of `project` is built for the default kernel."""
     from rustkmod.kernel.tree import Kernel

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from helpers import fetch_kernels, kernel_summary, outside_project, scons
+from helpers import built_outside_project, fetch_kernels, kernel_summary, outside_project, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +26,7 @@ def fetched():
 
 @pytest.fixture(scope="module")
 def kbind(tmp_path_factory, fetched):
-    project, env = outside_project("kbind", tmp_path_factory.mktemp("kbind"))
-    run = scons(project, "-j2", "check", KERNELS, env=env, timeout=1800)
-    assert run.returncode == 0, run.output
-    return project, env, run
+    return built_outside_project("kbind", tmp_path_factory.mktemp("kbind"), "check", KERNELS)
 
 
 def releases(fetched) -> list[str]:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from helpers import fetch_kernels, kernel_summary, outside_project, scons
+from helpers import built_outside_project, fetch_kernels, kernel_summary, outside_project, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +24,7 @@ def fetched():
 
 @pytest.fixture(scope="module")
 def kfw(tmp_path_factory, fetched):
-    project, env = outside_project("kfw", tmp_path_factory.mktemp("kfw"))
-    run = scons(project, "-j2", "check", KERNELS, env=env, timeout=2400)
-    assert run.returncode == 0, run.output
-    return project, env, run
+    return built_outside_project("kfw", tmp_path_factory.mktemp("kfw"), "check", KERNELS, timeout=2400)
 
 
 def test_every_module_is_built_verified_and_booted_on_every_kernel(kfw, fetched):
