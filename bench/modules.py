@@ -137,8 +137,8 @@ def main(counts: list[int]) -> None:
                 tree = make_tree(work / f"n{count}-{'fw' if framework else 'own'}", count, framework)
                 first = timed([SCONS, "-Q", "-j2"], tree)
                 noop = timed([SCONS, "-Q"], tree, runs=5)
-                edited = tree / "m0" / "src" / "lib.rs"
-                edited.write_text(edited.read_text() + "\n// edited\n")
+                edited = tree / "m0" / "src" / "lib.rs"        # a code change: cargo, ld -r, Kbuild, verify
+                edited.write_text(edited.read_text().replace("values.push(0i32);", "values.push(0i32 + 1);"))
                 edit = timed([SCONS, "-Q", "-j2"], tree)
                 plain_noop = float("nan")
                 if not framework:
