@@ -1,5 +1,6 @@
 """Crate manifests, cargo's dep-info, and the symbols a staticlib exports to the C side."""
 
+import os
 import subprocess
 
 import pytest
@@ -118,11 +119,12 @@ def test_the_graph_of_path_dependencies_brings_bindings_and_the_runtime(tmp_path
     module = write_manifest(tmp_path / "mod1", STATICLIB.format(name="mod1") +
                             '[dependencies]\nk-fw.workspace = true\n[dev-dependencies]\nrustkmod-rt = { path = "/x" }\n')
     crate = Crate.from_manifest(str(module))
-    assert crate.uses_runtime and crate.runtime_by_version
+    assert crate.uses_runtime and crate.by_version == ("rustkmod-rt",)
     [bound] = crate.bindings
     assert (bound.package, bound.lib_name, bound.options) == ("k-fw", "kfw", ("--no-derive-debug",))
     assert bound.header == str(tmp_path / "kfw" / "api" / "kfw.h") and bound.variable == "RUSTKMOD_BINDINGS_KFW"
-    assert crate.manifests == (str(module / "Cargo.toml"), str(tmp_path / "kfw" / "Cargo.toml"))
+    assert crate.manifests == (str(module / "Cargo.toml"), str(tmp_path / "kfw" / "Cargo.toml"),
+                               os.path.join(cargo.RUNTIME_DIR, "Cargo.toml"))      # rustkmod's copy, read too
     config = cargo.runtime_config(crate)
     assert config[0] == "--config" and config[1].startswith("patch.crates-io.rustkmod-rt.path=")
     assert cargo.RUNTIME_DIR in config[1]
@@ -135,7 +137,7 @@ def test_a_crate_without_the_runtime_gets_no_patch_and_a_path_to_it_is_enough(tm
     by_path = Crate.from_manifest(str(write_manifest(tmp_path / "b", STATICLIB.format(name="b") +
                                                      f'[dependencies]\nrt = {{ path = "{cargo.RUNTIME_DIR}", '
                                                      'package = "rustkmod-rt" }\n')))
-    assert by_path.uses_runtime and not by_path.runtime_by_version
+    assert by_path.uses_runtime and not by_path.by_version
 
 
 def test_bindgen_options_must_be_strings(tmp_path):
@@ -161,3 +163,15 @@ def test_a_runtime_symbol_modpost_misses_is_found():
     output = ('ERROR: modpost: "rustkmod_rt_krealloc" [/b/m/m.ko] undefined!\n'
               'ERROR: modpost: "rustkmod_rt_log" [/b/m/m.ko] undefined!\nERROR: modpost: "other" [/b/m/m.ko] undefined!\n')
     assert missing_runtime_symbols(output) == ["rustkmod_rt_krealloc", "rustkmod_rt_log"]
+
+
+def test_the_kernel_crate_by_version_brings_the_runtime_it_uses(tmp_path):
+    """`kernel = { package = "rustkmod-kernel", version = "0.1" }`: rustkmod's copy is read, and
+    the rustkmod-rt it depends on by path is found through it (its C half joins the module)."""
+    from rustkmod.rust import cargo
+    module = write_manifest(tmp_path / "m", STATICLIB.format(name="m") +
+                            '[dependencies]\nkernel = { package = "rustkmod-kernel", version = "0.1" }\n')
+    crate = Crate.from_manifest(str(module))
+    assert crate.by_version == ("rustkmod-kernel",) and crate.uses_runtime
+    config = cargo.runtime_config(crate)
+    assert config == ["--config", f'patch.crates-io.rustkmod-kernel.path="{cargo.OWN_CRATES["rustkmod-kernel"]}"']

@@ -89,3 +89,17 @@ def test_a_crate_that_exports_nothing_is_refused_and_nothing_is_left(tmp_path):
     assert not output.exists()
     assert partial_link.command("l.a", "o.o", ["a", "b"], "x-") == \
         ["x-ld", "-r", "--gc-sections", "-o", "o.o", "-u", "a", "-u", "b", "l.a"]
+
+
+def test_unwind_tables_go_where_the_kernels_c_has_none(tmp_path):
+    """riscv64 and i386: `ld -r --gc-sections` leaves R_*_NONE in .eh_frame for dropped functions,
+    which those loaders refuse; the partial link removes .eh_frame there."""
+    crate = (".section .text.init,\"ax\"\n.globl demo_init\n.type demo_init,@function\ndemo_init:\n"
+             ".cfi_startproc\n call used\n ret\n.cfi_endproc\n")
+    lib = archive(tmp_path, crate)
+    kept, dropped = str(tmp_path / "kept.o"), str(tmp_path / "dropped.o")
+    partial_link.link(lib, "demo", kept)
+    partial_link.link(lib, "demo", dropped, drop_unwind=True)
+    sections = lambda path: subprocess.run(["readelf", "-SW", path], capture_output=True, text=True).stdout  # noqa: E731
+    assert ".eh_frame" in sections(kept) and ".eh_frame" not in sections(dropped)
+    assert "demo_init" in subprocess.run(["readelf", "-sW", dropped], capture_output=True, text=True).stdout

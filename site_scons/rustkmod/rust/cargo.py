@@ -24,6 +24,10 @@ MANIFEST_FILES = ("Cargo.toml", "build.rs", "rust-toolchain.toml")
 RUNTIME_PACKAGE = "rustkmod-rt"
 RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "rustkmod_rt")
 RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
+# rustkmod's crates, by package name: a crate names them by version from any project, and cargo
+# gets these copies (runtime_config). rustkmod-kernel is the safe kernel API (library `kernel`).
+OWN_CRATES = {RUNTIME_PACKAGE: RUNTIME_DIR,
+              "rustkmod-kernel": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_kernel")}
 
 
 class CrateBindings(NamedTuple):
@@ -53,7 +57,7 @@ class Crate(NamedTuple):
     package: str       # package name
     lib_name: str      # the library's crate name (package name with '-' as '_', or [lib] name)
     uses_runtime: bool = False   # rustkmod-rt is in the graph: its C half joins the module
-    runtime_by_version: bool = False  # named by version (rustkmod-rt = "0.1"): cargo gets rustkmod's copy
+    by_version: tuple = ()       # rustkmod's crates named by version (rustkmod-rt = "0.1"): cargo gets its copies
     crate_bindings: tuple = ()   # (package, lib_name, header, options) per crate declaring bindings
     manifests: tuple = ()        # every Cargo.toml read: the record holds while none of them changes
 
@@ -90,7 +94,7 @@ class Crate(NamedTuple):
                                 "add crate-type = [\"staticlib\"] under [lib]")
         graph = _Graph()
         graph.walk(manifest, data)
-        return cls(manifest, package, lib.get("name", package.replace("-", "_")), graph.runtime, graph.runtime_by_version,
+        return cls(manifest, package, lib.get("name", package.replace("-", "_")), graph.runtime, tuple(sorted(graph.by_version)),
                    tuple(graph.bindings), tuple(graph.manifests))
 
     @property
@@ -99,11 +103,11 @@ class Crate(NamedTuple):
 
 
 def runtime_config(crate: Crate) -> list[str]:
-    """cargo arguments that resolve `rustkmod-rt = "0.1"` to rustkmod's own copy, for a crate
-    whose graph names it by version: a project outside the checkout needs no path to it."""
-    if not crate.runtime_by_version:
-        return []
-    return ["--config", f"patch.crates-io.{RUNTIME_PACKAGE}.path={json.dumps(RUNTIME_DIR)}"]
+    """cargo arguments that resolve `rustkmod-rt = "0.1"` (or rustkmod-kernel) to rustkmod's own
+    copy, for a crate whose graph names it by version: a project outside the checkout needs no
+    path to it."""
+    return [word for package in crate.by_version
+            for word in ("--config", f"patch.crates-io.{package}.path={json.dumps(OWN_CRATES[package])}")]
 
 
 class _Graph:
@@ -111,7 +115,8 @@ class _Graph:
 
     def __init__(self):
         self.manifests, self.bindings = [], []
-        self.runtime = self.runtime_by_version = False
+        self.runtime = False
+        self.by_version = set()
 
     def walk(self, manifest: str, data: dict) -> None:
         import tomllib
@@ -141,8 +146,11 @@ class _Graph:
                         self.walk(os.path.abspath(path), tomllib.load(handle))
                 except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
                     self.manifests.append(os.path.abspath(path))    # cargo says what is wrong with it
-            elif real == RUNTIME_PACKAGE and not (isinstance(spec, dict) and "git" in spec):
-                self.runtime = self.runtime_by_version = True
+            elif real in OWN_CRATES and not (isinstance(spec, dict) and "git" in spec):
+                self.by_version.add(real)        # rustkmod's copy, which is read as a path dependency
+                path = os.path.join(OWN_CRATES[real], "Cargo.toml")
+                with open(path, "rb") as handle:
+                    self.walk(path, tomllib.load(handle))
 
 
 def _dependencies(data: dict):

@@ -24,9 +24,13 @@ def command(archive: str, output: str, roots: list[str], binutils_prefix: str = 
     return argv + [archive]
 
 
-def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_ends: bool = False) -> int:
+def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_ends: bool = False,
+         drop_unwind: bool = False) -> int:
     """Links `output` from `archive`; returns how many calls to noreturn functions it marked.
-    Raises RustkmodError (leaving no output) when the crate exports nothing or a step fails."""
+    `drop_unwind`: remove .eh_frame, which riscv64's and i386's kernel C never has (no unwind
+    tables) and whose relocations `ld -r --gc-sections` turns into R_RISCV_NONE / R_386_NONE for
+    the functions it drops: types those loaders refuse (the verifier caught both). Raises RustkmodError (leaving no output) when the crate exports
+    nothing or a step fails."""
     roots = symbols.exported_symbols(archive, crate, readelf=binutils_prefix + "readelf")
     if not roots:
         raise RustkmodError(f"{archive}: the crate {crate} exports no C-callable symbol",
@@ -41,6 +45,8 @@ def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_
         raise process.failure(result, f"the partial link of {archive} ({argv[0]} -r)")
     from rustkmod.elf.retain import release_modinfo
     try:
+        if drop_unwind:
+            _objcopy(binutils_prefix, ["--remove-section=.eh_frame", "--remove-section=.rela.eh_frame"], output)
         release_modinfo(output)
         if dead_ends:
             from rustkmod.kernel.objtool import annotate_dead_ends
@@ -50,3 +56,9 @@ def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_
         with contextlib.suppress(FileNotFoundError):
             os.remove(output)            # no half-edited object looks linked
         raise
+
+
+def _objcopy(binutils_prefix: str, arguments: list[str], path: str) -> None:
+    result = process.run([binutils_prefix + "objcopy", *arguments, path], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise process.failure(result, f"objcopy on {path}", "check the binutils for the kernel's architecture (./setup)")

@@ -68,6 +68,7 @@ class PartialLinkSettings(NamedTuple):
     crate: str                      # the crate's library name: its exports are the link's roots
     binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
     dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
+    drop_unwind: bool = False       # no .eh_frame (riscv64, i386: their kernel C has none, their loaders refuse R_NONE)
 
 
 def _named_files(source, settings) -> dict:
@@ -163,7 +164,7 @@ def _partial_link(target, source, env):
     settings = setting(source, PartialLinkSettings)
     try:
         count = partial_link.link(files(source)[0].abspath, settings.crate, target[0].abspath,
-                                  settings.binutils_prefix, settings.dead_ends)
+                                  settings.binutils_prefix, settings.dead_ends, settings.drop_unwind)
     except RustkmodError as err:
         fail(err)
     if count:
@@ -361,7 +362,8 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustPro
 
     def wire():
         settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
-                                       profile.build_std and profile.target.startswith("x86_64"))
+                                       profile.build_std and profile.target.startswith("x86_64"),
+                                       profile.build_std and profile.target.startswith(("riscv64", "i686")))
         nodes = env.RustObject(node, lib + [settings_node(env, settings)])
         env.Depends(nodes, library_code(env, "rust/partial_link.py", "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
         return nodes

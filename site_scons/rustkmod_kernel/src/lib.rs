@@ -1,0 +1,22 @@
+//! `kernel`: a safe API for Rust kernel modules built with rustkmod, on every kernel it builds for.
+//!
+//! Its public names follow the in-tree `kernel` crate (`module!`, `Module`, `ThisModule`,
+//! `pr_info!`, `error::{Error, Result, code}`), so that code and knowledge move between the two;
+//! it needs no `CONFIG_RUST` in the kernel. All `unsafe` lives here: a module crate may carry
+//! `#![forbid(unsafe_code)]` (the `module!` macro's expansion is this crate's, and allowed).
+//!
+//! - [`module!`]: the module itself (`init_module`/`cleanup_module` and its `.modinfo`), around a
+//!   type implementing [`Module`]; its `Drop` runs at unload.
+//! - [`pr_info!`] and the other levels: the kernel log, prefixed with the module's name.
+//! - [`error`]: [`Error`](error::Error), [`Result`](error::Result) and the errno constants in
+//!   [`error::code`]; an `Err` from `init` is what `insmod` reports.
+#![no_std]
+#![feature(allow_internal_unsafe)]
+#![allow(internal_features)]
+
+pub mod error;
+pub mod module;
+pub mod prelude;
+
+pub use module::{Module, ThisModule};
+pub use rustkmod_rt::{pr_debug, pr_emerg, pr_err, pr_info, pr_warn};

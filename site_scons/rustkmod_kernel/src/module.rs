@@ -1,0 +1,174 @@
+//! The module itself: the `Module` trait, `ThisModule`, and the `module!` macro that exports a
+//! type implementing it as the module's `init_module`/`cleanup_module`, with its `.modinfo`.
+//!
+//! Kbuild's generated `<module>.mod.c` points `__this_module.init` and `.exit` at the symbols
+//! `init_module` and `cleanup_module`; the macro defines them (C's `module_init()` makes the same
+//! aliases), so the module needs no C file of its own.
+
+use core::cell::UnsafeCell;
+
+use crate::error::Result;
+
+/// A loadable module's state: made by `init` at `insmod`, dropped at `rmmod`.
+pub trait Module: Sized + Sync {
+    /// Called once when the module is loaded; an `Err` fails `insmod` with that errno.
+    fn init(module: &'static ThisModule) -> Result<Self>;
+}
+
+/// The module's `struct module` (C's `THIS_MODULE`), for APIs that take an owner.
+pub struct ThisModule(*mut core::ffi::c_void);
+
+// SAFETY: `struct module` of a loaded module lives until after cleanup; the kernel synchronises it.
+unsafe impl Sync for ThisModule {}
+
+impl ThisModule {
+    /// # Safety
+    /// `pointer` must be the module's own `__this_module`.
+    pub const unsafe fn from_ptr(pointer: *mut core::ffi::c_void) -> ThisModule {
+        ThisModule(pointer)
+    }
+
+    /// The `struct module *` to hand to C.
+    pub fn as_ptr(&self) -> *mut core::ffi::c_void {
+        self.0
+    }
+}
+
+/// Where `module!` keeps the module's state between `init_module` and `cleanup_module`.
+#[doc(hidden)]
+pub struct ModuleState<T>(UnsafeCell<Option<T>>);
+
+// SAFETY: the kernel calls init_module and cleanup_module once each, never at the same time, and
+// nothing else touches the state.
+unsafe impl<T: Sync> Sync for ModuleState<T> {}
+
+impl<T: Module> ModuleState<T> {
+    #[doc(hidden)]
+    pub const fn new() -> Self {
+        ModuleState(UnsafeCell::new(None))
+    }
+
+    /// `init_module`: 0, or the negated errno of `T::init`'s error.
+    #[doc(hidden)]
+    pub fn init(&self, module: &'static ThisModule) -> core::ffi::c_int {
+        match T::init(module) {
+            Ok(value) => {
+                // SAFETY: init_module runs once, before anything could reach the state.
+                unsafe { *self.0.get() = Some(value) };
+                0
+            }
+            Err(error) => error.to_errno(),
+        }
+    }
+
+    /// `cleanup_module`: drops the state.
+    #[doc(hidden)]
+    pub fn exit(&self) {
+        // SAFETY: cleanup_module runs once, after init_module succeeded and nothing runs the module's code.
+        unsafe { *self.0.get() = None };
+    }
+}
+
+/// A `.modinfo` entry (`tag=value\0`) as the bytes of a static of length `N`.
+#[doc(hidden)]
+pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
+    let bytes = entry.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < bytes.len() && i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Declares the module: its type, name and `.modinfo` (authors, description, license).
+///
+/// ```ignore
+/// module! {
+///     type: Hello,
+///     name: "hello",
+///     authors: ["A. Author"],
+///     description: "Says hello",
+///     license: "GPL",
+/// }
+/// ```
+#[macro_export]
+#[allow_internal_unsafe]
+macro_rules! module {
+    (type: $type:ty, name: $name:literal, authors: [$($author:literal),* $(,)?], description: $description:literal,
+     license: $license:literal $(,)?) => {
+        static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
+
+        unsafe extern "C" {
+            static mut __this_module: u8;
+        }
+
+        extern "C" fn __rustkmod_init_module() -> core::ffi::c_int {
+            // SAFETY: __this_module is this module's `struct module`, defined by Kbuild's .mod.c.
+            static THIS: $crate::ThisModule =
+                unsafe { $crate::ThisModule::from_ptr(&raw mut __this_module as *mut core::ffi::c_void) };
+            __RUSTKMOD_MODULE.init(&THIS)
+        }
+
+        extern "C" fn __rustkmod_cleanup_module() {
+            __RUSTKMOD_MODULE.exit()
+        }
+
+        $crate::__entry!(init_module, __rustkmod_init_module_entry, __rustkmod_init_module, core::ffi::c_int);
+        $crate::__entry!(cleanup_module, __rustkmod_cleanup_module_entry, __rustkmod_cleanup_module, ());
+
+        $crate::__modinfo!("license=", $license);
+        $crate::__modinfo!("description=", $description);
+        $($crate::__modinfo!("author=", $author);)*
+    };
+}
+
+/// One of the module's two entry points, `init_module` or `cleanup_module`. On x86_64 it is an
+/// alias (a second name at the same address) of a function starting with `endbr64`, as C's
+/// `module_init(fn)` makes it: the kernel calls it indirectly (IBT), and the kernel's objtool
+/// (from 7.x, run on the linked module) refuses an entry point that is no alias ("Magic
+/// init_module() function name is deprecated"). Elsewhere it is the function itself.
+#[doc(hidden)]
+#[macro_export]
+#[allow_internal_unsafe]
+macro_rules! __entry {
+    ($name:ident, $alias:ident, $function:ident, $ret:ty) => {
+        #[cfg(target_arch = "x86_64")]
+        core::arch::global_asm!(
+            concat!(".pushsection .text.", stringify!($name), ",\"ax\",@progbits"),
+            concat!(".globl ", stringify!($name)),
+            concat!(".globl ", stringify!($alias)),
+            concat!(".type ", stringify!($name), ",@function"),
+            concat!(".type ", stringify!($alias), ",@function"),
+            concat!(stringify!($name), ":"),
+            concat!(stringify!($alias), ":"),
+            "endbr64",
+            "jmp {function}",
+            concat!(".size ", stringify!($name), ", .-", stringify!($name)),
+            concat!(".size ", stringify!($alias), ", .-", stringify!($alias)),
+            ".popsection",
+            function = sym $function,
+        );
+
+        #[cfg(not(target_arch = "x86_64"))]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name() -> $ret {
+            $function()
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+#[allow_internal_unsafe]
+macro_rules! __modinfo {
+    ($tag:literal, $value:literal) => {
+        const _: () = {
+            #[unsafe(link_section = ".modinfo")]
+            #[used]
+            static ENTRY: [u8; concat!($tag, $value, "\0").len()] =
+                $crate::module::modinfo(concat!($tag, $value, "\0"));
+        };
+    };
+}
