@@ -10,10 +10,13 @@
 //! - [`pr_info!`] and the other levels: the kernel log, prefixed with the module's name.
 //! - [`error`]: [`Error`](error::Error), [`Result`](error::Result) and the errno constants in
 //!   [`error::code`]; an `Err` from `init` is what `insmod` reports.
+//! - [`alloc`]: [`KBox`](alloc::KBox) and [`KVec`](alloc::KVec) with explicit flags
+//!   (`GFP_KERNEL`, `GFP_ATOMIC`, ...); a failed allocation is `ENOMEM`, never a panic.
 #![no_std]
 #![feature(allow_internal_unsafe)]
 #![allow(internal_features)]
 
+pub mod alloc;
 pub mod error;
 pub mod module;
 pub mod prelude;

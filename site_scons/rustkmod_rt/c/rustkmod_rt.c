@@ -13,6 +13,15 @@ void *rustkmod_rt_krealloc(void *ptr, size_t size);
 void rustkmod_rt_kfree(const void *ptr);
 void rustkmod_rt_log(int level, const char *msg, size_t len);
 void __noreturn rustkmod_rt_bug(const char *msg, size_t len);
+void *rustkmod_rt_kmalloc_gfp(size_t size, gfp_t flags);
+void *rustkmod_rt_krealloc_gfp(void *ptr, size_t size, gfp_t flags);
+
+/* This kernel's allocation flags, for the kernel crate's GFP_KERNEL, GFP_ATOMIC, ...: their bits
+ * differ between kernel versions. */
+const gfp_t rustkmod_rt_gfp_kernel = GFP_KERNEL;
+const gfp_t rustkmod_rt_gfp_atomic = GFP_ATOMIC;
+const gfp_t rustkmod_rt_gfp_nowait = GFP_NOWAIT;
+const gfp_t rustkmod_rt_gfp_zero = __GFP_ZERO;
 
 void *rustkmod_rt_kmalloc(size_t size)
 {
@@ -22,6 +31,16 @@ void *rustkmod_rt_kmalloc(size_t size)
 void *rustkmod_rt_krealloc(void *ptr, size_t size)
 {
 	return krealloc(ptr, size, GFP_KERNEL);
+}
+
+void *rustkmod_rt_kmalloc_gfp(size_t size, gfp_t flags)
+{
+	return kmalloc(size, flags);
+}
+
+void *rustkmod_rt_krealloc_gfp(void *ptr, size_t size, gfp_t flags)
+{
+	return krealloc(ptr, size, flags);
 }
 
 void rustkmod_rt_kfree(const void *ptr)
