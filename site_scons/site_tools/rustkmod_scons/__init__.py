@@ -90,7 +90,6 @@ def generate(env, **kwargs):
     apply_variables(env)
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
-    _trust_unchanged_timestamps()
     env.SetDefault(**DEFAULT_COMSTR)
     env.Replace(**{name: ARGUMENTS[name] for name in DEFAULT_COMSTR if name in ARGUMENTS})   # scons CARGOCOMSTR=
     module.add_flags_alias(env)
@@ -99,19 +98,6 @@ def generate(env, **kwargs):
     env.AddMethod(module.RustHostTests, "RustHostTests")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
-
-
-def _trust_unchanged_timestamps() -> None:
-    """SCons reads a file again for its content signature unless it is older than max_drift
-    (default: two days) with the timestamp it had; every no-op would hash every staticlib,
-    object and .ko touched in the last two days (62 ms of 30 modules' no-op). One second is
-    enough for the rule's purpose (a file written within the same clock tick as its signature).
-    The decider stays content: `--debug=explain` and "an unchanged staticlib stops the rebuild"
-    keep their meaning (SCons' content-timestamp decider breaks both: SCons issue 3684). A
-    --max-drift given on the command line or set by the SConstruct is kept."""
-    from SCons.Script import GetOption, SetOption
-    if GetOption("max_drift") == 2 * 24 * 60 * 60:
-        SetOption("max_drift", 1)
 
 
 def exists(env):

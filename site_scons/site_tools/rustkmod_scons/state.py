@@ -19,7 +19,7 @@ import sys
 from rustkmod import atomic, process
 from rustkmod.stamps import file_stamp
 
-_SAVED_FORMAT = "rustkmod-memo-2"
+_SAVED_FORMAT = "rustkmod-memo-3"
 
 
 class Memo:
@@ -72,14 +72,16 @@ class Memo:
         return value
 
     def _saved(self) -> dict:
+        """The values kept by earlier runs, all of them dropped when rustkmod's code changed since
+        (a record's fields, or how it is worked out, may have: an upgrade must not read them)."""
         if not self.saved_path:
             return {}
         if self.saved is None:
             self.saved = {}
             try:
                 with open(self.saved_path, "rb") as handle:
-                    tag, saved = marshal.loads(handle.read())      # marshal.load() reads in small pieces: 7x slower
-                if tag == _SAVED_FORMAT:
+                    tag, code, saved = marshal.loads(handle.read())   # marshal.load() reads in small pieces: 7x slower
+                if tag == _SAVED_FORMAT and code == code_stamp():
                     self.saved = saved
             except (OSError, EOFError, ValueError, TypeError):
                 pass
@@ -95,10 +97,29 @@ class Memo:
         if not (self.saved_dirty and self.saved_path):
             return
         try:
-            atomic.write(self.saved_path, marshal.dumps((_SAVED_FORMAT, self.saved)))
+            atomic.write(self.saved_path, marshal.dumps((_SAVED_FORMAT, code_stamp(), self.saved)))
         except (OSError, ValueError):
             pass                    # a cache: the next run reads the files again
         self.saved_dirty = False
+
+
+_CODE_STAMP: list = []
+
+
+def code_stamp() -> tuple:
+    """The stamps of rustkmod's own Python files (the library and this tool): what the memo's
+    values were worked out by. A few hundred microseconds of stat calls, once per run."""
+    if not _CODE_STAMP:
+        import rustkmod
+        tops = (os.path.dirname(os.path.abspath(rustkmod.__file__)), os.path.dirname(os.path.abspath(__file__)))
+        found = []
+        for top in tops:
+            for directory, dirs, files in os.walk(top):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                found += [(os.path.join(directory, f),) + file_stamp(os.path.join(directory, f))
+                          for f in sorted(files) if f.endswith(".py")]
+        _CODE_STAMP.append(tuple(found))
+    return _CODE_STAMP[0]
 
 
 class Registry:
