@@ -107,6 +107,14 @@ def failure(result: subprocess.CompletedProcess, what: str, fix: str = "") -> Ru
     return RustkmodError(f"{what} failed (exit status {result.returncode}){said}", fix)
 
 
+def run_checked(command, what: str, fix: str = "", **kwargs) -> subprocess.CompletedProcess:
+    """run() with the output captured as text; a non-zero exit raises failure()'s error."""
+    result = run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise failure(result, what, fix)
+    return result
+
+
 # The largest jobs a jobserver pipe takes: GNU make writes one byte per token into a pipe, and a
 # Linux pipe holds 64 KiB by default; more would block the write forever.
 MAX_JOBS = 4096

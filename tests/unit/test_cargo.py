@@ -123,8 +123,10 @@ def test_the_graph_of_path_dependencies_brings_bindings_and_the_runtime(tmp_path
     [bound] = crate.bindings
     assert (bound.package, bound.lib_name, bound.options) == ("k-fw", "kfw", ("--no-derive-debug",))
     assert bound.header == str(tmp_path / "kfw" / "api" / "kfw.h") and bound.variable == "RUSTKMOD_BINDINGS_KFW"
-    assert crate.manifests == (str(module / "Cargo.toml"), str(tmp_path / "kfw" / "Cargo.toml"),
-                               os.path.join(cargo.RUNTIME_DIR, "Cargo.toml"))      # rustkmod's copy, read too
+    # every manifest read is watched: the workspace root whose [workspace.dependencies] gave the
+    # framework's path, the framework, rustkmod's copy of rustkmod-rt
+    assert crate.manifests == (str(module / "Cargo.toml"), str(tmp_path / "Cargo.toml"), str(tmp_path / "kfw" / "Cargo.toml"),
+                               os.path.join(cargo.RUNTIME_DIR, "Cargo.toml"))
     config = cargo.runtime_config(crate)
     assert config[0] == "--config" and config[1].startswith("patch.crates-io.rustkmod-rt.path=")
     assert cargo.RUNTIME_DIR in config[1]

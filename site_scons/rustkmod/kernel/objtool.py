@@ -149,11 +149,8 @@ def annotate_dead_ends(path: str, binutils_prefix: str = "", workdir: str | None
 
 
 def _tool(command: list[str]) -> None:
-    result = process.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RustkmodError(f"{command[0]} failed while annotating the Rust object's dead ends: "
-                            f"{process.last_line(result.stderr)}",
-                            "check the binutils for the kernel's architecture are installed (./setup)")
+    process.run_checked(command, f"{command[0]} (annotating the Rust object's dead ends)",
+                        "check the binutils for the kernel's architecture are installed (./setup)")
 
 
 def _to_section_symbols(path: str, marks: set) -> None:

@@ -125,19 +125,14 @@ def _generate(header: str, output: str, helpers_c: str, request: Request) -> lis
 
 
 def cached_kbuild_c_flags(kdir: str, arch: str, make_variables: list, cache_file: str) -> list:
-    """kbuild_c_flags, with Kbuild's command line (a probe module through the kernel's Makefiles:
-    0.6 s) kept in `cache_file` while the tree's signature files (the ones its modules depend on)
+    """The flags the kernel's Kbuild compiles a module object with, as clang takes them. Kbuild's
+    command line (a probe module through the kernel's Makefiles: 0.6 s) is kept in `cache_file` while the tree's signature files (the ones its modules depend on)
     and the make variables are the same: a header edit then costs libclang and bindgen alone. What
     clang takes of it is worked out each time, so a new rustkmod's filter applies at once."""
     from rustkmod.kernel.tree import SIGNATURE_FILES
     line = stamps.cached(cache_file, [os.path.join(kdir, name) for name in SIGNATURE_FILES],
                          ["kbuild command", kdir, list(make_variables)], lambda: kbuild_command(kdir, make_variables))
     return clang_flags(line, arch, suite_roots.root_of(kdir), kdir)
-
-
-def kbuild_c_flags(kdir: str, arch: str, make_variables: list) -> list:
-    """The flags the kernel's Kbuild compiles a module object with, as clang takes them."""
-    return clang_flags(kbuild_command(kdir, make_variables), arch, suite_roots.root_of(kdir), kdir)
 
 
 def kbuild_command(kdir: str, make_variables: list) -> str:

@@ -111,18 +111,33 @@ def runtime_config(crate: Crate) -> list[str]:
 
 
 class _Graph:
-    """The crate's path dependencies, read from their manifests (see Crate)."""
+    """The crate's path dependencies, read from their manifests (see Crate). `manifests` is every
+    Cargo.toml read (dependencies and workspace roots alike), for the record's memo."""
 
     def __init__(self):
         self.manifests, self.bindings = [], []
+        self.walked = set()
         self.runtime = False
         self.by_version = set()
 
-    def walk(self, manifest: str, data: dict) -> None:
+    def read(self, path: str) -> dict | None:
+        """A manifest's TOML (None when it cannot be read: cargo says what is wrong with it)."""
         import tomllib
-        if manifest in self.manifests:
+        path = os.path.abspath(path)
+        if path not in self.manifests:
+            self.manifests.append(path)
+        try:
+            with open(path, "rb") as handle:
+                return tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return None
+
+    def walk(self, manifest: str, data: dict) -> None:
+        if manifest in self.walked:
             return
-        self.manifests.append(manifest)
+        self.walked.add(manifest)
+        if manifest not in self.manifests:
+            self.manifests.append(manifest)
         package = data.get("package", {})
         name = package.get("name", "")
         if name == RUNTIME_PACKAGE:
@@ -137,20 +152,36 @@ class _Graph:
             self.bindings.append((name, lib, os.path.join(os.path.dirname(manifest), declared["bindings"]),
                                   tuple(options)))
         for dependency, spec in _dependencies(data):
-            spec = _inherited(manifest, dependency, spec)
+            spec = self.inherited(manifest, dependency, spec)
             real = spec.get("package", dependency) if isinstance(spec, dict) else dependency
             if isinstance(spec, dict) and "path" in spec:
-                path = os.path.join(os.path.dirname(manifest), spec["path"], "Cargo.toml")
-                try:
-                    with open(path, "rb") as handle:
-                        self.walk(os.path.abspath(path), tomllib.load(handle))
-                except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-                    self.manifests.append(os.path.abspath(path))    # cargo says what is wrong with it
+                path = os.path.abspath(os.path.join(os.path.dirname(manifest), spec["path"], "Cargo.toml"))
             elif real in OWN_CRATES and not (isinstance(spec, dict) and "git" in spec):
                 self.by_version.add(real)        # rustkmod's copy, which is read as a path dependency
                 path = os.path.join(OWN_CRATES[real], "Cargo.toml")
-                with open(path, "rb") as handle:
-                    self.walk(path, tomllib.load(handle))
+            else:
+                continue
+            found = self.read(path)
+            if found is not None:
+                self.walk(path, found)
+
+    def inherited(self, manifest: str, name: str, spec):
+        """A `dep.workspace = true` spec, as the workspace root's [workspace.dependencies] gives it
+        (with its path made relative to this manifest's directory)."""
+        if not (isinstance(spec, dict) and spec.get("workspace") is True):
+            return spec
+        directory = os.path.dirname(manifest)
+        while directory != os.path.dirname(directory):
+            candidate = os.path.join(directory, "Cargo.toml")
+            root = (self.read(candidate) or {}).get("workspace") if os.path.isfile(candidate) else None
+            if root is not None:
+                given = root.get("dependencies", {}).get(name, {})
+                given = {"version": given} if isinstance(given, str) else dict(given)
+                if "path" in given:
+                    given["path"] = os.path.relpath(os.path.join(directory, given["path"]), os.path.dirname(manifest))
+                return given
+            directory = os.path.dirname(directory)
+        return spec
 
 
 def _dependencies(data: dict):
@@ -158,30 +189,6 @@ def _dependencies(data: dict):
     yield from data.get("dependencies", {}).items()
     for target in data.get("target", {}).values():
         yield from target.get("dependencies", {}).items()
-
-
-def _inherited(manifest: str, name: str, spec):
-    """A `dep.workspace = true` spec, as the workspace root's [workspace.dependencies] gives it
-    (with its path made relative to this manifest's directory)."""
-    if not (isinstance(spec, dict) and spec.get("workspace") is True):
-        return spec
-    import tomllib
-    directory = os.path.dirname(manifest)
-    while directory != os.path.dirname(directory):
-        candidate = os.path.join(directory, "Cargo.toml")
-        try:
-            with open(candidate, "rb") as handle:
-                root = tomllib.load(handle).get("workspace")
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            root = None
-        if root is not None:
-            given = root.get("dependencies", {}).get(name, {})
-            given = {"version": given} if isinstance(given, str) else dict(given)
-            if "path" in given:
-                given["path"] = os.path.relpath(os.path.join(directory, given["path"]), os.path.dirname(manifest))
-            return given
-        directory = os.path.dirname(directory)
-    return spec
 
 
 def crate_source_files(directory: str) -> list[str]:

@@ -8,6 +8,7 @@ rustc warns about a misspelt option (CONFIG_SMPP) and not about these.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -36,6 +37,11 @@ def kernel_cfg_text(kernel: Kernel) -> str:
             lines.append(f"--cfg={key}={json.dumps(value)}")
         text = "\n".join(lines) + "\n"
     return text + version_cfg_text(tuple(kernel.version)) + check_cfg_text(_config_text(kernel))
+
+
+def text_digest(text: str) -> str:
+    """The argfile's name: a digest of its text (cargo hashes its path into output names)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # The cfgs rustkmod sets besides the kernel's options: the version ones, and rustkmod_bindings

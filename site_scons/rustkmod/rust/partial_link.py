@@ -46,7 +46,9 @@ def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_
     from rustkmod.elf.retain import release_modinfo
     try:
         if drop_unwind:
-            _objcopy(binutils_prefix, ["--remove-section=.eh_frame", "--remove-section=.rela.eh_frame"], output)
+            process.run_checked([binutils_prefix + "objcopy", "--remove-section=.eh_frame",
+                                 "--remove-section=.rela.eh_frame", output], f"objcopy on {output}",
+                                "check the binutils for the kernel's architecture are installed (./setup)")
         release_modinfo(output)
         if dead_ends:
             from rustkmod.kernel.objtool import annotate_dead_ends
@@ -56,9 +58,3 @@ def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_
         with contextlib.suppress(FileNotFoundError):
             os.remove(output)            # no half-edited object looks linked
         raise
-
-
-def _objcopy(binutils_prefix: str, arguments: list[str], path: str) -> None:
-    result = process.run([binutils_prefix + "objcopy", *arguments, path], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise process.failure(result, f"objcopy on {path}", "check the binutils for the kernel's architecture (./setup)")

@@ -20,7 +20,7 @@ from rustkmod import process, stamps
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.hardening import kernel_hardening
 from rustkmod.kernel.tree import Kernel
-from rustkmod.rust.cfgs import kernel_cfg_text
+from rustkmod.rust.cfgs import kernel_cfg_text, text_digest
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
 # Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
@@ -85,7 +85,7 @@ def kernel_profile(kernel: Kernel, toolchain: str, hardened: bool = True) -> Rus
         raise RustkmodError(f"no Rust kernel target for ARCH {kernel.arch} (KDIR={kernel.kdir})",
                             f"rustkmod builds Rust for: {supported}") from None
     hardening = list(kernel_hardening(kernel).flags) if hardened else []
-    cfg_digest = hashlib.sha256(kernel_cfg_text(kernel).encode()).hexdigest()[:16]
+    cfg_digest = text_digest(kernel_cfg_text(kernel))
     return RustProfile("kernel" if hardened else "kernel-unhardened", target,
                        tuple(flags + COMMON_KERNEL_FLAGS + hardening), True, toolchain, cfg_digest)
 

@@ -133,13 +133,12 @@ def _run_cargo(command, flags, **kwargs):
 
 def _kernel_cfg(target, source, env):
     """The kernel's cfg argfile, from the tree as it is now; it must be the text the digest names."""
-    import hashlib
     settings = setting(source, KernelCfgSettings)
     try:
         text = cfgs.kernel_cfg_text(Kernel.from_kdir(settings.kdir, settings.arch, settings.kernelrelease or None))
     except RustkmodError as err:
         fail(err)
-    if hashlib.sha256(text.encode()).hexdigest()[:16] != settings.digest:
+    if cfgs.text_digest(text) != settings.digest:
         fail(f"KDIR={settings.kdir} changed while scons ran (its .config or rustc_cfg)", "run scons again")
     write_text(target[0].abspath, text)
 
