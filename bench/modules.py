@@ -2,7 +2,8 @@
 """Many modules in one SConstruct: first build, no-op and a one-module edit for N = 1, 10, 30 small
 modules (rustkmod-rt, a Vec, the default kernel), each its own crate or all on one shared framework
 crate, against a trivial SConstruct and the plain way (`cargo build` then `make -C KDIR M=...`
-per module).
+per module). It first prints SCons' own floor: the no-op of a SConstruct of N chains of 1 and 4
+Command nodes with no rustkmod in it, what SCons costs for that many nodes whatever the tool.
 
 Run it from the venv: `./setup python bench/modules.py [N ...]` (default 1 10 30). A tree is
 generated in a temporary directory per (N, shape); the figures are medians of a few runs.
@@ -80,6 +81,25 @@ def make_tree(root: Path, count: int, framework: bool) -> Path:
     return root
 
 
+def scons_floor(root: Path, count: int, chain: int) -> Path:
+    """A SConstruct with no rustkmod in it: `count` chains of `chain` Command nodes, each node with
+    five source files and a Value, as a module's graph has. Its no-op is what SCons itself costs
+    for that many nodes: the floor under any tool that keeps one node per step."""
+    root.mkdir(parents=True)
+    for n in range(count):
+        for f in range(5):
+            (root / f"s{n}-{f}").write_text(f"{n} {f}\n")
+    (root / "SConstruct").write_text(
+        "DefaultEnvironment(tools=[])\nenv = Environment(tools=[])\n"
+        f"for n in range({count}):\n"
+        "    step = [f's{n}-{f}' for f in range(5)]\n"
+        f"    for s in range({chain}):\n"
+        "        step = env.Command(f'out/{n}/{s}', step + [Value(f'settings {n} {s}')],"
+        " Copy('$TARGET', '${SOURCES[0]}'))\n"
+        "    env.Default(step)\n")
+    return root
+
+
 def timed(command, cwd, runs: int = 1) -> float:
     """The median of `runs` runs of `command`, in seconds."""
     times = []
@@ -130,6 +150,13 @@ def main(counts: list[int]) -> None:
         timed([SCONS, "-Q"], trivial)
         base = timed([SCONS, "-Q"], trivial, runs=9)
         print(f"trivial SConstruct, no-op: {base * 1000:.0f} ms")
+        for count in counts:
+            for chain in (1, 4):
+                floor = scons_floor(work / f"floor-{count}-{chain}", count, chain)
+                timed([SCONS, "-Q"], floor)
+                noop = timed([SCONS, "-Q"], floor, runs=5)
+                print(f"SCons alone, {count} x {chain} Command node(s) (5 files and a Value each), no-op: "
+                      f"{noop * 1000:.0f} ms ({noop / base:.1f}x trivial)")
         print(f"{'modules':>7} {'shape':<10} {'first build':>12} {'no-op':>8} {'x trivial':>9} {'edit one':>9}"
               f" {'plain no-op':>12}")
         for count in counts:
