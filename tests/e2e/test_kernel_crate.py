@@ -1,17 +1,25 @@
-"""A module with no C (tests/projects/knoc): the `kernel` crate's module! makes its entry points and
-.modinfo, the crate carries #![forbid(unsafe_code)] and names the kernel crate by version from
-outside the checkout; built, verified and booted on kernels of five architectures."""
+"""A module with no C (tests/projects/knoc): the `kernel` crate's module! makes its entry points,
+.modinfo and parameters, the crate carries #![forbid(unsafe_code)] and names the kernel crate by
+version from outside the checkout; built, verified and booted on kernels of five architectures with
+parameters given at insmod and read back from sysfs, a mutex and a spinlock, and an init that
+fails with EINVAL when asked (insmod returns 22)."""
 
 import subprocess
 
 import pytest
+from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelocationSection
 
 from helpers import built_outside_project, fetch_kernels, kernel_summary
 
 pytestmark = pytest.mark.e2e
 
 NAMES = ("5.10", "6.1", "7.2", "6.1-arm64", "6.1-armhf", "6.12-trixie-riscv64", "6.1-i386")
-LINE = "knoc: loaded, printed 'knoc: up, 3 values, sum 6', 'knoc: down', unloaded"
+# the boot test's summary: every line the SConstruct expects was seen (the parameters' effect, the
+# sysfs values, the locks' counts at unload, the refused insmod's errno)
+LINE = ("knoc: loaded, printed 'knoc: hello, 4 values, sum 10', 'extra=4 greeting=hello', "
+        "'knoc: down (4 values, 4 counted, sum 10)', 'knoc: refusing to load, as asked', 'Invalid argument', "
+        "'refused rc=22', unloaded")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +44,53 @@ def test_the_modinfo_is_what_module_declares(knoc):
     info = subprocess.run(["/sbin/modinfo", str(ko)], capture_output=True, text=True).stdout
     assert "license:        GPL" in info and "author:         rustkmod" in info
     assert "description:    A module with no C" in info and f"vermagic:       {fetched['6.1'].release} " in info
+    assert "parm:           extra:A value added to the three (uint)" in info
+    assert "parm:           greeting:The word init logs first (charp)" in info
+    assert "parm:           refuse:Fail init with EINVAL (bool)" in info
+
+
+@pytest.mark.parametrize("name", ["6.1", "6.1-armhf"])
+def test_each_parameter_is_a_kernel_param_as_module_param_makes_it(knoc, name):
+    """Read back from __param: per parameter its name, this module, the kernel's param_ops_<type>
+    and its storage (all relocated: the loader fills them in), and perm 0444, level -1."""
+    project, fetched, _ = knoc
+    ko = next((project / "build").glob(f"{fetched[name].release}/knoc/knoc.ko"))
+    with open(ko, "rb") as handle:
+        elf = ELFFile(handle)
+        word = elf.elfclass // 8
+        section = elf.get_section_by_name("__param")
+        entry = 5 * word        # name, mod, ops, perm/level/flags (padded to a word), arg
+        data = section.data()
+        assert len(data) == 3 * entry
+        relocations = next(s for s in elf.iter_sections()
+                           if isinstance(s, RelocationSection) and s["sh_info"] == elf.get_section_index("__param"))
+        symtab = elf.get_section(relocations["sh_link"])
+
+        def target(offset):
+            found = [r for r in relocations.iter_relocations() if r["r_offset"] == offset]
+            assert len(found) == 1, f"no single relocation at __param+{offset}"
+            symbol = symtab.get_symbol(found[0]["r_info_sym"])
+            addend = found[0]["r_addend"] if relocations.is_RELA() else \
+                int.from_bytes(data[offset:offset + word], "little")
+            return symbol, addend
+
+        params = {}
+        for start in range(0, len(data), entry):
+            symbol, addend = target(start)
+            strings = elf.get_section(symbol["st_shndx"]).data()
+            name_text = strings[symbol["st_value"] + addend:].split(b"\0", 1)[0].decode()
+            assert target(start + word)[0].name == "__this_module"
+            ops = target(start + 2 * word)[0].name
+            perm = int.from_bytes(data[start + 3 * word:start + 3 * word + 2], "little")
+            level = data[start + 3 * word + 2]
+            storage, storage_addend = target(start + entry - word)
+            home = elf.get_section(storage["st_shndx"])
+            params[name_text] = (ops, oct(perm), level, (home.name, storage["st_value"] + storage_addend),
+                                 bool(home["sh_flags"] & 1))          # SHF_WRITE: the loader writes it
+    assert {n: p[:3] for n, p in params.items()} == {
+        "extra": ("param_ops_uint", "0o444", 0xFF), "greeting": ("param_ops_charp", "0o444", 0xFF),
+        "refuse": ("param_ops_bool", "0o444", 0xFF)}
+    assert all(p[4] for p in params.values()) and len({p[3] for p in params.values()}) == 3
 
 
 def test_the_x86_64_entry_points_are_aliases_as_module_init_makes_them(knoc):

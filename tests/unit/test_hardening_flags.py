@@ -76,3 +76,34 @@ def test_only_what_the_kernel_asks_for_is_checked(tmp_path):
     assert [p.kind for p in check_file(str(obj), thunk_target({"CONFIG_RETHUNK": "y"})).problems] == ["bare-return"]
     assert check_file(str(obj), thunk_target({})).loadable
     assert check_file(str(obj), thunk_target(None)).loadable       # unknown config: not judged
+
+
+PARAVIRT = """.text
+.globl unlock
+.type unlock,@function
+unlock:
+  nop
+771:
+  call *pv_ops+8
+772:
+  call *%rax
+  jmp __x86_return_thunk
+.size unlock, .-unlock
+.pushsection .parainstructions,"a"
+  .balign 8
+  .quad 771b
+  .byte 0x51
+  .byte 772b-771b
+  .short 1
+.popsection
+"""
+
+
+def test_a_paravirt_site_the_loader_patches_is_no_bare_branch(tmp_path):
+    """spin_unlock on a paravirt kernel is `call *pv_ops+N` listed in .parainstructions; the loader
+    patches it before the module runs. The bare call after it is still found."""
+    obj = assemble(PARAVIRT, tmp_path / "pv.o")
+    problems = check_file(str(obj), thunk_target(DEBIAN_6_1)).problems
+    assert [(p.kind, p.function, p.symbol) for p in problems] == [("bare-indirect", "unlock", "call rax")]
+    unlisted = assemble(PARAVIRT.replace(".parainstructions", ".other_table"), tmp_path / "plain.o")
+    assert len(check_file(str(unlisted), thunk_target(DEBIAN_6_1)).problems) == 2

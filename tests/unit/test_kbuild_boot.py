@@ -88,6 +88,16 @@ def test_init_script_loads_in_order_and_unloads_in_reverse():
     assert script.index("rmmod second_mod") < script.index("rmmod first")
 
 
+def test_module_parameters_go_to_the_module_itself_not_to_those_it_uses():
+    script = boot.init_script(["/b/dep.ko", "/b/ringdev.ko"], params="ring_size=8 name=x")
+    assert "insmod /modules/ringdev.ko ring_size=8 name=x 2>&1" in script
+    assert "insmod /modules/dep.ko 2>&1" in script
+    assert "modprobe ringdev ring_size=8 name=x 2>&1" in boot.init_script(["/b/ringdev.ko"], modprobe=True,
+                                                                           params="ring_size=8 name=x")
+    with pytest.raises(RustkmodError, match="shell character"):
+        boot.init_script(["/b/ringdev.ko"], params="name=x; reboot")
+
+
 FORCED = ("RUSTKMOD-BEGIN\nRUSTKMOD-KERNEL-TAINT before 0\nRUSTKMOD-INSMOD hello rc=0 taint={taint}\n"
           "RUSTKMOD-RMMOD hello rc=0\nRUSTKMOD-KERNEL-TAINT after {after}\nRUSTKMOD-DMESG-BEGIN\n"
           "[ 2.0] RUSTKMOD-LOG hello\n[ 2.1] hello: loading out-of-tree module taints kernel.\n"

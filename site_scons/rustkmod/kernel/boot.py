@@ -141,14 +141,20 @@ def _taint(name: str) -> str:
     return f" taint=$(cat /sys/module/{name}/taint 2>/dev/null)"
 
 
-def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "", after: str = "") -> str:
+def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "", after: str = "",
+                params: str = "") -> str:
     """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
-    let modules.dep load the others), run the `exercise` commands, unload them in reverse, then
-    run the `after` commands (what must be gone with the module: a /proc entry, a device node)."""
+    let modules.dep load the others), the last one with `params` (its module parameters), run the
+    `exercise` commands, unload them in reverse, then run the `after` commands (what must be gone
+    with the module: a /proc entry, a device node)."""
+    if params and any(c in params for c in "'\"`$;&|<>\n"):
+        raise RustkmodError(f"module parameters {params!r} hold a shell character",
+                            "give NAME=VALUE words without quotes, $, ;, &, |, < or >")
+    given = f" {params}" if params else ""
     if modprobe:
         name = module_name(module_files[-1])
         others = [module_name(ko) for ko in module_files[:-1]]
-        lines = [f"out=$(modprobe {name} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
+        lines = [f"out=$(modprobe {name}{given} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
                  # what modprobe loaded besides: each dependency counts as inserted when present
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
                  *_exercise_lines(exercise),
@@ -157,8 +163,8 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
                  *_exercise_lines(after)]
         return _INIT.format(mark=MARK, commands="\n".join(lines))
     lines = []
-    for ko in module_files:
-        base = os.path.basename(ko)
+    for position, ko in enumerate(module_files):
+        base = os.path.basename(ko) + (given if position == len(module_files) - 1 else "")
         # A marker in the kernel log: what follows it, up to the next, is this module's doing.
         lines.append(f"echo '{MARK}-LOG {module_name(ko)}' > /dev/kmsg")
         lines.append(f"out=$(insmod /modules/{base} 2>&1); rc=$?; echo \"$out\"; "
@@ -172,7 +178,7 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
 
 
 def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
-                   exercise: str = "", after: str = "") -> None:
+                   exercise: str = "", after: str = "", params: str = "") -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
     `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
     if not os.path.isfile(busybox):
@@ -191,7 +197,8 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
                 shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
-            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise, after=after))
+            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise, after=after,
+                                     params=params))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -260,17 +267,18 @@ def parse_console(console: str) -> BootResult:
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
                  timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "", after: str = "") -> BootResult:
+                 exercise: str = "", after: str = "", params: str = "") -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
     from there instead, which must load the others itself; `append` adds kernel parameters
     (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
-    are loaded and once they are unloaded, their output kept in `exercise_output`.
+    are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
+    the last module's parameters at insmod (or modprobe).
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after)
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params)
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 

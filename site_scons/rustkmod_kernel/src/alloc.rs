@@ -6,9 +6,11 @@ use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{BitOr, Deref, DerefMut};
+use core::pin::Pin;
 use core::ptr::NonNull;
 
 use crate::error::{code, Error};
+use crate::init::PinInit;
 
 unsafe extern "C" {
     fn rustkmod_rt_kmalloc_gfp(size: usize, flags: u32) -> *mut u8;
@@ -119,6 +121,37 @@ impl<T> KBox<T> {
         // SAFETY: the memory is fresh, sized and aligned for T.
         unsafe { pointer.as_ptr().write(value) };
         Ok(KBox { pointer, _owns: PhantomData })
+    }
+
+    /// `value` in memory allocated with `flags`, pinned: it never moves again.
+    pub fn pin(value: T, flags: Flags) -> Result<Pin<KBox<T>>, AllocError> {
+        Ok(KBox::into_pin(KBox::new(value, flags)?))
+    }
+
+    /// A `T` made in place by `init` (a lock from `new_mutex!`, say) in memory allocated with
+    /// `flags`; an allocation failure is `ENOMEM`, an error of `init` is returned as it is.
+    pub fn pin_init(init: impl PinInit<T>, flags: Flags) -> Result<Pin<KBox<T>>, Error> {
+        let pointer = if core::mem::size_of::<T>() == 0 {
+            NonNull::dangling()
+        } else {
+            allocate(Layout::new::<T>(), flags)?.cast::<T>()
+        };
+        // SAFETY: the memory is fresh, sized and aligned for T, and is not moved afterwards.
+        if let Err(error) = unsafe { init.__pinned_init(pointer.as_ptr()) } {
+            if core::mem::size_of::<T>() != 0 {
+                // SAFETY: kmalloc'd above; PinInit left nothing to drop in it.
+                unsafe { rustkmod_rt_kfree(pointer.as_ptr() as *const u8) };
+            }
+            return Err(error);
+        }
+        // SAFETY: the value is initialised and never moves: the KBox is pinned at once.
+        Ok(unsafe { Pin::new_unchecked(KBox { pointer, _owns: PhantomData }) })
+    }
+
+    /// Pins a KBox: its value stays at its address (a KBox never moves its value anyway).
+    pub fn into_pin(boxed: KBox<T>) -> Pin<KBox<T>> {
+        // SAFETY: the value lives in its own allocation, which moving the KBox does not move.
+        unsafe { Pin::new_unchecked(boxed) }
     }
 }
 

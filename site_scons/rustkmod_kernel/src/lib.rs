@@ -12,14 +12,26 @@
 //!   [`error::code`]; an `Err` from `init` is what `insmod` reports.
 //! - [`alloc`]: [`KBox`](alloc::KBox) and [`KVec`](alloc::KVec) with explicit flags
 //!   (`GFP_KERNEL`, `GFP_ATOMIC`, ...); a failed allocation is `ENOMEM`, never a panic.
+//! - [`module_param`]: the parameters `module!` declares (`insmod name p=v`).
+//! - [`sync`]: [`Mutex`](sync::Mutex) and [`SpinLock`](sync::SpinLock) over the kernel's own,
+//!   made in place ([`init`]) by [`new_mutex!`] and [`new_spinlock!`], a lock class per site.
+//!
+//! The kernel's types and the C wrappers come from `kernel_api.h`, bound for each kernel by
+//! rustkmod (`[package.metadata.rustkmod]` in this crate's Cargo.toml).
 #![no_std]
 #![feature(allow_internal_unsafe)]
 #![allow(internal_features)]
 
 pub mod alloc;
+#[doc(hidden)]
+pub mod bindings;
 pub mod error;
+pub mod init;
 pub mod module;
+pub mod module_param;
 pub mod prelude;
+pub mod str;
+pub mod sync;
 
 pub use module::{Module, ThisModule};
 pub use rustkmod_rt::{pr_debug, pr_emerg, pr_err, pr_info, pr_warn};

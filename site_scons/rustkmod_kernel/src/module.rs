@@ -82,7 +82,8 @@ pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
     out
 }
 
-/// Declares the module: its type, name and `.modinfo` (authors, description, license).
+/// Declares the module: its type, name, `.modinfo` (authors, description, license) and
+/// parameters.
 ///
 /// ```ignore
 /// module! {
@@ -91,13 +92,25 @@ pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
 ///     authors: ["A. Author"],
 ///     description: "Says hello",
 ///     license: "GPL",
+///     params: {
+///         greeting_count: u32 {
+///             default: 1,
+///             description: "How many times to say hello",
+///         },
+///     },
 /// }
 /// ```
+///
+/// A parameter's type is one of `bool`, `u8`, `i16`, `u16`, `i32`, `u32`, `i64` (64-bit kernels),
+/// `u64`, `isize`, `usize` or `str` (a string literal default); its value is
+/// `*module_parameters::greeting_count.value()` (a `&[u8]` for `str`).
 #[macro_export]
 #[allow_internal_unsafe]
 macro_rules! module {
     (type: $type:ty, name: $name:literal, authors: [$($author:literal),* $(,)?], description: $description:literal,
-     license: $license:literal $(,)?) => {
+     license: $license:literal
+     $(, params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? })?
+     $(,)?) => {
         static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
 
         unsafe extern "C" {
@@ -121,6 +134,35 @@ macro_rules! module {
         $crate::__modinfo!("license=", $license);
         $crate::__modinfo!("description=", $description);
         $($crate::__modinfo!("author=", $author);)*
+
+        /// The module's parameters, as `insmod` set them.
+        #[allow(dead_code)]
+        mod module_parameters {
+            $($(
+                #[allow(non_upper_case_globals)]
+                pub static $pname: $crate::__param_kind!($ptype, storage_type) =
+                    $crate::__param_kind!($ptype, storage $pdefault);
+            )*)?
+        }
+
+        $($(
+            const _: () = {
+                #[unsafe(link_section = "__param")]
+                #[used]
+                static PARAM: $crate::module_param::ParamEntry =
+                    $crate::module_param::ParamEntry($crate::module_param::KernelParam {
+                        name: concat!(stringify!($pname), "\0").as_ptr() as *const core::ffi::c_char,
+                        module: &raw mut __this_module as *mut core::ffi::c_void,
+                        ops: $crate::__param_kind!($ptype, ops),
+                        perm: $crate::module_param::PERM_READ_ONLY,
+                        level: -1,
+                        flags: 0,
+                        arg: module_parameters::$pname.as_arg(),
+                    });
+            };
+            $crate::__modinfo!("parmtype=", concat!(stringify!($pname), ":", $crate::__param_kind!($ptype, name)));
+            $crate::__modinfo!("parm=", concat!(stringify!($pname), ":", $pdescription));
+        )*)?
     };
 }
 
@@ -163,7 +205,7 @@ macro_rules! __entry {
 #[macro_export]
 #[allow_internal_unsafe]
 macro_rules! __modinfo {
-    ($tag:literal, $value:literal) => {
+    ($tag:literal, $value:expr) => {
         const _: () = {
             #[unsafe(link_section = ".modinfo")]
             #[used]

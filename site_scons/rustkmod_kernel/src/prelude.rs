@@ -2,4 +2,6 @@
 
 pub use crate::alloc::{flags::*, AllocError, KBox, KVec};
 pub use crate::error::{code::*, Error, Result};
-pub use crate::{module, pr_debug, pr_emerg, pr_err, pr_info, pr_warn, Module, ThisModule};
+pub use crate::init::PinInit;
+pub use crate::sync::{Mutex, SpinLock};
+pub use crate::{c_str, module, new_mutex, new_spinlock, pr_debug, pr_emerg, pr_err, pr_info, pr_warn, Module, ThisModule};

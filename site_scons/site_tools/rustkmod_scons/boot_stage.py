@@ -24,6 +24,7 @@ class BootSettings(NamedTuple):
     append: str = ""             # kernel parameters
     exercise: str = ""           # shell commands run while the modules are loaded
     exercise_after: str = ""     # and once they are unloaded
+    insmod_params: str = ""      # the module's parameters at insmod (or modprobe)
 
 
 def _boot_check(target, source, env):
@@ -38,7 +39,7 @@ def _boot_check(target, source, env):
         result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
                                    busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
                                    append=settings.append, exercise=settings.exercise,
-                                   after=settings.exercise_after)
+                                   after=settings.exercise_after, params=settings.insmod_params)
     except RustkmodError as err:
         fail(err)
     name = boot.module_name(modules[-1])
@@ -66,7 +67,8 @@ class Booted(NamedTuple):
     check_installed: list   # the installed ones booted (modprobe)
 
 
-def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exercise_after: str = "") -> Booted:
+def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exercise_after: str = "",
+          insmod_params: str = "") -> Booted:
     """Boot tests of one module for one kernel: insmod of the verified modules (this one after
     those it uses); then the installed ones through modprobe, which loads what this one uses from
     modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
@@ -76,7 +78,7 @@ def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exe
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
-                            exercise=exercise, exercise_after=exercise_after)
+                            exercise=exercise, exercise_after=exercise_after, insmod_params=insmod_params)
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified])

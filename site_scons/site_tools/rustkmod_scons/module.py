@@ -100,7 +100,7 @@ def add_flags_alias(env) -> None:
 
 
 def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "",
-                        bindings: str = "", exercise_after: str = "") -> RustModule:
+                        bindings: str = "", exercise_after: str = "", insmod_params: str = "") -> RustModule:
     """One module for the kernel `env` is configured for: each stage makes its own nodes."""
     build = context.for_kernel(env, name, uses)
     manifest = rust_stage.crate(build, crate)               # the crate and its path dependencies
@@ -109,7 +109,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
-    booted = boot_stage.nodes(build, module_ko, verified, installed, expect, exercise, exercise_after)
+    booted = boot_stage.nodes(build, module_ko, verified, installed, expect, exercise, exercise_after, insmod_params)
     editor_files = editor_stage.nodes(build, rust, ko[0], bound)
     kernel = build.kernel
 
@@ -163,7 +163,8 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
-def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings="", exercise_after=""):
+def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings="", exercise_after="",
+                     insmod_params=""):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
@@ -174,6 +175,8 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     is unloaded (what must be gone with it: `test -e /dev/mydev || echo gone`). `bindings`: a header of
     the module's whose `// rustkmod-bindgen: allow NAME ...` lines name the kernel API the crate
     uses; bindgen makes bindings.rs from it for each kernel (`include!(env!("RUSTKMOD_BINDINGS"))`).
+    `insmod_params`: the module parameters the boot test loads it with (`"ring_size=8 name=x"`, as
+    `insmod name.ko ring_size=8 name=x` and `modprobe name ring_size=8 name=x` take them).
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -185,14 +188,14 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise,
-                                                                    bindings, exercise_after), None)
+                                                                    bindings, exercise_after, insmod_params), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
                 result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise,
-                                                          bindings, exercise_after))
+                                                          bindings, exercise_after, insmod_params))
                 continue
             except RustkmodError as err:
                 reason = str(err)

@@ -1,7 +1,10 @@
-//! A module without a line of C: the kernel crate's module! makes init_module, cleanup_module
-//! and the .modinfo; init's Result is what insmod reports; memory comes with explicit flags.
+//! A module without a line of C: the kernel crate's module! makes init_module, cleanup_module,
+//! the .modinfo and the module's parameters; init's Result is what insmod reports; memory comes
+//! with explicit flags; the running total sits behind a mutex and the count behind a spinlock.
 #![no_std]
 #![forbid(unsafe_code)]
+
+use core::pin::Pin;
 
 use kernel::prelude::*;
 
@@ -11,26 +14,55 @@ module! {
     authors: ["rustkmod"],
     description: "A module with no C",
     license: "GPL",
+    params: {
+        extra: u32 {
+            default: 0,
+            description: "A value added to the three",
+        },
+        greeting: str {
+            default: "up",
+            description: "The word init logs first",
+        },
+        refuse: bool {
+            default: false,
+            description: "Fail init with EINVAL",
+        },
+    },
 }
 
 struct Knoc {
     values: KVec<u32>,
-    total: KBox<u64>,
+    total: Pin<KBox<Mutex<u64>>>,
+    count: Pin<KBox<SpinLock<usize>>>,
 }
 
 impl kernel::Module for Knoc {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        if *module_parameters::refuse.value() {
+            pr_err!("refusing to load, as asked");
+            return Err(EINVAL);
+        }
         let mut values = KVec::with_capacity(2, GFP_KERNEL)?;
         values.extend_from_slice(&[1, 2], GFP_KERNEL)?;
         values.push(3, GFP_ATOMIC)?;                      // grows past the capacity asked for
-        let total = KBox::new(values.iter().map(|v| *v as u64).sum::<u64>(), GFP_KERNEL | __GFP_ZERO)?;
-        pr_info!("up, {} values, sum {}", values.len(), *total);
-        Ok(Knoc { values, total })
+        let extra = *module_parameters::extra.value();
+        if extra != 0 {
+            values.push(extra, GFP_KERNEL)?;
+        }
+        let total = KBox::pin_init(new_mutex!(0u64, "knoc_total"), GFP_KERNEL)?;
+        let count = KBox::pin_init(new_spinlock!(0usize), GFP_KERNEL)?;
+        for value in values.iter() {
+            *total.lock() += *value as u64;
+            *count.lock() += 1;
+        }
+        let greeting = core::str::from_utf8(module_parameters::greeting.value()).unwrap_or("?");
+        pr_info!("{}, {} values, sum {}", greeting, *count.lock(), *total.lock());
+        Ok(Knoc { values, total, count })
     }
 }
 
 impl Drop for Knoc {
     fn drop(&mut self) {
-        pr_info!("down ({} values, sum {})", self.values.len(), *self.total);
+        pr_info!("down ({} values, {} counted, sum {})", self.values.len(), *self.count.lock(), *self.total.lock());
     }
 }

@@ -1,0 +1,43 @@
+/* The kernel API of the `kernel` crate: rustkmod makes bindings for each kernel from it, so the
+ * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
+ * functions below wrap what is a macro on some kernels and a function on others. */
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+// rustkmod-bindgen: allow kernel_param kernel_param_ops mutex spinlock lock_class_key
+// rustkmod-bindgen: allow param_ops_bool param_ops_byte param_ops_short param_ops_ushort param_ops_int
+// rustkmod-bindgen: allow param_ops_uint param_ops_long param_ops_ulong param_ops_ullong param_ops_charp
+// rustkmod-bindgen: allow rkk_mutex_init rkk_mutex_lock mutex_unlock
+// rustkmod-bindgen: allow rkk_spin_lock_init rkk_spin_lock rkk_spin_unlock
+
+/* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
+static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
+{
+	__mutex_init(lock, name, key);
+}
+
+/* mutex_lock is mutex_lock_nested(lock, 0) on a lockdep kernel. */
+static inline void rkk_mutex_lock(struct mutex *lock)
+{
+	mutex_lock(lock);
+}
+
+static inline void rkk_spin_lock_init(spinlock_t *lock, const char *name, struct lock_class_key *key)
+{
+#ifdef CONFIG_DEBUG_SPINLOCK
+	__raw_spin_lock_init(spinlock_check(lock), name, key, LD_WAIT_CONFIG);
+#else
+	spin_lock_init(lock);
+#endif
+}
+
+static inline void rkk_spin_lock(spinlock_t *lock)
+{
+	spin_lock(lock);
+}
+
+static inline void rkk_spin_unlock(spinlock_t *lock)
+{
+	spin_unlock(lock);
+}

@@ -1,0 +1,212 @@
+//! Locks over the kernel's own: `Mutex<T>` (`struct mutex`, may sleep) and `SpinLock<T>`
+//! (`spinlock_t`), each guarding its data; the guard unlocks when dropped. Each `new_mutex!` or
+//! `new_spinlock!` site has a lock class of its own, as each `mutex_init()` site has in C, so a
+//! lockdep kernel tells the locks apart.
+//!
+//! ```ignore
+//! let counter = KBox::pin_init(new_mutex!(0u32), GFP_KERNEL)?;
+//! *counter.lock() += 1;
+//! ```
+
+use core::cell::UnsafeCell;
+use core::ffi::CStr;
+use core::marker::{PhantomData, PhantomPinned};
+use core::ops::{Deref, DerefMut};
+
+use crate::bindings;
+use crate::init::{InitClosure, PinInit};
+
+/// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
+/// (lockdep refuses a key outside static memory); the macros make one per site.
+pub struct LockClassKey(UnsafeCell<bindings::lock_class_key>);
+
+// SAFETY: the kernel alone touches the key, under its own locking.
+unsafe impl Sync for LockClassKey {}
+
+impl LockClassKey {
+    /// A key for a `static`.
+    pub const fn new() -> Self {
+        // SAFETY: an all-zero lock_class_key is what C's `static struct lock_class_key key;` holds.
+        LockClassKey(UnsafeCell::new(unsafe { core::mem::zeroed() }))
+    }
+
+    fn as_ptr(&self) -> *mut bindings::lock_class_key {
+        self.0.get()
+    }
+}
+
+impl Default for LockClassKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Makes a lock of `$kind` around `$inner`, with a lock class of this call site and a name
+/// (given, or the site's `file:line`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __new_lock {
+    ($kind:ident, $inner:expr $(, $name:literal)?) => {{
+        static KEY: $crate::sync::LockClassKey = $crate::sync::LockClassKey::new();
+        $crate::sync::$kind::new($inner, $crate::__lock_name!($($name)?), &KEY)
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __lock_name {
+    () => { $crate::c_str!(concat!(file!(), ":", line!())) };
+    ($name:literal) => { $crate::c_str!($name) };
+}
+
+/// `new_mutex!(value)` or `new_mutex!(value, "name")`: a [`Mutex`] initialiser with a lock class
+/// of this site; place it with `KBox::pin_init(..., GFP_KERNEL)?`.
+#[macro_export]
+macro_rules! new_mutex {
+    ($inner:expr $(, $name:literal)? $(,)?) => { $crate::__new_lock!(Mutex, $inner $(, $name)?) };
+}
+
+/// `new_spinlock!(value)` or `new_spinlock!(value, "name")`: a [`SpinLock`] initialiser, as
+/// [`new_mutex!`].
+#[macro_export]
+macro_rules! new_spinlock {
+    ($inner:expr $(, $name:literal)? $(,)?) => { $crate::__new_lock!(SpinLock, $inner $(, $name)?) };
+}
+
+/// What a lock kind does: init, lock and unlock on its C type.
+#[doc(hidden)]
+pub trait Backend {
+    type State;
+    /// # Safety
+    /// `state` is valid and does not move afterwards; `key` is static.
+    unsafe fn init(state: *mut Self::State, name: &'static CStr, key: &'static LockClassKey);
+    /// # Safety
+    /// `state` was initialised.
+    unsafe fn lock(state: *mut Self::State);
+    /// # Safety
+    /// The caller holds the lock.
+    unsafe fn unlock(state: *mut Self::State);
+}
+
+/// A lock of kind `B` around a `T`. Made only in place (`PinInit`), so it never moves.
+pub struct Lock<T: ?Sized, B: Backend> {
+    state: UnsafeCell<B::State>,
+    _pinned: PhantomPinned,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands the data to one holder at a time; it may be sent where T may.
+unsafe impl<T: ?Sized + Send, B: Backend> Send for Lock<T, B> {}
+// SAFETY: as for Send: a shared lock gives each holder in turn exclusive access.
+unsafe impl<T: ?Sized + Send, B: Backend> Sync for Lock<T, B> {}
+
+impl<T, B: Backend> Lock<T, B> {
+    /// An initialiser of the lock around `data`, named `name` for lockdep, of class `key`.
+    pub fn new(data: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
+        let init = move |slot: *mut Self| {
+            // SAFETY: PinInit's caller gives a valid slot that does not move; the key is static.
+            unsafe {
+                B::init(core::ptr::addr_of_mut!((*slot).state) as *mut B::State, name, key);
+                core::ptr::addr_of_mut!((*slot).data).write(UnsafeCell::new(data));
+            }
+            Ok(())
+        };
+        // SAFETY: the closure initialises both fields and never fails.
+        unsafe { InitClosure::new(init) }
+    }
+}
+
+impl<T: ?Sized, B: Backend> Lock<T, B> {
+    /// Waits for the lock (sleeping, for a mutex; spinning, for a spinlock) and holds it until the
+    /// guard is dropped.
+    pub fn lock(&self) -> Guard<'_, T, B> {
+        // SAFETY: the state was initialised in place when the lock was made.
+        unsafe { B::lock(self.state.get()) };
+        Guard { lock: self, _not_send: PhantomData }
+    }
+}
+
+/// The lock held: the data, until dropped.
+pub struct Guard<'a, T: ?Sized, B: Backend> {
+    lock: &'a Lock<T, B>,
+    _not_send: PhantomData<*mut ()>,     // unlocked by the task that locked it
+}
+
+// SAFETY: a guard shared across threads gives only &T.
+unsafe impl<T: ?Sized + Sync, B: Backend> Sync for Guard<'_, T, B> {}
+
+impl<T: ?Sized, B: Backend> Deref for Guard<'_, T, B> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized, B: Backend> DerefMut for Guard<'_, T, B> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the lock, and &mut self is unique.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized, B: Backend> Drop for Guard<'_, T, B> {
+    fn drop(&mut self) {
+        // SAFETY: the guard holds the lock.
+        unsafe { B::unlock(self.lock.state.get()) };
+    }
+}
+
+/// The kernel's `struct mutex`.
+pub struct MutexBackend;
+
+impl Backend for MutexBackend {
+    type State = bindings::mutex;
+
+    unsafe fn init(state: *mut bindings::mutex, name: &'static CStr, key: &'static LockClassKey) {
+        // SAFETY: the caller's promise; name and key outlive the lock.
+        unsafe { bindings::rkk_mutex_init(state, name.as_ptr(), key.as_ptr()) }
+    }
+
+    unsafe fn lock(state: *mut bindings::mutex) {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::rkk_mutex_lock(state) }
+    }
+
+    unsafe fn unlock(state: *mut bindings::mutex) {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::mutex_unlock(state) }
+    }
+}
+
+/// The kernel's `spinlock_t`.
+pub struct SpinLockBackend;
+
+impl Backend for SpinLockBackend {
+    type State = bindings::spinlock;
+
+    unsafe fn init(state: *mut bindings::spinlock, name: &'static CStr, key: &'static LockClassKey) {
+        // SAFETY: the caller's promise; name and key outlive the lock.
+        unsafe { bindings::rkk_spin_lock_init(state, name.as_ptr(), key.as_ptr()) }
+    }
+
+    unsafe fn lock(state: *mut bindings::spinlock) {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::rkk_spin_lock(state) }
+    }
+
+    unsafe fn unlock(state: *mut bindings::spinlock) {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::rkk_spin_unlock(state) }
+    }
+}
+
+/// A sleeping lock over the kernel's `struct mutex`: process context only.
+pub type Mutex<T> = Lock<T, MutexBackend>;
+/// A held [`Mutex`].
+pub type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
+/// A spinning lock over the kernel's `spinlock_t`: the holder must not sleep.
+pub type SpinLock<T> = Lock<T, SpinLockBackend>;
+/// A held [`SpinLock`].
+pub type SpinLockGuard<'a, T> = Guard<'a, T, SpinLockBackend>;
