@@ -1,7 +1,9 @@
 /* The kernel API of the `kernel` crate: rustkmod makes bindings for each kernel from it, so the
  * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
  * functions below wrap what is a macro on some kernels and a function on others. */
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -10,6 +12,7 @@
 // rustkmod-bindgen: allow param_ops_uint param_ops_long param_ops_ulong param_ops_ullong param_ops_charp
 // rustkmod-bindgen: allow rkk_mutex_init rkk_mutex_lock mutex_unlock
 // rustkmod-bindgen: allow rkk_spin_lock_init rkk_spin_lock rkk_spin_unlock
+// rustkmod-bindgen: allow rkk_kvmalloc kvfree
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -40,4 +43,10 @@ static inline void rkk_spin_lock(spinlock_t *lock)
 static inline void rkk_spin_unlock(spinlock_t *lock)
 {
 	spin_unlock(lock);
+}
+
+/* kvmalloc is a static inline function up to 6.9 and a macro from 6.10. */
+static inline void *rkk_kvmalloc(size_t size, gfp_t flags)
+{
+	return kvmalloc(size, flags);
 }

@@ -1,6 +1,8 @@
-//! Fallible allocation with explicit flags: `KBox` and `KVec` over kmalloc, as in the in-tree crate
-//! (`KBox::new(value, GFP_KERNEL)?`, `vec.push(value, GFP_ATOMIC)?`). A failure is an
-//! `AllocError`, which `?` turns into `ENOMEM`; nothing here panics on a failed allocation.
+//! Fallible allocation with explicit flags: `KBox` and `KVec` over kmalloc and `KVVec` over
+//! kvmalloc (kmalloc, else vmalloc: for buffers too large to want physically contiguous pages), as
+//! in the in-tree crate (`KBox::new(value, GFP_KERNEL)?`, `vec.push(value, GFP_ATOMIC)?`). A
+//! failure is an `AllocError`, which `?` turns into `ENOMEM`; nothing here panics on a failed
+//! allocation.
 
 use core::alloc::Layout;
 use core::fmt;
@@ -15,7 +17,7 @@ use crate::init::PinInit;
 unsafe extern "C" {
     fn rustkmod_rt_kmalloc_gfp(size: usize, flags: u32) -> *mut u8;
     fn rustkmod_rt_krealloc_gfp(ptr: *mut u8, size: usize, flags: u32) -> *mut u8;
-    fn rustkmod_rt_kfree(ptr: *const u8);
+    fn rustkmod_rt_kfree(ptr: *mut u8);
     static rustkmod_rt_gfp_kernel: u32;
     static rustkmod_rt_gfp_atomic: u32;
     static rustkmod_rt_gfp_nowait: u32;
@@ -140,7 +142,7 @@ impl<T> KBox<T> {
         if let Err(error) = unsafe { init.__pinned_init(pointer.as_ptr()) } {
             if core::mem::size_of::<T>() != 0 {
                 // SAFETY: kmalloc'd above; PinInit left nothing to drop in it.
-                unsafe { rustkmod_rt_kfree(pointer.as_ptr() as *const u8) };
+                unsafe { rustkmod_rt_kfree(pointer.as_ptr() as *mut u8) };
             }
             return Err(error);
         }
@@ -177,34 +179,94 @@ impl<T> Drop for KBox<T> {
         unsafe {
             core::ptr::drop_in_place(self.pointer.as_ptr());
             if core::mem::size_of::<T>() != 0 {
-                rustkmod_rt_kfree(self.pointer.as_ptr() as *const u8);
+                rustkmod_rt_kfree(self.pointer.as_ptr() as *mut u8);
             }
         }
     }
 }
 
-/// A growable array in kmalloc'd memory; each growth names its flags and may fail.
-pub struct KVec<T> {
+/// Where a [`Vec`] keeps its elements.
+///
+/// # Safety
+/// `realloc` returns null or memory of at least `new_size` bytes, aligned as kmalloc aligns,
+/// holding the first `min(old_size, new_size)` bytes of `old`, which it has freed unless it
+/// returned null; `free` frees what `realloc` returned.
+pub unsafe trait Allocator {
+    /// # Safety
+    /// `old` is null (with `old_size` 0) or came from this allocator with `old_size` bytes.
+    unsafe fn realloc(old: *mut u8, old_size: usize, new_size: usize, flags: Flags) -> *mut u8;
+    /// # Safety
+    /// `pointer` came from this allocator's `realloc`.
+    unsafe fn free(pointer: *mut u8);
+}
+
+/// kmalloc: physically contiguous memory.
+pub struct Kmalloc;
+
+// SAFETY: krealloc keeps the contents and frees the old object when it moves it.
+unsafe impl Allocator for Kmalloc {
+    unsafe fn realloc(old: *mut u8, _old_size: usize, new_size: usize, flags: Flags) -> *mut u8 {
+        // SAFETY: the caller's promise.
+        unsafe { rustkmod_rt_krealloc_gfp(old, new_size, flags.bits()) }
+    }
+
+    unsafe fn free(pointer: *mut u8) {
+        // SAFETY: the caller's promise.
+        unsafe { rustkmod_rt_kfree(pointer) }
+    }
+}
+
+/// kvmalloc: kmalloc when it can, else vmalloc (virtually contiguous), for large buffers.
+pub struct KVmalloc;
+
+// SAFETY: a new allocation, the old contents copied in, then the old one freed.
+unsafe impl Allocator for KVmalloc {
+    unsafe fn realloc(old: *mut u8, old_size: usize, new_size: usize, flags: Flags) -> *mut u8 {
+        // SAFETY: kvmalloc takes any size; the copy stays within both allocations; `old` came
+        // from kvmalloc (the caller's promise) and is freed once.
+        unsafe {
+            let new = crate::bindings::rkk_kvmalloc(new_size, flags.bits()) as *mut u8;
+            if !new.is_null() && !old.is_null() {
+                core::ptr::copy_nonoverlapping(old, new, old_size.min(new_size));
+                crate::bindings::kvfree(old as *const core::ffi::c_void);
+            }
+            new
+        }
+    }
+
+    unsafe fn free(pointer: *mut u8) {
+        // SAFETY: the caller's promise.
+        unsafe { crate::bindings::kvfree(pointer as *const core::ffi::c_void) }
+    }
+}
+
+/// A growable array whose memory comes from `A`; each growth names its flags and may fail.
+pub struct Vec<T, A: Allocator> {
     pointer: NonNull<T>,
     length: usize,
     capacity: usize,
-    _owns: PhantomData<T>,
+    _owns: PhantomData<(T, A)>,
 }
 
-// SAFETY: a KVec owns its elements as a Vec does.
-unsafe impl<T: Send> Send for KVec<T> {}
-// SAFETY: as for Send.
-unsafe impl<T: Sync> Sync for KVec<T> {}
+/// A [`Vec`] in kmalloc'd memory.
+pub type KVec<T> = Vec<T, Kmalloc>;
+/// A [`Vec`] in kvmalloc'd memory.
+pub type KVVec<T> = Vec<T, KVmalloc>;
 
-impl<T> KVec<T> {
+// SAFETY: a Vec owns its elements as std's does; the allocators hold no state.
+unsafe impl<T: Send, A: Allocator> Send for Vec<T, A> {}
+// SAFETY: as for Send.
+unsafe impl<T: Sync, A: Allocator> Sync for Vec<T, A> {}
+
+impl<T, A: Allocator> Vec<T, A> {
     /// An empty vector; allocates nothing.
-    pub const fn new() -> KVec<T> {
-        KVec { pointer: NonNull::dangling(), length: 0, capacity: 0, _owns: PhantomData }
+    pub const fn new() -> Self {
+        Vec { pointer: NonNull::dangling(), length: 0, capacity: 0, _owns: PhantomData }
     }
 
     /// An empty vector with room for `capacity` elements.
-    pub fn with_capacity(capacity: usize, flags: Flags) -> Result<KVec<T>, AllocError> {
-        let mut vector = KVec::new();
+    pub fn with_capacity(capacity: usize, flags: Flags) -> Result<Self, AllocError> {
+        let mut vector = Vec::new();
         vector.reserve(capacity, flags)?;
         Ok(vector)
     }
@@ -221,7 +283,7 @@ impl<T> KVec<T> {
         if core::mem::size_of::<T>() == 0 { usize::MAX } else { self.capacity }
     }
 
-    /// Room for `additional` more elements, growing by krealloc with `flags`.
+    /// Room for `additional` more elements, growing with `flags`.
     pub fn reserve(&mut self, additional: usize, flags: Flags) -> Result<(), AllocError> {
         let needed = self.length.checked_add(additional).ok_or(AllocError)?;
         if needed <= self.capacity() {
@@ -230,11 +292,16 @@ impl<T> KVec<T> {
         let capacity = needed.max(self.capacity * 2).max(4);
         let layout = Layout::array::<T>(capacity).map_err(|_| AllocError)?;
         let size = kmalloc_size(layout)?;
-        let old = if self.capacity == 0 { core::ptr::null_mut() } else { self.pointer.as_ptr() as *mut u8 };
-        // SAFETY: `old` is null or this vector's kmalloc'd memory; krealloc keeps the contents
-        // and kmalloc's alignment (at most 8 for T here: larger alignments were refused above
-        // unless they are a power-of-two size, which krealloc keeps aligned as well).
-        let new = unsafe { rustkmod_rt_krealloc_gfp(old, size, flags.bits()) };
+        let (old, old_size) = if self.capacity == 0 {
+            (core::ptr::null_mut(), 0)
+        } else {
+            (self.pointer.as_ptr() as *mut u8, self.capacity * core::mem::size_of::<T>())
+        };
+        // SAFETY: `old` is null or this vector's memory from A, of `old_size` bytes; A keeps the
+        // contents and kmalloc's alignment (at most 8 for T here: larger alignments were refused
+        // above unless they are a power-of-two size, which kmalloc keeps aligned as well; vmalloc
+        // memory is page-aligned).
+        let new = unsafe { A::realloc(old, old_size, size, flags) };
         self.pointer = NonNull::new(new as *mut T).ok_or(AllocError)?;
         self.capacity = capacity;
         Ok(())
@@ -272,13 +339,13 @@ impl<T> KVec<T> {
     }
 }
 
-impl<T> Default for KVec<T> {
+impl<T, A: Allocator> Default for Vec<T, A> {
     fn default() -> Self {
-        KVec::new()
+        Vec::new()
     }
 }
 
-impl<T> Deref for KVec<T> {
+impl<T, A: Allocator> Deref for Vec<T, A> {
     type Target = [T];
 
     fn deref(&self) -> &[T] {
@@ -287,21 +354,21 @@ impl<T> Deref for KVec<T> {
     }
 }
 
-impl<T> DerefMut for KVec<T> {
+impl<T, A: Allocator> DerefMut for Vec<T, A> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as for deref; &mut self is unique.
         unsafe { core::slice::from_raw_parts_mut(self.pointer.as_ptr(), self.length) }
     }
 }
 
-impl<T> Drop for KVec<T> {
+impl<T, A: Allocator> Drop for Vec<T, A> {
     fn drop(&mut self) {
         // SAFETY: the first `length` elements are initialised and dropped once; the memory, when
-        // there is any, came from krealloc.
+        // there is any, came from A.
         unsafe {
             core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(self.pointer.as_ptr(), self.length));
             if self.capacity != 0 && core::mem::size_of::<T>() != 0 {
-                rustkmod_rt_kfree(self.pointer.as_ptr() as *const u8);
+                A::free(self.pointer.as_ptr() as *mut u8);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! What a module crate imports: `use kernel::prelude::*;`.
 
-pub use crate::alloc::{flags::*, AllocError, KBox, KVec};
+pub use crate::alloc::{flags::*, AllocError, KBox, KVVec, KVec};
 pub use crate::error::{code::*, Error, Result};
 pub use crate::init::PinInit;
 pub use crate::sync::{Mutex, SpinLock};

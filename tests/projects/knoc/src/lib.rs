@@ -1,6 +1,7 @@
 //! A module without a line of C: the kernel crate's module! makes init_module, cleanup_module,
 //! the .modinfo and the module's parameters; init's Result is what insmod reports; memory comes
-//! with explicit flags; the running total sits behind a mutex and the count behind a spinlock.
+//! with explicit flags (a large buffer from kvmalloc); the running total sits behind a mutex and
+//! the count behind a spinlock.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -32,6 +33,7 @@ module! {
 
 struct Knoc {
     values: KVec<u32>,
+    buffer: KVVec<u8>,
     total: Pin<KBox<Mutex<u64>>>,
     count: Pin<KBox<SpinLock<usize>>>,
 }
@@ -57,12 +59,16 @@ impl kernel::Module for Knoc {
         }
         let greeting = core::str::from_utf8(module_parameters::greeting.value()).unwrap_or("?");
         pr_info!("{}, {} values, sum {}", greeting, *count.lock(), *total.lock());
-        Ok(Knoc { values, total, count })
+        let mut buffer = KVVec::with_capacity(256 * 1024, GFP_KERNEL)?;   // kvmalloc: kmalloc, else vmalloc
+        buffer.extend_from_slice(b"knoc", GFP_KERNEL)?;
+        pr_info!("a buffer of {} bytes, {} used", buffer.capacity(), buffer.len());
+        Ok(Knoc { values, buffer, total, count })
     }
 }
 
 impl Drop for Knoc {
     fn drop(&mut self) {
-        pr_info!("down ({} values, {} counted, sum {})", self.values.len(), *self.count.lock(), *self.total.lock());
+        pr_info!("down ({} values, {} counted, sum {}, {} buffered)", self.values.len(), *self.count.lock(),
+                 *self.total.lock(), self.buffer.len());
     }
 }
