@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 NAMES = ("5.10", "6.1", "7.2", "6.1-arm64", "6.1-armhf", "6.12-trixie-riscv64", "6.1-i386")
 # the boot test's summary: every line the SConstruct expects was seen (the parameters' effect, the
 # sysfs values, the locks' counts at unload, the refused insmod's errno)
-LINE = ("knoc: loaded, printed 'knoc: hello, 4 values, sum 10', 'extra=4 greeting=hello', "
+LINE = ("knoc: loaded, printed 'knoc: mutex made', 'knoc: hello, 4 values, sum 10', 'extra=4 greeting=hello', "
         "'knoc: a buffer of 262144 bytes, 4 used', 'knoc: down (4 values, 4 counted, sum 10, 4 buffered)', "
         "'knoc: refusing to load, as asked', 'Invalid argument', "
         "'refused rc=22', unloaded")

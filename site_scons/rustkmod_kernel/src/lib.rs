@@ -34,4 +34,4 @@ pub mod str;
 pub mod sync;
 
 pub use module::{Module, ThisModule};
-pub use rustkmod_rt::{pr_debug, pr_emerg, pr_err, pr_info, pr_warn};
+pub use rustkmod_rt::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn};

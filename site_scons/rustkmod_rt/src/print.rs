@@ -3,8 +3,11 @@
 use core::fmt::{self, Write};
 
 pub const EMERG: i32 = 0;
+pub const ALERT: i32 = 1;
+pub const CRIT: i32 = 2;
 pub const ERR: i32 = 3;
 pub const WARNING: i32 = 4;
+pub const NOTICE: i32 = 5;
 pub const INFO: i32 = 6;
 pub const DEBUG: i32 = 7;
 
@@ -71,6 +74,12 @@ fn write_line(level: i32, text: &[u8]) {
 
 #[macro_export]
 macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::print::log($crate::print::EMERG, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_alert { ($($arg:tt)*) => { $crate::print::log($crate::print::ALERT, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_crit { ($($arg:tt)*) => { $crate::print::log($crate::print::CRIT, format_args!($($arg)*)) } }
+#[macro_export]
+macro_rules! pr_notice { ($($arg:tt)*) => { $crate::print::log($crate::print::NOTICE, format_args!($($arg)*)) } }
 #[macro_export]
 macro_rules! pr_err { ($($arg:tt)*) => { $crate::print::log($crate::print::ERR, format_args!($($arg)*)) } }
 #[macro_export]

@@ -52,6 +52,7 @@ impl kernel::Module for Knoc {
             values.push(extra, GFP_KERNEL)?;
         }
         let total = KBox::pin_init(new_mutex!(0u64, "knoc_total"), GFP_KERNEL)?;
+        pr_notice!("mutex made");
         let count = KBox::pin_init(new_spinlock!(0usize), GFP_KERNEL)?;
         for value in values.iter() {
             *total.lock() += *value as u64;
