@@ -1,9 +1,13 @@
 /* The kernel API of the `kernel` crate: rustkmod makes bindings for each kernel from it, so the
  * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
  * functions below wrap what is a macro on some kernels and a function on others. */
+#include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -13,6 +17,10 @@
 // rustkmod-bindgen: allow rkk_mutex_init rkk_mutex_lock mutex_unlock
 // rustkmod-bindgen: allow rkk_spin_lock_init rkk_spin_lock rkk_spin_unlock
 // rustkmod-bindgen: allow rkk_kvmalloc kvfree
+// rustkmod-bindgen: allow file_operations miscdevice misc_register misc_deregister noop_llseek MISC_DYNAMIC_MINOR
+// rustkmod-bindgen: allow rkk_copy_from_user rkk_copy_to_user
+// rustkmod-bindgen: allow _IOC_NRSHIFT _IOC_TYPESHIFT _IOC_SIZESHIFT _IOC_DIRSHIFT _IOC_SIZEMASK
+// rustkmod-bindgen: allow _IOC_NONE _IOC_READ _IOC_WRITE
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -49,4 +57,16 @@ static inline void rkk_spin_unlock(spinlock_t *lock)
 static inline void *rkk_kvmalloc(size_t size, gfp_t flags)
 {
 	return kvmalloc(size, flags);
+}
+
+/* copy_from_user and copy_to_user are static inline functions (or macros) on every kernel: the
+ * bytes left uncopied, 0 when all were. */
+static inline unsigned long rkk_copy_from_user(void *to, const void __user *from, unsigned long n)
+{
+	return copy_from_user(to, from, n);
+}
+
+static inline unsigned long rkk_copy_to_user(void __user *to, const void *from, unsigned long n)
+{
+	return copy_to_user(to, from, n);
 }

@@ -178,9 +178,10 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
 
 
 def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
-                   exercise: str = "", after: str = "", params: str = "") -> None:
+                   exercise: str = "", after: str = "", params: str = "", files=()) -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
-    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe."""
+    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe; `files` (the
+    exercise's own programs) in /bin."""
     if not os.path.isfile(busybox):
         raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
                             "fetches it for other architectures)")
@@ -190,6 +191,10 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         os.makedirs(os.path.join(root, "bin"))
         os.makedirs(os.path.join(root, "modules"))
         shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
+        for extra in files:
+            if not os.path.isfile(extra):
+                raise RustkmodError(f"{extra} (an exercise file) does not exist", "build it before the boot test")
+            shutil.copy2(extra, os.path.join(root, "bin", os.path.basename(extra)))
         if module_root:         # modprobe loads the installed copies
             shutil.copytree(os.path.join(module_root, "lib"), os.path.join(root, "lib"))
         else:
@@ -267,18 +272,18 @@ def parse_console(console: str) -> BootResult:
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
                  timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "", after: str = "", params: str = "") -> BootResult:
+                 exercise: str = "", after: str = "", params: str = "", files=()) -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
     from there instead, which must load the others itself; `append` adds kernel parameters
     (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
     are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
-    the last module's parameters at insmod (or modprobe).
+    the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise.
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params)
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files)
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
 
 

@@ -150,6 +150,20 @@ impl<T> KBox<T> {
         Ok(unsafe { Pin::new_unchecked(KBox { pointer, _owns: PhantomData }) })
     }
 
+    /// The raw pointer, owning the value: `from_raw` takes it back.
+    pub fn into_raw(boxed: KBox<T>) -> *mut T {
+        let pointer = boxed.pointer.as_ptr();
+        core::mem::forget(boxed);
+        pointer
+    }
+
+    /// # Safety
+    /// `pointer` came from `into_raw`, and is taken back once.
+    pub unsafe fn from_raw(pointer: *mut T) -> KBox<T> {
+        // SAFETY: into_raw's pointer is never null.
+        KBox { pointer: unsafe { NonNull::new_unchecked(pointer) }, _owns: PhantomData }
+    }
+
     /// Pins a KBox: its value stays at its address (a KBox never moves its value anyway).
     pub fn into_pin(boxed: KBox<T>) -> Pin<KBox<T>> {
         // SAFETY: the value lives in its own allocation, which moving the KBox does not move.
@@ -273,6 +287,29 @@ impl<T, A: Allocator> Vec<T, A> {
 
     pub fn len(&self) -> usize {
         self.length
+    }
+
+    /// The elements' memory (dangling while nothing is allocated).
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self.pointer.as_ptr()
+    }
+
+    /// # Safety
+    /// `length` is at most the capacity, and the first `length` elements are initialised.
+    pub unsafe fn set_len(&mut self, length: usize) {
+        self.length = length;
+    }
+
+    /// Drops the elements past `length`.
+    pub fn truncate(&mut self, length: usize) {
+        while self.length > length {
+            drop(self.pop());
+        }
+    }
+
+    /// Drops every element; keeps the memory.
+    pub fn clear(&mut self) {
+        self.truncate(0);
     }
 
     pub fn is_empty(&self) -> bool {

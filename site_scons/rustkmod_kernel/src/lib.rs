@@ -20,6 +20,7 @@
 //! rustkmod (`[package.metadata.rustkmod]` in this crate's Cargo.toml).
 #![no_std]
 #![feature(allow_internal_unsafe)]
+#![feature(associated_type_defaults)]
 #![allow(internal_features)]
 
 pub mod alloc;
@@ -27,11 +28,15 @@ pub mod alloc;
 pub mod bindings;
 pub mod error;
 pub mod init;
+pub mod ioctl;
+pub mod miscdevice;
 pub mod module;
 pub mod module_param;
 pub mod prelude;
 pub mod str;
 pub mod sync;
+pub mod transmute;
+pub mod uaccess;
 
 pub use module::{Module, ThisModule};
 pub use rustkmod_rt::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn};

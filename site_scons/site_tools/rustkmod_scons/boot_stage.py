@@ -25,6 +25,7 @@ class BootSettings(NamedTuple):
     exercise: str = ""           # shell commands run while the modules are loaded
     exercise_after: str = ""     # and once they are unloaded
     insmod_params: str = ""      # the module's parameters at insmod (or modprobe)
+    files: tuple = ()            # what the exercise runs besides busybox, put in /bin
 
 
 def _boot_check(target, source, env):
@@ -39,7 +40,8 @@ def _boot_check(target, source, env):
         result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
                                    busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
                                    append=settings.append, exercise=settings.exercise,
-                                   after=settings.exercise_after, params=settings.insmod_params)
+                                   after=settings.exercise_after, params=settings.insmod_params,
+                                   files=settings.files)
     except RustkmodError as err:
         fail(err)
     name = boot.module_name(modules[-1])
@@ -68,7 +70,7 @@ class Booted(NamedTuple):
 
 
 def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exercise_after: str = "",
-          insmod_params: str = "") -> Booted:
+          insmod_params: str = "", exercise_files=()) -> Booted:
     """Boot tests of one module for one kernel: insmod of the verified modules (this one after
     those it uses); then the installed ones through modprobe, which loads what this one uses from
     modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
@@ -77,12 +79,14 @@ def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exe
     image = env["KERNEL_IMAGE"] or kernel.image()
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
+    extra = [env.File(f) for f in env.Flatten([exercise_files])]
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
-                            exercise=exercise, exercise_after=exercise_after, insmod_params=insmod_params)
+                            exercise=exercise, exercise_after=exercise_after, insmod_params=insmod_params,
+                            files=tuple(f.abspath for f in extra))
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
-    env.Depends(check, verified + [n for p in providers for n in p.verified])
+    env.Depends(check, verified + [n for p in providers for n in p.verified] + extra)
     check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(
         env, settings._replace(root=installed.root.abspath, append="module.sig_enforce=1" if installed.signed else ""))])
-    env.Depends(check_installed, installed.nodes + [n for p in providers for n in p.install])
+    env.Depends(check_installed, installed.nodes + [n for p in providers for n in p.install] + extra)
     return Booted(load_order, check, check_installed)

@@ -16,6 +16,9 @@ use core::ops::{Deref, DerefMut};
 use crate::bindings;
 use crate::init::{InitClosure, PinInit};
 
+mod arc;
+pub use arc::Arc;
+
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
 /// (lockdep refuses a key outside static memory); the macros make one per site.
 pub struct LockClassKey(UnsafeCell<bindings::lock_class_key>);

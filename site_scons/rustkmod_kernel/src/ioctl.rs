@@ -1,0 +1,44 @@
+//! ioctl command numbers, as C's `_IO`, `_IOR`, `_IOW`, `_IOWR` make them, with this kernel's
+//! field layout (from its bindings): `const GET: u32 = _IOR::<u32>(b'r' as u32, 1);`.
+#![allow(non_snake_case)]
+
+use crate::bindings;
+
+// The kernel's constants, whatever C type each has (int or unsigned).
+const DIRSHIFT: u32 = bindings::_IOC_DIRSHIFT as u32;
+const TYPESHIFT: u32 = bindings::_IOC_TYPESHIFT as u32;
+const NRSHIFT: u32 = bindings::_IOC_NRSHIFT as u32;
+const SIZESHIFT: u32 = bindings::_IOC_SIZESHIFT as u32;
+const SIZEMASK: u32 = bindings::_IOC_SIZEMASK as u32;
+const NONE: u32 = bindings::_IOC_NONE as u32;
+const READ: u32 = bindings::_IOC_READ as u32;
+const WRITE: u32 = bindings::_IOC_WRITE as u32;
+
+const fn ioc(dir: u32, kind: u32, nr: u32, size: usize) -> u32 {
+    (dir << DIRSHIFT) | (kind << TYPESHIFT) | (nr << NRSHIFT) | ((size as u32) << SIZESHIFT)
+}
+
+/// A command that moves no data.
+pub const fn _IO(kind: u32, nr: u32) -> u32 {
+    ioc(NONE, kind, nr, 0)
+}
+
+/// A command by which user space reads a `T` (the driver writes it).
+pub const fn _IOR<T>(kind: u32, nr: u32) -> u32 {
+    ioc(READ, kind, nr, core::mem::size_of::<T>())
+}
+
+/// A command by which user space writes a `T` (the driver reads it).
+pub const fn _IOW<T>(kind: u32, nr: u32) -> u32 {
+    ioc(WRITE, kind, nr, core::mem::size_of::<T>())
+}
+
+/// Both ways.
+pub const fn _IOWR<T>(kind: u32, nr: u32) -> u32 {
+    ioc(READ | WRITE, kind, nr, core::mem::size_of::<T>())
+}
+
+/// The size a command carries.
+pub const fn _IOC_SIZE(command: u32) -> usize {
+    ((command >> SIZESHIFT) & SIZEMASK) as usize
+}
