@@ -265,9 +265,10 @@ def test_command(cargo: str, rustc: str, manifest: str, target: str, target_dir:
                  base_env: dict, config=()) -> tuple[list[str], dict]:
     """`cargo test` of a crate on the host (argv, environment), with `link_objects` (the user-space
     stand-in's) linked into every test binary. Run it in the crate's directory: its own cargo
-    configuration applies."""
+    configuration applies. RUSTC_BOOTSTRAP=1, as for the kernel build: the kernel crate's host
+    half uses the same language features as its kernel half."""
     link = encoded_rustflags(f"-Clink-arg={path}" for path in link_objects)
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=link)
+    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=link, RUSTC_BOOTSTRAP="1")
     return [cargo, "test", "--manifest-path", manifest, "--target", target, *config], env
 
 

@@ -2,17 +2,34 @@
 //! field layout (from its bindings): `const GET: u32 = _IOR::<u32>(b'r' as u32, 1);`.
 #![allow(non_snake_case)]
 
-use crate::bindings;
-
 // The kernel's constants, whatever C type each has (int or unsigned).
-const DIRSHIFT: u32 = bindings::_IOC_DIRSHIFT as u32;
-const TYPESHIFT: u32 = bindings::_IOC_TYPESHIFT as u32;
-const NRSHIFT: u32 = bindings::_IOC_NRSHIFT as u32;
-const SIZESHIFT: u32 = bindings::_IOC_SIZESHIFT as u32;
-const SIZEMASK: u32 = bindings::_IOC_SIZEMASK as u32;
-const NONE: u32 = bindings::_IOC_NONE as u32;
-const READ: u32 = bindings::_IOC_READ as u32;
-const WRITE: u32 = bindings::_IOC_WRITE as u32;
+#[cfg(target_os = "none")]
+mod layout {
+    use crate::bindings;
+    pub const DIRSHIFT: u32 = bindings::_IOC_DIRSHIFT as u32;
+    pub const TYPESHIFT: u32 = bindings::_IOC_TYPESHIFT as u32;
+    pub const NRSHIFT: u32 = bindings::_IOC_NRSHIFT as u32;
+    pub const SIZESHIFT: u32 = bindings::_IOC_SIZESHIFT as u32;
+    pub const SIZEMASK: u32 = bindings::_IOC_SIZEMASK as u32;
+    pub const NONE: u32 = bindings::_IOC_NONE as u32;
+    pub const READ: u32 = bindings::_IOC_READ as u32;
+    pub const WRITE: u32 = bindings::_IOC_WRITE as u32;
+}
+
+// On the host (tests): asm-generic's layout, which x86, arm and riscv use.
+#[cfg(not(target_os = "none"))]
+mod layout {
+    pub const DIRSHIFT: u32 = 30;
+    pub const TYPESHIFT: u32 = 8;
+    pub const NRSHIFT: u32 = 0;
+    pub const SIZESHIFT: u32 = 16;
+    pub const SIZEMASK: u32 = (1 << 14) - 1;
+    pub const NONE: u32 = 0;
+    pub const READ: u32 = 2;
+    pub const WRITE: u32 = 1;
+}
+
+use layout::*;
 
 const fn ioc(dir: u32, kind: u32, nr: u32, size: usize) -> u32 {
     (dir << DIRSHIFT) | (kind << TYPESHIFT) | (nr << NRSHIFT) | ((size as u32) << SIZESHIFT)

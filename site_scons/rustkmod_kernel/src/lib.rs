@@ -18,12 +18,18 @@
 //!
 //! The kernel's types and the C wrappers come from `kernel_api.h`, bound for each kernel by
 //! rustkmod (`[package.metadata.rustkmod]` in this crate's Cargo.toml).
-#![no_std]
+//!
+//! On the host (`cargo test` of a module crate, `scons test-host`) the crate is its host half:
+//! printing to stderr, allocation from the C library, locks that spin and yield, user slices over
+//! the test's own buffers, parameters at their defaults; `module!` declares the parameters only,
+//! and a misc device registers nothing (a test calls its operations).
+#![cfg_attr(target_os = "none", no_std)]
 #![feature(allow_internal_unsafe)]
 #![feature(associated_type_defaults)]
 #![allow(internal_features)]
 
 pub mod alloc;
+#[cfg(target_os = "none")]
 #[doc(hidden)]
 pub mod bindings;
 pub mod error;

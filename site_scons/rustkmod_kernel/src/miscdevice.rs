@@ -6,32 +6,52 @@
 //!
 //! The `file_operations` table is built for each kernel from its own bindings, inside the
 //! registration (so its `owner` is this module: an open file holds the module).
+//!
+//! On the host (tests) a registration registers nothing and keeps its data, and a test calls the
+//! device's `open`, `read`, `write` and `ioctl` itself, with `File::default()` and user slices
+//! over its own buffers.
 
+#[cfg(target_os = "none")]
 use core::cell::UnsafeCell;
-use core::ffi::{c_int, c_uint, c_ulong, c_void, CStr};
+#[cfg(target_os = "none")]
+use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use core::ffi::CStr;
 use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
 
 use crate::alloc::KBox;
+#[cfg(target_os = "none")]
 use crate::bindings;
-use crate::error::{code, Error, Result};
+#[cfg(target_os = "none")]
+use crate::error::Error;
+use crate::error::{code, Result};
 use crate::init::{InitClosure, PinInit};
-use crate::uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter};
+#[cfg(target_os = "none")]
+use crate::uaccess::{UserPtr, UserSlice};
+use crate::uaccess::{UserSliceReader, UserSliceWriter};
 
+#[cfg(target_os = "none")]
 unsafe extern "C" {
     // This module's `struct module`, defined by Kbuild's <module>.mod.c.
     static mut __this_module: u8;
 }
 
 /// An open file, as a file operation sees it.
+#[cfg(target_os = "none")]
 pub struct File(*mut bindings::file);
 
+#[cfg(target_os = "none")]
 impl File {
     /// The `struct file *` to hand to C.
     pub fn as_ptr(&self) -> *mut bindings::file {
         self.0
     }
 }
+
+/// An open file, as a test on the host makes one: `File::default()`.
+#[cfg(not(target_os = "none"))]
+#[derive(Default)]
+pub struct File(());
 
 /// What the device is called: `/dev/<name>`.
 #[derive(Clone, Copy)]
@@ -70,7 +90,9 @@ pub trait MiscDevice: Sized + Send + Sync + 'static {
 /// A registered misc device; deregistered when dropped. Made in place, never moved.
 #[repr(C)]
 pub struct MiscDeviceRegistration<T: MiscDevice> {
+    #[cfg(target_os = "none")]
     device: UnsafeCell<bindings::miscdevice>,      // first: the open callback finds the registration by it
+    #[cfg(target_os = "none")]
     operations: UnsafeCell<bindings::file_operations>,
     data: T::RegistrationData,
     _pinned: PhantomPinned,
@@ -93,6 +115,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     }
 
     /// Registers `/dev/<name>` with `data` for every open file to share.
+    #[cfg(target_os = "none")]
     pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
         let init = move |slot: *mut Self| {
             // SAFETY: PinInit's caller gives a valid slot that does not move; both tables are
@@ -119,11 +142,26 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         unsafe { InitClosure::new(init) }
     }
 
+    /// On the host: keeps `data`, registers nothing.
+    #[cfg(not(target_os = "none"))]
+    pub fn register_with_data(_options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
+        let init = move |slot: *mut Self| {
+            // SAFETY: PinInit's caller gives a valid slot.
+            unsafe { core::ptr::addr_of_mut!((*slot).data).write(data) };
+            Ok(())
+        };
+        // SAFETY: the closure initialises the one field.
+        unsafe { InitClosure::new(init) }
+    }
+
     /// What the open files share.
     pub fn data(&self) -> &T::RegistrationData {
         &self.data
     }
+}
 
+#[cfg(target_os = "none")]
+impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// The `struct miscdevice` to hand to C (its `this_device` is the device, once registered).
     pub fn as_raw(&self) -> *mut bindings::miscdevice {
         self.device.get()
@@ -209,6 +247,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     }
 }
 
+#[cfg(target_os = "none")]
 impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
     fn drop(&mut self) {
         // SAFETY: registered when made; an open file holds this module, so none is left.

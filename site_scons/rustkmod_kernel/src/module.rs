@@ -111,12 +111,15 @@ macro_rules! module {
      license: $license:literal
      $(, params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? })?
      $(,)?) => {
+        #[cfg(target_os = "none")]
         static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
 
+        #[cfg(target_os = "none")]
         unsafe extern "C" {
             static mut __this_module: u8;
         }
 
+        #[cfg(target_os = "none")]
         extern "C" fn __rustkmod_init_module() -> core::ffi::c_int {
             // SAFETY: __this_module is this module's `struct module`, defined by Kbuild's .mod.c.
             static THIS: $crate::ThisModule =
@@ -124,16 +127,25 @@ macro_rules! module {
             __RUSTKMOD_MODULE.init(&THIS)
         }
 
+        #[cfg(target_os = "none")]
         extern "C" fn __rustkmod_cleanup_module() {
             __RUSTKMOD_MODULE.exit()
         }
 
+        #[cfg(target_os = "none")]
         $crate::__entry!(init_module, __rustkmod_init_module_entry, __rustkmod_init_module, core::ffi::c_int);
+        #[cfg(target_os = "none")]
         $crate::__entry!(cleanup_module, __rustkmod_cleanup_module_entry, __rustkmod_cleanup_module, ());
 
         $crate::__modinfo!("license=", $license);
         $crate::__modinfo!("description=", $description);
         $($crate::__modinfo!("author=", $author);)*
+
+        // On the host (tests): `<T as Module>::init` is what the test calls; the type is named
+        // here so that a module crate's own checks see it used.
+        #[cfg(not(target_os = "none"))]
+        #[allow(dead_code)]
+        const _: fn(&'static $crate::ThisModule) -> $crate::error::Result<$type> = <$type as $crate::Module>::init;
 
         /// The module's parameters, as `insmod` set them.
         #[allow(dead_code)]
@@ -146,6 +158,7 @@ macro_rules! module {
         }
 
         $($(
+            #[cfg(target_os = "none")]
             const _: () = {
                 #[unsafe(link_section = "__param")]
                 #[used]
@@ -206,6 +219,7 @@ macro_rules! __entry {
 #[allow_internal_unsafe]
 macro_rules! __modinfo {
     ($tag:literal, $value:expr) => {
+        #[cfg(target_os = "none")]
         const _: () = {
             #[unsafe(link_section = ".modinfo")]
             #[used]

@@ -9,8 +9,6 @@
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_void, CStr};
 
-use crate::bindings;
-
 /// `struct kernel_param`, with this kernel's layout (checked against its bindings).
 #[doc(hidden)]
 #[repr(C)]
@@ -24,8 +22,9 @@ pub struct KernelParam {
     pub arg: *mut c_void,
 }
 
+#[cfg(target_os = "none")]
 const _: () = assert!(
-    core::mem::size_of::<KernelParam>() == core::mem::size_of::<bindings::kernel_param>(),
+    core::mem::size_of::<KernelParam>() == core::mem::size_of::<crate::bindings::kernel_param>(),
     "struct kernel_param has another layout on this kernel"
 );
 

@@ -29,6 +29,7 @@ class CargoTestSettings(NamedTuple):
     toolchain: str
     cargo: str
     rustc: str
+    config: tuple = ()             # cargo --config: rustkmod's own crates named by version
 
 
 class HostRunSettings(NamedTuple):
@@ -62,7 +63,7 @@ def _cargo_test(target, source, env):
     manifest, *objects = files(source)
     command, run_env = cargo.test_command(settings.cargo, settings.rustc, manifest.abspath, settings.target,
                                           target[0].dir.Dir("cargo").abspath, [s.abspath for s in objects],
-                                          process.environment())
+                                          process.environment(), settings.config)
     result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",
                  cwd=manifest.dir.abspath)         # the crate's own cargo configuration applies
     output = result.stdout + result.stderr
@@ -106,7 +107,7 @@ class HostTests:
         return self.check + self.tests + self.run
 
 
-def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str, args: list) -> HostTests:
+def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str | None, args: list) -> HostTests:
     toolchain = rust_stage.rustc_info(env, build_dir)
     profile = profiles.host_default_profile(toolchain[0])
     manifest = rust_stage.read_crate(env.Dir(crate).abspath)
@@ -115,14 +116,22 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     standin_sources = [env.File(s) for s in env.Flatten([standin])]
     standin_objects = [host.Object(host_dir.File(s.name[:-2] + ".o"), s)[0] for s in standin_sources]
 
+    # the crate's Cargo.lock first (written offline when missing, as for the kernel build)
+    tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
+        settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"],
+                                             env["RUSTC"], tuple(cargo.runtime_config(manifest))))],
+        RUSTKMOD_CRATE_DIR=manifest.directory)
+    env.Depends(tests, rust_stage.lock_node(env, manifest))
+    env.Clean(tests, host_dir.Dir("cargo"))
+    if driver is None and not standin_sources:
+        return HostTests(name, tests=tests)       # cargo test alone: no C side to stand in for
+    if driver is None:
+        raise RustkmodError(f"RustHostTests({name!r}): a stand-in needs a driver (a C main() that calls the "
+                            "module's init and exit)", "pass driver=\"host/driver.c\", or leave out standin=")
     staticlib = rust_stage.staticlib(env, build_dir, manifest, profile)
     check = env.StandinCheck(host_dir.File("standin.checked"), staticlib + standin_objects + [settings_node(env,
         StandinSettings(manifest.lib_name, tuple(str(s) for s in standin_sources)))])
-    tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
-        settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"], env["RUSTC"]))],
-        RUSTKMOD_CRATE_DIR=manifest.directory)
     env.Requires(tests, check)          # the named missing import comes before any link error
-    env.Clean(tests, host_dir.Dir("cargo"))
     driver_object = host.Object(host_dir.File(env.File(driver).name[:-2] + ".o"), driver)
     # --gc-sections: the host's prebuilt core refers to rust_eh_personality from code a
     # panic=abort crate never reaches.

@@ -213,11 +213,13 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     return result
 
 
-def RustHostTests(env, name, crate, standin, driver, args=()):
-    """Tests `crate` on the host: cargo test and a user-space insmod, against the C `standin`.
+def RustHostTests(env, name, crate, standin=(), driver=None, args=()):
+    """Tests `crate` on the host: cargo test, and with a `driver` a user-space insmod, against the
+    C `standin`.
 
     `standin` implements, in user space, the functions the module's C side gives Rust; `driver`
-    is a C main() that calls the module's init and exit as the C side does, run with `args`.
+    is a C main() that calls the module's init and exit as the C side does, run with `args`. A
+    crate on the `kernel` crate needs neither: that crate has a host half of its own.
     """
     return _configured(env, name, lambda: host_stage.host_tests(env, context.build_dir(env), name, crate, standin, driver, args),
                        host_stage.HostTests(name))

@@ -13,7 +13,6 @@ use core::ffi::CStr;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::{Deref, DerefMut};
 
-use crate::bindings;
 use crate::init::{InitClosure, PinInit};
 
 mod arc;
@@ -21,7 +20,7 @@ pub use arc::Arc;
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
 /// (lockdep refuses a key outside static memory); the macros make one per site.
-pub struct LockClassKey(UnsafeCell<bindings::lock_class_key>);
+pub struct LockClassKey(UnsafeCell<backend::KeyState>);
 
 // SAFETY: the kernel alone touches the key, under its own locking.
 unsafe impl Sync for LockClassKey {}
@@ -33,7 +32,8 @@ impl LockClassKey {
         LockClassKey(UnsafeCell::new(unsafe { core::mem::zeroed() }))
     }
 
-    fn as_ptr(&self) -> *mut bindings::lock_class_key {
+    #[allow(dead_code)]
+    fn as_ptr(&self) -> *mut backend::KeyState {
         self.0.get()
     }
 }
@@ -161,49 +161,13 @@ impl<T: ?Sized, B: Backend> Drop for Guard<'_, T, B> {
     }
 }
 
-/// The kernel's `struct mutex`.
-pub struct MutexBackend;
-
-impl Backend for MutexBackend {
-    type State = bindings::mutex;
-
-    unsafe fn init(state: *mut bindings::mutex, name: &'static CStr, key: &'static LockClassKey) {
-        // SAFETY: the caller's promise; name and key outlive the lock.
-        unsafe { bindings::rkk_mutex_init(state, name.as_ptr(), key.as_ptr()) }
-    }
-
-    unsafe fn lock(state: *mut bindings::mutex) {
-        // SAFETY: the caller's promise.
-        unsafe { bindings::rkk_mutex_lock(state) }
-    }
-
-    unsafe fn unlock(state: *mut bindings::mutex) {
-        // SAFETY: the caller's promise.
-        unsafe { bindings::mutex_unlock(state) }
-    }
-}
-
-/// The kernel's `spinlock_t`.
-pub struct SpinLockBackend;
-
-impl Backend for SpinLockBackend {
-    type State = bindings::spinlock;
-
-    unsafe fn init(state: *mut bindings::spinlock, name: &'static CStr, key: &'static LockClassKey) {
-        // SAFETY: the caller's promise; name and key outlive the lock.
-        unsafe { bindings::rkk_spin_lock_init(state, name.as_ptr(), key.as_ptr()) }
-    }
-
-    unsafe fn lock(state: *mut bindings::spinlock) {
-        // SAFETY: the caller's promise.
-        unsafe { bindings::rkk_spin_lock(state) }
-    }
-
-    unsafe fn unlock(state: *mut bindings::spinlock) {
-        // SAFETY: the caller's promise.
-        unsafe { bindings::rkk_spin_unlock(state) }
-    }
-}
+#[cfg(target_os = "none")]
+#[path = "kernel.rs"]
+mod backend;
+#[cfg(not(target_os = "none"))]
+#[path = "host.rs"]
+mod backend;
+pub use backend::{MutexBackend, SpinLockBackend};
 
 /// A sleeping lock over the kernel's `struct mutex`: process context only.
 pub type Mutex<T> = Lock<T, MutexBackend>;

@@ -127,3 +127,54 @@ impl Drop for Kmisc {
         pr_info!("released after {} read(s); {} open(s) so far", *self.reads.lock(), shared.opens);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The device's logic on the host (`scons test-host`): the kernel crate's host half.
+    use super::*;
+
+    fn device() -> Pin<KBox<MiscDeviceRegistration<Kmisc>>> {
+        let shared = Shared { bytes: KVec::new(), value: 7, opens: 0 };
+        let shared = Arc::pin_init(new_mutex!(shared), GFP_KERNEL).unwrap();
+        KBox::pin_init(MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c_str!("kmisc") }, shared),
+                       GFP_KERNEL).unwrap()
+    }
+
+    #[test]
+    fn written_bytes_come_back_to_any_open_file_and_the_ring_keeps_the_newest() {
+        let registration = device();
+        let writer_file = Kmisc::open(&File::default(), &registration).unwrap();
+        let reader_file = Kmisc::open(&File::default(), &registration).unwrap();
+        let mut data = *b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
+        let slice = UserSlice::new(UserPtr::from_ptr(data.as_mut_ptr().cast()), data.len());
+        assert_eq!(Kmisc::write(writer_file.as_ref(), &File::default(), &mut slice.reader(), &mut 0), Ok(72));
+        let mut out = [0u8; 100];
+        let slice = UserSlice::new(UserPtr::from_ptr(out.as_mut_ptr().cast()), out.len());
+        let count = Kmisc::read(reader_file.as_ref(), &File::default(), &mut slice.writer(), &mut 0).unwrap();
+        assert_eq!(&out[..count], &data[72 - 64..]);          // ring_size's default: 64 bytes
+        assert_eq!(registration.data().lock().opens, 2);
+    }
+
+    #[test]
+    fn ioctls_get_and_set_the_value_and_refuse_the_rest() {
+        let registration = device();
+        let file = Kmisc::open(&File::default(), &registration).unwrap();
+        let mut value = 0u32;
+        let arg = &mut value as *mut u32 as usize;
+        assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), KMISC_GET_VALUE, arg), Ok(0));
+        assert_eq!(value, 7);
+        let mut new_value = 42u32;
+        let new_arg = &mut new_value as *mut u32 as usize;
+        assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), KMISC_SET_VALUE, new_arg), Ok(0));
+        assert_eq!(registration.data().lock().value, 42);
+        assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), 0x6b09, arg), Err(ENOTTY));
+        assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), KMISC_GET_VALUE, 0), Err(EFAULT));
+    }
+
+    #[test]
+    fn the_command_numbers_are_cs() {
+        // _IOR('k', 1, uint32_t) and _IOW('k', 2, uint32_t) as <linux/ioctl.h> computes them
+        assert_eq!((KMISC_GET_VALUE, KMISC_SET_VALUE), (0x8004_6b01, 0x4004_6b02));
+        assert_eq!(kernel::ioctl::_IOC_SIZE(KMISC_GET_VALUE), 4);
+    }
+}

@@ -14,15 +14,13 @@ use core::ptr::NonNull;
 use crate::error::{code, Error};
 use crate::init::PinInit;
 
-unsafe extern "C" {
-    fn rustkmod_rt_kmalloc_gfp(size: usize, flags: u32) -> *mut u8;
-    fn rustkmod_rt_krealloc_gfp(ptr: *mut u8, size: usize, flags: u32) -> *mut u8;
-    fn rustkmod_rt_kfree(ptr: *mut u8);
-    static rustkmod_rt_gfp_kernel: u32;
-    static rustkmod_rt_gfp_atomic: u32;
-    static rustkmod_rt_gfp_nowait: u32;
-    static rustkmod_rt_gfp_zero: u32;
-}
+// The allocator's calls: the kernel's kmalloc family, or on the host (tests) the C library's.
+#[cfg(target_os = "none")]
+#[path = "kernel.rs"]
+mod raw;
+#[cfg(not(target_os = "none"))]
+#[path = "host.rs"]
+mod raw;
 
 /// Allocation flags. Their bits differ between kernel versions, so a `Flags` names them and the
 /// module's own kernel gives the bits (rustkmod-rt's C half) when it allocates.
@@ -56,17 +54,15 @@ impl BitOr for Flags {
 }
 
 impl Flags {
-    /// This kernel's gfp_t for the flags.
-    fn bits(self) -> u32 {
-        // SAFETY: the C half defines these constants; reading them has no side effect.
-        let base = unsafe {
-            match self.base {
-                1 => rustkmod_rt_gfp_atomic,
-                2 => rustkmod_rt_gfp_nowait,
-                _ => rustkmod_rt_gfp_kernel,
-            }
-        };
-        base | if self.zero { unsafe { rustkmod_rt_gfp_zero } } else { 0 }
+    /// The flags without `__GFP_ZERO`: 0 GFP_KERNEL, 1 GFP_ATOMIC, 2 GFP_NOWAIT.
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))]      // the host's allocator has no such flags
+    fn base(self) -> u8 {
+        if self.base == u8::MAX { 0 } else { self.base }
+    }
+
+    /// Whether the memory comes zeroed.
+    fn zeroed(self) -> bool {
+        self.zero
     }
 }
 
@@ -98,7 +94,7 @@ fn kmalloc_size(layout: Layout) -> Result<usize, AllocError> {
 fn allocate(layout: Layout, flags: Flags) -> Result<NonNull<u8>, AllocError> {
     let size = kmalloc_size(layout)?;
     // SAFETY: kmalloc takes any size and flags; it returns null or an object of at least `size`.
-    NonNull::new(unsafe { rustkmod_rt_kmalloc_gfp(size, flags.bits()) }).ok_or(AllocError)
+    NonNull::new(unsafe { raw::kmalloc(size, flags) }).ok_or(AllocError)
 }
 
 /// A value in kmalloc'd memory, freed when dropped.
@@ -142,7 +138,7 @@ impl<T> KBox<T> {
         if let Err(error) = unsafe { init.__pinned_init(pointer.as_ptr()) } {
             if core::mem::size_of::<T>() != 0 {
                 // SAFETY: kmalloc'd above; PinInit left nothing to drop in it.
-                unsafe { rustkmod_rt_kfree(pointer.as_ptr() as *mut u8) };
+                unsafe { raw::kfree(pointer.as_ptr() as *mut u8) };
             }
             return Err(error);
         }
@@ -193,7 +189,7 @@ impl<T> Drop for KBox<T> {
         unsafe {
             core::ptr::drop_in_place(self.pointer.as_ptr());
             if core::mem::size_of::<T>() != 0 {
-                rustkmod_rt_kfree(self.pointer.as_ptr() as *mut u8);
+                raw::kfree(self.pointer.as_ptr() as *mut u8);
             }
         }
     }
@@ -221,12 +217,12 @@ pub struct Kmalloc;
 unsafe impl Allocator for Kmalloc {
     unsafe fn realloc(old: *mut u8, _old_size: usize, new_size: usize, flags: Flags) -> *mut u8 {
         // SAFETY: the caller's promise.
-        unsafe { rustkmod_rt_krealloc_gfp(old, new_size, flags.bits()) }
+        unsafe { raw::krealloc(old, new_size, flags) }
     }
 
     unsafe fn free(pointer: *mut u8) {
         // SAFETY: the caller's promise.
-        unsafe { rustkmod_rt_kfree(pointer) }
+        unsafe { raw::kfree(pointer) }
     }
 }
 
@@ -239,10 +235,10 @@ unsafe impl Allocator for KVmalloc {
         // SAFETY: kvmalloc takes any size; the copy stays within both allocations; `old` came
         // from kvmalloc (the caller's promise) and is freed once.
         unsafe {
-            let new = crate::bindings::rkk_kvmalloc(new_size, flags.bits()) as *mut u8;
+            let new = raw::kvmalloc(new_size, flags);
             if !new.is_null() && !old.is_null() {
                 core::ptr::copy_nonoverlapping(old, new, old_size.min(new_size));
-                crate::bindings::kvfree(old as *const core::ffi::c_void);
+                raw::kvfree(old);
             }
             new
         }
@@ -250,7 +246,7 @@ unsafe impl Allocator for KVmalloc {
 
     unsafe fn free(pointer: *mut u8) {
         // SAFETY: the caller's promise.
-        unsafe { crate::bindings::kvfree(pointer as *const core::ffi::c_void) }
+        unsafe { raw::kvfree(pointer) }
     }
 }
 
