@@ -159,3 +159,15 @@ def test_the_devices_logic_runs_on_the_host_with_no_c_stand_in(kmisc):
     assert run.returncode == 0, run.output
     assert "test result: ok. 3 passed; 0 failed" in run.stdout
     assert "warning" not in (project / "build" / "host" / "kmisc" / "cargo-test.log").read_text()
+
+
+def test_the_minimal_example_copied_out_of_the_checkout_boots(tmp_path):
+    """examples/minimal is what a new user copies: copied elsewhere, it builds and boots as is."""
+    import shutil
+    project = tmp_path / "mine" / "minimal"
+    shutil.copytree(ROOT / "examples" / "minimal", project)
+    run = scons(project, "check", env=dict(os.environ, RUSTKMOD=str(ROOT)))
+    assert run.returncode == 0, run.output
+    assert "minimal: loaded, printed 'minimal: hello from Rust', 'minimal: goodbye', unloaded" in run.stdout
+    assert sorted(p.name for p in project.iterdir() if p.name != "build" and not p.name.startswith(".")) == \
+        ["Cargo.lock", "Cargo.toml", "SConstruct", "src"]

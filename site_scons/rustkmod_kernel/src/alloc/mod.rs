@@ -359,6 +359,22 @@ impl<T, A: Allocator> Vec<T, A> {
         Some(unsafe { self.pointer.as_ptr().add(self.length).read() })
     }
 
+    /// Grows to `length` elements with clones of `value` (growing with `flags`), or shrinks to it.
+    pub fn resize(&mut self, length: usize, value: T, flags: Flags) -> Result<(), AllocError>
+    where
+        T: Clone,
+    {
+        if length <= self.length {
+            self.truncate(length);
+            return Ok(());
+        }
+        self.reserve(length - self.length, flags)?;
+        while self.length < length {
+            self.push(value.clone(), flags)?;
+        }
+        Ok(())
+    }
+
     /// Appends clones of every element of `items`.
     pub fn extend_from_slice(&mut self, items: &[T], flags: Flags) -> Result<(), AllocError>
     where
