@@ -1,6 +1,8 @@
 /* The kernel API of the `kernel` crate: rustkmod makes bindings for each kernel from it, so the
  * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
  * functions below wrap what is a macro on some kernels and a function on others. */
+#include <linux/dev_printk.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/miscdevice.h>
@@ -18,7 +20,7 @@
 // rustkmod-bindgen: allow rkk_spin_lock_init rkk_spin_lock rkk_spin_unlock
 // rustkmod-bindgen: allow rkk_kvmalloc kvfree
 // rustkmod-bindgen: allow file_operations miscdevice misc_register misc_deregister noop_llseek MISC_DYNAMIC_MINOR
-// rustkmod-bindgen: allow rkk_copy_from_user rkk_copy_to_user
+// rustkmod-bindgen: allow rkk_copy_from_user rkk_copy_to_user rkk_dev_log
 // rustkmod-bindgen: allow _IOC_NRSHIFT _IOC_TYPESHIFT _IOC_SIZESHIFT _IOC_DIRSHIFT _IOC_SIZEMASK
 // rustkmod-bindgen: allow _IOC_NONE _IOC_READ _IOC_WRITE
 
@@ -69,4 +71,12 @@ static inline unsigned long rkk_copy_from_user(void *to, const void __user *from
 static inline unsigned long rkk_copy_to_user(void __user *to, const void *from, unsigned long n)
 {
 	return copy_to_user(to, from, n);
+}
+
+/* dev_info() and the others: the device's driver and name in front, at printk level `level`. */
+static inline void rkk_dev_log(const struct device *dev, int level, const char *msg, size_t len)
+{
+	char prefix[3] = { KERN_SOH_ASCII, (char)('0' + (level & 7)), 0 };
+
+	_dev_printk(prefix, dev, "%.*s\n", (int)len, msg);
 }

@@ -6,6 +6,7 @@ fails with EINVAL when asked (insmod returns 22)."""
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -171,3 +172,17 @@ def test_the_minimal_example_copied_out_of_the_checkout_boots(tmp_path):
     assert "minimal: loaded, printed 'minimal: hello from Rust', 'minimal: goodbye', unloaded" in run.stdout
     assert sorted(p.name for p in project.iterdir() if p.name != "build" and not p.name.startswith(".")) == \
         ["Cargo.lock", "Cargo.toml", "SConstruct", "src"]
+
+
+def test_each_lock_site_is_a_lock_class_on_a_lockdep_kernel(tmp_path):
+    """6.1-signing is built here with lockdep (PROVE_LOCKING): knoc's mutex and spinlock have the
+    debug layouts of that kernel's bindings, /proc/lockdep lists a class per site (by the name
+    given, or by file:line), and the boot test fails on any lockdep report (none here)."""
+    fetched = fetch_kernels("6.1-signing", timeout=3600)["6.1-signing"]
+    config = (Path(fetched.kdir) / ".config").read_text()
+    assert "CONFIG_PROVE_LOCKING=y" in config
+    project, env, run = built_outside_project("knoc", tmp_path, "check", "KERNELS=6.1-signing", "LOCKDEP=1")
+    assert "'knoc_total', 'src/lib.rs:56', 'knoc: mutex made'" in run.stdout
+    log = next(project.glob("build/*/knoc/knoc.ko.booted.log")).read_text(errors="replace")
+    assert "Lock dependency validator" in log
+

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 MATRIX = ["5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3", "6.1-arm64", "6.1-armhf", "6.1-i386",
           "6.12-trixie-riscv64"]
 X86_64 = 6
-SEEN = ("printed 'ringdev: ready, 32 bytes', 'ring_size=32', 'hello, ring', "
+SEEN = ("printed 'misc ringdev: ready, 32 bytes', 'ring_size=32', 'hello, ring', "
         "'opens=3 writes=2 reads=2 written=11 read=11 dropped=0 commands=1', 'ringdev gone', "
         "'ringdev: done: opens={} writes=2 reads=4 written=11 read=11 dropped=0 commands=1'")
 

@@ -145,3 +145,12 @@ def test_what_must_be_gone_after_rmmod_runs_after_it():
         assert script.count("-EXERCISE-BEGIN") == 2
     console = f"{boot.MARK}-BEGIN\n{boot.MARK}-EXERCISE-BEGIN\ngone\n\n{boot.MARK}-EXERCISE-END\n"
     assert "gone" in boot.parse_console(console).exercise_output
+
+
+def test_a_lock_key_outside_static_memory_is_a_boot_failure():
+    """What lockdep prints for a lock class key not in static memory fails the boot test."""
+    console = (f"{boot.MARK}-BEGIN\n{boot.MARK}-INSMOD knoc rc=0 taint=OE\n{boot.MARK}-RMMOD knoc rc=0\n"
+               f"{boot.MARK}-DMESG-BEGIN\n[ 2.0] {boot.MARK}-LOG knoc\n[ 2.1] INFO: trying to register non-static key.\n"
+               f"[ 2.2] knoc: up\n[ 2.3] {boot.MARK}-LOG rmmod-knoc\n{boot.MARK}-DMESG-END\n")
+    faults = boot.judge(boot.parse_console(console), "knoc", "knoc: up")
+    assert faults and faults[0] == "knoc: loaded, but the kernel complained"

@@ -52,7 +52,7 @@ impl kernel::Module for RingdevModule {
         let registration = KBox::pin_init(
             MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c_str!("ringdev") }, device),
             GFP_KERNEL)?;
-        pr_info!("ready, {} bytes", capacity);
+        dev_info!(registration.device(), "ready, {} bytes", capacity);   // "misc ringdev: ready, ..."
         Ok(RingdevModule { registration })
     }
 }

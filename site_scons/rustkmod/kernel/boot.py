@@ -296,7 +296,8 @@ _TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr 
 # a license taint, symbol versions it doubts, a warning or a bug while loading or unloading.
 # ("loading out-of-tree module taints kernel" and the unsigned-module line are not among them.)
 _LOADED_BADLY = re.compile(r"bad vermagic|: kernel tainted\.|module license .* taints kernel|"
-                           r"disagrees about version|no symbol version|WARNING:|BUG:")
+                           r"disagrees about version|no symbol version|WARNING:|BUG:|"
+                           r"INFO: trying to register non-static key")       # lockdep: a key not in static memory
 _EVIDENCE_LINES = 60
 
 

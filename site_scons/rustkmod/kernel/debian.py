@@ -87,6 +87,7 @@ class ProvisionedKernel(NamedTuple):
     image: str         # vmlinuz to boot
     release: str       # e.g. 5.10.0-32-amd64
     busybox: str = ""  # a static busybox of the kernel's architecture, for its boot test
+    config: str = ""   # a kernel built here: its configuration's digest (signing_kernel.config_digest)
 
 
 def default_cache() -> str:
@@ -122,7 +123,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     """Fetches and unpacks the newest build of `spec` into `cache` (nothing if already there and
     usable: a kernel whose build root lost its marker is fetched again, the root made again)."""
     found = lookup(spec, cache)
-    if found and not lost_root(found, cache):
+    if found and not lost_root(found, cache) and not (spec.built and configured_otherwise(found)):
         return found
     if spec.built:
         return _build(spec, cache, log)
@@ -240,11 +241,17 @@ def _write_marker(root: str, kernel: ProvisionedKernel) -> None:
         json.dump(kernel._asdict(), handle, indent=1)
 
 
+def configured_otherwise(kernel: ProvisionedKernel) -> bool:
+    """A kernel built here from a configuration rustkmod no longer uses (an older rustkmod's)."""
+    from rustkmod.kernel import signing_kernel
+    return kernel.config != signing_kernel.config_digest()
+
+
 def _build(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
     from rustkmod.kernel import signing_kernel
     root = os.path.join(cache, "kernels", spec.name)
     tree, image, release = signing_kernel.build_signing_kernel(spec.series, root, os.cpu_count() or 1, log)
-    kernel = ProvisionedKernel(spec.name, tree, image, release)
+    kernel = ProvisionedKernel(spec.name, tree, image, release, config=signing_kernel.config_digest())
     _write_marker(root, kernel)
     return kernel
 

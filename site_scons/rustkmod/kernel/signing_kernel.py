@@ -1,9 +1,15 @@
-"""A kernel built here from Debian's linux-source-6.1, small and with module signing enforced-able.
+"""A kernel built here from Debian's linux-source-6.1, small, with module signing enforced-able and
+lockdep on.
 
 Debian's kernels trust only Debian's signing key, so a module signed here can never load under
 `module.sig_enforce=1` on them. This tree is configured from `tinyconfig` plus what the QEMU boot
 test needs and module signing: building it makes its own key (certs/signing_key.pem), which
 rustkmod then signs modules with by default, and its bzImage trusts exactly that key.
+
+Debian's kernels have no lockdep either, so this one proves locking (CONFIG_PROVE_LOCKING): a
+module's locks are checked at run time, and `struct mutex` and `spinlock_t` have their debug
+layouts, which the kernel crate must follow. The configuration's digest is kept with the built
+kernel (`config_digest`): a kernel built from another configuration is built again.
 """
 
 from __future__ import annotations
@@ -45,7 +51,19 @@ CONFIG_MODULE_SIG_ALL=y
 CONFIG_MODULE_SIG_SHA256=y
 CONFIG_MODULE_SIG_KEY="certs/signing_key.pem"
 CONFIG_SYSTEM_TRUSTED_KEYRING=y
+CONFIG_DEBUG_KERNEL=y
+CONFIG_PROVE_LOCKING=y
+CONFIG_DEBUG_LOCK_ALLOC=y
+CONFIG_DEBUG_SPINLOCK=y
+CONFIG_DEBUG_MUTEXES=y
+CONFIG_LOCKDEP=y
 """
+
+
+def config_digest() -> str:
+    """What the built kernel was configured with, as a short digest."""
+    import hashlib
+    return hashlib.sha256(CONFIG.encode()).hexdigest()[:16]
 
 
 def source_tarball(series: str) -> str:

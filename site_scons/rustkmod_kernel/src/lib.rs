@@ -32,6 +32,7 @@ pub mod alloc;
 #[cfg(target_os = "none")]
 #[doc(hidden)]
 pub mod bindings;
+pub mod device;
 pub mod error;
 pub mod init;
 pub mod ioctl;

@@ -158,6 +158,15 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     pub fn data(&self) -> &T::RegistrationData {
         &self.data
     }
+
+    /// The device, for `dev_info!` and the others (on the host: one that prints to stderr).
+    pub fn device(&self) -> &crate::device::Device {
+        #[cfg(target_os = "none")]
+        // SAFETY: registered: this_device lives until misc_deregister, when the registration drops.
+        return unsafe { crate::device::Device::from_raw((*self.device.get()).this_device) };
+        #[cfg(not(target_os = "none"))]
+        crate::device::Device::host()
+    }
 }
 
 #[cfg(target_os = "none")]

@@ -151,6 +151,8 @@ def _kernel_envs(env, entries: list[str]):
             continue
         found = debian.lookup(spec, env["KERNEL_CACHE"])
         lost = debian.lost_root(found, env["KERNEL_CACHE"]) if found else ""
+        if found and spec.built and not lost and debian.configured_otherwise(found):
+            lost = "it was built with another configuration (an older rustkmod's)"
         if found is None:
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
                                 f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
