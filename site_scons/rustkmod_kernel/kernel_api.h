@@ -78,5 +78,5 @@ static inline void rkk_dev_log(const struct device *dev, int level, const char *
 {
 	char prefix[3] = { KERN_SOH_ASCII, (char)('0' + (level & 7)), 0 };
 
-	_dev_printk(prefix, dev, "%.*s\n", (int)len, msg);
+	dev_printk(prefix, dev, "%.*s\n", (int)len, msg);
 }

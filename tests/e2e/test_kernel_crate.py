@@ -109,11 +109,9 @@ def test_the_x86_64_entry_points_are_aliases_as_module_init_makes_them(knoc):
 # kmisc: a misc device with no C, on every kernel of the matrix in one run
 MATRIX = ("5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3", "6.1-arm64", "6.1-armhf", "6.1-i386",
           "6.12-trixie-riscv64")
-X86_64 = ("5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3")
 DEVICE = ("kmisc: loaded, printed 'kmisc: ready, 6 bytes', 'first read: , misc', 'read back: 456789', "
-          "'kmisc: gone', 'kmisc node gone'")
-IOCTLS = ", 'ioctl: value 0', 'kmisc: value set to 42', 'ioctl: set, now 42', " \
-         "'ioctl: unknown command: ENOTTY', 'ioctl: bad address: EFAULT', unloaded"
+          "'kmisc: gone', 'kmisc node gone', 'ioctl: value 0', 'kmisc: value set to 42', 'ioctl: set, now 42', "
+          "'ioctl: unknown command: ENOTTY', 'ioctl: bad address: EFAULT', unloaded")
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +124,13 @@ def kmisc(tmp_path_factory):
 
 def test_a_misc_device_without_c_works_on_every_kernel(kmisc):
     """Written to and read back through /dev/kmisc (a 6-byte ring set by a parameter) on ten
-    kernels of five architectures, the node gone after rmmod; on the x86_64 ones a user program
-    gets and sets a value by ioctl (its command numbers from C's _IOR/_IOW, so the kernel crate's
-    agree), an unknown command is ENOTTY and a bad address EFAULT."""
+    kernels of five architectures, the node gone after rmmod; a user program (built static for
+    each architecture) gets and sets a value by ioctl (its command numbers from C's _IOR/_IOW, so
+    the kernel crate's agree), an unknown command is ENOTTY and a bad address EFAULT."""
     project, fetched, run = kmisc
     assert set(kernel_summary(run, "kmisc").values()) == {"built, verified, booted"}
     assert len(kernel_summary(run, "kmisc")) == len(MATRIX)
-    assert run.stdout.count(DEVICE + IOCTLS) == len(X86_64)
-    assert run.stdout.count(DEVICE + ", unloaded") == len(MATRIX) - len(X86_64)
+    assert run.stdout.count(DEVICE) == len(MATRIX)
     assert "forbid(unsafe_code)" in (project / "src" / "lib.rs").read_text()
     staged = {p.name for p in project.glob(f"build/{fetched['7.3'].release}/kmisc/*.c")}
     assert staged == {"rustkmod_rt.c", "kernel_bindings_helpers.c", "kmisc.mod.c"}   # rustkmod's and Kbuild's C only

@@ -177,6 +177,17 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
     return _INIT.format(mark=MARK, commands="\n".join(lines))
 
 
+def user_program_command(arch: str, source: str, output: str) -> list[str]:
+    """The static build of a C program the boot test runs (an ioctl client, say) for a kernel's
+    architecture: Debian's cross gcc and C library for it (./setup installs them)."""
+    from rustkmod.kernel.kbuild import CROSS_PREFIXES
+    prefix = CROSS_PREFIXES.get(arch)
+    if prefix is None:
+        raise RustkmodError(f"no C compiler is known for user programs on {arch} kernels",
+                            "leave out exercise_programs= for this kernel")
+    return [f"{prefix}gcc", "-static", "-O2", "-Wall", "-o", output, source]
+
+
 def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
                    exercise: str = "", after: str = "", params: str = "", files=()) -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with

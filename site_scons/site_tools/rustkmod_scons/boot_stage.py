@@ -1,17 +1,19 @@
 """The boot stage: the kernel booted in QEMU with the verified modules (`scons check`).
 
-  file                                              builder     runs
+  file                                              builder      runs
+  BUILD_DIR/<kernel>/<module>/bin/<program>         UserProgram  <cross>gcc -static: a program the exercise runs
   BUILD_DIR/<kernel>/<module>/<module>.ko.booted    BootCheck   QEMU: insmod, rmmod, kernel log
   BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed BootCheck   QEMU with the staged root: modprobe, modprobe -r
 """
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
 
-from .common import builder, fail, files, say, setting, settings_node, write_text
+from .common import builder, check_status, fail, files, run, say, setting, settings_node, write_text
 
 
 class BootSettings(NamedTuple):
@@ -60,7 +62,26 @@ def _boot_check(target, source, env):
     write_text(target[0].abspath, summary + "\n")
 
 
-BUILDERS = {"BootCheck": builder(_boot_check, "BOOT")}
+class UserProgramSettings(NamedTuple):
+    arch: str                    # the kernel's architecture: the compiler and C library to use
+
+
+def _user_program(target, source, env):
+    """A C program of the exercise's, static, for the kernel's architecture."""
+    from rustkmod.kernel import boot
+    settings = setting(source, UserProgramSettings)
+    try:
+        command = boot.user_program_command(settings.arch, files(source)[0].abspath, target[0].abspath)
+    except RustkmodError as err:
+        fail(err)
+    result = run(command, what=f" (the {settings.arch} C compiler for exercise_programs)", capture_output=True,
+                 text=True)
+    say(result.stdout + result.stderr, error=True)
+    check_status(result, f"{command[0]} -static {files(source)[0]}",
+                 f"fix the program, or install {command[0]} and its C library (./setup does)")
+
+
+BUILDERS = {"BootCheck": builder(_boot_check, "BOOT"), "UserProgram": builder(_user_program, "CC")}
 
 
 class Booted(NamedTuple):
@@ -70,7 +91,7 @@ class Booted(NamedTuple):
 
 
 def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exercise_after: str = "",
-          insmod_params: str = "", exercise_files=()) -> Booted:
+          insmod_params: str = "", exercise_files=(), exercise_programs=()) -> Booted:
     """Boot tests of one module for one kernel: insmod of the verified modules (this one after
     those it uses); then the installed ones through modprobe, which loads what this one uses from
     modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
@@ -80,6 +101,10 @@ def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exe
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
     extra = [env.File(f) for f in env.Flatten([exercise_files])]
+    for program in env.Flatten([exercise_programs]):
+        source = env.File(program)
+        extra += env.UserProgram(module_dir.Dir("bin").File(os.path.splitext(source.name)[0]),
+                                 [source, settings_node(env, UserProgramSettings(kernel.arch))])
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
                             exercise=exercise, exercise_after=exercise_after, insmod_params=insmod_params,
                             files=tuple(f.abspath for f in extra))

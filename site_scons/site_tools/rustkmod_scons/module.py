@@ -101,7 +101,7 @@ def add_flags_alias(env) -> None:
 
 def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "",
                         bindings: str = "", exercise_after: str = "", insmod_params: str = "",
-                        exercise_files=()) -> RustModule:
+                        exercise_files=(), exercise_programs=()) -> RustModule:
     """One module for the kernel `env` is configured for: each stage makes its own nodes."""
     build = context.for_kernel(env, name, uses)
     manifest = rust_stage.crate(build, crate)               # the crate and its path dependencies
@@ -111,7 +111,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
     booted = boot_stage.nodes(build, module_ko, verified, installed, expect, exercise, exercise_after, insmod_params,
-                              exercise_files)
+                              exercise_files, exercise_programs)
     editor_files = editor_stage.nodes(build, rust, ko[0], bound)
     kernel = build.kernel
 
@@ -168,7 +168,7 @@ def _safe(label: str) -> str:
 
 
 def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings="", exercise_after="",
-                     insmod_params="", exercise_files=()):
+                     insmod_params="", exercise_files=(), exercise_programs=()):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
@@ -181,8 +181,9 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     uses; bindgen makes bindings.rs from it for each kernel (`include!(env!("RUSTKMOD_BINDINGS"))`).
     `insmod_params`: the module parameters the boot test loads it with (`"ring_size=8 name=x"`, as
     `insmod name.ko ring_size=8 name=x` and `modprobe name ring_size=8 name=x` take them).
-    `exercise_files`: programs (or data) the exercise uses, put in the boot's /bin (a static
-    user program built for the kernel's architecture, say); a change to one reruns the boot test.
+    `exercise_programs`: C sources of programs the exercise runs (an ioctl client, say), each
+    built static for every kernel's architecture and put in the boot's /bin under its stem's
+    name; `exercise_files`: files put there as they are. A change to one reruns the boot test.
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -194,14 +195,16 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise,
-                                                                    bindings, exercise_after, insmod_params, exercise_files), None)
+                                                                    bindings, exercise_after, insmod_params, exercise_files,
+                                                                    exercise_programs), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
                 result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise,
-                                                          bindings, exercise_after, insmod_params, exercise_files))
+                                                          bindings, exercise_after, insmod_params, exercise_files,
+                                                          exercise_programs))
                 continue
             except RustkmodError as err:
                 reason = str(err)

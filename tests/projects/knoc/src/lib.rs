@@ -59,7 +59,11 @@ impl kernel::Module for Knoc {
             *count.lock() += 1;
         }
         let greeting = core::str::from_utf8(module_parameters::greeting.value()).unwrap_or("?");
-        pr_info!("{}, {} values, sum {}", greeting, *count.lock(), *total.lock());
+        // One lock at a time: a guard lives to the end of its statement, and taking the mutex
+        // (which may sleep) while the spinlock is held is what lockdep calls an invalid wait context.
+        let counted = *count.lock();
+        let sum = *total.lock();
+        pr_info!("{}, {} values, sum {}", greeting, counted, sum);
         let mut buffer = KVVec::with_capacity(256 * 1024, GFP_KERNEL)?;   // kvmalloc: kmalloc, else vmalloc
         buffer.extend_from_slice(b"knoc", GFP_KERNEL)?;
         pr_info!("a buffer of {} bytes, {} used", buffer.capacity(), buffer.len());
@@ -69,7 +73,9 @@ impl kernel::Module for Knoc {
 
 impl Drop for Knoc {
     fn drop(&mut self) {
-        pr_info!("down ({} values, {} counted, sum {}, {} buffered)", self.values.len(), *self.count.lock(),
-                 *self.total.lock(), self.buffer.len());
+        let counted = *self.count.lock();
+        let sum = *self.total.lock();
+        pr_info!("down ({} values, {} counted, sum {}, {} buffered)", self.values.len(), counted, sum,
+                 self.buffer.len());
     }
 }
