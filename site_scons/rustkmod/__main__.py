@@ -1,5 +1,5 @@
 """rustkmod without SCons: `check` judges .o/.ko files (DKMS hooks, other builds), `fetch-kernel`
-provisions Debian kernels for KERNELS=... without touching the system.
+provisions Debian kernels for KERNELS=... without touching the system, `new` starts a module project.
 
 `clear-sysroots` empties the shared Rust sysroot cache. check exits 0 when every file is loadable, 1 with the report when one is not, 2 on bad input;
 fetch-kernel exits 0, or 2 with one line saying what failed.
@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                                  "for check --kernel-src")
     source.add_argument("series", metavar="SERIES", help="e.g. 7.2")
     source.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
+    new = commands.add_parser("new", help="write a module project to start from (Rust on the kernel crate, no C)")
+    new.add_argument("directory", metavar="DIR", help="the project's directory, named like the module (e.g. mymod)")
     clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
     clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
@@ -60,6 +62,20 @@ def _clear_sysroots(args) -> int:
     args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(default_cache(), "sysroots")
     count = clear(args.cache) if os.path.isdir(args.cache) else 0
     print(f"removed {count} sysroot(s) from {args.cache}")
+    return 0
+
+
+def _new(args) -> int:
+    from rustkmod.scaffold import new_project
+    try:
+        new_project(args.directory)
+    except RustkmodError as err:
+        print(f"rustkmod: {err}", file=sys.stderr)
+        return 2
+    scons = os.path.join(os.path.dirname(sys.executable), "scons")
+    scons = scons if os.access(scons, os.X_OK) else "scons"
+    print(f"rustkmod: wrote {args.directory}/ (SConstruct, Cargo.toml, src/lib.rs, .gitignore, README.md); "
+          f"build and boot it: cd {args.directory} && {scons} check")
     return 0
 
 
@@ -128,6 +144,8 @@ def main(argv=None) -> int:
         return _fetch_source(args)
     if args.command == "clear-sysroots":
         return _clear_sysroots(args)
+    if args.command == "new":
+        return _new(args)
     try:
         target = _target(args)
         verdicts = {path: check_file(path, target) for path in args.files}

@@ -183,3 +183,19 @@ def test_each_lock_site_is_a_lock_class_on_a_lockdep_kernel(tmp_path):
     log = next(project.glob("build/*/knoc/knoc.ko.booted.log")).read_text(errors="replace")
     assert "Lock dependency validator" in log
 
+
+
+def test_rustkmod_new_writes_a_project_that_builds_boots_and_tests(tmp_path):
+    """`python -m rustkmod new mymod` in an empty place outside the checkout, then the command it
+    prints (`cd mymod && .../scons check`), then `scons test-host`."""
+    import sys
+    new = subprocess.run([sys.executable, "-m", "rustkmod", "new", "mymod"], cwd=tmp_path, capture_output=True,
+                         text=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "site_scons")))
+    assert new.returncode == 0, new.stderr
+    hint = new.stdout.split("build and boot it: ", 1)[1].strip()
+    assert hint.startswith("cd mymod && ") and hint.endswith(" check")
+    checked = subprocess.run(hint, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=1800)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "mymod: loaded, printed 'mymod: hello from Rust', 'mymod: goodbye', unloaded" in checked.stdout
+    tested = scons(tmp_path / "mymod", "test-host")
+    assert tested.returncode == 0 and "test result: ok. 1 passed" in tested.stdout, tested.output

@@ -32,6 +32,12 @@ impl ThisModule {
     pub fn as_ptr(&self) -> *mut core::ffi::c_void {
         self.0
     }
+
+    /// On the host (tests): a module with no `struct module`, for calling `Module::init` in a test.
+    #[cfg(not(target_os = "none"))]
+    pub const fn host() -> ThisModule {
+        ThisModule(core::ptr::null_mut())
+    }
 }
 
 /// Where `module!` keeps the module's state between `init_module` and `cleanup_module`.

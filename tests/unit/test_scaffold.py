@@ -1,0 +1,35 @@
+"""`python -m rustkmod new DIR`: the project it writes, and the names and places it refuses."""
+
+import pytest
+
+from rustkmod import RustkmodError
+from rustkmod.__main__ import main
+from rustkmod.scaffold import new_project
+
+
+def test_the_project_is_named_after_its_directory(tmp_path):
+    written = new_project(str(tmp_path / "my_mod"), checkout="/opt/rustkmod")
+    names = sorted(p.relative_to(tmp_path / "my_mod").as_posix() for p in map(type(tmp_path), written))
+    assert names == [".gitignore", "Cargo.toml", "README.md", "SConstruct", "src/lib.rs"]
+    sconstruct = (tmp_path / "my_mod" / "SConstruct").read_text()
+    assert 'RustKernelModule("my_mod", crate=".", sources=[]' in sconstruct and "'/opt/rustkmod'" in sconstruct
+    lib = (tmp_path / "my_mod" / "src" / "lib.rs").read_text()
+    assert "type: MyMod," in lib and 'name: "my_mod",' in lib and "#![forbid(unsafe_code)]" in lib
+    assert 'name = "my_mod"' in (tmp_path / "my_mod" / "Cargo.toml").read_text()
+
+
+@pytest.mark.parametrize("name", ["My-Mod", "9lives", "with space", "a" * 60])
+def test_a_name_that_cannot_name_a_module_is_refused(tmp_path, name):
+    with pytest.raises(RustkmodError, match="cannot name a module"):
+        new_project(str(tmp_path / name))
+    assert not (tmp_path / name).exists()
+
+
+def test_an_existing_project_is_never_overwritten(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "SConstruct").write_text("# mine\n")
+    assert main(["new", str(tmp_path / "mine")]) == 2
+    assert "exists and is not an empty directory" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "SConstruct").read_text() == "# mine\n"
+    assert main(["new", str(tmp_path / "empty")]) == 0           # a new or empty directory is fine
+    assert "build and boot it: cd " in capsys.readouterr().out
