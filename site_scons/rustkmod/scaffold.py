@@ -1,4 +1,4 @@
-"""`python -m rustkmod new NAME`: a module project to start from, outside any checkout.
+"""`rustkmod new DIR` (`python -m rustkmod new DIR`): a module project to start from, outside any checkout.
 
 It is examples/minimal with the module's name: a crate on the kernel crate (`module!`,
 `Module`, `pr_info!`, a `#[cfg(test)]` test), a SConstruct that finds the tool in this checkout
@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import re
 
+from rustkmod import CHECKOUT
 from rustkmod.errors import RustkmodError
-
-CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SCONSTRUCT = '''\
 # {name}: a Linux kernel module in Rust, built by rustkmod.

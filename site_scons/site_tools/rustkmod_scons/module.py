@@ -14,7 +14,7 @@ import sys
 import SCons.Action
 from SCons.Script import Exit, GetOption, Help
 
-from rustkmod import RustkmodError
+from rustkmod import COMMAND, RustkmodError
 
 from . import (bindings_stage, boot_stage, context, editor_stage, host_stage, install_stage, kbuild_stage, rust_stage, state,
                verify_stage)
@@ -155,10 +155,10 @@ def _kernel_envs(env, entries: list[str]):
             lost = "it was built with another configuration (an older rustkmod's)"
         if found is None:
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
-                                f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
+                                f"'{COMMAND} fetch-kernel {entry}'")
         elif lost:
             yield entry, None, (f"kernel {entry}: {lost}; fetch it again: "
-                                f"'python -m rustkmod fetch-kernel {entry}' (site_scons/ on PYTHONPATH)")
+                                f"'{COMMAND} fetch-kernel {entry}'")
         else:
             yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
 

@@ -12,7 +12,7 @@ import sys
 import SCons.Errors
 from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
 
-from rustkmod import RustkmodError, process
+from rustkmod import COMMAND, RustkmodError, process
 from rustkmod.kernel import debian
 from rustkmod.rust import profiles
 from rustkmod.kernel.tree import DPKG_STATUS, installed_headers_kdir
@@ -90,7 +90,7 @@ def make_variables(args=None) -> Variables:
                      "SLS, IBT, ... as its .config asks; 'scons flags' shows them); 'off' leaves it out, "
                      "which the verifier then reports", _default("RUST_HARDENING", "on"), allowed_values=("on", "off")),
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
-         f"'python -m rustkmod fetch-kernel' ({debian.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
+         f"'{COMMAND} fetch-kernel' ({debian.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", debian.default_cache())),
         ("RUST_SYSROOT_CACHE", "where the shared Rust sysroots (core, alloc, compiler_builtins per target and "
          "flags) are kept, built once per machine; default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
