@@ -83,7 +83,7 @@ impl kernel::Module for {type_name} {{
 
 impl Drop for {type_name} {{
     fn drop(&mut self) {{
-        pr_info!("goodbye");
+        pr_info!("goodbye ({{}} greeting(s) kept)", self.greetings.len());
     }}
 }}
 

@@ -154,3 +154,9 @@ def test_a_lock_key_outside_static_memory_is_a_boot_failure():
                f"[ 2.2] knoc: up\n[ 2.3] {boot.MARK}-LOG rmmod-knoc\n{boot.MARK}-DMESG-END\n")
     faults = boot.judge(boot.parse_console(console), "knoc", "knoc: up")
     assert faults and faults[0] == "knoc: loaded, but the kernel complained"
+
+
+def test_kbuilds_btf_line_is_dropped_and_its_warnings_kept():
+    stderr = ("Skipping BTF generation for /b/m.ko due to unavailability of vmlinux\n"
+              "/b/m.c:3:5: warning: unused variable 'x' [-Wunused-variable]\n")
+    assert kbuild.without_btf_line(stderr) == "/b/m.c:3:5: warning: unused variable 'x' [-Wunused-variable]\n"

@@ -89,10 +89,11 @@ def _objtool(target, source, env):
 def _kbuild(target, source, env):
     settings = setting(source, KbuildSettings)
     module_dir = target[0].dir.abspath
-    result = run(kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
-                                        env["CC_WRAPPER"], settings.kcflags), jobs=jobs(env),
-                 stderr=subprocess.PIPE, text=True)
-    say(result.stderr, error=True)
+    command = kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
+                                     env["CC_WRAPPER"], settings.kcflags)
+    verbose = env["V"] == "1"
+    result = run(command + (["V=1"] if verbose else []), jobs=jobs(env), stderr=subprocess.PIPE, text=True)
+    say(result.stderr if verbose else kbuild.without_btf_line(result.stderr), error=True)
     if result.returncode != 0:
         remove(target[0].abspath)
         missing = kbuild.missing_runtime_symbols(result.stderr)

@@ -91,15 +91,16 @@ def _cargo_build(target, source, env):
     run_env.update(bindings)
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
-    _print_cargo_output(result.stderr, profile.rustflags)
+    _print_cargo_output(result.stderr, profile.rustflags, env["V"] == "1")
     check_status(result, f"cargo build of {inputs['manifest']}")
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
 
 
-def _print_cargo_output(stderr: str, flags) -> None:
-    """cargo's messages, less the warnings rustc repeats about features rustkmod asked for."""
+def _print_cargo_output(stderr: str, flags, verbose: bool = False) -> None:
+    """cargo's messages, less the warnings rustc repeats about features rustkmod asked for (named
+    once under V=1)."""
     rest, dropped = cargo.without_known_feature_warnings(stderr or "", flags)
-    if dropped:
+    if dropped and verbose:
         state.registry().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
                              "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
     sys.stderr.write(rest)
@@ -166,7 +167,7 @@ def _partial_link(target, source, env):
                                   settings.binutils_prefix, settings.dead_ends, settings.drop_unwind)
     except RustkmodError as err:
         fail(err)
-    if count:
+    if count and env["V"] == "1":
         say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
 
 

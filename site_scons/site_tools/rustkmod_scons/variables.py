@@ -113,6 +113,10 @@ def make_variables(args=None) -> Variables:
          _default("MODULE_SIG_CERT")),
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
+        EnumVariable("V", "1: verbose: Kbuild's command lines (make V=1), Kbuild's BTF line, and rustkmod's "
+                     "remarks in passing (the features rustc calls unstable, the partial link's objtool "
+                     "annotations); part of no signature", _default("V", os.environ.get("RUSTKMOD_VERBOSE", "0")),
+                     allowed_values=("0", "1")),
     )
     return variables
 
