@@ -100,3 +100,14 @@ env.RustkmodArguments("LATE")
     assert "show: yes" in run.stdout
     line = one_error_line(scons(project, "-n", "SHOWW=yes"))
     assert "SHOWW=yes: no such build variable; did you mean SHOW?" in line
+
+
+def test_crate_given_as_a_file(project):
+    """crate= naming the crate's Cargo.toml is its directory; any other file is one line."""
+    sconstruct = project / "SConstruct"
+    original = sconstruct.read_text()
+    sconstruct.write_text(original.replace('crate="hello"', 'crate="hello/Cargo.toml"'))
+    assert scons(project, "-n").returncode == 0
+    sconstruct.write_text(original.replace('crate="hello"', 'crate="hello/src/lib.rs"'))
+    line = one_error_line(scons(project))
+    assert "crate='hello/src/lib.rs' names a file, not a crate; give the directory that holds" in line

@@ -135,6 +135,7 @@ def _bindings_nodes(build, header_node, directory, scope: str, options: tuple) -
         targets = env.RustBindings([directory.File("bindings.rs"), directory.File(HELPERS_C)],
                                    [header_node, settings_node(env, settings)])
         env.SideEffect([directory.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], targets)
+        env.Clean(targets, directory)       # with its side files: `scons -c` leaves nothing of it
         # What bindgen is asked and what is done with its output live in these two modules.
         env.Depends(targets, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py"))
         return BindingsNodes(targets[0], targets[1], header_node)

@@ -110,7 +110,7 @@ class HostTests:
 def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str | None, args: list) -> HostTests:
     toolchain = rust_stage.rustc_info(env, build_dir)
     profile = profiles.host_default_profile(toolchain[0])
-    manifest = rust_stage.read_crate(env.Dir(crate).abspath)
+    manifest = rust_stage.read_crate(rust_stage.crate_directory(env, crate))
     host_dir = build_dir.Dir("host").Dir(name)
     host = env.Clone(tools=["cc", "gnulink"], CCCOMSTR="CC       $TARGET", LINKCOMSTR="LINK     $TARGET")
     standin_sources = [env.File(s) for s in env.Flatten([standin])]
@@ -122,7 +122,7 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
                                              env["RUSTC"], tuple(cargo.runtime_config(manifest))))],
         RUSTKMOD_CRATE_DIR=manifest.directory)
     env.Depends(tests, rust_stage.lock_node(env, manifest))
-    env.Clean(tests, host_dir.Dir("cargo"))
+    env.Clean(tests, host_dir)          # cargo's target directory and the log: `scons -c` leaves nothing
     if driver is None and not standin_sources:
         return HostTests(name, tests=tests)       # cargo test alone: no C side to stand in for
     if driver is None:

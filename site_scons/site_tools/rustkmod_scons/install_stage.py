@@ -135,4 +135,8 @@ def nodes(build, module_ko, verified, modules_order) -> Installed:
         [settings_node(env, DepmodSettings(tuple(install.depmod_command(kernel, root.abspath))))]))
     env.Depends(depmod, installed)
     env.Clean(installed, depmod)
+    if not env["INSTALL_MOD_PATH"]:
+        # the default root, BUILD_DIR/root, is the build's own: depmod's indexes go with it (a root
+        # given by INSTALL_MOD_PATH keeps what others put there)
+        env.Clean(installed, root.Dir("lib/modules").Dir(kernel.release))
     return Installed(root, installed + depmod, signer is not None)

@@ -206,7 +206,19 @@ class RustNodes(NamedTuple):
 
 def crate(build, directory: str) -> cargo.Crate:
     """The module's crate, with what its path dependencies bring (rustkmod-rt, bindings)."""
-    return read_crate(build.env.Dir(directory).srcnode().abspath)
+    return read_crate(crate_directory(build.env, directory))
+
+
+def crate_directory(env, given: str) -> str:
+    """The directory `crate=` names: a directory, or the Cargo.toml in it (anything else is an
+    error naming the fix, not SCons' traceback about a file used as a directory)."""
+    path = env.Entry(given).srcnode().abspath
+    if os.path.isfile(path):
+        if os.path.basename(path) != "Cargo.toml":
+            raise RustkmodError(f"crate={given!r} names a file, not a crate",
+                                "give the directory that holds the crate's Cargo.toml")
+        return os.path.dirname(path)
+    return path
 
 
 def nodes(build, manifest: cargo.Crate, bindings=()) -> RustNodes:
@@ -323,7 +335,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
-        env.Clean(lib, rust_dir)
+        env.Clean(lib, [rust_dir, build_dir.File(".rustc-info.json")])    # rustc_info's cache too
         return lib
     return state.memo().remember(("staticlib", manifest.manifest, profile.ident, build_dir.abspath), build)
 
