@@ -111,3 +111,15 @@ def test_crate_given_as_a_file(project):
     sconstruct.write_text(original.replace('crate="hello"', 'crate="hello/src/lib.rs"'))
     line = one_error_line(scons(project))
     assert "crate='hello/src/lib.rs' names a file, not a crate; give the directory that holds" in line
+
+
+def test_a_dependency_that_needs_std_is_named(project):
+    """rustc's own words end in a -Zbuild-std hint, wrong for a kernel: the line names the crate."""
+    (project / "stdy" / "src").mkdir(parents=True)
+    (project / "stdy" / "Cargo.toml").write_text('[package]\nname = "stdy"\nversion = "0.1.0"\nedition = "2024"\n')
+    (project / "stdy" / "src" / "lib.rs").write_text("pub fn f() -> usize { std::env::args().count() }\n")
+    manifest = project / "hello" / "Cargo.toml"
+    manifest.write_text(manifest.read_text() + '\n[dependencies]\nstdy = { path = "../stdy" }\n')
+    line = one_error_line(scons(project))
+    assert "failed: the crate `stdy` needs the standard library, which a kernel module does not have" in line
+    assert "default-features = false" in line

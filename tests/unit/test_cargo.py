@@ -177,3 +177,28 @@ def test_the_kernel_crate_by_version_brings_the_runtime_it_uses(tmp_path):
     assert crate.by_version == ("rustkmod-kernel",) and crate.uses_runtime
     config = cargo.runtime_config(crate)
     assert config == ["--config", f'patch.crates-io.rustkmod-kernel.path="{cargo.OWN_CRATES["rustkmod-kernel"]}"']
+
+
+# rustc 1.96's words for a kernel target, as a failed build printed them here
+NEEDS_STD = """error[E0463]: can't find crate for `std`
+  |
+  = note: the `x86_64-unknown-none` target may not support the standard library
+  = note: `std` is required by `stdy` because it does not declare `#![no_std]`
+  = help: consider building the standard library from source with `cargo build -Zbuild-std`
+
+error: could not compile `stdy` (lib) due to 3 previous errors; 2 warnings emitted
+"""
+NO_ALLOCATOR = """error: no global memory allocator found but one is required; link to std or add `#[global_allocator]` to a static item that implements the GlobalAlloc trait
+
+error: could not compile `m` (lib) due to 1 previous error; 2 warnings emitted
+"""
+
+
+def test_a_std_crate_and_a_missing_allocator_name_their_fix():
+    from rustkmod.rust.cargo import failure_hint
+    what, fix = failure_hint(NEEDS_STD)
+    assert what == "the crate `stdy` needs the standard library, which a kernel module does not have"
+    assert "default-features = false" in fix and "-Zbuild-std hint does not apply" in fix
+    what, fix = failure_hint(NO_ALLOCATOR)
+    assert "no global allocator" in what and 'features = ["global-allocator"' in fix
+    assert failure_hint("error[E0308]: mismatched types\n") is None

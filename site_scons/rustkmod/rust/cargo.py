@@ -305,6 +305,27 @@ def build_command(profile: "RustProfile", cargo: str, rustc: str, manifest: str,
 _UNSTABLE_FEATURE = re.compile(r"^warning: (?:unknown and )?unstable feature specified for `-Ctarget-feature`: `([\w-]+)`$")
 
 
+_NEEDS_STD = re.compile(r"`std` is required by `([^`]+)` because it does not declare `#!\[no_std\]`")
+_NO_ALLOCATOR = "no global memory allocator found but one is required"
+
+
+def failure_hint(stderr: str) -> tuple[str, str] | None:
+    """(what, fix) for a failed kernel build whose cause rustc words for user space: a crate that
+    needs `std` (rustc suggests -Zbuild-std, which cannot give a kernel one), or `alloc` with no
+    allocator (rustc suggests linking std). None when the output is about something else."""
+    found = _NEEDS_STD.search(stderr or "")
+    if found:
+        crate = found.group(1)
+        return (f"the crate `{crate}` needs the standard library, which a kernel module does not have",
+                f"use a no_std crate instead of `{crate}`, or, if it has a no_std mode, depend on it with "
+                "default-features = false (rustc's -Zbuild-std hint does not apply to a kernel)")
+    if _NO_ALLOCATOR in (stderr or ""):
+        return ("the crate uses `alloc` (Box, Vec, format!, ...) but no global allocator is linked in",
+                'enable rustkmod-rt\'s allocator: rustkmod-rt = { version = "0.1", features = ["global-allocator", '
+                '"panic-handler"] } and `extern crate rustkmod_rt;` (the kernel crate, rustkmod-kernel, brings it)')
+    return None
+
+
 def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
     """cargo's output less rustc's warnings about the target features rustkmod asked for itself
     (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;

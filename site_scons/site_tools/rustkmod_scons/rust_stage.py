@@ -92,6 +92,9 @@ def _cargo_build(target, source, env):
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(result.stderr, profile.rustflags, env["V"] == "1")
+    hint = cargo.failure_hint(result.stderr) if result.returncode != 0 else None
+    if hint:
+        fail(f"cargo build of {inputs['manifest']} failed: {hint[0]}", hint[1])
     check_status(result, f"cargo build of {inputs['manifest']}")
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
 
