@@ -72,6 +72,7 @@ def _verify(target, source, env):
             name = os.path.basename(module.abspath)[:-3]
             say(format_report(verdict.problems, loader.description, name), error=True)
             fail(f"{module} would be refused by the loader of {loader.description} (report above)")
+        say(f"         {module}: loadable by {loader.description}")    # where the .ko is, and its verdict
         verdict_text = {"module": str(module), "kernel": loader.description,
                         "policy": f"{loader.source_file} of the tree" if loader.source_file else "built-in table",
                         "relocations": verdict.type_counts}
