@@ -38,9 +38,7 @@ impl Device {
 /// Formats and logs `args` for `device` at printk `level`.
 #[doc(hidden)]
 pub fn log(device: &Device, level: i32, args: fmt::Arguments<'_>) {
-    use fmt::Write;
-    let mut line = rustkmod_rt::print::Line::new();
-    let _ = line.write_fmt(args);
+    let line = rustkmod_rt::print::Line::format(args);
     let text = line.as_bytes();
     #[cfg(target_os = "none")]
     // SAFETY: the device is live (it is borrowed); the C side reads `len` bytes and keeps none.

@@ -218,13 +218,17 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         0
     }
 
-    unsafe extern "C" fn read_callback(file: *mut bindings::file, buffer: *mut core::ffi::c_char, length: usize,
-                                       offset: *mut bindings::loff_t) -> isize {
-        let mut writer = UserSlice::new(UserPtr::from_ptr(buffer as *mut c_void), length).writer();
-        // SAFETY: the kernel calls this on an open file with a valid offset.
+    /// A read or a write: the file's state and offset handed to `operation`, the offset it moved
+    /// written back, its result as C returns it (the count, or -errno).
+    ///
+    /// # Safety
+    /// Called by the kernel's read or write with an open file and its valid offset.
+    unsafe fn transfer(file: *mut bindings::file, offset: *mut bindings::loff_t,
+                       operation: impl FnOnce(Pin<&T>, &File, &mut i64) -> Result<usize>) -> isize {
+        // SAFETY: the caller's promise.
         let (state, offset) = unsafe { (Self::state(file), &mut *offset) };
         let mut position = *offset as i64;
-        let result = T::read(state, &File(file), &mut writer, &mut position);
+        let result = operation(state, &File(file), &mut position);
         *offset = position as _;
         match result {
             Ok(count) => count as _,
@@ -232,18 +236,18 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         }
     }
 
+    unsafe extern "C" fn read_callback(file: *mut bindings::file, buffer: *mut core::ffi::c_char, length: usize,
+                                       offset: *mut bindings::loff_t) -> isize {
+        let mut writer = UserSlice::new(UserPtr::from_ptr(buffer as *mut c_void), length).writer();
+        // SAFETY: the kernel's read, on an open file with a valid offset.
+        unsafe { Self::transfer(file, offset, |state, file, position| T::read(state, file, &mut writer, position)) }
+    }
+
     unsafe extern "C" fn write_callback(file: *mut bindings::file, buffer: *const core::ffi::c_char, length: usize,
                                         offset: *mut bindings::loff_t) -> isize {
         let mut reader = UserSlice::new(UserPtr::from_ptr(buffer as *mut c_void), length).reader();
-        // SAFETY: as for read.
-        let (state, offset) = unsafe { (Self::state(file), &mut *offset) };
-        let mut position = *offset as i64;
-        let result = T::write(state, &File(file), &mut reader, &mut position);
-        *offset = position as _;
-        match result {
-            Ok(count) => count as _,
-            Err(error) => error.to_errno() as _,
-        }
+        // SAFETY: the kernel's write, on an open file with a valid offset.
+        unsafe { Self::transfer(file, offset, |state, file, position| T::write(state, file, &mut reader, position)) }
     }
 
     unsafe extern "C" fn ioctl_callback(file: *mut bindings::file, command: c_uint, arg: c_ulong) -> core::ffi::c_long {

@@ -51,11 +51,18 @@ impl Write for Line {
     }
 }
 
+impl Line {
+    /// `args` formatted into a line (cut with "..." when too long).
+    pub fn format(args: fmt::Arguments<'_>) -> Line {
+        let mut line = Line::new();
+        let _ = line.write_fmt(args);
+        line
+    }
+}
+
 /// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ".
 pub fn log(level: i32, args: fmt::Arguments<'_>) {
-    let mut line = Line::new();
-    let _ = line.write_fmt(args);
-    write_line(level, line.as_bytes());
+    write_line(level, Line::format(args).as_bytes());
 }
 
 #[cfg(target_os = "none")]

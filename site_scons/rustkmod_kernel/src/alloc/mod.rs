@@ -91,10 +91,25 @@ fn kmalloc_size(layout: Layout) -> Result<usize, AllocError> {
     }
 }
 
-fn allocate(layout: Layout, flags: Flags) -> Result<NonNull<u8>, AllocError> {
-    let size = kmalloc_size(layout)?;
+/// kmalloc'd memory for one `T` (none for a zero-sized `T`: a dangling pointer).
+fn allocate<T>(flags: Flags) -> Result<NonNull<T>, AllocError> {
+    if core::mem::size_of::<T>() == 0 {
+        return Ok(NonNull::dangling());
+    }
+    let size = kmalloc_size(Layout::new::<T>())?;
     // SAFETY: kmalloc takes any size and flags; it returns null or an object of at least `size`.
-    NonNull::new(unsafe { raw::kmalloc(size, flags) }).ok_or(AllocError)
+    NonNull::new(unsafe { raw::kmalloc(size, flags) } as *mut T).ok_or(AllocError)
+}
+
+/// Frees what `allocate::<T>` returned (nothing for a zero-sized `T`).
+///
+/// # Safety
+/// `pointer` came from `allocate::<T>`, its value is dropped or was never made, and it is freed once.
+unsafe fn free<T>(pointer: NonNull<T>) {
+    if core::mem::size_of::<T>() != 0 {
+        // SAFETY: the caller's promise.
+        unsafe { raw::kfree(pointer.as_ptr() as *mut u8) };
+    }
 }
 
 /// A value in kmalloc'd memory, freed when dropped.
@@ -111,11 +126,7 @@ unsafe impl<T: Sync> Sync for KBox<T> {}
 impl<T> KBox<T> {
     /// `value` in memory allocated with `flags`.
     pub fn new(value: T, flags: Flags) -> Result<KBox<T>, AllocError> {
-        let pointer = if core::mem::size_of::<T>() == 0 {
-            NonNull::dangling()
-        } else {
-            allocate(Layout::new::<T>(), flags)?.cast::<T>()
-        };
+        let pointer = allocate::<T>(flags)?;
         // SAFETY: the memory is fresh, sized and aligned for T.
         unsafe { pointer.as_ptr().write(value) };
         Ok(KBox { pointer, _owns: PhantomData })
@@ -129,17 +140,11 @@ impl<T> KBox<T> {
     /// A `T` made in place by `init` (a lock from `new_mutex!`, say) in memory allocated with
     /// `flags`; an allocation failure is `ENOMEM`, an error of `init` is returned as it is.
     pub fn pin_init(init: impl PinInit<T>, flags: Flags) -> Result<Pin<KBox<T>>, Error> {
-        let pointer = if core::mem::size_of::<T>() == 0 {
-            NonNull::dangling()
-        } else {
-            allocate(Layout::new::<T>(), flags)?.cast::<T>()
-        };
+        let pointer = allocate::<T>(flags)?;
         // SAFETY: the memory is fresh, sized and aligned for T, and is not moved afterwards.
         if let Err(error) = unsafe { init.__pinned_init(pointer.as_ptr()) } {
-            if core::mem::size_of::<T>() != 0 {
-                // SAFETY: kmalloc'd above; PinInit left nothing to drop in it.
-                unsafe { raw::kfree(pointer.as_ptr() as *mut u8) };
-            }
+            // SAFETY: allocated above; PinInit left nothing to drop in it.
+            unsafe { free(pointer) };
             return Err(error);
         }
         // SAFETY: the value is initialised and never moves: the KBox is pinned at once.
@@ -185,12 +190,10 @@ impl<T> DerefMut for KBox<T> {
 
 impl<T> Drop for KBox<T> {
     fn drop(&mut self) {
-        // SAFETY: the value is initialised and dropped once; the memory came from kmalloc.
+        // SAFETY: the value is initialised and dropped once; the memory came from allocate.
         unsafe {
             core::ptr::drop_in_place(self.pointer.as_ptr());
-            if core::mem::size_of::<T>() != 0 {
-                raw::kfree(self.pointer.as_ptr() as *mut u8);
-            }
+            free(self.pointer);
         }
     }
 }
