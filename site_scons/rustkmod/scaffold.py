@@ -101,7 +101,7 @@ mod tests {{
 }}
 '''
 
-GITIGNORE = "build/\n.sconsign.dblite\n.rustkmod.lock\ntarget/\n"
+GITIGNORE = "build/\n.sconsign.dblite\n.rustkmod.lock\n.rustkmod.memo\ntarget/\n"
 
 README = '''\
 # {name}

@@ -16,6 +16,8 @@ def test_the_project_is_named_after_its_directory(tmp_path):
     lib = (tmp_path / "my_mod" / "src" / "lib.rs").read_text()
     assert "type: MyMod," in lib and 'name: "my_mod",' in lib and "#![forbid(unsafe_code)]" in lib
     assert 'name = "my_mod"' in (tmp_path / "my_mod" / "Cargo.toml").read_text()
+    ignored = (tmp_path / "my_mod" / ".gitignore").read_text().split()
+    assert {"build/", ".sconsign.dblite", ".rustkmod.lock", ".rustkmod.memo"} <= set(ignored)   # what a build writes
 
 
 @pytest.mark.parametrize("name", ["My-Mod", "9lives", "with space", "a" * 60])

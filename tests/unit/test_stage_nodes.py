@@ -107,7 +107,7 @@ def test_only_a_verified_module_is_installed_and_booted(build):
     assert installed.signed is False and installed.root.abspath == str(top / "build" / "root")
     staged = installed.nodes[0].sources[0]
     assert verified[0] in staged.prerequisites and verified[0] in staged.depends
-    booted = boot_stage.nodes(module, module_ko, verified, installed, "hello")
+    booted = boot_stage.nodes(module, module_ko, verified, installed, boot_stage.BootOptions(expect="hello"))
     assert booted.load_order == [module_ko]
     assert names(booted.check) == ["demo.ko.booted"] and verified[0] in booted.check[0].depends
     assert set(installed.nodes) <= set(booted.check_installed[0].depends)

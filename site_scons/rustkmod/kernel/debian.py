@@ -119,11 +119,21 @@ def lost_root(kernel: ProvisionedKernel, cache: str) -> str:
     return f"its build root {root} has no {suite_roots.MARKER} (made incompletely, or the file was removed)"
 
 
+def unusable(kernel: ProvisionedKernel, spec: "KernelSpec", cache: str) -> str:
+    """Why a kernel found in the cache cannot be used now ("" when it can): its build root lost
+    its marker, or it was built here from a configuration rustkmod no longer uses."""
+    lost = lost_root(kernel, cache)
+    if not lost and spec.built and configured_otherwise(kernel):
+        lost = "it was built with another configuration (an older rustkmod's)"
+    return lost
+
+
 def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     """Fetches and unpacks the newest build of `spec` into `cache` (nothing if already there and
-    usable: a kernel whose build root lost its marker is fetched again, the root made again)."""
+    usable: a kernel whose build root lost its marker is fetched again, the root made again; one
+    built from an older configuration is built again)."""
     found = lookup(spec, cache)
-    if found and not lost_root(found, cache) and not (spec.built and configured_otherwise(found)):
+    if found and not unusable(found, spec, cache):
         return found
     if spec.built:
         return _build(spec, cache, log)

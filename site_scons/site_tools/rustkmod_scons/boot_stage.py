@@ -84,14 +84,23 @@ def _user_program(target, source, env):
 BUILDERS = {"BootCheck": builder(_boot_check, "BOOT"), "UserProgram": builder(_user_program, "CC")}
 
 
+class BootOptions(NamedTuple):
+    """What a module's boot test does besides insmod and rmmod: RustKernelModule's arguments."""
+    expect: object = ""              # a line, or lines, the kernel log or the exercise's output must hold
+    exercise: str = ""               # shell commands while the module is loaded
+    exercise_after: str = ""         # and once it is unloaded
+    insmod_params: str = ""          # its parameters at insmod (or modprobe)
+    exercise_files: object = ()      # files put in the boot's /bin as they are
+    exercise_programs: object = ()   # C sources built static for the kernel's architecture, into /bin
+
+
 class Booted(NamedTuple):
     load_order: list        # verified .ko files to load, dependencies first
     check: list             # the verified modules booted (insmod)
     check_installed: list   # the installed ones booted (modprobe)
 
 
-def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exercise_after: str = "",
-          insmod_params: str = "", exercise_files=(), exercise_programs=()) -> Booted:
+def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted:
     """Boot tests of one module for one kernel: insmod of the verified modules (this one after
     those it uses); then the installed ones through modprobe, which loads what this one uses from
     modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
@@ -99,15 +108,16 @@ def nodes(build, module_ko, verified, installed, expect, exercise: str = "", exe
     load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
     image = env["KERNEL_IMAGE"] or kernel.image()
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
+    expect = options.expect
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
-    extra = [env.File(f) for f in env.Flatten([exercise_files])]
-    for program in env.Flatten([exercise_programs]):
+    extra = [env.File(f) for f in env.Flatten([options.exercise_files])]
+    for program in env.Flatten([options.exercise_programs]):
         source = env.File(program)
         extra += env.UserProgram(module_dir.Dir("bin").File(os.path.splitext(source.name)[0]),
                                  [source, settings_node(env, UserProgramSettings(kernel.arch))])
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
-                            exercise=exercise, exercise_after=exercise_after, insmod_params=insmod_params,
-                            files=tuple(f.abspath for f in extra))
+                            exercise=options.exercise, exercise_after=options.exercise_after,
+                            insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra))
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified] + extra)

@@ -166,6 +166,11 @@ def check_status(result: subprocess.CompletedProcess, what: str, fix: str = "") 
         fail(f"{what} failed (exit status {result.returncode})", fix)
 
 
+def verbose(env) -> bool:
+    """V=1 (or RUSTKMOD_VERBOSE=1): the remarks a quiet build leaves out are printed."""
+    return env["V"] == "1"
+
+
 def jobs(env) -> int:
     return int(env["JOBS"] or os.cpu_count() or 1)
 

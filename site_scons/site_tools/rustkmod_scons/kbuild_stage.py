@@ -19,7 +19,8 @@ from rustkmod.kernel import kbuild
 from rustkmod.elf import symbols
 from rustkmod.rust import cargo
 
-from .common import builder, check_status, fail, files, jobs, remove, run, say, setting, settings_node, write_text
+from .common import (builder, check_status, fail, files, jobs, remove, run, say, setting, settings_node, verbose,
+                     write_text)
 
 
 class KbuildSettings(NamedTuple):
@@ -91,9 +92,9 @@ def _kbuild(target, source, env):
     module_dir = target[0].dir.abspath
     command = kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
                                      env["CC_WRAPPER"], settings.kcflags)
-    verbose = env["V"] == "1"
-    result = run(command + (["V=1"] if verbose else []), jobs=jobs(env), stderr=subprocess.PIPE, text=True)
-    say(result.stderr if verbose else kbuild.without_btf_line(result.stderr), error=True)
+    loud = verbose(env)
+    result = run(command + (["V=1"] if loud else []), jobs=jobs(env), stderr=subprocess.PIPE, text=True)
+    say(result.stderr if loud else kbuild.without_btf_line(result.stderr), error=True)
     if result.returncode != 0:
         remove(target[0].abspath)
         missing = kbuild.missing_runtime_symbols(result.stderr)

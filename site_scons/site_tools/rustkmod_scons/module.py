@@ -99,9 +99,8 @@ def add_flags_alias(env) -> None:
 # Configuration
 
 
-def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=(), exercise: str = "",
-                        bindings: str = "", exercise_after: str = "", insmod_params: str = "",
-                        exercise_files=(), exercise_programs=()) -> RustModule:
+def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, bindings: str,
+                        boot: boot_stage.BootOptions) -> RustModule:
     """One module for the kernel `env` is configured for: each stage makes its own nodes."""
     build = context.for_kernel(env, name, uses)
     manifest = rust_stage.crate(build, crate)               # the crate and its path dependencies
@@ -110,8 +109,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, expect, uses=
     ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
-    booted = boot_stage.nodes(build, module_ko, verified, installed, expect, exercise, exercise_after, insmod_params,
-                              exercise_files, exercise_programs)
+    booted = boot_stage.nodes(build, module_ko, verified, installed, boot)
     editor_files = editor_stage.nodes(build, rust, ko[0], bound)
     kernel = build.kernel
 
@@ -150,9 +148,7 @@ def _kernel_envs(env, entries: list[str]):
             yield entry, None, str(err)
             continue
         found = debian.lookup(spec, env["KERNEL_CACHE"])
-        lost = debian.lost_root(found, env["KERNEL_CACHE"]) if found else ""
-        if found and spec.built and not lost and debian.configured_otherwise(found):
-            lost = "it was built with another configuration (an older rustkmod's)"
+        lost = debian.unusable(found, spec, env["KERNEL_CACHE"]) if found else ""
         if found is None:
             yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
                                 f"'{COMMAND} fetch-kernel {entry}'")
@@ -192,19 +188,16 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     """
     result = RustModules(name)
     state.registry().summary.append(result)
+    boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
-        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, expect, uses, exercise,
-                                                                    bindings, exercise_after, insmod_params, exercise_files,
-                                                                    exercise_programs), None)
+        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)
         result.modules += [module] if module else []
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
             try:
-                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, expect, uses, exercise,
-                                                          bindings, exercise_after, insmod_params, exercise_files,
-                                                          exercise_programs))
+                result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, uses, bindings, boot))
                 continue
             except RustkmodError as err:
                 reason = str(err)

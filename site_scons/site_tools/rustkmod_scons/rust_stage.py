@@ -26,7 +26,7 @@ from rustkmod.kernel.tree import Kernel
 
 from . import state
 from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say, write_text,
-                     setting, settings_node)
+                     setting, settings_node, verbose)
 
 
 class SysrootSettings(NamedTuple):
@@ -91,7 +91,7 @@ def _cargo_build(target, source, env):
     run_env.update(bindings)
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
-    _print_cargo_output(result.stderr, profile.rustflags, env["V"] == "1")
+    _print_cargo_output(result.stderr, profile.rustflags, verbose(env))
     hint = cargo.failure_hint(result.stderr) if result.returncode != 0 else None
     if hint:
         fail(f"cargo build of {inputs['manifest']} failed: {hint[0]}", hint[1])
@@ -99,11 +99,11 @@ def _cargo_build(target, source, env):
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
 
 
-def _print_cargo_output(stderr: str, flags, verbose: bool = False) -> None:
+def _print_cargo_output(stderr: str, flags, loud: bool = False) -> None:
     """cargo's messages, less the warnings rustc repeats about features rustkmod asked for (named
     once under V=1)."""
     rest, dropped = cargo.without_known_feature_warnings(stderr or "", flags)
-    if dropped and verbose:
+    if dropped and loud:
         state.registry().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
                              "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
     sys.stderr.write(rest)
@@ -170,7 +170,7 @@ def _partial_link(target, source, env):
                                   settings.binutils_prefix, settings.dead_ends, settings.drop_unwind)
     except RustkmodError as err:
         fail(err)
-    if count and env["V"] == "1":
+    if count and verbose(env):
         say(f"         {count} call(s) to noreturn functions marked for objtool (.discard.unreachable)")
 
 
