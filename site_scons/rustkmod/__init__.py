@@ -11,7 +11,19 @@ from rustkmod.errors import RustkmodError
 
 __all__ = ["RustkmodError", "CHECKOUT", "COMMAND"]
 
-# The checkout this package is in, and its command-line script: the form every printed hint
-# takes, so that it runs as written from anywhere.
-CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMMAND = os.path.join(CHECKOUT, "rustkmod")
+# The checkout this package is in ("" once pip has installed it), and the command that runs
+# rustkmod: the form every printed hint takes, so that it runs as written from anywhere.
+_TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHECKOUT = _TOP if os.path.isfile(os.path.join(_TOP, "site_scons", "site_tools", "rustkmod_scons", "__init__.py")) else ""
+
+
+def _command() -> str:
+    if CHECKOUT:
+        return os.path.join(CHECKOUT, "rustkmod")
+    import shutil
+    import sys
+    beside = os.path.join(os.path.dirname(sys.executable), "rustkmod")     # the venv's script
+    return beside if os.access(beside, os.X_OK) and shutil.which("rustkmod") != beside else "rustkmod"
+
+
+COMMAND = _command()

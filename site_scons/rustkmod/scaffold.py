@@ -2,7 +2,7 @@
 
 It is examples/minimal with the module's name: a crate on the kernel crate (`module!`,
 `Module`, `pr_info!`, a `#[cfg(test)]` test), a SConstruct that finds the tool in this checkout
-(or in the one RUSTKMOD names), a .gitignore and a short README. `scons check` builds, verifies
+(or in the one RUSTKMOD names, or where pip installed it), a .gitignore and a short README. `scons check` builds, verifies
 and boots it as written.
 """
 
@@ -22,9 +22,10 @@ SCONSTRUCT = '''\
 #   scons -h          every build variable (KERNELS=6.1,7.2 for several kernels at once)
 import os
 
-RUSTKMOD = os.environ.get("RUSTKMOD", {checkout!r})
+RUSTKMOD = os.environ.get("RUSTKMOD", {checkout!r})   # rustkmod's checkout; "" when pip installed rustkmod
 DefaultEnvironment(tools=[])
-env = Environment(tools=["rustkmod_scons"], toolpath=[os.path.join(RUSTKMOD, "site_scons", "site_tools")])
+env = Environment(tools=["rustkmod_scons"],
+                  toolpath=[os.path.join(RUSTKMOD, "site_scons", "site_tools")] if RUSTKMOD else [])
 module = env.RustKernelModule("{name}", crate=".", sources=[],
                               expect=["{name}: hello from Rust", "{name}: goodbye"])
 env.Default(module.verified)
@@ -108,7 +109,7 @@ README = '''\
 
 A Linux kernel module in Rust, built with rustkmod: `src/lib.rs` is the module, `SConstruct` the build.
 `scons` builds and verifies `{name}.ko`, `scons check` boots it in QEMU, `scons test-host` runs its tests.
-The kernel API is rustkmod's `kernel` crate: see {checkout}/README.md ("Modules without C").
+The kernel API is rustkmod's `kernel` crate: see {docs}.
 '''
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,54}$")
@@ -125,7 +126,8 @@ def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
     if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
         raise RustkmodError(f"{directory} exists and is not an empty directory", "choose a new name or place")
     type_name = "".join(part.capitalize() for part in name.split("_")) or "Module"
-    values = {"name": name, "type_name": type_name, "checkout": checkout}
+    docs = os.path.join(checkout, "docs", "kernel-crate.md") if checkout else "rustkmod's docs/kernel-crate.md"
+    values = {"name": name, "type_name": type_name, "checkout": checkout, "docs": docs}
     files = {"SConstruct": SCONSTRUCT, "Cargo.toml": CARGO_TOML, os.path.join("src", "lib.rs"): LIB_RS,
              ".gitignore": GITIGNORE, "README.md": README}
     written = []
