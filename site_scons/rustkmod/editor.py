@@ -64,7 +64,12 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
             "is_proc_macro": "proc-macro" in lib["kind"],
         })
         if bindings:
+            # include!(env!(...)) reads a generated file: rust-analyzer loads files of the
+            # directories a crate lists (its own, and the bindings' here) and no others
             crates[-1]["env"] = dict(bindings)
+            crates[-1]["source"] = {"include_dirs": sorted({os.path.dirname(lib["src_path"]),
+                                                            *(os.path.dirname(path) for path in bindings.values())}),
+                                    "exclude_dirs": []}
     return {"sysroot_src": library, "crates": crates}
 
 
@@ -76,12 +81,37 @@ def _library(package: dict) -> dict | None:
 _SAVED_COMMAND = re.compile(r"^(?:saved)?cmd_(\S+\.o) := (.*)$", re.M)
 
 
-def compile_commands(module_dir: str, kdir: str) -> list[dict]:
+# Flags of the kernels' gcc command lines that clang (clangd) rejects as errors: gcc's own options,
+# and clang's under another meaning. Dropped from compile_commands.json; the code means the same
+# to clangd without them (they steer code generation, not the language).
+_GCC_ONLY = re.compile(r"-mpreferred-stack-boundary=.*|-mindirect-branch(?:=.*|-register|-cs-prefix)|"
+                       r"-mfunction-return=.*|-fno-allow-store-data-races|-fconserve-stack|-mrecord-mcount|"
+                       r"-ftrivial-auto-var-init=zero|-fno-ipa-.*|-fmin-function-alignment=.*|"
+                       r"-fno-var-tracking-assignments|-femit-struct-debug-baseonly|-fsanitize=bounds-strict|"
+                       r"-fstrict-flex-arrays=.*|-fzero-init-padding-bits=.*|-fplugin.*|"
+                       r"-mstack-protector-guard.*|-fno-tree-.*|-fdiagnostics-show-context.*|-Wa,--.*")
+
+
+def clangd_arguments(command: str, originals: dict) -> list[str]:
+    """Kbuild's command line as clangd takes it: the compile alone (Kbuild runs objtool after a
+    `;`), without gcc-only flags, and the user's own file where Kbuild compiled rustkmod's copy
+    (`originals`: {copy: original})."""
+    import shlex
+    words = shlex.split(re.split(r"\s;\s", command, maxsplit=1)[0])
+    return [originals.get(word, word) for word in words if not _GCC_ONLY.fullmatch(word)]
+
+
+_SAVED_COMMAND = re.compile(r"^(?:saved)?cmd_(\S+\.o) := (.*)$", re.M)
+
+
+def compile_commands(module_dir: str, kdir: str, originals: dict | None = None) -> list[dict]:
     """compile_commands.json entries for the module's C files, from the `.NAME.o.cmd` files Kbuild
-    wrote: Kbuild's exact command lines, run where Kbuild ran them. Up to 6.12 that is KDIR (make
-    -C KDIR; the object is named by its absolute path); from 6.13 Kbuild changes into the module's
-    directory (M=) and names the object and its source relative to it. Only the module's own C
-    files (those in its directory) are listed."""
+    wrote: Kbuild's command lines (clangd_arguments), run where Kbuild ran them. Up to 6.12 that is
+    KDIR (make -C KDIR; the object is named by its absolute path); from 6.13 Kbuild changes into the
+    module's directory (M=) and names the object and its source relative to it. Only the module's
+    own C files (those in its directory) are listed, each under the name of the file the user
+    edits (`originals`: {name in the module's directory: the user's file}), not rustkmod's copy."""
+    originals = originals or {}
     entries = []
     for cmd_file in sorted(glob.glob(os.path.join(module_dir, ".*.o.cmd"))):
         with open(cmd_file, encoding="utf-8", errors="replace") as handle:
@@ -96,5 +126,7 @@ def compile_commands(module_dir: str, kdir: str) -> list[dict]:
         source = os.path.normpath(os.path.join(directory, sources[-1]))
         if not source.startswith(os.path.abspath(module_dir) + os.sep):
             continue            # Kbuild's own (7.x's scripts/module-common.c): not the module's
-        entries.append({"directory": directory, "file": source, "command": command})
+        original = originals.get(os.path.basename(source), source)
+        arguments = clangd_arguments(command, {sources[-1]: original})
+        entries.append({"directory": directory, "file": original, "arguments": arguments})
     return entries

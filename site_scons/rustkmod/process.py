@@ -84,12 +84,49 @@ def environment() -> dict:
         return clean(os.environ)
 
 
+# V=1 (RUSTKMOD_VERBOSE=1): every child's command line is printed before it runs (set_verbose).
+_VERBOSE = [False]
+_PRINTING = threading.Lock()
+
+
+def set_verbose(on: bool) -> None:
+    _VERBOSE[0] = on
+
+
+def _quoted(value: str) -> str:
+    """A shell word for `value`; bash's $'...' for one with control characters (cargo's
+    CARGO_ENCODED_RUSTFLAGS separates flags with \\x1f), which a terminal would not show."""
+    import shlex
+    if value.isprintable():
+        return shlex.quote(value)
+    return "$'" + "".join(c if c.isprintable() and c not in "'\\" else f"\\x{ord(c):02x}" for c in value) + "'"
+
+
+def reproduce(command, env: dict | None, cwd=None) -> str:
+    """A shell line that runs `command` as run() ran it: in its directory, with the variables it
+    got that this process's environment lacks or has otherwise, without those it took away."""
+    import shlex
+    here = os.environ
+    env = here if env is None else env
+    changes = [f"{name}={_quoted(value)}" for name, value in sorted(env.items())
+               if here.get(name) != value and name not in ("MAKEFLAGS", "MFLAGS")]
+    unset = [f"-u {name}" for name in sorted(set(here) - set(env))]
+    words = command if isinstance(command, str) else " ".join(_quoted(str(word)) for word in command)
+    prefix = f"cd {shlex.quote(str(cwd))} && " if cwd else ""
+    return prefix + " ".join((["env", *unset] if unset else []) + changes + [words])
+
+
 def run(command, env: dict | None = None, jobs: int = 0, **kwargs) -> subprocess.CompletedProcess:
     """subprocess.run, the one way rustkmod starts a child: with the cleaned environment unless
     `env` is given, the tree lock's descriptor (Children.lock_tree), and with `jobs`, a place in
     the run's jobserver, whose tokens make and cargo share. A missing program raises
-    FileNotFoundError, as subprocess does: the caller knows which variable names it."""
+    FileNotFoundError, as subprocess does: the caller knows which variable names it. The result
+    carries `reproduce`: the shell line that runs the child again (printed first under V=1)."""
     child_env = env if env is not None else environment()
+    line = reproduce(command, child_env, kwargs.get("cwd"))
+    if _VERBOSE[0]:
+        with _PRINTING:
+            print(f"         $ {line}", flush=True)
     fds = children().inherited_fds()
     if jobs:
         flags, job_fds = children().jobserver(jobs)
@@ -97,7 +134,9 @@ def run(command, env: dict | None = None, jobs: int = 0, **kwargs) -> subprocess
         child_env.pop("MFLAGS", None)
         fds += job_fds
     kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + fds
-    return subprocess.run(command, env=child_env, **kwargs)
+    result = subprocess.run(command, env=child_env, **kwargs)
+    result.reproduce = line
+    return result
 
 
 def failure(result: subprocess.CompletedProcess, what: str, fix: str = "") -> RustkmodError:

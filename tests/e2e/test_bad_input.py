@@ -123,3 +123,26 @@ def test_a_dependency_that_needs_std_is_named(project):
     line = one_error_line(scons(project))
     assert "failed: the crate `stdy` needs the standard library, which a kernel module does not have" in line
     assert "default-features = false" in line
+
+
+def test_a_crate_that_allocates_without_an_allocator_is_told_the_feature(project):
+    lib = project / "hello" / "src" / "lib.rs"
+    lib.write_text(lib.read_text() + '\nextern crate alloc;\n#[unsafe(no_mangle)]\n'
+                   'pub extern "C" fn hello_boxed() -> usize { alloc::vec![1u8, 2].len() }\n')
+    line = one_error_line(scons(project))
+    assert "no global allocator is linked in; enable rustkmod-rt's allocator" in line
+    assert 'features = ["global-allocator"' in line
+
+
+def test_a_stand_in_without_a_driver(project):
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text().replace('driver="kmod/host/insmod.c"', "driver=None"))
+    line = one_error_line(scons(project, "test-host"))
+    assert "RustHostTests('hello'): a stand-in needs a driver" in line and 'pass driver="' in line
+
+
+def test_a_kernel_name_rustkmod_cannot_fetch_is_said_once(project):
+    run = scons(project, "KERNELS=6.2")
+    line = one_error_line(run)
+    assert "kernel '6.2' is not one rustkmod can fetch; use one of 5.10, 6.1" in line
+    assert run.output.count("kernel '6.2' is not one") == 1, run.output

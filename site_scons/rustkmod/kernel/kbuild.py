@@ -32,6 +32,11 @@ INCLUDE_WRAPPER_TEXT = ("/* Written by rustkmod: Kbuild cannot link a module fro
                         "so {source} is compiled as this file. */\n#include \"{source}\"\n")
 
 
+def line_marker(path: str) -> str:
+    """The #line that makes what follows line 1 of `path` for the C preprocessor."""
+    return '#line 1 "' + path.replace("\\", "\\\\").replace('"', '\\"') + '"\n'
+
+
 def renamed_member(name: str) -> str:
     """The object name a C file called `<name>.c` gets in module `name`."""
     return f"{name}_c"

@@ -347,3 +347,15 @@ def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
             continue
         kept.append(line)
     return "".join(kept), sorted(set(dropped))
+
+
+_LOCATION = re.compile(r"^(\s*(?:-->|:::) )([^/\s][^:\n]*)(:\d+:\d+)$", re.M)
+
+
+def paths_from(stderr: str, crate_dir: str, here: str) -> str:
+    """rustc's diagnostics with the locations it gives relative to the crate's directory (where
+    cargo runs) made relative to `here` (where scons runs), so `hello/src/lib.rs:5:9` opens."""
+    def rebase(match):
+        path = os.path.relpath(os.path.join(crate_dir, match.group(2)), here)
+        return match.group(1) + path + match.group(3)
+    return _LOCATION.sub(rebase, stderr)

@@ -13,7 +13,8 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/rust/<profile>/<triple>/release/lib<crate>.a RustStaticLib   CARGO    rust_stage.py
   BUILD_DIR/rust/<profile>/<crate>_rust.o                RustObject      LD -r    rust_stage.py
   RUST_SYSROOT_CACHE/cfgs/<digest>.args                  KernelCfgFile   GEN      rust_stage.py
-  BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildStage     STAGE    kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/<name>.c                   KbuildSource    STAGE    kbuild_stage.py
+  BUILD_DIR/<kernel>/<module>/<name>.h, <obj>_shipped  KbuildStage     STAGE    kbuild_stage.py
   BUILD_DIR/<kernel>/<module>/Kbuild, .<crate>_rust.o.cmd, <module>_c.c  GeneratedFile  GEN  kbuild_stage.py
   BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped     Objtool         OBJTOOL  kbuild_stage.py
   BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  KBUILD  kbuild_stage.py
@@ -88,6 +89,9 @@ def generate(env, **kwargs):
         state.current().lock_tree(env.Dir("#").abspath)
     arguments.install(always_known=DEFAULT_COMSTR)     # NAME=VALUE that nobody reads fails the run
     apply_variables(env)
+    from rustkmod import process
+    from .common import verbose
+    process.set_verbose(verbose(env))      # V=1: every child's command line, as a shell line
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     env.SetDefault(**DEFAULT_COMSTR)

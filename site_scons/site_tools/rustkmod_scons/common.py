@@ -161,9 +161,17 @@ def run(command: list[str], env: dict | None = None, what: str = "", **kwargs) -
 
 
 def check_status(result: subprocess.CompletedProcess, what: str, fix: str = "") -> None:
-    """Fails the step when a child exited non-zero (its own output has already said why)."""
+    """Fails the step when a child exited non-zero (its own output has already said why), after
+    the shell line that runs it again by hand."""
     if result.returncode != 0:
+        say_reproduce(result)
         fail(f"{what} failed (exit status {result.returncode})", fix)
+
+
+def say_reproduce(result) -> None:
+    """The line that reruns a failed child as the step ran it (process.run's `reproduce`)."""
+    if getattr(result, "reproduce", ""):
+        say(f"         to rerun it: {result.reproduce}", error=True)
 
 
 def verbose(env) -> bool:

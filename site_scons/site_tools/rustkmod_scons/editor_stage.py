@@ -29,6 +29,7 @@ class RustProjectSettings(NamedTuple):
 
 class CompileCommandsSettings(NamedTuple):
     kdir: str
+    originals: tuple = ()  # (name in the module's directory, the user's C file it was made from)
 
 
 def _rust_project(target, source, env):
@@ -50,7 +51,7 @@ def _compile_commands(target, source, env):
     """compile_commands.json from the .cmd files Kbuild left beside the module."""
     from rustkmod import editor
     settings = setting(source, CompileCommandsSettings)
-    entries = editor.compile_commands(target[0].dir.abspath, settings.kdir)
+    entries = editor.compile_commands(target[0].dir.abspath, settings.kdir, dict(settings.originals))
     if not entries:
         fail(f"Kbuild left no compile commands in {target[0].dir}", "build the module first (scons)")
     write_text(target[0].abspath, json.dumps(entries, indent=1) + "\n")
@@ -62,7 +63,7 @@ BUILDERS = {
 }
 
 
-def nodes(build, rust, ko, bindings=()) -> list:
+def nodes(build, rust, ko, bindings=(), sources=()) -> list:
     """rust-project.json and compile_commands.json for one module and kernel; none for a profile
     without the kernel's target, sysroot sources and cfgs to show (the host-default probe)."""
     from . import rust_stage        # what the editor shows is what the Rust stage builds
@@ -77,6 +78,33 @@ def nodes(build, rust, ko, bindings=()) -> list:
         settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library, given,
                                                tuple(runtime_config(manifest))))])
     env.Depends(project, [b.rs for b in bindings])     # rust-analyzer reads them: the editor target makes them
+    from .kbuild_stage import c_source_nodes, originals
+    made_from = originals(env, build.name, c_source_nodes(env, sources, manifest))
     commands = env.CompileCommands(module_dir.File("compile_commands.json"),
-                                   [ko, settings_node(env, CompileCommandsSettings(kernel.kdir))])
+                                   [ko, settings_node(env, CompileCommandsSettings(kernel.kdir, made_from))])
     return project + commands
+
+
+def _index(target, source, env):
+    """BUILD_DIR/compile_commands.json: every module's entries (of its first kernel), where clangd
+    finds them for a source anywhere under the top directory (it looks in `build/` of each parent)."""
+    entries, seen = [], set()
+    for node in source:
+        with open(node.abspath, encoding="utf-8") as handle:
+            for entry in json.load(handle):
+                if entry["file"] not in seen:
+                    seen.add(entry["file"])
+                    entries.append(entry)
+    write_text(target[0].abspath, json.dumps(entries, indent=1) + "\n")
+
+
+BUILDERS["CompileCommandsIndex"] = builder(_index, "EDITOR", multi=True)
+
+
+def alias(env, modules) -> None:
+    """`scons editor`, in every project that uses the tool: the editor files of each module for
+    every kernel, and the index clangd finds by itself (the first kernel's, for each module)."""
+    from . import context
+    first = [n for n in (modules.modules[0].editor if modules.modules else []) if n.name == "compile_commands.json"]
+    index = env.CompileCommandsIndex(context.build_dir(env).File("compile_commands.json"), first) if first else []
+    env.Alias("editor", modules.editor + index)

@@ -1,7 +1,8 @@
 """The Kbuild stages: the module's own directory of inputs, objtool on the Rust object, and make.
 
   file                                              builder         runs
-  BUILD_DIR/<kernel>/<module>/<name>.c              KbuildStage     copies a C source (fresh mtime for make)
+  BUILD_DIR/<kernel>/<module>/<name>.c              KbuildSource    copies a C source behind a #line naming it
+  BUILD_DIR/<kernel>/<module>/<name>.h, ..._shipped  KbuildStage     copies a file (fresh mtime for make)
   BUILD_DIR/<kernel>/<module>/{Kbuild,.<obj>.cmd}   GeneratedFile   writes a Value node's text
   BUILD_DIR/<kernel>/<module>/<crate>_rust.o_shipped  Objtool       the kernel's objtool, as Kbuild runs it
   BUILD_DIR/<kernel>/<module>/<module>.ko, Module.symvers, modules.order  KernelModule  make -C KDIR M=... modules
@@ -49,6 +50,19 @@ def _write_value(target, source, env):
 def _stage_copy(target, source, env):
     """Copies a source into the Kbuild directory with a fresh mtime, so make sees it as new."""
     shutil.copyfile(source[0].abspath, target[0].abspath)
+
+
+def _stage_c_source(target, source, env):
+    """Copies a C source into the Kbuild directory behind a #line naming the original, so gcc's
+    diagnostics (and __FILE__) point at the file the user edits, not at this copy. The name is
+    relative to the top directory, where scons runs, so the .ko does not depend on where the tree
+    is (see kbuild.modules_command); a source outside the tree is copied as it is."""
+    top = env.Dir("#").abspath
+    relative = os.path.relpath(source[0].abspath, top)
+    with open(source[0].abspath, "rb") as handle:
+        text = handle.read()
+    marker = "" if relative.startswith(os.pardir + os.sep) else kbuild.line_marker(relative)
+    write_text(target[0].abspath, marker.encode() + text)
 
 
 def _objtool(target, source, env):
@@ -109,10 +123,30 @@ def _kbuild(target, source, env):
 
 BUILDERS = {
     "KbuildStage": builder(_stage_copy, "STAGE"),
+    "KbuildSource": builder(_stage_c_source, "STAGE"),
     "GeneratedFile": builder(_write_value, "GEN"),
     "Objtool": builder(_objtool, "OBJTOOL"),
     "KernelModule": builder(_kbuild, "KBUILD"),
 }
+
+
+def c_source_nodes(env, sources, manifest) -> list:
+    """The module's C sources: the user's, and rustkmod-rt's C half when the crate uses it."""
+    nodes = [env.File(s).srcnode() for s in env.Flatten([sources])]
+    return nodes + [env.File(cargo.RUNTIME_C)] if manifest.uses_runtime else nodes
+
+
+def originals(env, name: str, c_sources: list) -> tuple:
+    """(name in the module's directory, the file it was made from) of each C source in the top
+    directory's tree (those _stage_c_source marks with #line); the one named like the module also
+    under its wrapper's name, which is what Kbuild compiles. A source outside the tree (rustkmod-rt's)
+    keeps its copy's name, under the build directory where clangd finds the index."""
+    top = env.Dir("#").abspath + os.sep
+    ours = [source for source in c_sources if source.abspath.startswith(top)]
+    pairs = [(source.name, source.abspath) for source in ours]
+    pairs += [(kbuild.renamed_member(name) + ".c", source.abspath) for source in ours
+              if os.path.splitext(source.name)[0] == name]
+    return tuple(pairs)
 
 
 def nodes(build, sources: list, rust, bindings=()) -> list:
@@ -125,11 +159,9 @@ def nodes(build, sources: list, rust, bindings=()) -> list:
         kernel.kdir, kernel.release,
         tuple(build.make_variables + kbuild.extra_symbols_variable([s.abspath for s in extra_symvers])),
         build.cc or kbuild.default_cc(build.cross_compile, env["LLVM"]), env["KCFLAGS"])
-    c_sources = [env.File(s).srcnode() for s in env.Flatten([sources])]
+    c_sources = c_source_nodes(env, sources, rust.manifest)
     rust_object, object_name = rust.rust_object, rust.object_name
-    if rust.manifest.uses_runtime:
-        c_sources = list(c_sources) + [env.File(cargo.RUNTIME_C)]
-    staged, c_objects = [env.KbuildStage(module_dir.File(s.name), s) for s in c_sources], []
+    staged, c_objects = [env.KbuildSource(module_dir.File(s.name), s) for s in c_sources], []
     for source in c_sources:
         stem = os.path.splitext(source.name)[0]
         if stem == name:

@@ -110,7 +110,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
     booted = boot_stage.nodes(build, module_ko, verified, installed, boot)
-    editor_files = editor_stage.nodes(build, rust, ko[0], bound)
+    editor_files = editor_stage.nodes(build, rust, ko[0], bound, sources)
     kernel = build.kernel
 
     def flags() -> str:
@@ -193,6 +193,7 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)
         result.modules += [module] if module else []
+        editor_stage.alias(env, result)
         return result
     for label, kernel_env, reason in _kernel_envs(env, entries):
         if kernel_env is not None:
@@ -201,8 +202,8 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
                 continue
             except RustkmodError as err:
                 reason = str(err)
-        state.registry().note(f"{name} is not built for kernel {label}: {reason}")
-        result.unusable.append((label, reason))
+        result.unusable.append((label, reason))     # said once, by the UnusableKernel step below
+    editor_stage.alias(env, result)
     for label, reason in result.unusable:
         failing = env.UnusableKernel(context.build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
                                      env.Value(f"{name} for kernel {label}: {reason}"))

@@ -25,7 +25,7 @@ from rustkmod.rust import cargo, cfgs, profiles, sysroot
 from rustkmod.kernel.tree import Kernel
 
 from . import state
-from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say, write_text,
+from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say, say_reproduce, write_text,
                      setting, settings_node, verbose)
 
 
@@ -91,9 +91,11 @@ def _cargo_build(target, source, env):
     run_env.update(bindings)
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
-    _print_cargo_output(result.stderr, profile.rustflags, verbose(env))
+    _print_cargo_output(cargo.paths_from(result.stderr or "", os.path.dirname(inputs["manifest"]), os.getcwd()),
+                        profile.rustflags, verbose(env))
     hint = cargo.failure_hint(result.stderr) if result.returncode != 0 else None
     if hint:
+        say_reproduce(result)
         fail(f"cargo build of {inputs['manifest']} failed: {hint[0]}", hint[1])
     check_status(result, f"cargo build of {inputs['manifest']}")
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)

@@ -1,0 +1,119 @@
+"""What a module author meets in the first hour, beyond the happy path: errors at the files they
+edit, a build that shows what it runs and how to rerun what failed, and editors that understand
+the module (clangd on compile_commands.json, rust-analyzer on rust-project.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, copy_project, one_error_line, scons
+
+pytestmark = pytest.mark.e2e
+
+CLANGD = shutil.which("clangd-14") or "/usr/bin/clangd-14"
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory):
+    """`rustkmod new` outside the checkout, built with `scons editor` (no alias in its SConstruct)."""
+    base = tmp_path_factory.mktemp("first")
+    new = subprocess.run([str(ROOT / "rustkmod"), "new", "firstmod"], cwd=base, capture_output=True, text=True)
+    assert new.returncode == 0, new.stderr
+    project = base / "firstmod"
+    assert '"editor"' not in (project / "SConstruct").read_text()
+    run = scons(project, "editor")
+    assert run.returncode == 0, run.output
+    return project
+
+
+def clangd_errors(source: Path, cwd: Path) -> tuple[int, str]:
+    """clangd's own check of one file, as an editor opening it would run it: the number of errors
+    it reports (compile_commands.json found by clangd itself, from the file's place)."""
+    result = subprocess.run([CLANGD, f"--check={source}"], cwd=cwd, capture_output=True, text=True, timeout=300)
+    found = re.search(r"All checks completed, (\d+) errors", result.stderr)
+    assert found, result.stderr[-3000:]
+    return int(found.group(1)), "\n".join(line for line in result.stderr.splitlines() if line.startswith("E["))
+
+
+def test_clangd_accepts_every_c_file_of_a_scaffolded_module(scaffolded):
+    """The generated C (module glue, bindings helpers, rustkmod-rt's C half) under clangd-14."""
+    commands = json.loads((scaffolded / "build" / "compile_commands.json").read_text())
+    assert len(commands) >= 2
+    for entry in commands:
+        count, errors = clangd_errors(Path(entry["file"]), scaffolded)
+        assert count == 0, f"{entry['file']}:\n{errors}"
+
+
+def test_clangd_accepts_ringdev_c_at_the_users_own_file(tmp_path):
+    ringdev = copy_project(tmp_path / "checkout") / "examples" / "ringdev-c"
+    run = scons(ringdev, "editor")
+    assert run.returncode == 0, run.output
+    count, errors = clangd_errors(ringdev / "ringdev.c", ringdev)
+    assert count == 0, errors
+
+
+def test_rust_project_lists_the_generated_bindings_directories(scaffolded):
+    project = json.loads(next(scaffolded.glob("build/*/firstmod/rust-project.json")).read_text())
+    kernel = next(c for c in project["crates"] if c["display_name"] == "kernel")
+    bindings = Path(kernel["env"]["RUSTKMOD_BINDINGS_KERNEL"])
+    assert bindings.is_file() and str(bindings.parent) in kernel["source"]["include_dirs"]
+    assert str(Path(kernel["root_module"]).parent) in kernel["source"]["include_dirs"]
+
+
+def test_a_c_error_names_the_users_file_from_where_scons_runs(project):
+    source = project / "kmod" / "module.c"
+    lines = source.read_text().splitlines()
+    lines.insert(10, "static int broken = undeclared_thing;")
+    source.write_text("\n".join(lines) + "\n")
+    run = scons(project)
+    assert run.returncode != 0
+    assert re.search(r"^kmod/module\.c:11:\d+: error: .undeclared_thing. undeclared", run.stderr, re.M), run.stderr
+
+
+def test_a_rust_error_names_the_crates_file_from_where_scons_runs(project):
+    lib = project / "hello" / "src" / "lib.rs"
+    lib.write_text(lib.read_text() + "\nfn broken() -> u32 { \"text\" }\n")
+    run = scons(project)
+    assert run.returncode != 0
+    assert re.search(r"--> hello/src/lib\.rs:\d+:\d+$", run.stderr, re.M), run.stderr
+
+
+def test_a_failed_step_prints_the_line_that_reruns_it(project):
+    lib = project / "hello" / "src" / "lib.rs"
+    lib.write_text(lib.read_text() + "\nfn broken() -> u32 { \"text\" }\n")
+    run = scons(project)
+    one_error_line(run)
+    rerun = re.search(r"^ +to rerun it: (.*)$", run.stderr, re.M).group(1)
+    assert "cargo build" in rerun and "CARGO_ENCODED_RUSTFLAGS=$'" in rerun
+    again = subprocess.run(["bash", "-c", rerun], cwd="/", capture_output=True, text=True, timeout=600)
+    assert again.returncode == 101 and "mismatched types" in again.stderr, again.stderr[-2000:]
+
+
+def test_v1_prints_every_childs_command_line(project):
+    run = scons(project, "V=1")
+    assert run.returncode == 0, run.output
+    commands = [line for line in run.stdout.splitlines() if line.startswith("         $ ")]
+    assert any("cargo build --lib" in line for line in commands), run.stdout
+    assert any(re.search(r"\bmake -C \S+ M=\S+ .* modules V=1$", line) for line in commands), run.stdout
+    quiet = scons(project, "-c")
+    assert quiet.returncode == 0
+    quiet = scons(project)
+    assert not [line for line in quiet.stdout.splitlines() if line.startswith("         $ ")]
+
+
+def test_rustkmod_verbose_in_the_environment_is_v1(project):
+    run = scons(project, env=dict(os.environ, RUSTKMOD_VERBOSE="1"))
+    assert run.returncode == 0, run.output
+    assert "         $ " in run.stdout
