@@ -25,4 +25,18 @@ def test_compile_commands_hold_kbuilds_c_compiles_only_each_where_kbuild_ran_it(
     entries = editor.compile_commands(str(module), "/k")
     assert [(e["directory"], e["file"]) for e in entries] == [(str(module), f"{module}/glue.c"),
                                                               ("/k", f"{module}/module.c")]
-    assert entries[1]["command"].startswith("gcc-12 -Wp,-MMD,x.d -nostdinc -DMODULE -c")
+    assert entries[1]["arguments"][:5] == ["gcc-12", "-Wp,-MMD,x.d", "-nostdinc", "-DMODULE", "-c"]
+
+
+def test_compile_commands_are_what_clangd_takes_at_the_users_files(tmp_path):
+    """Kbuild's objtool run after `;` and gcc-only flags go; the copy Kbuild compiled is named by
+    the user's file it was made from."""
+    module = tmp_path / "m"
+    module.mkdir()
+    (module / ".m_c.o.cmd").write_text(
+        f"cmd_{module}/m_c.o := gcc-12 -nostdinc -mpreferred-stack-boundary=3 -mindirect-branch=thunk-extern "
+        f"-mno-red-zone -fconserve-stack -DKBUILD_BASENAME='\"m_c\"' -c -o {module}/m_c.o {module}/m_c.c   ; "
+        f"./tools/objtool/objtool --orc --retpoline --module {module}/m_c.o\n")
+    entries = editor.compile_commands(str(module), "/k", {"m_c.c": "/home/me/m/m.c"})
+    assert entries == [{"directory": "/k", "file": "/home/me/m/m.c", "arguments": [
+        "gcc-12", "-nostdinc", "-mno-red-zone", '-DKBUILD_BASENAME="m_c"', "-c", "-o", f"{module}/m_c.o", "/home/me/m/m.c"]}]

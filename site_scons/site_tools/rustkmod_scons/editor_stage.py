@@ -63,9 +63,10 @@ BUILDERS = {
 }
 
 
-def nodes(build, rust, ko, bindings=(), sources=()) -> list:
+def nodes(build, rust, ko, bindings=(), made_from=()) -> list:
     """rust-project.json and compile_commands.json for one module and kernel; none for a profile
-    without the kernel's target, sysroot sources and cfgs to show (the host-default probe)."""
+    without the kernel's target, sysroot sources and cfgs to show (the host-default probe).
+    `made_from`: kbuild_stage.originals, the user's C files by the names Kbuild compiled."""
     from . import rust_stage        # what the editor shows is what the Rust stage builds
     env, kernel, module_dir, manifest, profile = build.env, build.kernel, build.module_dir, rust.manifest, rust.profile
     if not profile.build_std:
@@ -78,8 +79,6 @@ def nodes(build, rust, ko, bindings=(), sources=()) -> list:
         settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library, given,
                                                tuple(runtime_config(manifest))))])
     env.Depends(project, [b.rs for b in bindings])     # rust-analyzer reads them: the editor target makes them
-    from .kbuild_stage import c_source_nodes, originals
-    made_from = originals(env, build.name, c_source_nodes(env, sources, manifest))
     commands = env.CompileCommands(module_dir.File("compile_commands.json"),
                                    [ko, settings_node(env, CompileCommandsSettings(kernel.kdir, made_from))])
     return project + commands

@@ -110,7 +110,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
     module_ko, verified = verify_stage.nodes(build, ko[0])
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
     booted = boot_stage.nodes(build, module_ko, verified, installed, boot)
-    editor_files = editor_stage.nodes(build, rust, ko[0], bound, sources)
+    made_from = kbuild_stage.originals(build.env, name, kbuild_stage.c_source_nodes(build.env, sources, manifest))
+    editor_files = editor_stage.nodes(build, rust, ko[0], bound, made_from)
     kernel = build.kernel
 
     def flags() -> str:
