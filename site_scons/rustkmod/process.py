@@ -116,17 +116,50 @@ def reproduce(command, env: dict | None, cwd=None) -> str:
     return prefix + " ".join((["env", *unset] if unset else []) + changes + [words])
 
 
-def run(command, env: dict | None = None, jobs: int = 0, **kwargs) -> subprocess.CompletedProcess:
+# A child that runs longer than this says so every PROGRESS_SECONDS (run's `progress`).
+PROGRESS_SECONDS = 15.0
+
+
+def _say(line: str) -> None:
+    with _PRINTING:
+        print(line, flush=True)
+
+
+@contextlib.contextmanager
+def _ticking(what: str):
+    """While the block runs, a line every PROGRESS_SECONDS naming `what` and the time it has
+    taken: a long step (a sysroot, a kernel download, a build root, a kernel build) is never
+    silent for long, and says which part of it is running."""
+    if not what:
+        yield
+        return
+    import time
+    done, started = threading.Event(), time.monotonic()
+
+    def tick():
+        while not done.wait(PROGRESS_SECONDS):
+            elapsed = int(time.monotonic() - started)
+            _say(f"         {what}: {elapsed // 60}m{elapsed % 60:02d}s so far")
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+
+
+def run(command, env: dict | None = None, jobs: int = 0, progress: str = "", **kwargs) -> subprocess.CompletedProcess:
     """subprocess.run, the one way rustkmod starts a child: with the cleaned environment unless
     `env` is given, the tree lock's descriptor (Children.lock_tree), and with `jobs`, a place in
     the run's jobserver, whose tokens make and cargo share. A missing program raises
     FileNotFoundError, as subprocess does: the caller knows which variable names it. The result
-    carries `reproduce`: the shell line that runs the child again (printed first under V=1)."""
+    carries `reproduce`: the shell line that runs the child again (printed first under V=1).
+    `progress`: what the child does, said with the time taken while it runs long (_ticking)."""
     child_env = env if env is not None else environment()
     line = reproduce(command, child_env, kwargs.get("cwd"))
     if _VERBOSE[0]:
-        with _PRINTING:
-            print(f"         $ {line}", flush=True)
+        _say(f"         $ {line}")
     fds = children().inherited_fds()
     if jobs:
         flags, job_fds = children().jobserver(jobs)
@@ -134,7 +167,8 @@ def run(command, env: dict | None = None, jobs: int = 0, **kwargs) -> subprocess
         child_env.pop("MFLAGS", None)
         fds += job_fds
     kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + fds
-    result = subprocess.run(command, env=child_env, **kwargs)
+    with _ticking(progress):
+        result = subprocess.run(command, env=child_env, **kwargs)
     result.reproduce = line
     return result
 

@@ -17,6 +17,27 @@ def test_a_failed_child_is_named_with_its_last_line():
     assert str(process.failure(silent, "quiet")) == "quiet failed (exit status 1)"
 
 
+def test_the_rerun_line_runs_the_child_as_it_ran(tmp_path, monkeypatch):
+    """cd to its directory, the variables it got and this process lacks (a control character
+    quoted so a terminal shows it), the ones taken away unset."""
+    monkeypatch.setenv("RUSTFLAGS", "-Cdebuginfo=2")
+    env = dict(process.environment(), FLAGS="-a\x1f-b c")
+    result = process.run(["sh", "-c", 'printf "%s|%s|%s" "$FLAGS" "${RUSTFLAGS-unset}" "$PWD"'], env=env,
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert "FLAGS=$'-a\\x1f-b c'" in result.reproduce and "-u RUSTFLAGS" in result.reproduce
+    again = subprocess.run(["bash", "-c", result.reproduce], capture_output=True, text=True, cwd="/")
+    assert again.stdout == result.stdout == f"-a\x1f-b c|unset|{tmp_path}"
+
+
+def test_a_long_child_says_what_it_does_while_it_runs(monkeypatch, capsys):
+    monkeypatch.setattr(process, "PROGRESS_SECONDS", 0.2)
+    process.run(["sleep", "0.7"], progress="sleeping for the test")
+    ticks = capsys.readouterr().out.splitlines()
+    assert 2 <= len(ticks) <= 4 and all(t.startswith("         sleeping for the test: 0m00s so far") for t in ticks), ticks
+    process.run(["true"], progress="quick")
+    assert capsys.readouterr().out == ""
+
+
 def test_children_get_the_tree_lock_and_a_cleaned_environment(tmp_path, monkeypatch):
     children = process.reset_children()
     try:

@@ -14,7 +14,7 @@ SPEC = sysroot.SysrootSpec("x86_64-unknown-none", ("-Ccode-model=kernel",), "rus
 
 def fake_cargo(calls):
     """A `run` for sysroot.ensure that writes one rlib per crate where cargo would."""
-    def run(command, env, cwd):
+    def run(command, env, cwd, progress=""):
         calls.append(command)
         deps = os.path.join(env["CARGO_TARGET_DIR"], SPEC.target, "release", "deps")
         os.makedirs(deps, exist_ok=True)

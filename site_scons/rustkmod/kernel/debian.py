@@ -167,7 +167,7 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     log(f"fetching Linux {release}: {', '.join(packages)}")
     debs = apt.download(packages, os.path.join(cache, "debs", spec.name))
     for deb in debs:
-        process.run(["dpkg", "-x", deb, root], check=True)
+        process.run(["dpkg", "-x", deb, root], check=True, progress=f"unpacking {os.path.basename(deb)}")
     kdir = os.path.join(root, "usr/src", headers)
     compiler = _root_compiler(kdir, os.path.join(root, "usr/lib", kbuild))
     if compiler:
@@ -178,7 +178,8 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
         suite_roots.make(build_root, suite, compiler, ARCHIVE, log)
         for deb in debs:
             if not os.path.basename(deb).startswith(("linux-image", "busybox")):
-                process.run(["dpkg", "-x", deb, build_root], check=True)
+                process.run(["dpkg", "-x", deb, build_root], check=True,
+                            progress=f"unpacking {os.path.basename(deb)} into the build root")
         kdir = os.path.join(build_root, "usr/src", headers)
     else:
         _point_at_private_root(kdir, root)
@@ -315,7 +316,8 @@ class _PrivateApt:
                  for s in suites]
         with open(self.sources, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
-        self._run(["apt-get", *self.options, "-q", "update"], "update the package lists")
+        self._run(["apt-get", *self.options, "-q", "update"], "update the package lists",
+                  progress=f"apt: reading the package lists of {', '.join(suites)}")
 
     def search(self, regex: str) -> list[str]:
         out = self._run(["apt-cache", *self.options, "search", "--names-only", regex], "search")
@@ -337,11 +339,12 @@ class _PrivateApt:
         """Downloads into an emptied `directory`; returns the .deb files."""
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory)
-        self._run(["apt-get", *self.options, "-q", "download", *packages], "download", cwd=directory)
+        self._run(["apt-get", *self.options, "-q", "download", *packages], "download", cwd=directory,
+                  progress=f"apt: downloading {len(packages)} package(s) into {directory}")
         return sorted(os.path.join(directory, f) for f in os.listdir(directory) if f.endswith(".deb"))
 
-    def _run(self, command: list[str], what: str, cwd: str | None = None) -> str:
-        result = process.run(command, capture_output=True, text=True, cwd=cwd)
+    def _run(self, command: list[str], what: str, cwd: str | None = None, progress: str = "") -> str:
+        result = process.run(command, capture_output=True, text=True, cwd=cwd, progress=progress)
         if result.returncode != 0:
             last = process.last_line(result.stderr)
             raise RustkmodError(f"apt could not {what} ({last})", "check the machine reaches Debian's archive")

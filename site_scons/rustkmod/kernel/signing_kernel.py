@@ -101,7 +101,8 @@ def build_signing_kernel(series: str, root: str, jobs: int, log=print) -> tuple[
 
 
 def _run(command: list[str], cwd: str, what: str) -> None:
-    result = process.run(command, cwd=cwd, capture_output=True, text=True)
+    result = process.run(command, cwd=cwd, capture_output=True, text=True,
+                         progress=f"the signing kernel: {what} ({' '.join(command[:2])})")
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
         raise RustkmodError(f"kernel {what} failed ({' '.join(command)} in {cwd}):\n{tail}",

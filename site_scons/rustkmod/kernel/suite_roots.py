@@ -103,7 +103,7 @@ def make(root: str, suite: str, compiler: str, mirror: str, log=print) -> None:
         result = process.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
                                '--aptopt=Acquire::Check-Valid-Until "false"',
                                f"--include={packages}", suite, root, mirror],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, progress=f"mmdebstrap: making the {suite} build root")
         if result.returncode != 0:
             shutil.rmtree(root, ignore_errors=True)
             lines = result.stderr.strip().splitlines() or ["no output"]
@@ -119,7 +119,8 @@ def _add_packages(root: str, suite: str, made: list, packages: list, log) -> Non
     for step in (["apt-get", "-q", "-o", "Acquire::Check-Valid-Until=false", "update"],
                  ["apt-get", "-q", "install", "-y", "--no-install-recommends", *packages]):
         result = process.run(command(root, step, "/", []), capture_output=True, text=True,
-                              env=dict(process.environment(), DEBIAN_FRONTEND="noninteractive"))
+                              env=dict(process.environment(), DEBIAN_FRONTEND="noninteractive"),
+                              progress=f"apt in the {suite} build root: {step[-1] if step[-1] == 'update' else 'install'}")
         if result.returncode != 0:
             last = process.last_line(result.stderr)
             raise RustkmodError(f"could not add {', '.join(packages)} to the {suite} build root ({last})",

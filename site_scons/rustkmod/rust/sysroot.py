@@ -165,7 +165,8 @@ def _build(spec: SysrootSpec, cache: str, cargo: str, rustc: str, environ: dict,
                    "--manifest-path", os.path.join(probe, "Cargo.toml"), f"-Zbuild-std={','.join(CRATES)}"]
         env = dict(environ, RUSTC=rustc, RUSTC_BOOTSTRAP="1", CARGO_TARGET_DIR=target_dir,
                    CARGO_ENCODED_RUSTFLAGS="\x1f".join(spec.rustflags), RUST_TARGET_PATH=TARGET_SPECS)
-        result = run(command, env=env, cwd=probe)
+        result = run(command, env=env, cwd=probe,
+                     progress=f"building sysroot {spec.key} (core, alloc, compiler_builtins)")
         if result.returncode != 0:
             raise RustkmodError(f"cargo could not build the Rust sysroot {spec.key} (exit status "
                                 f"{result.returncode}, output above)",
