@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, copy_project, one_error_line, scons
+from helpers import ROOT, SCONS, copy_project, one_error_line, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +117,38 @@ def test_rustkmod_verbose_in_the_environment_is_v1(project):
     run = scons(project, env=dict(os.environ, RUSTKMOD_VERBOSE="1"))
     assert run.returncode == 0, run.output
     assert "         $ " in run.stdout
+
+
+def readme_command_blocks() -> list[list[str]]:
+    """The README's shell blocks that start with `scons` or `rustkmod`, as lists of commands
+    (comments dropped): what a user types in a module's project."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    commands = [[re.split(r"\s+#", line, maxsplit=1)[0].strip() for line in block.splitlines() if line.strip()]
+                for block in blocks]
+    return [block for block in commands if block[0].startswith(("scons", "rustkmod"))]
+
+
+def test_the_readmes_commands_run_as_written_in_a_scaffolded_project(tmp_path):
+    blocks = readme_command_blocks()
+    assert len(blocks) >= 2 and any("scons check" in c for b in blocks for c in b)
+    new = subprocess.run([str(ROOT / "rustkmod"), "new", "readmemod"], cwd=tmp_path, capture_output=True, text=True)
+    assert new.returncode == 0, new.stderr
+    tools = tmp_path / "bin"                 # `rustkmod` on PATH, as pip or a link to the checkout's script gives it
+    tools.mkdir()
+    (tools / "rustkmod").symlink_to(ROOT / "rustkmod")
+    env = dict(os.environ, PATH=f"{tools}:{Path(SCONS).parent}:{os.environ['PATH']}")
+    for block in blocks:
+        for command in block:
+            run = subprocess.run(["bash", "-c", command], cwd=tmp_path / "readmemod", env=env, capture_output=True,
+                                 text=True, timeout=1800)
+            assert run.returncode == 0, f"{command}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+
+
+
+def test_help_lists_the_targets_with_what_they_do(scaffolded):
+    run = scons(scaffolded, "-h")
+    assert run.returncode == 0, run.output
+    targets = run.stdout.split("rustkmod targets", 1)[1]
+    for name, meaning in (("check", "boot each kernel in QEMU"), ("editor", "compile_commands.json"),
+                          ("test-host", "tests on the host"), ("flags", "hardening")):
+        assert re.search(rf"^  scons {name} +.*{meaning}", targets, re.M), targets

@@ -1,4 +1,4 @@
-"""What a module author meets first, from a directory of their own: the README's SConstruct as
+"""What a module author meets first, from a directory of their own: the docs' SConstruct as
 written, a C file named like the module, and a Rust panic at init explained by `scons check`."""
 
 import os
@@ -13,9 +13,9 @@ from helpers import PROJECTS, ROOT, scons
 
 pytestmark = pytest.mark.e2e
 
-def readme_block(after_heading: str) -> str:
-    """The first ```python block after a README heading, as a user would copy it."""
-    text = (ROOT / "README.md").read_text()
+def readme_block(after_heading: str, page: str = "docs/building.md") -> str:
+    """The first ```python block after a heading of a docs page, as a user would copy it."""
+    text = (ROOT / page).read_text()
     section = text.split(after_heading, 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
@@ -23,7 +23,7 @@ def readme_block(after_heading: str) -> str:
 def test_the_readmes_own_sconstruct_works_as_written(tmp_path):
     project = tmp_path / "mydrv"
     shutil.copytree(PROJECTS / "mydrv", project)
-    sconstruct = readme_block("### In your own SConstruct")
+    sconstruct = readme_block("## In your own SConstruct")
     assert 'sources=["mydrv.c"]' in sconstruct          # the C file named like the module
     (project / "SConstruct").write_text(sconstruct.replace("/path/to/rustkmod", str(ROOT)))
     run = scons(project, "check")
@@ -55,10 +55,10 @@ def test_a_rust_panic_at_init_is_explained(tmp_path):
     assert "Kernel panic - not syncing: kalloc: Rust panic" in Path(log).read_text()
 
 
-def readme_rust_block(after: str) -> str:
-    """The first ```rust block after `after` in the README, unindented (it sits in a list item)."""
+def readme_rust_block(after: str, page: str = "docs/crates.md") -> str:
+    """The first ```rust block after `after` in a docs page, unindented (it sits in a list item)."""
     import textwrap
-    section = (ROOT / "README.md").read_text().split(after, 1)[1]
+    section = (ROOT / page).read_text().split(after, 1)[1]
     return textwrap.dedent(re.search(r"( *)```rust\n(.*?)\n *```", section, re.S).group(2))
 
 
@@ -95,7 +95,7 @@ pub extern "C" fn mydrv_init() -> i32 {
         "void *my_kmalloc(size_t size) { return kmalloc(size, GFP_KERNEL); }\n"
         "void *my_krealloc(void *ptr, size_t size) { return krealloc(ptr, size, GFP_KERNEL); }\n"
         "void my_kfree(void *ptr) { kfree(ptr); }"))
-    (project / "SConstruct").write_text(readme_block("### In your own SConstruct").replace("/path/to/rustkmod", str(ROOT))
+    (project / "SConstruct").write_text(readme_block("## In your own SConstruct").replace("/path/to/rustkmod", str(ROOT))
                                         .replace('expect="mydrv: ready"', 'expect="mydrv: allocated 42"'))
     run = scons(project, "check", "OBJTOOL=strict")
     assert run.returncode == 0, run.output

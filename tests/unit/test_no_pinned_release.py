@@ -11,7 +11,7 @@ from helpers import ROOT
 
 # A Debian kernel ABI as its package names spell it: 6.1.0-NN-amd64, 5.10.0-NN, 6.12.NNN+debNN.
 PINNED = re.compile(r"\b\d+\.\d+\.0-\d+(-[a-z0-9]+)?\b|\b\d+\.\d+\.\d+\+deb\d+\b")
-SCANNED = ("README.md", "tests/README.md", "tests/e2e", "tests/projects", "tests/helpers.py", "tests/conftest.py", "bench",
+SCANNED = ("README.md", "docs", "tests/README.md", "tests/e2e", "tests/projects", "tests/helpers.py", "tests/conftest.py", "bench",
            "examples", "hello", "kmod", "SConstruct", "setup", ".ci")
 SUFFIXES = {".py", ".md", ".rs", ".toml", ".c", ".h", ".json", ""}
 

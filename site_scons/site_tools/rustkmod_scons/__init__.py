@@ -75,6 +75,7 @@ def builders() -> dict:
                           **boot_stage.BUILDERS, **host_stage.BUILDERS, **install_stage.BUILDERS,
                           **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **module.BUILDERS})
         atexit.register(module.print_summary)
+        atexit.register(module.print_targets)
         atexit.register(lambda: state.memo().save())
     return _BUILDERS
 

@@ -226,6 +226,33 @@ def RustHostTests(env, name, crate, standin=(), driver=None, args=()):
 
 
 # ---------------------------------------------------------------------------------------------
+# `scons -h`: the targets, once the SConscripts have made them
+
+# What the usual aliases build; an alias a project names otherwise is listed by its name.
+TARGET_MEANINGS = {
+    "check": "build, verify, then boot each kernel in QEMU: insmod, the expected lines, rmmod",
+    "check-installed": "boot the installed modules: modprobe from INSTALL_MOD_PATH",
+    "test-host": "the crates' tests on the host (cargo test, and the user-space insmod)",
+    "install": "the verified modules into INSTALL_MOD_PATH/lib/modules/<release>, and depmod",
+    "editor": "rust-project.json and compile_commands.json (build/compile_commands.json for clangd)",
+    "flags": "each kernel's hardening as rustc flags",
+}
+
+
+def print_targets() -> None:
+    """Under `scons -h`, at exit: the aliases the build defines (SCons prints the Help() text
+    before the SConscripts' aliases can be listed in it, so they follow it)."""
+    if not GetOption("help"):
+        return
+    import SCons.Node.Alias
+    names = sorted(SCons.Node.Alias.default_ans)
+    if names:
+        width = max(len(name) for name in names)
+        lines = [f"  scons {name:<{width}}  {TARGET_MEANINGS.get(name, 'an alias of this build')}" for name in names]
+        print("rustkmod targets (plain `scons` builds and verifies the default ones):\n" + "\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
 # The per-kernel summary at exit
 
 

@@ -51,10 +51,11 @@ def make_variables(args=None) -> Variables:
     """The build variables rustkmod reads; `scons -h` prints them with their help text."""
     variables = Variables(None, ARGUMENTS if args is None else args)
     variables.AddVariables(
-        ("KDIR", "kernel tree or headers to build for (env KDIR; default: the headers ./setup installed)",
+        ("KDIR", "kernel tree or headers to build for (env KDIR; default: the headers ./setup installed, never uname -r)",
          _default("KDIR") or _installed_kdir() or ""),
         ("ARCH", "kernel architecture; default: read from KDIR's .config", _default("ARCH")),
-        ("CROSS_COMPILE", "prefix of the binutils and C compiler for a cross build", _default("CROSS_COMPILE")),
+        ("CROSS_COMPILE", "prefix of the binutils and C compiler for a cross build (Kbuild, and ld/readelf for the "
+         "partial link); default: aarch64-linux-gnu- and the like for a foreign tree on x86_64", _default("CROSS_COMPILE")),
         (("KBUILD_CC", "CC"), "C compiler Kbuild uses; default: the one KDIR names", _default("KBUILD_CC")),
         ("LLVM", "passed to Kbuild for clang-built kernels (LLVM=1)", _default("LLVM")),
         ("KCFLAGS", "extra C flags for the module's C files, as Kbuild's KCFLAGS (part of the Kbuild "
@@ -81,7 +82,8 @@ def make_variables(args=None) -> Variables:
          "KDIR is a built tree, else /boot/vmlinuz-<KDIR's release>",
          _default("KERNEL_IMAGE")),
         EnumVariable("RELOCS", "relocation check: 'strict' fails on what the loader refuses, 'fix' also "
-                     "rewrites PLT32 to PC32 for loaders that predate it, 'off' skips the check",
+                     "rewrites PLT32 to PC32 for loaders that predate it (x86_64 < 4.16, i386 < 5.12) into "
+                     "BUILD_DIR/<kernel>/<module>/fixed/, 'off' skips the check (and says so)",
                      _default("RELOCS", "strict"), allowed_values=("strict", "fix", "off")),
         EnumVariable("OBJTOOL", "the kernel's objtool on the Rust object: 'strict' fails on its warnings, "
                      "'warn' prints them, 'off' skips it", _default("OBJTOOL", "strict"),
@@ -103,7 +105,7 @@ def make_variables(args=None) -> Variables:
         ("CC_WRAPPER", "put before Kbuild's C compiler (e.g. distcc, icecc, ccache; DISTCC_HOSTS and the like "
          "come from the environment); not part of any signature", _default("CC_WRAPPER")),
         ("INSTALL_MOD_PATH", "staging root 'scons install' installs the verified modules into "
-         "(lib/modules/<release>/extra, then depmod); default: BUILD_DIR/root", _default("INSTALL_MOD_PATH")),
+         "(lib/modules/<release>/extra, then depmod); default: BUILD_DIR/root, never /", _default("INSTALL_MOD_PATH")),
         EnumVariable("MODULE_SIG", "signing at install: 'auto' signs when a key is known (MODULE_SIG_KEY, or "
                      "the kernel tree's own certs/signing_key.pem), 'on' fails without one, 'off' never signs",
                      _default("MODULE_SIG", "auto"), allowed_values=("auto", "on", "off")),
@@ -113,12 +115,39 @@ def make_variables(args=None) -> Variables:
          _default("MODULE_SIG_CERT")),
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
-        EnumVariable("V", "1: verbose: Kbuild's command lines (make V=1), Kbuild's BTF line, and rustkmod's "
+        EnumVariable("V", "1: verbose: every command line rustkmod runs, as a shell line (its directory and "
+                     "the environment it differs in), Kbuild's own (make V=1), Kbuild's BTF line, and rustkmod's "
                      "remarks in passing (the features rustc calls unstable, the partial link's objtool "
-                     "annotations); part of no signature", _default("V", os.environ.get("RUSTKMOD_VERBOSE", "0")),
+                     "annotations); RUSTKMOD_VERBOSE=1 in the environment is the same; part of no signature", _default("V", os.environ.get("RUSTKMOD_VERBOSE", "0")),
                      allowed_values=("0", "1")),
     )
     return variables
+
+
+DOCS_INTRO = """\
+# Build variables
+
+`scons NAME=VALUE`, or `NAME=VALUE` in the environment, or `Environment(NAME=...)` in a
+SConstruct (the command line wins, then the SConstruct, then the environment). `scons -h` prints
+the same list with each variable's default and current value on this machine.
+
+This file is generated from `site_scons/site_tools/rustkmod_scons/variables.py` (a unit test fails
+when they differ); after changing a variable, write it again with
+
+    PYTHONPATH=site_scons:site_scons/site_tools .venv/bin/python -m rustkmod_scons.variables > docs/variables.md
+
+"""
+
+
+def docs_markdown() -> str:
+    """docs/variables.md: every variable of make_variables(), its other name and its help text
+    (defaults that depend on the machine are said in words there, not as this machine's values)."""
+    rows = ["| variable | meaning |", "|---|---|"]
+    for option in make_variables({}).options:
+        names = " ".join(f"`{name}`" for name in (option.key, *option.aliases))
+        text = option.help.replace(COMMAND, "rustkmod").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| {names} | {text} |")
+    return DOCS_INTRO + "\n".join(rows) + "\n"
 
 
 def apply_variables(env) -> None:
@@ -147,7 +176,7 @@ def apply_variables(env) -> None:
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
         if ignored:
             registry.note(f"{', '.join(ignored)} from the environment do(es) not reach cargo or Kbuild: "
-                           "outputs depend only on what their signatures hold (see README, 'The environment')")
+                           "outputs depend only on what their signatures hold (see docs/building.md, 'The environment')")
 
 
 def check_build_dir(env) -> None:
@@ -179,3 +208,7 @@ def _check_writable(path: str, given: str) -> bool:
 def build_dir_path(env) -> str:
     given = env["BUILD_DIR"]
     return given if os.path.isabs(given) else os.path.join(env.Dir("#").abspath, given)
+
+
+if __name__ == "__main__":
+    print(docs_markdown(), end="")

@@ -1,4 +1,4 @@
-//! The Rust core of the README's own-SConstruct example (its SConstruct is taken from README.md).
+//! The Rust core of the README's own-SConstruct example (its SConstruct is taken from docs/building.md).
 #![no_std]
 
 unsafe extern "C" {

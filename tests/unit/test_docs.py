@@ -1,0 +1,31 @@
+"""The documentation that is generated or promised: docs/variables.md is what variables.py
+defines, every link between the docs lands on a file, and the README stays a front door."""
+
+import re
+
+from helpers import ROOT
+from rustkmod_scons import variables
+
+
+def test_the_variables_page_is_what_the_tool_defines():
+    written = (ROOT / "docs" / "variables.md").read_text()
+    assert written == variables.docs_markdown(), (
+        "docs/variables.md differs from variables.py; write it again with: PYTHONPATH=site_scons:"
+        "site_scons/site_tools .venv/bin/python -m rustkmod_scons.variables > docs/variables.md")
+    for name in variables.make_variables({}).keys():
+        assert f"| `{name}`" in written
+
+
+def test_every_link_between_the_docs_lands_on_a_file():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = [f"{page.name}: {target}" for page in pages
+              for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text())
+              if not (page.parent / target).is_file()]
+    assert broken == []
+    linked = {target for target in re.findall(r"\(docs/([^)#]+\.md)", (ROOT / "README.md").read_text())}
+    assert linked == {page.name for page in (ROOT / "docs").glob("*.md")}, "the README links every page of docs/"
+
+
+def test_the_readme_is_a_front_door():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 180, len(lines)
