@@ -3,4 +3,6 @@
 `rustkmod_scons` package installed beside `rustkmod` (site_scons/site_tools/rustkmod_scons in a
 checkout, which a checkout's own site_scons/ or toolpath finds first)."""
 
-from rustkmod_scons import exists, generate  # noqa: F401
+from rustkmod_scons import exists, generate
+
+__all__ = ["exists", "generate"]
