@@ -19,6 +19,7 @@ SCONSTRUCT = '''\
 #   scons             build and verify {name}.ko for the installed kernel (KDIR=... for another)
 #   scons check       boot the kernel in QEMU: insmod, the module's lines in the log, rmmod
 #   scons test-host   the crate's tests on the host (cargo test)
+#   scons deb         a Debian package of the module per kernel
 #   scons -h          every build variable (KERNELS=6.1,7.2 for several kernels at once)
 import os
 
@@ -31,6 +32,9 @@ module = env.RustKernelModule("{name}", crate=".", sources=[],
 env.Default(module.verified)
 env.Alias("check", module.check)
 env.Alias("test-host", env.RustHostTests("{name}", crate=".").all)
+# scons deb: a Debian package per kernel (build/deb/{package}-modules-<release>_0.1.0_<arch>.deb)
+env.RustModulesDeb(module, package="{package}", version="0.1.0", maintainer="You <you@example.com>",
+                   description="{name} kernel module in Rust")
 '''
 
 CARGO_TOML = '''\
@@ -112,7 +116,7 @@ A Linux kernel module in Rust, built with rustkmod: `src/lib.rs` is the module, 
 The kernel API is rustkmod's `kernel` crate: see {docs}.
 '''
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,54}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{1,54}$")
 
 
 def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
@@ -122,12 +126,13 @@ def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
     name = os.path.basename(directory)
     if not _NAME.match(name):
         raise RustkmodError(f"{name!r} cannot name a module (a crate and a .ko)",
-                            "name it with lower-case letters, digits and '_', starting with a letter")
+                            "name it with two or more lower-case letters, digits and '_', starting with a letter")
     if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
         raise RustkmodError(f"{directory} exists and is not an empty directory", "choose a new name or place")
     type_name = "".join(part.capitalize() for part in name.split("_")) or "Module"
     docs = os.path.join(checkout, "docs", "kernel-crate.md") if checkout else "rustkmod's docs/kernel-crate.md"
-    values = {"name": name, "type_name": type_name, "checkout": checkout, "docs": docs}
+    values = {"name": name, "type_name": type_name, "checkout": checkout, "docs": docs,
+              "package": name.replace("_", "-")}
     files = {"SConstruct": SCONSTRUCT, "Cargo.toml": CARGO_TOML, os.path.join("src", "lib.rs"): LIB_RS,
              ".gitignore": GITIGNORE, "README.md": README}
     written = []

@@ -30,6 +30,7 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/host/<name>/standin.checked                  StandinCheck    STANDIN  host_stage.py
   BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host_stage.py
   BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host_stage.py
+  BUILD_DIR/deb/<package>-modules-<release>_<version>_<arch>.deb  DebPackage  DEB  deb_stage.py
   BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
@@ -69,11 +70,12 @@ def builders() -> dict:
         import atexit
         import gc
         gc.freeze()
-        from . import bindings_stage, boot_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
+        from . import bindings_stage, boot_stage, deb_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
         from . import rust_stage, state, verify_stage
         _BUILDERS.update({**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS,
                           **boot_stage.BUILDERS, **host_stage.BUILDERS, **install_stage.BUILDERS,
-                          **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **module.BUILDERS})
+                          **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **deb_stage.BUILDERS,
+                          **module.BUILDERS})
         atexit.register(module.print_summary)
         atexit.register(module.print_targets)
         atexit.register(lambda: state.memo().save())
@@ -101,6 +103,7 @@ def generate(env, **kwargs):
     env.Append(BUILDERS=all_builders)
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
+    env.AddMethod(module.RustModulesDeb, "RustModulesDeb")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
 

@@ -111,6 +111,7 @@ class Installed(NamedTuple):
     root: object            # the staging root's node
     nodes: list             # the installed module and depmod's index
     signed: bool
+    staged: object = None   # the verified (and signed) copy, BUILD_DIR/<kernel>/<module>/install/<module>.ko
 
 
 def nodes(build, module_ko, verified, modules_order) -> Installed:
@@ -139,4 +140,4 @@ def nodes(build, module_ko, verified, modules_order) -> Installed:
         # the default root, BUILD_DIR/root, is the build's own: depmod's indexes go with it (a root
         # given by INSTALL_MOD_PATH keeps what others put there)
         env.Clean(installed, root.Dir("lib/modules").Dir(kernel.release))
-    return Installed(root, installed + depmod, signer is not None)
+    return Installed(root, installed + depmod, signer is not None, staged[0])

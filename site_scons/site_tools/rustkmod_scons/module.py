@@ -16,8 +16,8 @@ from SCons.Script import Exit, GetOption, Help
 
 from rustkmod import COMMAND, RustkmodError
 
-from . import (bindings_stage, boot_stage, context, editor_stage, host_stage, install_stage, kbuild_stage, rust_stage, state,
-               verify_stage)
+from . import (bindings_stage, boot_stage, context, deb_stage, editor_stage, host_stage, install_stage, kbuild_stage,
+               rust_stage, state, verify_stage)
 from .common import builder, fail
 
 # ---------------------------------------------------------------------------------------------
@@ -31,7 +31,7 @@ class RustModule:
 
     def __init__(self, name: str, kernel: str, kdir: str, staticlib: list, rust_object: list, ko: list,
                  verified: list, check: list, flags=None, load_order=None, install=None, check_installed=None,
-                 editor=None):
+                 editor=None, staged=None, kernel_tree=None):
         self.name, self.kernel, self.kdir = name, kernel, kdir
         self.staticlib, self.rust_object, self.ko = staticlib, rust_object, ko
         self.verified, self.check = verified, check
@@ -40,6 +40,8 @@ class RustModule:
         self.install = install or []         # the module in INSTALL_MOD_PATH, and depmod's index
         self.check_installed = check_installed or []  # boot test of the installed modules (modprobe)
         self.editor = editor or []           # rust-project.json, compile_commands.json
+        self.staged = staged                 # the verified (and signed) copy a package or an install takes
+        self.kernel_tree = kernel_tree       # the kernel (rustkmod.kernel.tree.Kernel)
 
     @property
     def symvers(self):
@@ -119,7 +121,8 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
     return RustModule(name, kernel.name, kernel.kdir, rust.staticlib, rust.rust_object, [module_ko] + ko[1:], verified,
-                      booted.check, flags, booted.load_order, installed.nodes, booted.check_installed, editor_files)
+                      booted.check, flags, booted.load_order, installed.nodes, booted.check_installed, editor_files,
+                      installed.staged, kernel)
 
 
 def _configured(env, name, build, empty):
@@ -213,6 +216,51 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     return result
 
 
+def RustModulesDeb(env, modules, package, version, maintainer, description):
+    """`scons deb`: for each kernel the `modules` (RustModules) are built for, one Debian binary
+    package `<package>-modules-<release>` holding them, verified (and signed when a key is known),
+    under lib/modules/<release>/updates/ as that kernel's own modules are compressed, depending
+    on its image package, with depmod in its maintainer scripts. Returns the .deb nodes."""
+    from rustkmod.kernel import deb
+
+    def packages():
+        spec = deb.DebSpec(package, version, maintainer, description, _source_date_epoch(env))
+        spec.check()
+        by_kernel: dict = {}
+        for result in env.Flatten([modules]):
+            for module in result.modules:
+                by_kernel.setdefault(module.kernel, (module.kernel_tree, []))[1].append((result.name, module.staged))
+        made = [n for tree, pairs in by_kernel.values()
+                for n in deb_stage.nodes(env, context.build_dir(env), spec, tree, pairs)]
+        env.Alias("deb", made + [n for result in env.Flatten([modules]) for n in result.failing])
+        return made
+    return _configured(env, package, packages, [])
+
+
+def _source_date_epoch(env) -> int:
+    """SOURCE_DATE_EPOCH: the environment's, else the time of the last git commit of the top
+    directory, else the top SConstruct's mtime: a time the sources give, never the build's, so a
+    package is the same bytes every time. Kept across runs while git's HEAD log and the
+    SConstruct stay the same (a no-op build runs no git)."""
+    given = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if given.isdigit():
+        return int(given)
+    top = env.Dir("#").abspath
+    sconstruct = env.File("#SConstruct").abspath
+
+    def compute() -> int:
+        from rustkmod import process
+        try:
+            result = process.run(["git", "log", "-1", "--format=%ct"], cwd=top, capture_output=True, text=True)
+            if result.returncode == 0 and result.stdout.strip().isdigit():
+                return int(result.stdout.strip())
+        except FileNotFoundError:
+            pass
+        return int(os.stat(sconstruct).st_mtime) if os.path.exists(sconstruct) else 0
+    return state.memo().remember_files(("source date epoch", top), [os.path.join(top, ".git", "logs", "HEAD"),
+                                                                  sconstruct], compute)
+
+
 def RustHostTests(env, name, crate, standin=(), driver=None, args=()):
     """Tests `crate` on the host: cargo test, and with a `driver` a user-space insmod, against the
     C `standin`.
@@ -236,6 +284,7 @@ TARGET_MEANINGS = {
     "install": "the verified modules into INSTALL_MOD_PATH/lib/modules/<release>, and depmod",
     "editor": "rust-project.json and compile_commands.json (build/compile_commands.json for clangd)",
     "flags": "each kernel's hardening as rustc flags",
+    "deb": "a Debian package per kernel of the verified modules (BUILD_DIR/deb/)",
 }
 
 

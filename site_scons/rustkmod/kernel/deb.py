@@ -1,0 +1,203 @@
+"""A Debian binary package of verified modules for one kernel, made with dpkg-deb.
+
+What image builders install: `<package>-modules-<release>`, the modules under
+lib/modules/<release>/updates/ compressed as that kernel's own are (its CONFIG_MODULE_COMPRESS_*),
+`Depends` on the kernel's image package, maintainer scripts that run depmod for that release.
+Byte for byte reproducible: every time stamp is `epoch` (SOURCE_DATE_EPOCH), owners are root,
+modes fixed, and dpkg-deb sorts the members and stamps the archive with the same epoch.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import lzma
+import os
+import re
+import shutil
+import tempfile
+import time
+from typing import NamedTuple
+
+from rustkmod import process
+from rustkmod.errors import RustkmodError
+from rustkmod.kernel.tree import Kernel
+
+# Debian's architecture names for the kernels' (Kernel.arch).
+DEBIAN_ARCH = {"x86_64": "amd64", "arm64": "arm64", "arm": "armhf", "i386": "i386", "riscv64": "riscv64"}
+
+_PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+_VERSION = re.compile(r"^[0-9][A-Za-z0-9.+~-]*$")
+_MAINTAINER = re.compile(r"^[^<>,]+ <[^<>@\s]+@[^<>\s]+>$")
+
+
+class DebSpec(NamedTuple):
+    """What the project says of its package; the kernel decides the rest."""
+
+    package: str            # the base name: the package is <package>-modules-<release>
+    version: str
+    maintainer: str         # "Name <address>"
+    description: str        # one line
+    epoch: int = 0          # SOURCE_DATE_EPOCH: every time stamp in the package
+
+    def check(self) -> None:
+        """One error naming the field and the form Debian wants."""
+        if not _PACKAGE_NAME.match(self.package):
+            raise RustkmodError(f"package={self.package!r} is not a Debian package name",
+                                "use lower-case letters, digits and + . - (at least two characters)")
+        if not _VERSION.match(self.version):
+            raise RustkmodError(f"version={self.version!r} is not a Debian version", "start it with a digit, e.g. 1.0.0")
+        if not _MAINTAINER.match(self.maintainer):
+            raise RustkmodError(f"maintainer={self.maintainer!r} is not 'Name <address>'",
+                                "give it as Debian's Maintainer field wants: maintainer=\"Jo Dev <jo@example.com>\"")
+        if not self.description.strip() or "\n" in self.description or len(self.description) > 80:
+            raise RustkmodError("description= must be one line of up to 80 characters", "shorten it")
+
+
+class DebKernel(NamedTuple):
+    """What a package takes from its kernel."""
+
+    release: str
+    arch: str               # Debian's name
+    suffix: str             # of its modules: "", ".xz", ".zst" or ".gz"
+
+
+def for_kernel(kernel: Kernel) -> DebKernel:
+    return DebKernel(kernel.release, DEBIAN_ARCH[kernel.arch], module_suffix(kernel))
+
+
+def package_name(spec: DebSpec, kernel: DebKernel) -> str:
+    return f"{spec.package}-modules-{kernel.release}".lower().replace("_", "-")
+
+
+def file_name(spec: DebSpec, kernel: DebKernel) -> str:
+    return f"{package_name(spec, kernel)}_{spec.version}_{kernel.arch}.deb"
+
+
+def module_suffix(kernel: Kernel) -> str:
+    """The suffix the kernel's own modules have: Debian 12's 6.1 none, Debian 13's .xz."""
+    for option, suffix in (("CONFIG_MODULE_COMPRESS_XZ", ".xz"), ("CONFIG_MODULE_COMPRESS_ZSTD", ".zst"),
+                           ("CONFIG_MODULE_COMPRESS_GZIP", ".gz")):
+        if kernel.config.get(option) == "y":
+            return suffix
+    return ""
+
+
+def compressed(data: bytes, suffix: str) -> bytes:
+    """A module compressed as Kbuild's modules_install does (xz: CRC32 and a 1 MiB dictionary,
+    which the kernel's in-kernel decompressor requires), with no time stamp inside."""
+    if suffix == ".xz":
+        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32,
+                             filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}])
+    if suffix == ".gz":
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9) as handle:
+            handle.write(data)
+        return out.getvalue()
+    if suffix == ".zst":
+        import zstandard
+        return zstandard.ZstdCompressor(level=19, write_checksum=True).compress(data)
+    return data
+
+
+def control_text(spec: DebSpec, kernel: DebKernel, installed_size_kib: int) -> str:
+    modules = f"Linux kernel modules for {kernel.release}"
+    return (f"Package: {package_name(spec, kernel)}\n"
+            f"Version: {spec.version}\n"
+            f"Architecture: {kernel.arch}\n"
+            f"Maintainer: {spec.maintainer}\n"
+            f"Installed-Size: {installed_size_kib}\n"
+            f"Depends: linux-image-{kernel.release}\n"
+            "Section: kernel\n"
+            "Priority: optional\n"
+            f"Description: {spec.description}\n"
+            f" {modules}, built from Rust with rustkmod\n"
+            " and verified against that kernel's module loader.\n")
+
+
+def copyright_text(spec: DebSpec, package: str, kernel: DebKernel) -> str:
+    """debian/copyright in the machine-readable format; the modules' license is what they declare
+    to the kernel (GPL), by the common license file every Debian system has."""
+    year = time.gmtime(spec.epoch).tm_year
+    return ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+            f"Upstream-Name: {spec.package}\n\n"
+            "Files: *\n"
+            f"Copyright: {year} {spec.maintainer}\n"
+            "License: GPL-2\n"
+            f" The Linux kernel modules in {package}, built for {kernel.release}, are licensed\n"
+            " under the GNU General Public License version 2, as they declare to the kernel.\n"
+            " .\n"
+            " On Debian systems, the complete text of the GNU General Public License\n"
+            " version 2 can be found in /usr/share/common-licenses/GPL-2.\n")
+
+
+def script_text(release: str, *actions: str) -> str:
+    """postinst (`configure`) and postrm (`remove`, `purge`): depmod for the release, while the
+    kernel's modules are there (not after the kernel itself was removed)."""
+    when = " || ".join(f'[ "$1" = {action} ]' for action in actions)
+    return ("#!/bin/sh\nset -e\n"
+            f"if {{ {when}; }} && [ -d /lib/modules/{release} ] && command -v depmod >/dev/null; then\n"
+            f"    depmod -a {release}\n"
+            "fi\n")
+
+
+def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], output: str) -> None:
+    """Writes the package to `output`: `modules` are (module name, path of its verified, and
+    possibly signed, .ko)."""
+    spec.check()
+    suffix = kernel.suffix
+    package = package_name(spec, kernel)
+    with tempfile.TemporaryDirectory(prefix="rustkmod-deb-") as work:
+        root = os.path.join(work, "root")
+        files: dict[str, bytes] = {}
+        for name, path in sorted(modules):
+            with open(path, "rb") as handle:
+                files[f"lib/modules/{kernel.release}/updates/{name}.ko{suffix}"] = compressed(handle.read(), suffix)
+        doc = f"usr/share/doc/{package}"
+        files[f"{doc}/copyright"] = copyright_text(spec, package, kernel).encode()
+        files[f"{doc}/changelog.gz"] = _gzip(f"{package} ({spec.version}) unstable; urgency=medium\n\n"
+                                             f"  * Built by rustkmod for Linux {kernel.release}.\n\n"
+                                             f" -- {spec.maintainer}  {_rfc2822(spec.epoch)}\n".encode())
+        for relative, data in files.items():
+            _write(os.path.join(root, relative), data, 0o644)
+        size = (sum(len(d) for d in files.values()) + 1023) // 1024
+        control = os.path.join(root, "DEBIAN")
+        sums = "".join(f"{hashlib.md5(data).hexdigest()}  {relative}\n" for relative, data in sorted(files.items()))
+        _write(os.path.join(control, "control"), control_text(spec, kernel, size).encode(), 0o644)
+        _write(os.path.join(control, "md5sums"), sums.encode(), 0o644)
+        _write(os.path.join(control, "postinst"), script_text(kernel.release, "configure").encode(), 0o755)
+        _write(os.path.join(control, "postrm"), script_text(kernel.release, "remove", "purge").encode(), 0o755)
+        for directory, dirs, names in os.walk(root):
+            os.chmod(directory, 0o755)
+            for name in dirs + names:
+                os.utime(os.path.join(directory, name), (spec.epoch, spec.epoch), follow_symlinks=False)
+        os.utime(root, (spec.epoch, spec.epoch))
+        if shutil.which("dpkg-deb") is None:
+            raise RustkmodError("dpkg-deb not found", "install dpkg (every Debian system has it)")
+        environ = dict(process.environment(), SOURCE_DATE_EPOCH=str(spec.epoch))
+        temporary = output + ".tmp"
+        result = process.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, temporary],
+                             env=environ, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise process.failure(result, f"dpkg-deb --build of {package}", "see dpkg-deb's message")
+        os.replace(temporary, output)
+
+
+def _write(path: str, data: bytes, mode: int) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, mode)
+
+
+def _gzip(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9, filename="") as handle:
+        handle.write(data)
+    return out.getvalue()
+
+
+def _rfc2822(epoch: int) -> str:
+    import email.utils
+    return email.utils.formatdate(epoch, usegmt=False).replace("-0000", "+0000")
