@@ -31,6 +31,7 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host_stage.py
   BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host_stage.py
   BUILD_DIR/deb/<package>-modules-<release>_<version>_<arch>.deb  DebPackage  DEB  deb_stage.py
+  BUILD_DIR/dkms/<package>-<version>/dkms.conf (+ the project's files)  DkmsTree  DKMS  dkms_stage.py
   BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
@@ -70,11 +71,11 @@ def builders() -> dict:
         import atexit
         import gc
         gc.freeze()
-        from . import bindings_stage, boot_stage, deb_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
+        from . import bindings_stage, boot_stage, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
         from . import rust_stage, state, verify_stage
         _BUILDERS.update({**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS,
                           **boot_stage.BUILDERS, **host_stage.BUILDERS, **install_stage.BUILDERS,
-                          **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **deb_stage.BUILDERS,
+                          **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **deb_stage.BUILDERS, **dkms_stage.BUILDERS,
                           **module.BUILDERS})
         atexit.register(module.print_summary)
         atexit.register(module.print_targets)
@@ -104,6 +105,7 @@ def generate(env, **kwargs):
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
     env.AddMethod(module.RustModulesDeb, "RustModulesDeb")
+    env.AddMethod(module.RustModulesDkms, "RustModulesDkms")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
 

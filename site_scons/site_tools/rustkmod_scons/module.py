@@ -16,7 +16,7 @@ from SCons.Script import Exit, GetOption, Help
 
 from rustkmod import COMMAND, RustkmodError
 
-from . import (bindings_stage, boot_stage, context, deb_stage, editor_stage, host_stage, install_stage, kbuild_stage,
+from . import (bindings_stage, boot_stage, context, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage,
                rust_stage, state, verify_stage)
 from .common import builder, fail
 
@@ -237,6 +237,24 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
     return _configured(env, package, packages, [])
 
 
+def RustModulesDkms(env, modules, package, version):
+    """`scons dkms`: BUILD_DIR/dkms/<package>-<version>, the project's files and a dkms.conf that
+    builds and verifies the `modules` (RustModules) with rustkmod for each kernel DKMS builds for.
+    Returns the dkms.conf node."""
+    from SCons.Script import COMMAND_LINE_TARGETS
+    from rustkmod.kernel import deb
+    build_dir = context.build_dir(env)
+
+    def tree():
+        deb.DebSpec(package, version, "x <x@x>", "x").check()     # DKMS wants what Debian wants of both
+        names = [result.name for result in env.Flatten([modules])]
+        wanted = bool(GetOption("clean")) or any(t == "dkms" or "dkms" in t.split(os.sep) for t in COMMAND_LINE_TARGETS)
+        made = dkms_stage.nodes(env, build_dir, package, version, names, wanted)
+        env.Alias("dkms", made)
+        return made
+    return _configured(env, package, tree, [])
+
+
 def _source_date_epoch(env) -> int:
     """SOURCE_DATE_EPOCH: the environment's, else the time of the last git commit of the top
     directory, else the top SConstruct's mtime: a time the sources give, never the build's, so a
@@ -285,6 +303,7 @@ TARGET_MEANINGS = {
     "editor": "rust-project.json and compile_commands.json (build/compile_commands.json for clangd)",
     "flags": "each kernel's hardening as rustc flags",
     "deb": "a Debian package per kernel of the verified modules (BUILD_DIR/deb/)",
+    "dkms": "the project as a DKMS source tree (BUILD_DIR/dkms/): rustkmod builds and verifies it per kernel",
 }
 
 
