@@ -233,6 +233,7 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
         made = [n for tree, pairs in by_kernel.values()
                 for n in deb_stage.nodes(env, context.build_dir(env), spec, tree, pairs)]
         env.Alias("deb", made + [n for result in env.Flatten([modules]) for n in result.failing])
+        env.Clean(_kos(env, modules), made)         # plain `scons -c` removes the packages too
         return made
     return _configured(env, package, packages, [])
 
@@ -251,8 +252,13 @@ def RustModulesDkms(env, modules, package, version):
         wanted = bool(GetOption("clean")) or any(t == "dkms" or "dkms" in t.split(os.sep) for t in COMMAND_LINE_TARGETS)
         made = dkms_stage.nodes(env, build_dir, package, version, names, wanted)
         env.Alias("dkms", made)
+        env.Clean(_kos(env, modules), made[0].dir)  # plain `scons -c` removes the tree too
         return made
     return _configured(env, package, tree, [])
+
+
+def _kos(env, modules) -> list:
+    return [ko for result in env.Flatten([modules]) for ko in result.ko]
 
 
 def _source_date_epoch(env) -> int:
