@@ -146,3 +146,12 @@ def test_a_kernel_name_rustkmod_cannot_fetch_is_said_once(project):
     line = one_error_line(run)
     assert "kernel '6.2' is not one rustkmod can fetch; use one of 5.10, 6.1" in line
     assert run.output.count("kernel '6.2' is not one") == 1, run.output
+
+
+def test_a_package_field_debian_would_refuse(project):
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text().replace('maintainer="rustkmod <rustkmod@example.com>"',
+                                                         'maintainer="rustkmod@example.com"'))
+    line = one_error_line(scons(project, "deb"))
+    assert "maintainer='rustkmod@example.com' is not 'Name <address>'" in line
+    assert 'maintainer="Jo Dev <jo@example.com>"' in line

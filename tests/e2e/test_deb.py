@@ -81,3 +81,16 @@ def test_the_installed_package_is_modprobed_by_its_kernel(packaged, name, tmp_pa
     result = boot.boot_modules("x86_64", kernel.image, [str(tmp_path / "hello.ko")], str(tmp_path / "boot"),
                                busybox=kernel.busybox, module_root=str(root))
     assert boot.judge(result, "hello", ["hello world"]) == []
+
+
+def test_a_kernel_with_a_known_key_gets_its_modules_signed_in_the_package(tmp_path):
+    """6.1-signing, built here, holds its signing key: the packaged module carries its signature."""
+    fetch_kernels("6.1-signing", timeout=3600)
+    project = copy_project(tmp_path / "checkout")
+    run = scons(project, "deb", "KERNELS=6.1-signing")
+    assert run.returncode == 0, run.output
+    package = next((project / "build" / "deb").glob("hello-modules-*.deb"))
+    root = tmp_path / "root"
+    subprocess.run(["dpkg", "-x", str(package), str(root)], check=True)
+    module = next(root.glob("lib/modules/*/updates/hello.ko"))
+    assert module.read_bytes().endswith(b"~Module signature appended~\n")
