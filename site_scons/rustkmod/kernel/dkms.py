@@ -21,7 +21,7 @@ def conf_text(package: str, version: str, modules: list[str], scons: str = "scon
     lines = [f'PACKAGE_NAME="{package}"', f'PACKAGE_VERSION="{version}"',
              "# rustkmod builds and verifies each module for the kernel DKMS names; a refusal fails the build",
              f'MAKE[0]="{scons} -Q KDIR=${{kernel_source_dir}}"',
-             f'CLEAN="rm -rf build .sconsign.dblite .rustkmod.memo"']
+             'CLEAN="rm -rf build .sconsign.dblite .rustkmod.memo"']
     for index, name in enumerate(modules):
         lines += [f'BUILT_MODULE_NAME[{index}]="{name}"',
                   f'BUILT_MODULE_LOCATION[{index}]="build/${{kernelver}}/{name}/"',
