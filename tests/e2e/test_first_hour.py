@@ -101,6 +101,7 @@ def test_v1_prints_every_childs_command_line(project):
     commands = [line for line in run.stdout.splitlines() if line.startswith("         $ ")]
     assert any("cargo build --lib" in line for line in commands), run.stdout
     assert any(re.search(r"\bmake -C \S+ M=\S+ .* modules V=1$", line) for line in commands), run.stdout
+    assert "Compiling hello v0.1.0" in run.stderr and "Running `/usr/bin/rustc --crate-name hello" in run.stderr
     quiet = scons(project, "-c")
     assert quiet.returncode == 0
     quiet = scons(project)

@@ -89,6 +89,8 @@ def _cargo_build(target, source, env):
                                            inputs.get("kernel_cfg"), ["--cfg=rustkmod_bindings"] if bindings else [],
                                            settings.config)
     run_env.update(bindings)
+    if verbose(env):                # cargo's own lines too: what it compiles, each rustc command
+        command = ["--verbose" if word == "--quiet" else word for word in command]
     result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
                            stderr=subprocess.PIPE, text=True)
     _print_cargo_output(cargo.paths_from(result.stderr or "", os.path.dirname(inputs["manifest"]), os.getcwd()),

@@ -116,7 +116,7 @@ def make_variables(args=None) -> Variables:
         ("KERNEL_SRC", "kernel source tree whose arch/<arch>/kernel/module.c decides the accepted "
          "relocations (default: KDIR's, when it has one; else the built-in table)", _default("KERNEL_SRC")),
         EnumVariable("V", "1: verbose: every command line rustkmod runs, as a shell line (its directory and "
-                     "the environment it differs in), Kbuild's own (make V=1), Kbuild's BTF line, and rustkmod's "
+                     "the environment it differs in), cargo's (--verbose) and Kbuild's own (make V=1), Kbuild's BTF line, and rustkmod's "
                      "remarks in passing (the features rustc calls unstable, the partial link's objtool "
                      "annotations); RUSTKMOD_VERBOSE=1 in the environment is the same; part of no signature", _default("V", os.environ.get("RUSTKMOD_VERBOSE", "0")),
                      allowed_values=("0", "1")),
