@@ -43,11 +43,7 @@ class DebSpec(NamedTuple):
 
     def check(self) -> None:
         """One error naming the field and the form Debian wants."""
-        if not _PACKAGE_NAME.match(self.package):
-            raise RustkmodError(f"package={self.package!r} is not a Debian package name",
-                                "use lower-case letters, digits and + . - (at least two characters)")
-        if not _VERSION.match(self.version):
-            raise RustkmodError(f"version={self.version!r} is not a Debian version", "start it with a digit, e.g. 1.0.0")
+        check_name_and_version(self.package, self.version)
         if not _MAINTAINER.match(self.maintainer):
             raise RustkmodError(f"maintainer={self.maintainer!r} is not 'Name <address>'",
                                 "give it as Debian's Maintainer field wants: maintainer=\"Jo Dev <jo@example.com>\"")
@@ -65,6 +61,16 @@ class DebKernel(NamedTuple):
 
 def for_kernel(kernel: Kernel) -> DebKernel:
     return DebKernel(kernel.release, DEBIAN_ARCH[kernel.arch], module_suffix(kernel))
+
+
+def check_name_and_version(package: str, version: str) -> None:
+    """A package name and version as Debian (and DKMS, which names /usr/src/<package>-<version>)
+    takes them, or one error naming the field."""
+    if not _PACKAGE_NAME.match(package):
+        raise RustkmodError(f"package={package!r} is not a Debian package name",
+                            "use lower-case letters, digits and + . - (at least two characters)")
+    if not _VERSION.match(version):
+        raise RustkmodError(f"version={version!r} is not a Debian version", "start it with a digit, e.g. 1.0.0")
 
 
 def package_name(spec: DebSpec, kernel: DebKernel) -> str:

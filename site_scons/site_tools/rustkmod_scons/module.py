@@ -247,7 +247,7 @@ def RustModulesDkms(env, modules, package, version):
     build_dir = context.build_dir(env)
 
     def tree():
-        deb.DebSpec(package, version, "x <x@x>", "x").check()     # DKMS wants what Debian wants of both
+        deb.check_name_and_version(package, version)
         names = [result.name for result in env.Flatten([modules])]
         wanted = bool(GetOption("clean")) or any(t == "dkms" or "dkms" in t.split(os.sep) for t in COMMAND_LINE_TARGETS)
         made = dkms_stage.nodes(env, build_dir, package, version, names, wanted)
