@@ -20,7 +20,8 @@ def conf_text(package: str, version: str, modules: list[str], scons: str = "scon
     """dkms.conf: DKMS sources it with ${kernelver} and ${kernel_source_dir} set."""
     lines = [f'PACKAGE_NAME="{package}"', f'PACKAGE_VERSION="{version}"',
              "# rustkmod builds and verifies each module for the kernel DKMS names; a refusal fails the build",
-             f'MAKE[0]="{scons} -Q KDIR=${{kernel_source_dir}}"',
+             # KERNELS= : this kernel alone, whatever the SConstruct lists; JOBS: what DKMS was given (-j)
+             f'MAKE[0]="{scons} -Q KERNELS= KDIR=${{kernel_source_dir}} JOBS=${{parallel_jobs}}"',
              'CLEAN="rm -rf build .sconsign.dblite .rustkmod.memo"']
     for index, name in enumerate(modules):
         lines += [f'BUILT_MODULE_NAME[{index}]="{name}"',
