@@ -200,17 +200,19 @@ class Children:
     def __init__(self):
         self.jobserver_fds = ()    # (read, write, total tokens)
         self.lock_fd = -1
+        self._making = threading.Lock()   # steps under scons -j ask for the jobserver at once
 
     def jobserver(self, jobs: int) -> tuple[dict, tuple]:
         """(MAKEFLAGS for a child, the file descriptors to pass it): one GNU make jobserver for the
         run, so every make and cargo the steps start share `jobs` compile jobs, whatever scons -j
         runs at once. `jobs` counts the token each child holds by running, as make's own does."""
-        if not self.jobserver_fds:
-            if not 0 < jobs <= MAX_JOBS:
-                raise ValueError(f"JOBS={jobs} is outside 1..{MAX_JOBS}")
-            read, write = os.pipe()
-            os.write(write, b"+" * (jobs - 1))
-            self.jobserver_fds = (read, write, jobs)
+        with self._making:          # one pipe for the run, however many steps ask first
+            if not self.jobserver_fds:
+                if not 0 < jobs <= MAX_JOBS:
+                    raise ValueError(f"JOBS={jobs} is outside 1..{MAX_JOBS}")
+                read, write = os.pipe()
+                os.write(write, b"+" * (jobs - 1))
+                self.jobserver_fds = (read, write, jobs)
         read, write, total = self.jobserver_fds
         return {"MAKEFLAGS": f"-j{total} --jobserver-auth={read},{write}"}, (read, write)
 
