@@ -78,9 +78,6 @@ def _library(package: dict) -> dict | None:
                  if {"lib", "rlib", "staticlib", "proc-macro"} & set(t["kind"])), None)
 
 
-_SAVED_COMMAND = re.compile(r"^(?:saved)?cmd_(\S+\.o) := (.*)$", re.M)
-
-
 # Flags of the kernels' gcc command lines that clang (clangd) rejects as errors: gcc's own options,
 # and clang's under another meaning. Dropped from compile_commands.json; the code means the same
 # to clangd without them (they steer code generation, not the language).

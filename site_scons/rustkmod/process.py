@@ -154,21 +154,25 @@ def run(command, env: dict | None = None, jobs: int = 0, progress: str = "", **k
     `env` is given, the tree lock's descriptor (Children.lock_tree), and with `jobs`, a place in
     the run's jobserver, whose tokens make and cargo share. A missing program raises
     FileNotFoundError, as subprocess does: the caller knows which variable names it. The result
-    carries `reproduce`: the shell line that runs the child again (printed first under V=1).
+    carries `reproduce`: the shell line that runs the child again (printed first under V=1; made
+    otherwise only for a child that failed, the one whose line a step prints).
     `progress`: what the child does, said with the time taken while it runs long (_ticking)."""
     child_env = env if env is not None else environment()
-    line = reproduce(command, child_env, kwargs.get("cwd"))
-    if _VERBOSE[0]:
+    line = reproduce(command, child_env, kwargs.get("cwd")) if _VERBOSE[0] else ""
+    if line:
         _say(f"         $ {line}")
     fds = children().inherited_fds()
+    spawn_env = child_env
     if jobs:
         flags, job_fds = children().jobserver(jobs)
-        child_env = dict(child_env, **flags)
-        child_env.pop("MFLAGS", None)
+        spawn_env = dict(child_env, **flags)
+        spawn_env.pop("MFLAGS", None)
         fds += job_fds
     kwargs["pass_fds"] = tuple(kwargs.get("pass_fds", ())) + fds
     with _ticking(progress):
-        result = subprocess.run(command, env=child_env, **kwargs)
+        result = subprocess.run(command, env=spawn_env, **kwargs)
+    if not line and result.returncode != 0:
+        line = reproduce(command, child_env, kwargs.get("cwd"))
     result.reproduce = line
     return result
 

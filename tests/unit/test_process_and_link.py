@@ -18,15 +18,17 @@ def test_a_failed_child_is_named_with_its_last_line():
 
 
 def test_the_rerun_line_runs_the_child_as_it_ran(tmp_path, monkeypatch):
-    """cd to its directory, the variables it got and this process lacks (a control character
-    quoted so a terminal shows it), the ones taken away unset."""
+    """A failed child's line: cd to its directory, the variables it got and this process lacks (a
+    control character quoted so a terminal shows it), the ones taken away unset. A child that
+    succeeded has none (outside V=1): nothing prints it."""
     monkeypatch.setenv("RUSTFLAGS", "-Cdebuginfo=2")
     env = dict(process.environment(), FLAGS="-a\x1f-b c")
-    result = process.run(["sh", "-c", 'printf "%s|%s|%s" "$FLAGS" "${RUSTFLAGS-unset}" "$PWD"'], env=env,
+    result = process.run(["sh", "-c", 'printf "%s|%s|%s" "$FLAGS" "${RUSTFLAGS-unset}" "$PWD"; exit 3'], env=env,
                          cwd=tmp_path, capture_output=True, text=True)
     assert "FLAGS=$'-a\\x1f-b c'" in result.reproduce and "-u RUSTFLAGS" in result.reproduce
     again = subprocess.run(["bash", "-c", result.reproduce], capture_output=True, text=True, cwd="/")
-    assert again.stdout == result.stdout == f"-a\x1f-b c|unset|{tmp_path}"
+    assert again.stdout == result.stdout == f"-a\x1f-b c|unset|{tmp_path}" and again.returncode == 3
+    assert process.run(["true"], env=env).reproduce == ""
 
 
 def test_a_long_child_says_what_it_does_while_it_runs(monkeypatch, capsys):
