@@ -63,6 +63,18 @@ def for_kernel(kernel: Kernel) -> DebKernel:
     return DebKernel(kernel.release, DEBIAN_ARCH[kernel.arch], module_suffix(kernel))
 
 
+def source_date_epoch(top: str, fallback: str) -> int:
+    """The time of `top`'s last git commit, else `fallback`'s mtime (the top SConstruct), else 0:
+    a time the sources give, never the build's."""
+    try:
+        result = process.run(["git", "log", "-1", "--format=%ct"], cwd=top, capture_output=True, text=True)
+        if result.returncode == 0 and result.stdout.strip().isdigit():
+            return int(result.stdout.strip())
+    except FileNotFoundError:
+        pass
+    return int(os.stat(fallback).st_mtime) if os.path.exists(fallback) else 0
+
+
 def check_name_and_version(package: str, version: str) -> None:
     """A package name and version as Debian (and DKMS, which names /usr/src/<package>-<version>)
     takes them, or one error naming the field."""

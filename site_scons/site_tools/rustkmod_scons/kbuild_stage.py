@@ -57,12 +57,17 @@ def _stage_c_source(target, source, env):
     diagnostics (and __FILE__) point at the file the user edits, not at this copy. The name is
     relative to the top directory, where scons runs, so the .ko does not depend on where the tree
     is (see kbuild.modules_command); a source outside the tree is copied as it is."""
-    top = env.Dir("#").abspath
-    relative = os.path.relpath(source[0].abspath, top)
+    relative = in_tree(env, source[0])
     with open(source[0].abspath, "rb") as handle:
         text = handle.read()
-    marker = "" if relative.startswith(os.pardir + os.sep) else kbuild.line_marker(relative)
+    marker = kbuild.line_marker(relative) if relative else ""
     write_text(target[0].abspath, marker.encode() + text)
+
+
+def in_tree(env, node) -> str:
+    """`node`'s path relative to the top directory, or "" when it lies outside that tree."""
+    relative = os.path.relpath(node.abspath, env.Dir("#").abspath)
+    return "" if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
 
 
 def _objtool(target, source, env):
@@ -141,8 +146,7 @@ def originals(env, name: str, c_sources: list) -> tuple:
     directory's tree (those _stage_c_source marks with #line); the one named like the module also
     under its wrapper's name, which is what Kbuild compiles. A source outside the tree (rustkmod-rt's)
     keeps its copy's name, under the build directory where clangd finds the index."""
-    top = env.Dir("#").abspath + os.sep
-    ours = [source for source in c_sources if source.abspath.startswith(top)]
+    ours = [source for source in c_sources if in_tree(env, source)]
     pairs = [(source.name, source.abspath) for source in ours]
     pairs += [(kbuild.renamed_member(name) + ".c", source.abspath) for source in ours
               if os.path.splitext(source.name)[0] == name]

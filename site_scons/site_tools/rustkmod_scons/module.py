@@ -29,10 +29,11 @@ class RustModule:
 
     (Plain classes here and in state.py: a dataclass costs the no-op build 0.6 ms to define.)"""
 
-    def __init__(self, name: str, kernel: str, kdir: str, staticlib: list, rust_object: list, ko: list,
+    def __init__(self, name: str, kernel_tree, staticlib: list, rust_object: list, ko: list,
                  verified: list, check: list, flags=None, load_order=None, install=None, check_installed=None,
-                 editor=None, staged=None, kernel_tree=None):
-        self.name, self.kernel, self.kdir = name, kernel, kdir
+                 editor=None, staged=None):
+        self.name = name
+        self.kernel_tree = kernel_tree       # the kernel (rustkmod.kernel.tree.Kernel)
         self.staticlib, self.rust_object, self.ko = staticlib, rust_object, ko
         self.verified, self.check = verified, check
         self.flags = flags               # () -> the kernel's hardening as rustc flags, for `scons flags` only
@@ -41,7 +42,9 @@ class RustModule:
         self.check_installed = check_installed or []  # boot test of the installed modules (modprobe)
         self.editor = editor or []           # rust-project.json, compile_commands.json
         self.staged = staged                 # the verified (and signed) copy a package or an install takes
-        self.kernel_tree = kernel_tree       # the kernel (rustkmod.kernel.tree.Kernel)
+
+    kernel = property(lambda self: self.kernel_tree.name)      # its build directory's name
+    kdir = property(lambda self: self.kernel_tree.kdir)
 
     @property
     def symvers(self):
@@ -120,9 +123,9 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
         from rustkmod.kernel.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
-    return RustModule(name, kernel.name, kernel.kdir, rust.staticlib, rust.rust_object, [module_ko] + ko[1:], verified,
+    return RustModule(name, kernel, rust.staticlib, rust.rust_object, [module_ko] + ko[1:], verified,
                       booted.check, flags, booted.load_order, installed.nodes, booted.check_installed, editor_files,
-                      installed.staged, kernel)
+                      installed.staged)
 
 
 def _configured(env, name, build, empty):
@@ -269,20 +272,11 @@ def _source_date_epoch(env) -> int:
     given = os.environ.get("SOURCE_DATE_EPOCH", "")
     if given.isdigit():
         return int(given)
+    from rustkmod.kernel import deb
     top = env.Dir("#").abspath
     sconstruct = env.File("#SConstruct").abspath
-
-    def compute() -> int:
-        from rustkmod import process
-        try:
-            result = process.run(["git", "log", "-1", "--format=%ct"], cwd=top, capture_output=True, text=True)
-            if result.returncode == 0 and result.stdout.strip().isdigit():
-                return int(result.stdout.strip())
-        except FileNotFoundError:
-            pass
-        return int(os.stat(sconstruct).st_mtime) if os.path.exists(sconstruct) else 0
     return state.memo().remember_files(("source date epoch", top), [os.path.join(top, ".git", "logs", "HEAD"),
-                                                                  sconstruct], compute)
+                                                                  sconstruct], lambda: deb.source_date_epoch(top, sconstruct))
 
 
 def RustHostTests(env, name, crate, standin=(), driver=None, args=()):

@@ -89,11 +89,11 @@ def _cargo_build(target, source, env):
                                            inputs.get("kernel_cfg"), ["--cfg=rustkmod_bindings"] if bindings else [],
                                            settings.config)
     run_env.update(bindings)
+    crate_dir = os.path.dirname(inputs["manifest"])
     if verbose(env):                # cargo's own lines too: what it compiles, each rustc command
         command = ["--verbose" if word == "--quiet" else word for word in command]
-    result = run(command, jobs=jobs(env), env=run_env, cwd=os.path.dirname(inputs["manifest"]),
-                           stderr=subprocess.PIPE, text=True)
-    _print_cargo_output(cargo.paths_from(result.stderr or "", os.path.dirname(inputs["manifest"]), os.getcwd()),
+    result = run(command, jobs=jobs(env), env=run_env, cwd=crate_dir, stderr=subprocess.PIPE, text=True)
+    _print_cargo_output(cargo.paths_from(result.stderr or "", crate_dir, os.getcwd()),
                         profile.rustflags, verbose(env))
     hint = cargo.failure_hint(result.stderr) if result.returncode != 0 else None
     if hint:
