@@ -14,7 +14,7 @@ SPEC = deb.DebSpec("mydrv", "1.2.0", "Jo Dev <jo@example.com>", "mydrv kernel mo
 
 
 def kernel(config: dict) -> Kernel:
-    return Kernel("/k", "6.12.9+deb13-amd64", (6, 12, 9), "x86_64", config)
+    return Kernel("/k", "6.12.99-test-amd64", (6, 12, 99), "x86_64", config)
 
 
 @pytest.mark.parametrize("field, value, named", [
@@ -44,12 +44,12 @@ def test_a_package_from_a_synthetic_module(tmp_path):
     target = deb.for_kernel(kernel({"CONFIG_MODULE_COMPRESS_XZ": "y"}))
     output = tmp_path / deb.file_name(SPEC, target)
     deb.build(SPEC, target, [("mydrv", str(module))], str(output))
-    assert output.name == "mydrv-modules-6.12.9+deb13-amd64_1.2.0_amd64.deb"
+    assert output.name == "mydrv-modules-6.12.99-test-amd64_1.2.0_amd64.deb"
     contents = subprocess.run(["dpkg-deb", "--contents", str(output)], capture_output=True, text=True).stdout
-    assert "./lib/modules/6.12.9+deb13-amd64/updates/mydrv.ko.xz" in contents and "2023-11-14" in contents
+    assert "./lib/modules/6.12.99-test-amd64/updates/mydrv.ko.xz" in contents and "2023-11-14" in contents
     again = tmp_path / "again.deb"
     deb.build(SPEC, target, [("mydrv", str(module))], str(again))
     assert again.read_bytes() == output.read_bytes()
-    postrm = deb.script_text("6.12.9+deb13-amd64", "remove", "purge")
+    postrm = deb.script_text("6.12.99-test-amd64", "remove", "purge")
     assert subprocess.run(["sh", "-n"], input=postrm, text=True).returncode == 0
-    assert 'if { [ "$1" = remove ] || [ "$1" = purge ]; } && [ -d /lib/modules/6.12.9+deb13-amd64 ]' in postrm
+    assert 'if { [ "$1" = remove ] || [ "$1" = purge ]; } && [ -d /lib/modules/6.12.99-test-amd64 ]' in postrm
