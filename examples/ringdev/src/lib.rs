@@ -115,6 +115,7 @@ impl MiscDevice for RingFile {
 mod tests {
     //! The file operations on the host, as the kernel would call them.
     use super::*;
+    use kernel::uaccess::UserBuffer;
 
     fn registration() -> Pin<KBox<MiscDeviceRegistration<RingFile>>> {
         let device = Arc::pin_init(new_mutex!(Device::new(64).unwrap()), GFP_KERNEL).unwrap();
@@ -126,26 +127,24 @@ mod tests {
     fn written_then_read_through_the_file_operations() {
         let registration = registration();
         let file = RingFile::open(&File::default(), &registration).unwrap();
-        let mut text = *b"hello, ring";
-        let written = UserSlice::new(UserPtr::from_ptr(text.as_mut_ptr().cast()), text.len());
-        assert_eq!(RingFile::write(file.as_ref(), &File::default(), &mut written.reader(), &mut 0), Ok(11));
-        let mut out = [0u8; 64];
-        let read = UserSlice::new(UserPtr::from_ptr(out.as_mut_ptr().cast()), out.len());
-        assert_eq!(RingFile::read(file.as_ref(), &File::default(), &mut read.writer(), &mut 0), Ok(11));
-        assert_eq!(&out[..11], b"hello, ring");
+        let text = UserBuffer::from_bytes(b"hello, ring");
+        assert_eq!(RingFile::write(file.as_ref(), &File::default(), &mut text.slice().reader(), &mut 0), Ok(11));
+        let out = UserBuffer::new(64);
+        assert_eq!(RingFile::read(file.as_ref(), &File::default(), &mut out.slice().writer(), &mut 0), Ok(11));
+        assert_eq!(&out.to_vec()[..11], b"hello, ring");
     }
 
     #[test]
     fn ioctls_get_and_set_the_value_and_refuse_the_rest() {
         let registration = registration();
         let file = RingFile::open(&File::default(), &registration).unwrap();
-        let mut new_value = 7u32;
-        let set = &mut new_value as *mut u32 as usize;
+        let new_value = UserBuffer::of(&7u32);
+        let set = new_value.ptr().addr();
         assert_eq!(RingFile::ioctl(file.as_ref(), &File::default(), RINGDEV_SET_VALUE, set), Ok(0));
-        let mut value = 0u32;
-        let get = &mut value as *mut u32 as usize;
+        let value = UserBuffer::of(&0u32);
+        let get = value.ptr().addr();
         assert_eq!(RingFile::ioctl(file.as_ref(), &File::default(), RINGDEV_GET_VALUE, get), Ok(0));
-        assert_eq!(value, 7);
+        assert_eq!(value.value::<u32>(), 7);
         assert_eq!(RingFile::ioctl(file.as_ref(), &File::default(), 0, get), Err(ENOTTY));
         assert_eq!(RingFile::ioctl(file.as_ref(), &File::default(), RINGDEV_GET_VALUE, 0), Err(EFAULT));
     }

@@ -1,5 +1,5 @@
 """A kernel built here from Debian's linux-source-6.1, small, with module signing enforced-able and
-lockdep on.
+the kernel's own checkers on: lockdep, KASAN, UBSAN, KFENCE, list and object debugging.
 
 Debian's kernels trust only Debian's signing key, so a module signed here can never load under
 `module.sig_enforce=1` on them. This tree is configured from `tinyconfig` plus what the QEMU boot
@@ -8,8 +8,13 @@ rustkmod then signs modules with by default, and its bzImage trusts exactly that
 
 Debian's kernels have no lockdep either, so this one proves locking (CONFIG_PROVE_LOCKING): a
 module's locks are checked at run time, and `struct mutex` and `spinlock_t` have their debug
-layouts, which the kernel crate must follow. The configuration's digest is kept with the built
-kernel (`config_digest`): a kernel built from another configuration is built again.
+layouts, which the kernel crate must follow. It is also the debug kernel every module of the
+kernel crate boots on: KASAN (generic, inline) reports a use after free or an out-of-bounds access
+by the kernel's C code (the C the module links included), KFENCE samples the heap for the same,
+UBSAN reports undefined behaviour, DEBUG_LIST a corrupt list, DEBUG_OBJECTS a freed live object
+(a timer, a work item), DEBUG_ATOMIC_SLEEP sleeping with a spinlock held; the boot test fails on
+any of their reports. KASAN needs SLUB (tinyconfig picks SLOB). The configuration's digest is kept
+with the built kernel (`config_digest`): a kernel built from another configuration is built again.
 """
 
 from __future__ import annotations
@@ -57,6 +62,22 @@ CONFIG_DEBUG_LOCK_ALLOC=y
 CONFIG_DEBUG_SPINLOCK=y
 CONFIG_DEBUG_MUTEXES=y
 CONFIG_LOCKDEP=y
+CONFIG_DEBUG_ATOMIC_SLEEP=y
+CONFIG_SLUB=y
+# CONFIG_SLOB is not set
+CONFIG_SLUB_DEBUG=y
+CONFIG_KASAN=y
+CONFIG_KASAN_GENERIC=y
+CONFIG_KASAN_INLINE=y
+CONFIG_UBSAN=y
+CONFIG_UBSAN_BOUNDS=y
+CONFIG_UBSAN_SHIFT=y
+CONFIG_KFENCE=y
+CONFIG_DEBUG_LIST=y
+CONFIG_DEBUG_OBJECTS=y
+CONFIG_DEBUG_OBJECTS_FREE=y
+CONFIG_DEBUG_OBJECTS_TIMERS=y
+CONFIG_DEBUG_OBJECTS_WORK=y
 """
 
 

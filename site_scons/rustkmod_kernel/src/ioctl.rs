@@ -31,8 +31,19 @@ mod layout {
 
 use layout::*;
 
+/// The command number; a type or number past 8 bits is refused as C's `_IOC_TYPECHECK` refuses an
+/// oversized argument (at compile time where the command is a `const`, as it should be).
 const fn ioc(dir: u32, kind: u32, nr: u32, size: usize) -> u32 {
+    assert!(kind <= 0xff, "an ioctl's type must fit in 8 bits");
+    assert!(nr <= 0xff, "an ioctl's number must fit in 8 bits");
     (dir << DIRSHIFT) | (kind << TYPESHIFT) | (nr << NRSHIFT) | ((size as u32) << SIZESHIFT)
+}
+
+/// `size_of::<T>()`, refused at compile time when it does not fit the size field (16 KiB - 1 on
+/// x86 and arm): it would spill into the direction bits.
+const fn argument_size<T>() -> usize {
+    const { assert!(core::mem::size_of::<T>() <= SIZEMASK as usize, "an ioctl's argument type is larger than the command's size field holds") };
+    core::mem::size_of::<T>()
 }
 
 /// A command that moves no data.
@@ -42,17 +53,17 @@ pub const fn _IO(kind: u32, nr: u32) -> u32 {
 
 /// A command by which user space reads a `T` (the driver writes it).
 pub const fn _IOR<T>(kind: u32, nr: u32) -> u32 {
-    ioc(READ, kind, nr, core::mem::size_of::<T>())
+    ioc(READ, kind, nr, argument_size::<T>())
 }
 
 /// A command by which user space writes a `T` (the driver reads it).
 pub const fn _IOW<T>(kind: u32, nr: u32) -> u32 {
-    ioc(WRITE, kind, nr, core::mem::size_of::<T>())
+    ioc(WRITE, kind, nr, argument_size::<T>())
 }
 
 /// Both ways.
 pub const fn _IOWR<T>(kind: u32, nr: u32) -> u32 {
-    ioc(READ | WRITE, kind, nr, core::mem::size_of::<T>())
+    ioc(READ | WRITE, kind, nr, argument_size::<T>())
 }
 
 /// The size a command carries.

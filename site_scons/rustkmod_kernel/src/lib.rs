@@ -40,6 +40,7 @@ pub mod miscdevice;
 pub mod module;
 pub mod module_param;
 pub mod prelude;
+mod registrations;
 pub mod str;
 pub mod sync;
 pub mod transmute;

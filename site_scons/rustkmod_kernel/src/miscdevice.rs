@@ -4,14 +4,18 @@
 //! made (`KBox::pin_init(MiscDeviceRegistration::register(options), GFP_KERNEL)?`) and removes it
 //! when dropped.
 //!
-//! The `file_operations` table is built for each kernel from its own bindings, inside the
-//! registration (so its `owner` is this module: an open file holds the module).
+//! The `file_operations` table is built for each kernel from its own bindings, one `'static`
+//! table per device type, with this module as its `owner`: an open file keeps a pointer to the
+//! table and a reference to the module, so the table must outlive any registration (a device
+//! removed while a file of it is open keeps working for that file), and the module outlives the
+//! file. What crosses back into C is checked: an errno is an errno, a count at most what was
+//! asked. A device opens only once the module's `init` returned `Ok` (`ENODEV` before), and one
+//! its code forgot (`mem::forget`) is removed at unload.
 //!
 //! On the host (tests) a registration registers nothing and keeps its data, and a test calls the
 //! device's `open`, `read`, `write` and `ioctl` itself, with `File::default()` and user slices
 //! over its own buffers.
 
-#[cfg(target_os = "none")]
 use core::cell::UnsafeCell;
 #[cfg(target_os = "none")]
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
@@ -26,6 +30,7 @@ use crate::bindings;
 use crate::error::Error;
 use crate::error::{code, Result};
 use crate::init::{InitClosure, PinInit};
+use crate::registrations;
 #[cfg(target_os = "none")]
 use crate::uaccess::{UserPtr, UserSlice};
 use crate::uaccess::{UserSliceReader, UserSliceWriter};
@@ -92,8 +97,7 @@ pub trait MiscDevice: Sized + Send + Sync + 'static {
 pub struct MiscDeviceRegistration<T: MiscDevice> {
     #[cfg(target_os = "none")]
     device: UnsafeCell<bindings::miscdevice>,      // first: the open callback finds the registration by it
-    #[cfg(target_os = "none")]
-    operations: UnsafeCell<bindings::file_operations>,
+    entry: UnsafeCell<registrations::Entry>,       // listed while registered: removed at unload if forgotten
     data: T::RegistrationData,
     _pinned: PhantomPinned,
     _device_type: PhantomData<T>,
@@ -118,40 +122,63 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     #[cfg(target_os = "none")]
     pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
         let init = move |slot: *mut Self| {
-            // SAFETY: PinInit's caller gives a valid slot that does not move; both tables are
-            // complete before misc_register sees them, and stay until Drop deregisters.
+            // SAFETY: PinInit's caller gives a valid slot that does not move; the device is
+            // complete and listed before misc_register sees it, and stays until Drop (or the
+            // module's exit, when forgotten) deregisters it; the table is 'static.
             unsafe {
-                let operations = core::ptr::addr_of_mut!((*slot).operations) as *mut bindings::file_operations;
-                operations.write(Self::operations());
                 let device = core::ptr::addr_of_mut!((*slot).device) as *mut bindings::miscdevice;
                 let mut raw: bindings::miscdevice = core::mem::zeroed();
                 raw.minor = bindings::MISC_DYNAMIC_MINOR as _;
                 raw.name = options.name.as_ptr();
-                raw.fops = operations;
+                raw.fops = Self::OPERATIONS_TABLE;
                 device.write(raw);
-                core::ptr::addr_of_mut!((*slot).data).write(data);
+                let entry = core::ptr::addr_of_mut!((*slot).entry) as *mut registrations::Entry;
+                entry.write(registrations::Entry::new(slot as *const (), Self::remove_forgotten, options.name));
+                registrations::track(entry)?;
+                // before misc_register: a file may open the moment it returns
+                let data_slot = core::ptr::addr_of_mut!((*slot).data);
+                data_slot.write(data);
                 let status = bindings::misc_register(device);
                 if status != 0 {
-                    core::ptr::drop_in_place(core::ptr::addr_of_mut!((*slot).data));
+                    core::ptr::drop_in_place(data_slot);
+                    registrations::untrack(entry);
                     return Err(Error::from_errno(status));
                 }
             }
             Ok(())
         };
-        // SAFETY: the closure initialises every field, or returns the error with nothing to drop.
+        // SAFETY: the closure initialises every field, or returns the error with nothing left to
+        // drop (`data` dropped in place, or with the closure when listing failed).
         unsafe { InitClosure::new(init) }
     }
 
     /// On the host: keeps `data`, registers nothing.
     #[cfg(not(target_os = "none"))]
-    pub fn register_with_data(_options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
+    pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
         let init = move |slot: *mut Self| {
             // SAFETY: PinInit's caller gives a valid slot.
-            unsafe { core::ptr::addr_of_mut!((*slot).data).write(data) };
+            unsafe {
+                let entry = core::ptr::addr_of_mut!((*slot).entry) as *mut registrations::Entry;
+                entry.write(registrations::Entry::new(slot as *const (), Self::remove_forgotten, options.name));
+                registrations::track(entry)?;
+                core::ptr::addr_of_mut!((*slot).data).write(data);
+            }
             Ok(())
         };
-        // SAFETY: the closure initialises the one field.
+        // SAFETY: the closure initialises every field.
         unsafe { InitClosure::new(init) }
+    }
+
+    /// The module's exit found this registration still listed (its owner forgot it): deregister.
+    ///
+    /// # Safety
+    /// `registration` is a listed (so live, never dropped) registration of this type, unlisted now.
+    unsafe fn remove_forgotten(registration: *const ()) {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller's promise: still registered, and its memory was never freed.
+        unsafe { bindings::misc_deregister((*(registration as *const Self)).device.get()) };
+        #[cfg(not(target_os = "none"))]
+        let _ = registration;
     }
 
     /// What the open files share.
@@ -176,7 +203,11 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         self.device.get()
     }
 
-    fn operations() -> bindings::file_operations {
+    /// The device type's `file_operations`: one `'static` table (a promoted constant), which an
+    /// open file may use after its registration is gone.
+    const OPERATIONS_TABLE: &'static bindings::file_operations = &Self::OPERATIONS;
+
+    const OPERATIONS: bindings::file_operations = {
         // SAFETY: an all-zero file_operations is C's `{}`: no operation.
         let mut operations: bindings::file_operations = unsafe { core::mem::zeroed() };
         operations.owner = (&raw mut __this_module) as *mut _;
@@ -187,7 +218,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         operations.unlocked_ioctl = Some(Self::ioctl_callback);
         operations.llseek = Some(bindings::noop_llseek);
         operations
-    }
+    };
 
     /// # Safety
     /// Called by the kernel with an open file whose private_data is the file's state.
@@ -198,8 +229,12 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     }
 
     unsafe extern "C" fn open_callback(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+        if !registrations::is_live() {
+            return code::ENODEV.to_errno();     // the module is in its init (or failing it)
+        }
         // SAFETY: misc_open sets private_data to our miscdevice, the registration's first field
-        // (repr(C)), and the registration outlives every open file (it deregisters on drop).
+        // (repr(C)), and holds misc_mtx while calling us, which misc_deregister (our Drop) takes:
+        // the registration lives until we return.
         unsafe {
             let registration = &*((*file).private_data as *const MiscDeviceRegistration<T>);
             match T::open(&File(file), registration) {
@@ -207,6 +242,8 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
                     (*file).private_data = KBox::into_raw(Pin::into_inner_unchecked(state)) as *mut c_void;
                     0
                 }
+                // to_errno is always -MAX_ERRNO..=-1: never a success that would leave the
+                // registration as the file's state
                 Err(error) => error.to_errno(),
             }
         }
@@ -223,47 +260,73 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
     ///
     /// # Safety
     /// Called by the kernel's read or write with an open file and its valid offset.
-    unsafe fn transfer(file: *mut bindings::file, offset: *mut bindings::loff_t,
+    unsafe fn transfer(file: *mut bindings::file, offset: *mut bindings::loff_t, length: usize,
                        operation: impl FnOnce(Pin<&T>, &File, &mut i64) -> Result<usize>) -> isize {
         // SAFETY: the caller's promise.
         let (state, offset) = unsafe { (Self::state(file), &mut *offset) };
         let mut position = *offset as i64;
         let result = operation(state, &File(file), &mut position);
         *offset = position as _;
-        match result {
-            Ok(count) => count as _,
-            Err(error) => error.to_errno() as _,
-        }
+        // never more than asked: the VFS would trust a larger count (cut to `length`, warned)
+        rustkmod_rt::error::to_ssize(result.map(|count| at_most(count, length)))
     }
 
     unsafe extern "C" fn read_callback(file: *mut bindings::file, buffer: *mut core::ffi::c_char, length: usize,
                                        offset: *mut bindings::loff_t) -> isize {
         let mut writer = UserSlice::new(UserPtr::from_ptr(buffer as *mut c_void), length).writer();
         // SAFETY: the kernel's read, on an open file with a valid offset.
-        unsafe { Self::transfer(file, offset, |state, file, position| T::read(state, file, &mut writer, position)) }
+        unsafe { Self::transfer(file, offset, length, |state, file, position| T::read(state, file, &mut writer, position)) }
     }
 
     unsafe extern "C" fn write_callback(file: *mut bindings::file, buffer: *const core::ffi::c_char, length: usize,
                                         offset: *mut bindings::loff_t) -> isize {
         let mut reader = UserSlice::new(UserPtr::from_ptr(buffer as *mut c_void), length).reader();
         // SAFETY: the kernel's write, on an open file with a valid offset.
-        unsafe { Self::transfer(file, offset, |state, file, position| T::write(state, file, &mut reader, position)) }
+        unsafe { Self::transfer(file, offset, length, |state, file, position| T::write(state, file, &mut reader, position)) }
     }
 
     unsafe extern "C" fn ioctl_callback(file: *mut bindings::file, command: c_uint, arg: c_ulong) -> core::ffi::c_long {
         // SAFETY: the kernel calls this on an open file.
         let state = unsafe { Self::state(file) };
         match T::ioctl(state, &File(file), command, arg as usize) {
-            Ok(value) => value as _,
+            Ok(value) if value >= 0 => value as _,
+            Ok(value) => {
+                crate::pr_warn!("ioctl {command:#x} returned Ok({value}): EINVAL instead (a negative value reads as an error)");
+                code::EINVAL.to_errno() as _
+            }
             Err(error) => error.to_errno() as _,
         }
     }
 }
 
-#[cfg(target_os = "none")]
 impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
     fn drop(&mut self) {
-        // SAFETY: registered when made; an open file holds this module, so none is left.
-        unsafe { bindings::misc_deregister(self.device.get()) };
+        // SAFETY: listed and registered when made, and dropped once: files still open keep the
+        // 'static table and their own state, and misc_deregister waits for an open in progress.
+        unsafe {
+            registrations::untrack(self.entry.get());
+            #[cfg(target_os = "none")]
+            bindings::misc_deregister(self.device.get());
+        }
+    }
+}
+
+/// A read's or write's count as C may take it: at most `length`, the count asked for.
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]      // the host has no callbacks: tests call the operations
+fn at_most(count: usize, length: usize) -> usize {
+    if count > length {
+        crate::pr_warn!("a read or write returned {count} bytes of {length} asked: cut to {length}");
+        return length;
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_count_is_at_most_what_was_asked() {
+        assert_eq!(super::at_most(5, 10), 5);
+        assert_eq!(super::at_most(11, 10), 10);
+        assert_eq!(super::at_most(usize::MAX, 0), 0);
     }
 }

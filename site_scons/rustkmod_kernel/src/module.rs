@@ -9,8 +9,9 @@ use core::cell::UnsafeCell;
 
 use crate::error::Result;
 
-/// A loadable module's state: made by `init` at `insmod`, dropped at `rmmod`.
-pub trait Module: Sized + Sync {
+/// A loadable module's state: made by `init` at `insmod`, dropped at `rmmod`. It is made in
+/// insmod's task and dropped in rmmod's, and shared with every callback meanwhile: `Send + Sync`.
+pub trait Module: Sized + Send + Sync {
     /// Called once when the module is loaded; an `Err` fails `insmod` with that errno.
     fn init(module: &'static ThisModule) -> Result<Self>;
 }
@@ -40,13 +41,14 @@ impl ThisModule {
     }
 }
 
-/// Where `module!` keeps the module's state between `init_module` and `cleanup_module`.
+/// Where `module!` keeps the module's state between `init_module` and `cleanup_module`. The macro
+/// puts it, and the entry points that call it, where the module's own code cannot name them.
 #[doc(hidden)]
 pub struct ModuleState<T>(UnsafeCell<Option<T>>);
 
 // SAFETY: the kernel calls init_module and cleanup_module once each, never at the same time, and
-// nothing else touches the state.
-unsafe impl<T: Sync> Sync for ModuleState<T> {}
+// nothing else touches the state; the state itself is Send + Sync (Module).
+unsafe impl<T: Send + Sync> Sync for ModuleState<T> {}
 
 impl<T: Module> ModuleState<T> {
     #[doc(hidden)]
@@ -54,24 +56,46 @@ impl<T: Module> ModuleState<T> {
         ModuleState(UnsafeCell::new(None))
     }
 
-    /// `init_module`: 0, or the negated errno of `T::init`'s error.
+    /// `init_module`: 0, or the negated errno of `T::init`'s error (after removing whatever
+    /// `init` registered and forgot).
+    ///
+    /// # Safety
+    /// Called once, as the module's `init_module`, before anything else touches the state.
     #[doc(hidden)]
-    pub fn init(&self, module: &'static ThisModule) -> core::ffi::c_int {
+    pub unsafe fn init(&self, module: &'static ThisModule) -> core::ffi::c_int {
+        #[cfg(target_os = "none")]
+        // SAFETY: init_module runs once, before the module's own code.
+        unsafe { crate::registrations::start() };
         match T::init(module) {
             Ok(value) => {
                 // SAFETY: init_module runs once, before anything could reach the state.
                 unsafe { *self.0.get() = Some(value) };
+                #[cfg(target_os = "none")]
+                crate::registrations::set_live();
                 0
             }
-            Err(error) => error.to_errno(),
+            Err(error) => {
+                #[cfg(target_os = "none")]
+                // SAFETY: init failed: what it made is dropped, and no code of the module runs
+                // after this but the kernel's freeing of it.
+                unsafe { crate::registrations::remove_leftovers() };
+                error.to_errno()
+            }
         }
     }
 
-    /// `cleanup_module`: drops the state.
+    /// `cleanup_module`: drops the state, then removes any registration it forgot.
+    ///
+    /// # Safety
+    /// Called once, as the module's `cleanup_module`, after `init` returned 0.
     #[doc(hidden)]
-    pub fn exit(&self) {
-        // SAFETY: cleanup_module runs once, after init_module succeeded and nothing runs the module's code.
+    pub unsafe fn exit(&self) {
+        // SAFETY: cleanup_module runs once, after init_module succeeded and when nothing runs the
+        // module's code (an open file holds the module, so none is left).
         unsafe { *self.0.get() = None };
+        #[cfg(target_os = "none")]
+        // SAFETY: the state is dropped; only this runs.
+        unsafe { crate::registrations::remove_leftovers() };
     }
 }
 
@@ -117,31 +141,36 @@ macro_rules! module {
      license: $license:literal
      $(, params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? })?
      $(,)?) => {
+        // The state and the entry points, private to a module of their own, where the module's
+        // code cannot name them (a module calling its own exit would free its state twice).
         #[cfg(target_os = "none")]
-        static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
+        #[doc(hidden)]
+        mod __rustkmod_module_entry {
+            use super::*;
+
+            static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
+
+            extern "C" fn __rustkmod_init_module() -> core::ffi::c_int {
+                // SAFETY: __this_module is this module's `struct module`, defined by Kbuild's .mod.c.
+                static THIS: $crate::ThisModule =
+                    unsafe { $crate::ThisModule::from_ptr(&raw mut __this_module as *mut core::ffi::c_void) };
+                // SAFETY: the kernel calls init_module once, first.
+                unsafe { __RUSTKMOD_MODULE.init(&THIS) }
+            }
+
+            extern "C" fn __rustkmod_cleanup_module() {
+                // SAFETY: the kernel calls cleanup_module once, after init_module returned 0.
+                unsafe { __RUSTKMOD_MODULE.exit() }
+            }
+
+            $crate::__entry!(init_module, __rustkmod_init_module_entry, __rustkmod_init_module, core::ffi::c_int);
+            $crate::__entry!(cleanup_module, __rustkmod_cleanup_module_entry, __rustkmod_cleanup_module, ());
+        }
 
         #[cfg(target_os = "none")]
         unsafe extern "C" {
             static mut __this_module: u8;
         }
-
-        #[cfg(target_os = "none")]
-        extern "C" fn __rustkmod_init_module() -> core::ffi::c_int {
-            // SAFETY: __this_module is this module's `struct module`, defined by Kbuild's .mod.c.
-            static THIS: $crate::ThisModule =
-                unsafe { $crate::ThisModule::from_ptr(&raw mut __this_module as *mut core::ffi::c_void) };
-            __RUSTKMOD_MODULE.init(&THIS)
-        }
-
-        #[cfg(target_os = "none")]
-        extern "C" fn __rustkmod_cleanup_module() {
-            __RUSTKMOD_MODULE.exit()
-        }
-
-        #[cfg(target_os = "none")]
-        $crate::__entry!(init_module, __rustkmod_init_module_entry, __rustkmod_init_module, core::ffi::c_int);
-        #[cfg(target_os = "none")]
-        $crate::__entry!(cleanup_module, __rustkmod_cleanup_module_entry, __rustkmod_cleanup_module, ());
 
         $crate::__modinfo!("license=", $license);
         $crate::__modinfo!("description=", $description);

@@ -1,6 +1,7 @@
 //! Kernel error numbers, and the `Result` a module's functions return to C as `0` or `-errno`.
 
-/// A kernel error: a positive errno, returned to C negated.
+/// A kernel error: a positive errno (`1..=MAX_ERRNO`, whichever way it was made), returned to C
+/// negated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Error(i32);
 
@@ -38,13 +39,35 @@ errnos! {
     ERANGE = 34: "Math result not representable",
 }
 
+/// The largest errno (include/linux/err.h): C tells an error pointer or an error return from a
+/// value by `-MAX_ERRNO <= x < 0`, so an `Error` holds only `1..=MAX_ERRNO`.
+pub const MAX_ERRNO: i32 = 4095;
+
 impl Error {
-    /// An errno as C gives it (positive or negative).
-    pub const fn from_errno(errno: i32) -> Error {
-        Error(if errno < 0 { -errno } else { errno })
+    /// An errno as C gives it (`-EINVAL` or `EINVAL`). Anything that is no errno (0, or beyond
+    /// `MAX_ERRNO`) would reach C as a success or as a pointer, so it becomes `EINVAL`, with a
+    /// warning in the kernel log naming the value.
+    pub fn from_errno(errno: i32) -> Error {
+        match Error::try_from_errno(errno) {
+            Some(error) => error,
+            None => {
+                crate::print::log(crate::print::WARNING,
+                                  format_args!("Error::from_errno({errno}): not an errno, EINVAL instead"));
+                Error::EINVAL
+            }
+        }
     }
 
-    /// `-errno`, as a kernel function returns it.
+    /// The errno `errno` (either sign), or None when it is 0 or beyond `MAX_ERRNO`.
+    pub const fn try_from_errno(errno: i32) -> Option<Error> {
+        // i32::MIN has no positive counterpart: compare before negating.
+        if errno == 0 || errno < -MAX_ERRNO || errno > MAX_ERRNO {
+            return None;
+        }
+        Some(Error(if errno < 0 { -errno } else { errno }))
+    }
+
+    /// `-errno`, as a kernel function returns it: always in `-MAX_ERRNO..=-1`.
     pub const fn to_errno(self) -> i32 {
         -self.0
     }
@@ -64,10 +87,33 @@ pub fn to_init_result(result: Result) -> i32 {
     }
 }
 
-/// A count or an error as a `read`/`write` file operation returns it (`ssize_t`).
+/// A count or an error as a `read`/`write` file operation returns it (`ssize_t`); a count past
+/// `isize::MAX` would read as an error, so it is cut to that.
 pub fn to_ssize(result: Result<usize>) -> isize {
     match result {
-        Ok(count) => count as isize,
+        Ok(count) => count.min(isize::MAX as usize) as isize,
         Err(error) => error.to_errno() as isize,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errnos_are_errors() {
+        assert_eq!(Error::from_errno(-22), Error::EINVAL);
+        assert_eq!(Error::from_errno(12), Error::ENOMEM);
+        assert_eq!(Error::from_errno(-MAX_ERRNO).to_errno(), -MAX_ERRNO);
+        for bad in [0, MAX_ERRNO + 1, -MAX_ERRNO - 1, 1_000_000, i32::MIN, i32::MAX] {
+            assert_eq!(Error::try_from_errno(bad), None, "{bad}");
+            assert_eq!(Error::from_errno(bad), Error::EINVAL, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_count_never_reads_as_an_error() {
+        assert_eq!(to_ssize(Ok(usize::MAX)), isize::MAX);
+        assert_eq!(to_ssize(Err(Error::EFAULT)), -14);
     }
 }

@@ -1,5 +1,10 @@
 //! `Arc<T>`: a value shared by reference count in kmalloc'd memory, freed with its last owner,
 //! as the in-tree `kernel::sync::Arc`. Its value never moves, so `Arc::pin_init` may hold a lock.
+//!
+//! The count saturates as the kernel's `refcount_t` does: `mem::forget` of clones can push it
+//! past half its range (2^31 clones on a 32-bit kernel, a few seconds), and from there it stays
+//! pinned at [`SATURATED`], the value is never freed (a leak, with a warning) and never freed
+//! early (which a wrapped count would do, then a use after free).
 
 use core::ops::Deref;
 use core::ptr::NonNull;
@@ -8,6 +13,13 @@ use core::sync::atomic::{fence, AtomicUsize, Ordering};
 use crate::alloc::{AllocError, Flags, KBox};
 use crate::error::Result;
 use crate::init::{InitClosure, PinInit};
+
+/// Where a saturated count stays: the middle of the upper half, so that racing increments and
+/// decrements from there neither wrap nor reach 0.
+pub const SATURATED: usize = usize::MAX / 4 * 3;
+
+/// Past this (a count with its top bit set) the count is saturated.
+const LIMIT: usize = usize::MAX / 2;
 
 struct Inner<T> {
     count: AtomicUsize,
@@ -57,8 +69,19 @@ impl<T> Arc<T> {
 
 impl<T> Clone for Arc<T> {
     fn clone(&self) -> Arc<T> {
-        self.inner().count.fetch_add(1, Ordering::Relaxed);
+        let count = &self.inner().count;
+        if count.fetch_add(1, Ordering::Relaxed) >= LIMIT {
+            saturate(count);
+        }
         Arc { inner: self.inner }
+    }
+}
+
+/// Pins a count that went past `LIMIT` at SATURATED, saying so once.
+#[cold]
+fn saturate(count: &AtomicUsize) {
+    if count.swap(SATURATED, Ordering::Relaxed) != SATURATED {
+        crate::pr_warn!("an Arc's count overflowed: saturated, its value is leaked");
     }
 }
 
@@ -72,11 +95,55 @@ impl<T> Deref for Arc<T> {
 
 impl<T> Drop for Arc<T> {
     fn drop(&mut self) {
-        if self.inner().count.fetch_sub(1, Ordering::Release) != 1 {
+        let count = &self.inner().count;
+        let before = count.fetch_sub(1, Ordering::Release);
+        if before != 1 {
+            if before > LIMIT {
+                saturate(count);          // stays saturated: never reaches 0
+            }
             return;
         }
         fence(Ordering::Acquire);
         // SAFETY: the last owner: nothing else reaches the memory, which came from KBox.
         drop(unsafe { KBox::from_raw(self.inner.as_ptr()) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc::flags::GFP_KERNEL;
+
+    fn count<T>(arc: &Arc<T>) -> usize {
+        arc.inner().count.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn the_last_owner_frees_the_value() {
+        let first = Arc::new(std::string::String::from("shared"), GFP_KERNEL).unwrap();
+        let second = first.clone();
+        assert_eq!(count(&first), 2);
+        drop(first);
+        assert_eq!(count(&second), 1);
+        assert_eq!(*second, "shared");
+    }
+
+    #[test]
+    fn a_count_near_overflow_saturates_and_never_frees() {
+        let arc = Arc::new(5u32, GFP_KERNEL).unwrap();
+        // as if 2^63 clones had been forgotten (2^31 on a 32-bit kernel)
+        arc.inner().count.store(LIMIT, Ordering::Relaxed);
+        let clones: std::vec::Vec<_> = (0..3).map(|_| arc.clone()).collect();
+        assert_eq!(count(&arc), SATURATED);
+        drop(clones);
+        assert_eq!(count(&arc), SATURATED);
+        arc.inner().count.store(usize::MAX, Ordering::Relaxed);   // a count that wrapped past the top
+        let _again = arc.clone();
+        assert_eq!(count(&arc), SATURATED);
+        let leaked = arc.inner;
+        drop(arc);
+        drop(_again);
+        // SAFETY: saturated: the memory was never freed (the test leaks it).
+        assert_eq!(unsafe { leaked.as_ref() }.value, 5);
     }
 }

@@ -21,7 +21,8 @@ fn take(flag: &Flag) {
 /// The host's mutex.
 pub struct MutexBackend;
 
-impl Backend for MutexBackend {
+// SAFETY: the kernel's mutex_lock/mutex_unlock (host: a compare-and-swap flag) give one holder at a time.
+unsafe impl Backend for MutexBackend {
     type State = Flag;
 
     unsafe fn init(state: *mut Flag, _name: &'static CStr, _key: &'static LockClassKey) {
@@ -43,7 +44,8 @@ impl Backend for MutexBackend {
 /// The host's spinlock: the same flag.
 pub struct SpinLockBackend;
 
-impl Backend for SpinLockBackend {
+// SAFETY: the kernel's spin_lock/spin_unlock (host: the mutex's flag) give one holder at a time.
+unsafe impl Backend for SpinLockBackend {
     type State = Flag;
 
     unsafe fn init(state: *mut Flag, name: &'static CStr, key: &'static LockClassKey) {

@@ -10,7 +10,8 @@ pub type KeyState = bindings::lock_class_key;
 /// The kernel's `struct mutex`.
 pub struct MutexBackend;
 
-impl Backend for MutexBackend {
+// SAFETY: the kernel's mutex_lock/mutex_unlock (host: a compare-and-swap flag) give one holder at a time.
+unsafe impl Backend for MutexBackend {
     type State = bindings::mutex;
 
     unsafe fn init(state: *mut bindings::mutex, name: &'static CStr, key: &'static LockClassKey) {
@@ -32,7 +33,8 @@ impl Backend for MutexBackend {
 /// The kernel's `spinlock_t`.
 pub struct SpinLockBackend;
 
-impl Backend for SpinLockBackend {
+// SAFETY: the kernel's spin_lock/spin_unlock (host: the mutex's flag) give one holder at a time.
+unsafe impl Backend for SpinLockBackend {
     type State = bindings::spinlock;
 
     unsafe fn init(state: *mut bindings::spinlock, name: &'static CStr, key: &'static LockClassKey) {

@@ -19,7 +19,9 @@ mod arc;
 pub use arc::Arc;
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
-/// (lockdep refuses a key outside static memory); the macros make one per site.
+/// (lockdep refuses a key outside static memory, "trying to register non-static key"), so safe
+/// code gets one only from [`static_lock_class!`] (or [`new_mutex!`] and [`new_spinlock!`], which
+/// make one per site).
 pub struct LockClassKey(UnsafeCell<backend::KeyState>);
 
 // SAFETY: the kernel alone touches the key, under its own locking.
@@ -27,7 +29,10 @@ unsafe impl Sync for LockClassKey {}
 
 impl LockClassKey {
     /// A key for a `static`.
-    pub const fn new() -> Self {
+    ///
+    /// # Safety
+    /// The key is the value of a `static` item, and is never moved out of it.
+    pub const unsafe fn new_static() -> Self {
         // SAFETY: an all-zero lock_class_key is what C's `static struct lock_class_key key;` holds.
         LockClassKey(UnsafeCell::new(unsafe { core::mem::zeroed() }))
     }
@@ -38,10 +43,15 @@ impl LockClassKey {
     }
 }
 
-impl Default for LockClassKey {
-    fn default() -> Self {
-        Self::new()
-    }
+/// `static_lock_class!()`: a `&'static LockClassKey` of its own for this call site.
+#[macro_export]
+#[allow_internal_unsafe]
+macro_rules! static_lock_class {
+    () => {{
+        // SAFETY: the key is this static's value, where it stays.
+        static CLASS: $crate::sync::LockClassKey = unsafe { $crate::sync::LockClassKey::new_static() };
+        &CLASS
+    }};
 }
 
 /// Makes a lock of `$kind` around `$inner`, with a lock class of this call site and a name
@@ -49,10 +59,9 @@ impl Default for LockClassKey {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __new_lock {
-    ($kind:ident, $inner:expr $(, $name:literal)?) => {{
-        static KEY: $crate::sync::LockClassKey = $crate::sync::LockClassKey::new();
-        $crate::sync::$kind::new($inner, $crate::__lock_name!($($name)?), &KEY)
-    }};
+    ($kind:ident, $inner:expr $(, $name:literal)?) => {
+        $crate::sync::$kind::new($inner, $crate::__lock_name!($($name)?), $crate::static_lock_class!())
+    };
 }
 
 #[doc(hidden)]
@@ -77,8 +86,13 @@ macro_rules! new_spinlock {
 }
 
 /// What a lock kind does: init, lock and unlock on its C type.
+///
+/// # Safety
+/// `lock` returns only once the caller holds the lock exclusively (no other `lock` returns until
+/// `unlock`), `unlock` releases it, and `init` makes a state that `lock` accepts: [`Lock`] hands
+/// out `&mut T` on that promise alone.
 #[doc(hidden)]
-pub trait Backend {
+pub unsafe trait Backend {
     type State;
     /// # Safety
     /// `state` is valid and does not move afterwards; `key` is static.
@@ -129,7 +143,9 @@ impl<T: ?Sized, B: Backend> Lock<T, B> {
     }
 }
 
-/// The lock held: the data, until dropped.
+/// The lock held: the data, until dropped. Unlocked by the task that locked it (a guard is not
+/// `Send`); `mutex.lock();` alone unlocks at once, so the compiler warns of it.
+#[must_use = "the lock is released at once when the guard is not kept"]
 pub struct Guard<'a, T: ?Sized, B: Backend> {
     lock: &'a Lock<T, B>,
     _not_send: PhantomData<*mut ()>,     // unlocked by the task that locked it

@@ -132,6 +132,7 @@ impl Drop for Kmisc {
 mod tests {
     //! The device's logic on the host (`scons test-host`): the kernel crate's host half.
     use super::*;
+    use kernel::uaccess::UserBuffer;
 
     fn device() -> Pin<KBox<MiscDeviceRegistration<Kmisc>>> {
         let shared = Shared { bytes: KVec::new(), value: 7, opens: 0 };
@@ -145,13 +146,12 @@ mod tests {
         let registration = device();
         let writer_file = Kmisc::open(&File::default(), &registration).unwrap();
         let reader_file = Kmisc::open(&File::default(), &registration).unwrap();
-        let mut data = *b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
-        let slice = UserSlice::new(UserPtr::from_ptr(data.as_mut_ptr().cast()), data.len());
-        assert_eq!(Kmisc::write(writer_file.as_ref(), &File::default(), &mut slice.reader(), &mut 0), Ok(72));
-        let mut out = [0u8; 100];
-        let slice = UserSlice::new(UserPtr::from_ptr(out.as_mut_ptr().cast()), out.len());
-        let count = Kmisc::read(reader_file.as_ref(), &File::default(), &mut slice.writer(), &mut 0).unwrap();
-        assert_eq!(&out[..count], &data[72 - 64..]);          // ring_size's default: 64 bytes
+        let data = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
+        let written = UserBuffer::from_bytes(data);
+        assert_eq!(Kmisc::write(writer_file.as_ref(), &File::default(), &mut written.slice().reader(), &mut 0), Ok(72));
+        let out = UserBuffer::new(100);
+        let count = Kmisc::read(reader_file.as_ref(), &File::default(), &mut out.slice().writer(), &mut 0).unwrap();
+        assert_eq!(&out.to_vec()[..count], &data[72 - 64..]);          // ring_size's default: 64 bytes
         assert_eq!(registration.data().lock().opens, 2);
     }
 
@@ -159,12 +159,12 @@ mod tests {
     fn ioctls_get_and_set_the_value_and_refuse_the_rest() {
         let registration = device();
         let file = Kmisc::open(&File::default(), &registration).unwrap();
-        let mut value = 0u32;
-        let arg = &mut value as *mut u32 as usize;
+        let value = UserBuffer::of(&0u32);
+        let arg = value.ptr().addr();
         assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), KMISC_GET_VALUE, arg), Ok(0));
-        assert_eq!(value, 7);
-        let mut new_value = 42u32;
-        let new_arg = &mut new_value as *mut u32 as usize;
+        assert_eq!(value.value::<u32>(), 7);
+        let new_value = UserBuffer::of(&42u32);
+        let new_arg = new_value.ptr().addr();
         assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), KMISC_SET_VALUE, new_arg), Ok(0));
         assert_eq!(registration.data().lock().value, 42);
         assert_eq!(Kmisc::ioctl(file.as_ref(), &File::default(), 0x6b09, arg), Err(ENOTTY));
