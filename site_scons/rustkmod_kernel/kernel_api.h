@@ -1,6 +1,7 @@
 /* The kernel API of the `kernel` crate: rustkmod makes bindings for each kernel from it, so the
  * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
  * functions below wrap what is a macro on some kernels and a function on others. */
+#include <linux/delay.h>
 #include <linux/dev_printk.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -23,6 +24,7 @@
 // rustkmod-bindgen: allow rkk_copy_from_user rkk_copy_to_user rkk_dev_log
 // rustkmod-bindgen: allow _IOC_NRSHIFT _IOC_TYPESHIFT _IOC_SIZESHIFT _IOC_DIRSHIFT _IOC_SIZEMASK
 // rustkmod-bindgen: allow _IOC_NONE _IOC_READ _IOC_WRITE
+// rustkmod-bindgen: allow rkk_fsleep
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -79,4 +81,10 @@ static inline void rkk_dev_log(const struct device *dev, int level, const char *
 	char prefix[3] = { KERN_SOH_ASCII, (char)('0' + (level & 7)), 0 };
 
 	dev_printk(prefix, dev, "%.*s\n", (int)len, msg);
+}
+
+/* fsleep() picks udelay, usleep_range or msleep by the length; a static inline function. */
+static inline void rkk_fsleep(unsigned long usecs)
+{
+	fsleep(usecs);
 }

@@ -26,6 +26,9 @@ QEMU_FOR_ARCH = {
     "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
     "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
 }
+# A misc device's stress exerciser (`kstress DEVICE SECONDS MODULE [COMMAND ...]`), a C program a
+# SConstruct adds to exercise_programs= as $RUSTKMOD_KSTRESS.
+KSTRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kstress.c")
 BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
 MARK = "RUSTKMOD"
 
@@ -302,13 +305,14 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
 _TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
                       r"Unknown rela relocation|Unknown symbol|disagrees about version|invalid module format|"
                       r"Internal error|segfault|general protection|WARNING:|bad vermagic|: kernel tainted\.|"
-                      r"module license .* taints kernel|version magic")
+                      r"module license .* taints kernel|version magic|UBSAN:|ODEBUG:|list_(add|del) corruption")
 # What the kernel says of a module it loaded anyway that makes the load a failure: a forced load,
 # a license taint, symbol versions it doubts, a warning or a bug while loading or unloading.
 # ("loading out-of-tree module taints kernel" and the unsigned-module line are not among them.)
 _LOADED_BADLY = re.compile(r"bad vermagic|: kernel tainted\.|module license .* taints kernel|"
                            r"disagrees about version|no symbol version|WARNING:|BUG:|"
-                           r"INFO: trying to register non-static key")       # lockdep: a key not in static memory
+                           r"INFO: trying to register non-static key|"       # lockdep: a key not in static memory
+                           r"UBSAN:|ODEBUG:|list_(add|del) corruption")       # the debug kernel's other checkers
 _EVIDENCE_LINES = 60
 
 

@@ -43,8 +43,9 @@ pub mod prelude;
 mod registrations;
 pub mod str;
 pub mod sync;
+pub mod time;
 pub mod transmute;
 pub mod uaccess;
 
 pub use module::{Module, ThisModule};
-pub use rustkmod_rt::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn};
+pub use rustkmod_rt::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};

@@ -291,7 +291,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         match T::ioctl(state, &File(file), command, arg as usize) {
             Ok(value) if value >= 0 => value as _,
             Ok(value) => {
-                crate::pr_warn!("ioctl {command:#x} returned Ok({value}): EINVAL instead (a negative value reads as an error)");
+                crate::pr_warn_once!("ioctl {command:#x} returned Ok({value}): EINVAL instead (a negative value reads as an error)");
                 code::EINVAL.to_errno() as _
             }
             Err(error) => error.to_errno() as _,
@@ -315,7 +315,7 @@ impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]      // the host has no callbacks: tests call the operations
 fn at_most(count: usize, length: usize) -> usize {
     if count > length {
-        crate::pr_warn!("a read or write returned {count} bytes of {length} asked: cut to {length}");
+        crate::pr_warn_once!("a read or write returned {count} bytes of {length} asked: cut to {length}");
         return length;
     }
     count

@@ -46,13 +46,12 @@ pub const MAX_ERRNO: i32 = 4095;
 impl Error {
     /// An errno as C gives it (`-EINVAL` or `EINVAL`). Anything that is no errno (0, or beyond
     /// `MAX_ERRNO`) would reach C as a success or as a pointer, so it becomes `EINVAL`, with a
-    /// warning in the kernel log naming the value.
+    /// warning in the kernel log naming the value (the first time).
     pub fn from_errno(errno: i32) -> Error {
         match Error::try_from_errno(errno) {
             Some(error) => error,
             None => {
-                crate::print::log(crate::print::WARNING,
-                                  format_args!("Error::from_errno({errno}): not an errno, EINVAL instead"));
+                crate::pr_warn_once!("Error::from_errno({errno}): not an errno, EINVAL instead");
                 Error::EINVAL
             }
         }

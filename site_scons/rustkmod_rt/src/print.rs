@@ -93,6 +93,17 @@ macro_rules! pr_err { ($($arg:tt)*) => { $crate::print::log($crate::print::ERR, 
 macro_rules! pr_warn { ($($arg:tt)*) => { $crate::print::log($crate::print::WARNING, format_args!($($arg)*)) } }
 #[macro_export]
 macro_rules! pr_info { ($($arg:tt)*) => { $crate::print::log($crate::print::INFO, format_args!($($arg)*)) } }
+/// `pr_warn!` the first time this line runs, and never again (C's `pr_warn_once`): for what a
+/// caller may repeat in a loop, whose warning would flood the log.
+#[macro_export]
+macro_rules! pr_warn_once {
+    ($($arg:tt)*) => {{
+        static ONCE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+        if !ONCE.swap(true, core::sync::atomic::Ordering::Relaxed) {
+            $crate::pr_warn!($($arg)*)
+        }
+    }};
+}
 #[macro_export]
 macro_rules! pr_debug { ($($arg:tt)*) => { $crate::print::log($crate::print::DEBUG, format_args!($($arg)*)) } }
 

@@ -99,6 +99,8 @@ def generate(env, **kwargs):
     if env["CACHE_DIR"]:
         env.CacheDir(os.path.abspath(env["CACHE_DIR"]))
     env.SetDefault(**DEFAULT_COMSTR)
+    from rustkmod.kernel.boot import KSTRESS
+    env.SetDefault(RUSTKMOD_KSTRESS=KSTRESS)     # the stress exerciser, for exercise_programs=
     env.Replace(**{name: ARGUMENTS[name] for name in DEFAULT_COMSTR if name in ARGUMENTS})   # scons CARGOCOMSTR=
     module.add_flags_alias(env)
     env.Append(BUILDERS=all_builders)
