@@ -142,18 +142,23 @@ macro_rules! module {
      $(, params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? })?
      $(,)?) => {
         // The state and the entry points, private to a module of their own, where the module's
-        // code cannot name them (a module calling its own exit would free its state twice).
-        #[cfg(target_os = "none")]
+        // code cannot name them (a module calling its own exit would free its state twice). On
+        // the host they exist too, unused, so that a crate's host build refuses what the kernel
+        // build would; a test calls `<T as Module>::init` itself.
         #[doc(hidden)]
+        #[allow(dead_code)]
         mod __rustkmod_module_entry {
             use super::*;
 
             static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
 
             extern "C" fn __rustkmod_init_module() -> core::ffi::c_int {
+                #[cfg(target_os = "none")]
                 // SAFETY: __this_module is this module's `struct module`, defined by Kbuild's .mod.c.
                 static THIS: $crate::ThisModule =
                     unsafe { $crate::ThisModule::from_ptr(&raw mut __this_module as *mut core::ffi::c_void) };
+                #[cfg(not(target_os = "none"))]
+                static THIS: $crate::ThisModule = $crate::ThisModule::host();
                 // SAFETY: the kernel calls init_module once, first.
                 unsafe { __RUSTKMOD_MODULE.init(&THIS) }
             }
@@ -163,7 +168,9 @@ macro_rules! module {
                 unsafe { __RUSTKMOD_MODULE.exit() }
             }
 
+            #[cfg(target_os = "none")]
             $crate::__entry!(init_module, __rustkmod_init_module_entry, __rustkmod_init_module, core::ffi::c_int);
+            #[cfg(target_os = "none")]
             $crate::__entry!(cleanup_module, __rustkmod_cleanup_module_entry, __rustkmod_cleanup_module, ());
         }
 
@@ -175,12 +182,6 @@ macro_rules! module {
         $crate::__modinfo!("license=", $license);
         $crate::__modinfo!("description=", $description);
         $($crate::__modinfo!("author=", $author);)*
-
-        // On the host (tests): `<T as Module>::init` is what the test calls; the type is named
-        // here so that a module crate's own checks see it used.
-        #[cfg(not(target_os = "none"))]
-        #[allow(dead_code)]
-        const _: fn(&'static $crate::ThisModule) -> $crate::error::Result<$type> = <$type as $crate::Module>::init;
 
         /// The module's parameters, as `insmod` set them.
         #[allow(dead_code)]
