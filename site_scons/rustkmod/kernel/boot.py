@@ -29,7 +29,11 @@ QEMU_FOR_ARCH = {
 # A misc device's stress exerciser (`kstress DEVICE SECONDS MODULE [COMMAND ...]`), a C program a
 # SConstruct adds to exercise_programs= as $RUSTKMOD_KSTRESS.
 KSTRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kstress.c")
-BUSYBOX = "/bin/busybox"          # the host's static busybox (Debian busybox-static)
+BUSYBOX = "/bin/busybox"
+# The kernel log the judge reads at the end holds everything since boot: a device's lines under a
+# stress run (a line per file released, say) would push the module's first lines out of a small
+# kernel's buffer (tinyconfig's is 4 KiB), so every boot gets a large one.
+LOG_BUFFER = "log_buf_len=4M"          # the host's static busybox (Debian busybox-static)
 MARK = "RUSTKMOD"
 
 _INIT = """#!/bin/busybox sh
@@ -238,7 +242,7 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
         raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
     command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
-               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {append}".strip()]
+               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip()]
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
