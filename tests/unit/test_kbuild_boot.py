@@ -156,6 +156,29 @@ def test_a_lock_key_outside_static_memory_is_a_boot_failure():
     assert faults and faults[0] == "knoc: loaded, but the kernel complained"
 
 
+@pytest.mark.parametrize("report", ["UBSAN: shift-out-of-bounds in drivers/x.c:3:10",
+                                    "ODEBUG: free active (active state 0) object: 00000000 object type: timer_list",
+                                    "list_add corruption. prev->next should be next (ffff8880), but was 0000",
+                                    "BUG: KASAN: use-after-free in vfs_read+0x139/0x2a7"])
+def test_the_debug_kernels_reports_are_boot_failures(report):
+    """What UBSAN, DEBUG_OBJECTS, DEBUG_LIST and KASAN print while the module is loaded fails it."""
+    console = (f"{boot.MARK}-BEGIN\n{boot.MARK}-INSMOD ksound rc=0 taint=OE\n{boot.MARK}-RMMOD ksound rc=0\n"
+               f"{boot.MARK}-DMESG-BEGIN\n[ 2.0] {boot.MARK}-LOG ksound\n[ 2.1] ksound: up\n[ 2.2] {report}\n"
+               f"[ 2.3] {boot.MARK}-LOG rmmod-ksound\n{boot.MARK}-DMESG-END\n")
+    faults = boot.judge(boot.parse_console(console), "ksound", "ksound: up")
+    assert faults == ["ksound: loaded, but the kernel complained", f"  kernel: [ 2.2] {report}"]
+
+
+def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
+    seen = []
+    monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
+    monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
+                        type("R", (), {"stdout": b""})())
+    boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd")
+    assert "log_buf_len=4M" in seen[0][seen[0].index("-append") + 1].split()
+
+
 def test_kbuilds_btf_line_is_dropped_and_its_warnings_kept():
     stderr = ("Skipping BTF generation for /b/m.ko due to unavailability of vmlinux\n"
               "/b/m.c:3:5: warning: unused variable 'x' [-Wunused-variable]\n")
