@@ -148,6 +148,7 @@ macro_rules! module {
         #[doc(hidden)]
         #[allow(dead_code)]
         mod __rustkmod_module_entry {
+            #[allow(unused_imports)]        // unused when the type is named by a full path
             use super::*;
 
             static __RUSTKMOD_MODULE: $crate::module::ModuleState<$type> = $crate::module::ModuleState::new();
