@@ -51,6 +51,15 @@ def test_the_device_works_on_every_kernel(ringdev):
     assert "forbid(unsafe_code)" in (ringdev / "src" / "lib.rs").read_text()
 
 
+def test_a_second_run_of_every_kernel_is_a_no_op(ringdev):
+    """Each kernel's staticlib depends on its own bindings.rs only, not on the other kernels' in
+    the build directory under the crate (they once made every run rebuild)."""
+    run = scons(ringdev, "-q", f"KERNELS={','.join(MATRIX)}")
+    if run.returncode != 0:
+        explained = scons(ringdev, "-n", "--debug=explain", f"KERNELS={','.join(MATRIX)}")
+        pytest.fail(f"not up to date:\n{explained.output}")
+
+
 def test_the_logic_and_file_operations_on_the_host(ringdev):
     run = scons(ringdev, "test-host")
     assert run.returncode == 0, run.output

@@ -51,6 +51,16 @@ def test_crate_sources_skip_target_and_hidden_dirs(tmp_path):
     assert found == ["Cargo.toml", "build.rs", "src/lib.rs", "src/m/n.rs"]   # Cargo.lock: lock_file()
 
 
+def test_crate_sources_skip_build_directories_and_cargo_target_directories(tmp_path):
+    crate = write_manifest(tmp_path / "c", "")
+    for name in ("src/lib.rs", "build/6.1/crates/k/bindings.rs", "out/debug/CACHEDIR.TAG", "out/debug/x.rs"):
+        (crate / name).parent.mkdir(parents=True, exist_ok=True)
+        (crate / name).write_text("")
+    found = [p[len(str(crate)) + 1:] for p in crate_source_files(str(crate), [str(crate / "build")])]
+    assert found == ["Cargo.toml", "src/lib.rs"]
+    assert "build/6.1/crates/k/bindings.rs" in [p[len(str(crate)) + 1:] for p in crate_source_files(str(crate))]
+
+
 def test_cargo_config_files_are_the_ones_cargo_reads_from_the_crate_directory(tmp_path):
     from rustkmod.rust.cargo import config_files
     crate = write_manifest(tmp_path / "top/crate", "")

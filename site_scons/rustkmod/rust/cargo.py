@@ -191,19 +191,28 @@ def _dependencies(data: dict):
         yield from target.get("dependencies", {}).items()
 
 
-def crate_source_files(directory: str) -> list[str]:
+def crate_source_files(directory: str, skip=()) -> list[str]:
     """Every file of a crate that can change its build: `*.rs` and the manifest files.
 
     A superset of what cargo's dep-info lists, known before the first build; it keeps the
-    dependency list stable between the first build and the next (no spurious rebuild).
+    dependency list stable between the first build and the next (no spurious rebuild). Outputs
+    are not sources: hidden directories, cargo's target directories (`target`, or any holding
+    cargo's CACHEDIR.TAG) and the directories in `skip` (the build directories, where each kernel's
+    bindings.rs lies) are left out.
     """
+    skip = {os.path.abspath(d) for d in skip}
     found = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "target")
+        dirs[:] = sorted(d for d in dirs if not _output_dir(os.path.join(root, d), d, skip))
         found.extend(os.path.join(root, f) for f in files if f.endswith(".rs"))
     found.extend(os.path.join(directory, f) for f in MANIFEST_FILES
                  if os.path.isfile(os.path.join(directory, f)))
     return sorted(set(found))
+
+
+def _output_dir(path: str, name: str, skip: set) -> bool:
+    return (name.startswith(".") or name == "target" or path in skip
+            or os.path.isfile(os.path.join(path, "CACHEDIR.TAG")))
 
 
 def config_files(directory: str, environ) -> list[str]:

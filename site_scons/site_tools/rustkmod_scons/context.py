@@ -57,7 +57,9 @@ def for_kernel(env, name: str, uses=()) -> ModuleBuild:
 
 
 def build_dir(env):
-    return env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
+    node = env.Dir(env["BUILD_DIR"] if os.path.isabs(env["BUILD_DIR"]) else "#" + env["BUILD_DIR"])
+    state.registry().build_dirs.add(node.abspath)      # a crate inside it does not take its files as sources
+    return node
 
 
 def _kernel(env) -> Kernel:

@@ -179,9 +179,10 @@ def _partial_link(target, source, env):
 
 
 def _crate_scan(node, env, path):
-    """The crate's files: its *.rs and manifests, plus whatever cargo's dep-info lists."""
+    """The crate's files: its *.rs and manifests (not those in a build directory: each kernel's
+    bindings.rs there is another staticlib's), plus whatever cargo's dep-info lists."""
     directory = env["RUSTKMOD_CRATE_DIR"]
-    found = set(cargo.crate_source_files(directory))
+    found = set(cargo.crate_source_files(directory, state.registry().build_dirs))
     found.update(p for p in depfile.read(node.abspath[:-2] + ".d") if os.path.isfile(p))
     return [env.File(p) for p in sorted(found)]
 
