@@ -155,3 +155,15 @@ def test_a_package_field_debian_would_refuse(project):
     line = one_error_line(scons(project, "deb"))
     assert "maintainer='rustkmod@example.com' is not 'Name <address>'" in line
     assert 'maintainer="Jo Dev <jo@example.com>"' in line
+
+
+def test_a_c_file_whose_name_is_shell_code_is_refused_not_run(project):
+    """A Glob picks up every .c file; one named like a command line must not reach make's shell."""
+    hostile = project / "kmod" / "x.o;cd;touch PWNED;.c"
+    hostile.write_text("int x;\n")
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text().replace('sources=["kmod/module.c"]', 'sources=Glob("kmod/*.c")'))
+    line = one_error_line(scons(project))
+    assert "C source 'x.o;cd;touch PWNED;.c' is not a file name Kbuild can take" in line
+    assert "rename it" in line
+    assert not list(project.rglob("PWNED")) and not (project.home() / "PWNED").exists()

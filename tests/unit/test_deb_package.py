@@ -21,7 +21,7 @@ def kernel(config: dict) -> Kernel:
     ("package", "My_Drv", "package='My_Drv' is not a Debian package name"),
     ("version", "v1", "version='v1' is not a Debian version"),
     ("maintainer", "jo@example.com", "maintainer='jo@example.com' is not 'Name <address>'"),
-    ("description", "two\nlines", "description= must be one line"),
+    ("description", "two\nlines", "is not one line of up to 80 characters"),
 ])
 def test_a_field_debian_would_refuse_is_named(field, value, named):
     with pytest.raises(RustkmodError, match=named.replace("(", r"\(").replace(")", r"\)")):

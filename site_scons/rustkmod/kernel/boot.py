@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
-from rustkmod import process
+from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
 
 # Per architecture: the QEMU command (machine and CPU), the serial console, the Debian package.
@@ -154,9 +154,10 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
     let modules.dep load the others), the last one with `params` (its module parameters), run the
     `exercise` commands, unload them in reverse, then run the `after` commands (what must be gone
     with the module: a /proc entry, a device node)."""
-    if params and any(c in params for c in "'\"`$;&|<>\n"):
-        raise RustkmodError(f"module parameters {params!r} hold a shell character",
-                            "give NAME=VALUE words without quotes, $, ;, &, |, < or >")
+    inputs.module_params(params)
+    for ko in module_files:     # every name below is one of these, checked: nothing is quoted
+        inputs.module_name(module_name(ko))
+        inputs.kbuild_file(os.path.basename(ko), "module file")
     given = f" {params}" if params else ""
     if modprobe:
         name = module_name(module_files[-1])
@@ -210,6 +211,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         os.makedirs(os.path.join(root, "modules"))
         shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
         for extra in files:
+            inputs.program_name(os.path.basename(extra))
             if not os.path.isfile(extra):
                 raise RustkmodError(f"{extra} (an exercise file) does not exist", "build it before the boot test")
             shutil.copy2(extra, os.path.join(root, "bin", os.path.basename(extra)))

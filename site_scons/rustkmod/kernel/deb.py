@@ -14,22 +14,18 @@ import hashlib
 import io
 import lzma
 import os
-import re
 import shutil
 import tempfile
 import time
 from typing import NamedTuple
 
-from rustkmod import process
+from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import Kernel
 
 # Debian's architecture names for the kernels' (Kernel.arch).
 DEBIAN_ARCH = {"x86_64": "amd64", "arm64": "arm64", "arm": "armhf", "i386": "i386", "riscv64": "riscv64"}
 
-_PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
-_VERSION = re.compile(r"^[0-9][A-Za-z0-9.+~-]*$")
-_MAINTAINER = re.compile(r"^[^<>,]+ <[^<>@\s]+@[^<>\s]+>$")
 
 
 class DebSpec(NamedTuple):
@@ -44,11 +40,8 @@ class DebSpec(NamedTuple):
     def check(self) -> None:
         """One error naming the field and the form Debian wants."""
         check_name_and_version(self.package, self.version)
-        if not _MAINTAINER.match(self.maintainer):
-            raise RustkmodError(f"maintainer={self.maintainer!r} is not 'Name <address>'",
-                                "give it as Debian's Maintainer field wants: maintainer=\"Jo Dev <jo@example.com>\"")
-        if not self.description.strip() or "\n" in self.description or len(self.description) > 80:
-            raise RustkmodError("description= must be one line of up to 80 characters", "shorten it")
+        inputs.maintainer(self.maintainer)
+        inputs.one_line(self.description, "description=")
 
 
 class DebKernel(NamedTuple):
@@ -78,11 +71,8 @@ def source_date_epoch(top: str, fallback: str) -> int:
 def check_name_and_version(package: str, version: str) -> None:
     """A package name and version as Debian (and DKMS, which names /usr/src/<package>-<version>)
     takes them, or one error naming the field."""
-    if not _PACKAGE_NAME.match(package):
-        raise RustkmodError(f"package={package!r} is not a Debian package name",
-                            "use lower-case letters, digits and + . - (at least two characters)")
-    if not _VERSION.match(version):
-        raise RustkmodError(f"version={version!r} is not a Debian version", "start it with a digit, e.g. 1.0.0")
+    inputs.package_name(package)
+    inputs.version(version)
 
 
 def package_name(spec: DebSpec, kernel: DebKernel) -> str:
@@ -120,6 +110,7 @@ def compressed(data: bytes, suffix: str) -> bytes:
 
 
 def control_text(spec: DebSpec, kernel: DebKernel, installed_size_kib: int) -> str:
+    spec.check()            # every field one line of its form: none can add a field
     modules = f"Linux kernel modules for {kernel.release}"
     return (f"Package: {package_name(spec, kernel)}\n"
             f"Version: {spec.version}\n"

@@ -11,13 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 
+from rustkmod import inputs
+
 # Never copied: outputs, caches and the version control of the project.
 _SKIPPED_NAMES = {".git", ".hg", ".svn", "target", "__pycache__", ".venv", ".pytest_cache"}
 _SKIPPED_PREFIXES = (".sconsign", ".rustkmod.")
 
 
 def conf_text(package: str, version: str, modules: list[str], scons: str = "scons") -> str:
-    """dkms.conf: DKMS sources it with ${kernelver} and ${kernel_source_dir} set."""
+    """dkms.conf: DKMS sources it with ${kernelver} and ${kernel_source_dir} set (a shell file: the
+    names in it are checked, not quoted)."""
+    inputs.package_name(package)
+    inputs.version(version)
+    for name in modules:
+        inputs.module_name(name)
     lines = [f'PACKAGE_NAME="{package}"', f'PACKAGE_VERSION="{version}"',
              "# rustkmod builds and verifies each module for the kernel DKMS names; a refusal fails the build",
              # KERNELS= : this kernel alone, whatever the SConstruct lists; JOBS: what DKMS was given (-j)

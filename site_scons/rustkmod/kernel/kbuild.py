@@ -16,11 +16,10 @@ import shutil
 import tempfile
 
 from rustkmod.kernel import suite_roots
-from rustkmod import process
+from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import Kernel
 
-_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 # What Kbuild's own modpost needs for a shipped object on 6.x (".NAME.cmd: No such file or
 # directory" otherwise); Kbuild never writes it itself.
@@ -60,9 +59,7 @@ def probe_module(kdir: str, make_variables: list, files: dict, goal: str):
 
 def check_module_name(name: str, members: list[str]) -> None:
     """A composite module's name must differ from each of its members' object names."""
-    if not _MODULE_NAME.match(name):
-        raise RustkmodError(f"module name '{name}' is not a valid kernel module name",
-                            "use letters, digits and '_' only")
+    inputs.module_name(name)
     for member in members:
         if os.path.splitext(member)[0] == name:
             raise RustkmodError(f"module '{name}' has a member file named {member}",
@@ -75,6 +72,9 @@ def kbuild_text(name: str, objects: list[str], shipped: list[str] = ()) -> str:
     Each of `shipped` (the Rust object) gets a rule of its own that copies `X.o_shipped` to `X.o`:
     Kbuild's pattern rule for `_shipped` files no longer matches an external module's objects on
     7.x (its $(obj) is "." there), and the explicit rule works from 5.10 on."""
+    inputs.module_name(name)
+    for member in list(objects) + list(shipped):
+        inputs.kbuild_file(member, "Kbuild object")
     rules = "".join(f"\n$(obj)/{obj}: $(src)/{obj}_shipped\n\t$(Q)cat $< > $@\n" for obj in shipped)
     return ("# Written by rustkmod: edit the SConstruct, not this file.\n"
             f"obj-m := {name}.o\n"

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import SCons.Scanner
 
-from rustkmod import RustkmodError
+from rustkmod import RustkmodError, inputs
 
 from . import state
 from .common import builder, fail, files, library_code, rescan, say, setting, settings_node
@@ -107,6 +107,8 @@ def nodes(build, header: str, crate) -> list[BindingsNodes]:
                                     declared.options)._replace(variable=declared.variable,
                                                                helpers_name=f"{declared.lib_name}_{HELPERS_C}"))
     names = [b.header.name for b in made]
+    for header in names:        # copied beside the C helpers, which #include it: a word for make
+        inputs.kbuild_file(header, "bindings header")
     if len(set(names)) < len(names):
         raise RustkmodError(f"{build.name}: two bindings headers are called the same ({', '.join(names)}); Kbuild "
                             "compiles their C helpers beside copies of them", "rename one")

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from typing import NamedTuple
 
-from rustkmod import RustkmodError
+from rustkmod import RustkmodError, inputs
 from rustkmod.kernel import kbuild
 from rustkmod.elf import symbols
 from rustkmod.rust import cargo
@@ -136,8 +136,11 @@ BUILDERS = {
 
 
 def c_source_nodes(env, sources, manifest) -> list:
-    """The module's C sources: the user's, and rustkmod-rt's C half when the crate uses it."""
+    """The module's C sources: the user's, and rustkmod-rt's C half when the crate uses it. Each
+    name reaches make and the shell of Kbuild's recipes: only names that are one word for both."""
     nodes = [env.File(s).srcnode() for s in env.Flatten([sources])]
+    for node in nodes:
+        inputs.kbuild_file(node.name, "C source")
     return nodes + [env.File(cargo.RUNTIME_C)] if manifest.uses_runtime else nodes
 
 
