@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SCONS, copy_project, default_kdir, one_error_line, scons
+from helpers import SCONS, copy_project, default_kdir, fetch_kernels, one_error_line, scons
 
 pytestmark = pytest.mark.e2e
 
@@ -128,3 +128,18 @@ def test_killed_scons_children_keep_the_tree_locked(built_project, tmp_path):
     assert re.search(r"another scons run \(pid \d+, or the cargo and make it started\) is building", second.stdout)
     assert waited >= 3, waited                   # it waited for the orphaned cargo
     assert scons(built_project).returncode == 0
+
+
+def test_a_hung_guest_keeps_its_console_and_names_its_first_trouble(tmp_path):
+    """A guest that never powers off (here: a backtrace printed, then init sleeps) ends in a line
+    naming the first sign of trouble, the kernel's lines from there on, and the whole console kept."""
+    from rustkmod.kernel import boot
+    found = fetch_kernels("6.1")["6.1"]
+    with pytest.raises(boot.GuestHung) as hung:
+        boot.boot_modules("x86_64", found.image, [], str(tmp_path / "boot"), timeout=40, busybox=found.busybox,
+                          exercise="echo 8 > /proc/sys/kernel/printk; echo l > /proc/sysrq-trigger; sleep 600")
+    assert "did not power off within 40 s (first sign of trouble: '" in str(hung.value)
+    assert "Call Trace:" in str(hung.value) and f"console log: {tmp_path / 'boot' / 'console.log'}" in str(hung.value)
+    assert hung.value.evidence[0].startswith("  kernel: ") and "Call Trace:" in hung.value.evidence[0]
+    kept = (tmp_path / "boot" / "console.log").read_text()
+    assert "sysrq: Show backtrace of all active CPUs" in kept and "SeaBIOS" in kept     # from its first line

@@ -233,8 +233,19 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         handle.write(archive)
 
 
-def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "") -> str:
-    """Boots `kernel_image` with `initramfs`; returns the serial console's text."""
+class GuestHung(RustkmodError):
+    """The guest did not power off in time. `evidence`: the kernel's lines that explain it (an
+    oops, a panic, a warning), as judge() shows them; the whole console is in `console_log`."""
+
+    def __init__(self, what: str, fix: str, evidence: list[str], console_log: str):
+        super().__init__(what, fix)
+        self.evidence, self.console_log = evidence, console_log
+
+
+def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "",
+             console_log: str = "") -> str:
+    """Boots `kernel_image` with `initramfs`; returns the serial console's text. A guest that
+    does not power off within `timeout` raises GuestHung, its console kept in `console_log`."""
     if arch not in QEMU_FOR_ARCH:
         raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
     qemu, console, package = QEMU_FOR_ARCH[arch]
@@ -248,10 +259,20 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
-        console = (err.stdout or b"").decode(errors="replace")
-        raise RustkmodError(f"{kernel_image} did not power off within {timeout} s "
-                            f"(last console line: {process.last_line(console)!r})",
-                            "check the kernel boots with this initramfs") from None
+        console = (err.stdout or b"").decode(errors="replace").replace("\r", "")
+        lines = console.splitlines()
+        first = next((n for n, line in enumerate(lines) if _TROUBLE.search(line)), len(lines))
+        trouble = lines[first:]         # the first oops, warning or panic and what followed it
+        kept = ""
+        if console_log:
+            with open(console_log, "w", encoding="utf-8") as handle:
+                handle.write(console)
+            kept = f", console log: {console_log}"
+        seen = f"first sign of trouble: {trouble[0].strip()!r}" if trouble else \
+            f"last console line: {process.last_line(console)!r}"
+        raise GuestHung(f"{kernel_image} did not power off within {timeout} s ({seen}{kept})",
+                        "read the kernel's lines above; a module that hangs its init or exit hangs the boot",
+                        _evidence(trouble), console_log) from None
     return result.stdout.decode(errors="replace")
 
 
@@ -304,7 +325,8 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
     make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files)
-    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append))
+    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append,
+                                  os.path.join(workdir, "console.log")))
 
 
 # Kernel log lines that explain a failure, whoever printed them.

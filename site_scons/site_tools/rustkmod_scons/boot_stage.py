@@ -44,6 +44,10 @@ def _boot_check(target, source, env):
                                    append=settings.append, exercise=settings.exercise,
                                    after=settings.exercise_after, params=settings.insmod_params,
                                    files=settings.files)
+    except boot.GuestHung as err:
+        if err.evidence:
+            say("\n".join(err.evidence), error=True)
+        fail(err)
     except RustkmodError as err:
         fail(err)
     name = boot.module_name(modules[-1])
