@@ -123,17 +123,17 @@ def _target(args) -> LoaderTarget:
             raise RustkmodError(f"--assume {args.assume} is not a Linux release rustkmod knows either",
                                 f"pass --assume {format_version(NEWEST_KNOWN)}")
     policy = policy_for(arch)
-    exported = None
+    exported, gpl_only = None, set()
     if args.symvers:
         exported = {}
         for path in args.symvers:
-            exported.update(read_symvers(path))
+            exported.update(read_symvers(path, gpl_only))
     source = read_accepted_types(args.kernel_src, arch) if args.kernel_src else None
     if args.kernel_src and source is None:
         raise RustkmodError(f"--kernel-src {args.kernel_src} has no {policy.loader_source}",
                             "point it at a kernel source tree")
     return LoaderTarget(policy, version, None, exported, source[0] if source else None,
-                        source[1] if source else "", f"Linux {args.kernel} ({arch})")
+                        source[1] if source else "", f"Linux {args.kernel} ({arch})", gpl_only=frozenset(gpl_only))
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@ compared as check_modinfo compares it, its license; a second one named with what
 import pytest
 
 from helpers import assemble
-from rustkmod.verify import LoaderTarget, check_file, policy_for
+from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for
 from rustkmod.verify.modinfo import entries, expected_vermagic, same_magic
 
 DEBIAN_61 = {"CONFIG_SMP": "y", "CONFIG_PREEMPT_BUILD": "y", "CONFIG_PREEMPT_DYNAMIC": "y",
@@ -92,3 +92,32 @@ def test_no_gpl_compatible_license_taints(tmp_path, license, shown):
 
 def test_an_unknown_kernel_is_not_compared_but_the_magic_must_be_there(tmp_path):
     assert judged(module(tmp_path, '.asciz "license=GPL"\n.asciz "vermagic=anything"\n'), release="") == []
+
+
+def test_a_license_taint_loads_and_is_counted_as_a_taint_not_a_refusal(tmp_path):
+    target = LoaderTarget(policy_for("x86_64"), (6, 1, 0), DEBIAN_61, None, description="Linux test", release=RELEASE)
+    verdict = check_file(module(tmp_path, f'.asciz "license=MIT"\n.asciz "vermagic={MAGIC}"\n'), target)
+    assert (verdict.taint, verdict.refusals, verdict.loadable) == ("P", [], False)
+    report = format_report(verdict.problems, "Linux test", "m")
+    assert "license 'MIT', not GPL-compatible (taint P): loads, but taints the kernel P" in report
+
+
+def test_the_modules_name_replaces_the_placeholder_and_nothing_else(tmp_path):
+    """No vermagic: the kernel's message names CONFIG_MODULE_FORCE_LOAD, which stays as it is."""
+    target = LoaderTarget(policy_for("x86_64"), (6, 1, 0), DEBIAN_61, None, description="Linux test", release=RELEASE)
+    verdict = check_file(module(tmp_path, '.asciz "license=GPL"\n'), target)
+    report = format_report(verdict.problems, "Linux test", "hello")
+    assert "the kernel says: hello: bad vermagic: kernel tainted. (refused where CONFIG_MODULE_FORCE_LOAD is off)" \
+        in report
+
+
+@pytest.mark.parametrize("license, refused", [("MIT", True), ("GPL", False), ("Dual MIT/GPL", False)])
+def test_a_gpl_only_symbol_is_unknown_to_a_module_that_is_not_gpl_compatible(tmp_path, license, refused):
+    text = ('.text\n.globl init_module\ninit_module: call ktime_get\ncall printk\nret\n'
+            '.section .gnu.linkonce.this_module,"aw"\n.quad 0\n'
+            f'.section .modinfo,"a"\n.asciz "license={license}"\n.asciz "vermagic={MAGIC}"\n')
+    path = str(assemble(text, tmp_path / "g.o").rename(tmp_path / "g.ko"))
+    target = LoaderTarget(policy_for("x86_64"), (6, 1, 0), DEBIAN_61, {"ktime_get": 1, "printk": 2},
+                          description="Linux test", release=RELEASE, gpl_only=frozenset({"ktime_get"}))
+    found = [(p.kind, p.symbol, p.loader_says) for p in check_file(path, target).problems if p.kind != "license-taint"]
+    assert found == ([("gpl-only-symbol", "ktime_get", "MODULE: Unknown symbol ktime_get (err -2)")] if refused else [])

@@ -42,6 +42,7 @@ class LoaderTarget(NamedTuple):
     source_file: str = ""
     description: str = ""
     release: str = ""                   # UTS_RELEASE of the tree: with the config, the expected vermagic
+    gpl_only: frozenset = frozenset()   # the exported symbols that are EXPORT_SYMBOL_GPL
 
     def accepts(self, number: int) -> bool:
         name = self.policy.type_names.get(number)
@@ -75,7 +76,8 @@ class Problem(NamedTuple):
     kind: str            # unknown-type, overflow, nonzero-target, overlap, rel-format, wx-section,
     #                      ctors, common-symbol, tls-section, missing-plt, undefined-symbol, no-symtab,
     #                      bare-return, bare-indirect (x86 thunk kernels), symbol-version,
-    #                      modinfo-twice, no-vermagic, wrong-vermagic, license-taint (modinfo.py)
+    #                      modinfo-twice, no-vermagic, wrong-vermagic, license-taint (modinfo.py),
+    #                      gpl-only-symbol
     file: str
     section: str         # the relocation section or the section concerned
     offset: int          # r_offset within the target section (0 where it does not apply)
@@ -113,7 +115,21 @@ class Verdict(NamedTuple):
 
     @property
     def loadable(self) -> bool:
+        """The loader loads it and nothing is amiss (no refusal, no taint)."""
         return not self.problems
+
+    @property
+    def refusals(self) -> list:
+        """The problems for which the loader refuses the module (or runs it unprotected): all
+        but the taints."""
+        from rustkmod.verify.modinfo import TAINTING
+        return [p for p in self.problems if p.kind not in TAINTING]
+
+    @property
+    def taint(self) -> str:
+        """The taint letters the kernel sets when it loads the module (P: its license)."""
+        from rustkmod.verify.modinfo import TAINTING
+        return "".join(sorted({TAINTING[p.kind] for p in self.problems if p.kind in TAINTING}))
 
 
 def check_file(path: str, target: LoaderTarget) -> Verdict:
@@ -226,6 +242,7 @@ class _Checker:
         self.target = target
         self.policy = target.policy
         self.problems: list[Problem] = []
+        self.gpl_compatible = True          # what .modinfo's license says (a plain object: unknown, taken as yes)
         self._accepted: dict[int, bool] = {}
         # Bytes each relocation type patches, for the zero-target check (x86_64 4.14+).
         self.zero_widths = {number: self.policy.zeroed_targets[name] for number, name in
@@ -454,7 +471,7 @@ class _Checker:
     def _check_modinfo(self):
         """The .modinfo the loader reads (the first allocated one): a second one is never read, and
         the first must carry this kernel's version magic and a GPL-compatible license."""
-        from rustkmod.verify.modinfo import expected_vermagic, modinfo_problems
+        from rustkmod.verify.modinfo import GPL_COMPATIBLE, expected_vermagic, modinfo_problems
         found = [s for s in self.tables.sections if s.name == ".modinfo" and s.allocated]
         for hidden in found[1:]:
             symbols = self.symbols
@@ -472,6 +489,7 @@ class _Checker:
         has_versions = any(s.name == "__versions" and s.allocated for s in self.tables.sections)
         for problem in modinfo_problems(info, expected, has_versions):
             self._add(problem.kind, ".modinfo", problem.title, problem.fix, problem.loader_says)
+        self.gpl_compatible = info.get("license") in GPL_COMPATIBLE
 
     def _arm64_uses_plts(self) -> bool:
         target = self.target
@@ -497,6 +515,13 @@ class _Checker:
                               "the kernel's Module.symvers does not export it: call an exported function "
                               "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
                               f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
+                elif name in self.target.gpl_only and not self.gpl_compatible:
+                    # find_symbol() skips GPL-only exports for a module whose license taints P
+                    self._add("gpl-only-symbol", "", "GPL-only symbol",
+                              "the kernel exports it with EXPORT_SYMBOL_GPL, which a module that is not "
+                              "GPL-compatible cannot use: call an EXPORT_SYMBOL function instead, or give the "
+                              "module a GPL-compatible license", f"MODULE: Unknown symbol {name} (err -2)",
+                              symbol=name)
 
 
 def _count(values) -> dict:

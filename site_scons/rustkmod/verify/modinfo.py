@@ -22,6 +22,9 @@ from rustkmod.kernel.tree import option_enabled
 GPL_COMPATIBLE = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
                             "Dual MPL/GPL"})
 
+# What the loader loads but taints the kernel for: the problem kind, and its taint letter.
+TAINTING = {"license-taint": "P"}
+
 # arch/x86/include/asm/vermagic.h: MODULE_PROC_FAMILY of 32-bit x86, by the CPU option set
 _X86_FAMILIES = (("M486SX", "486SX"), ("M486", "486"), ("M586", "586"), ("M586TSC", "586TSC"),
                  ("M586MMX", "586MMX"), ("MCORE2", "CORE2"), ("MATOM", "ATOM"), ("M686", "686"),
@@ -106,7 +109,10 @@ def modinfo_problems(info: dict[str, str], expected: str | None, has_versions: b
     if license not in GPL_COMPATIBLE:
         shown = license if license is not None else "unspecified"
         problems.append(ModinfoProblem(
-            "license-taint", "no GPL-compatible license" if license is not None else "no license in .modinfo",
-            'declare MODULE_LICENSE("GPL") (or another GPL-compatible one) in the module\'s C file',
+            "license-taint", f"license '{shown}', not GPL-compatible (taint P)" if license is not None
+            else "no license in .modinfo (taint P)",
+            'declare MODULE_LICENSE("GPL") (or another GPL-compatible one) in the module\'s C file or its '
+            'module! license; if the module is deliberately not GPL-compatible, say so: '
+            'RustKernelModule(..., gpl_compatible=False)',
             f"MODULE: module license '{shown}' taints kernel."))
     return problems

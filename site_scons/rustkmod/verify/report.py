@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
+# The module's name in the kernel's messages (not the word inside CONFIG_MODULE_FORCE_LOAD).
+_MODULE = re.compile(r"\bMODULE\b")
 # Sites listed per block before the rest are summarised.
 MAX_SITES = 8
 # Crates of the Rust toolchain: their sites are listed after the user's own, which can be acted on.
@@ -16,6 +19,8 @@ _VERDICTS = {
     "overlap": "patched twice",
     "bare-return": "loads, but runs without the kernel's return-thunk mitigation",
     "bare-indirect": "loads, but runs without the kernel's retpoline mitigation",
+    "license-taint": "loads, but taints the kernel P (proprietary module)",
+    "gpl-only-symbol": "refused by the loader for a module that is not GPL-compatible",
 }
 
 
@@ -34,7 +39,7 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
         title = f"{name} ({number})" if number >= 0 else name
         verdict = _VERDICTS.get(kind, "refused by the loader")
         lines.append(f"  {title}: {verdict}, {len(group)} site(s)")
-        lines.append(f"    the kernel says: {first.loader_says.replace('MODULE', module)}")
+        lines.append(f"    the kernel says: {_MODULE.sub(module, first.loader_says)}")
         if first.accepted_by:
             lines.append(f"    accepted by: {first.accepted_by}")
         sites = Counter((p.section, p.function, p.crate, p.symbol) for p in group)

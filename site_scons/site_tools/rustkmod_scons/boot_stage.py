@@ -28,6 +28,7 @@ class BootSettings(NamedTuple):
     exercise_after: str = ""     # and once they are unloaded
     insmod_params: str = ""      # the module's parameters at insmod (or modprobe)
     files: tuple = ()            # what the exercise runs besides busybox, put in /bin
+    allowed_taint: str = ""      # the taint the module declares: P (RustKernelModule(gpl_compatible=False))
 
 
 def _boot_check(target, source, env):
@@ -52,7 +53,12 @@ def _boot_check(target, source, env):
         fail(err)
     name = boot.module_name(modules[-1])
     faults = [fault for ko in modules[:-1] for fault in boot.judge(result, boot.module_name(ko), "")]
-    faults += boot.judge(result, name, settings.expect)
+    faults += boot.judge(result, name, settings.expect, settings.allowed_taint)
+    if settings.allowed_taint and not faults:
+        shown = result.module(name).taint
+        if not all(letter in shown for letter in settings.allowed_taint):     # declared, so it must be seen
+            faults.append(f"{name}: declared gpl_compatible=False, but the kernel did not taint it P "
+                          f"(its taint: {shown or 'none'}): its license is GPL-compatible after all")
     log = target[0].abspath + ".log"
     write_text(log, result.console)
     if faults:
@@ -96,6 +102,7 @@ class BootOptions(NamedTuple):
     insmod_params: str = ""          # its parameters at insmod (or modprobe)
     exercise_files: object = ()      # files put in the boot's /bin as they are
     exercise_programs: object = ()   # C sources built static for the kernel's architecture, into /bin
+    allowed_taint: str = ""          # P when the module is declared gpl_compatible=False
 
 
 class Booted(NamedTuple):
@@ -121,7 +128,8 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
                                  [source, settings_node(env, UserProgramSettings(kernel.arch))])
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
                             exercise=options.exercise, exercise_after=options.exercise_after,
-                            insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra))
+                            insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra),
+                            allowed_taint=options.allowed_taint)
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified] + extra)

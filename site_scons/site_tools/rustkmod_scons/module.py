@@ -112,7 +112,7 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
     bound = bindings_stage.nodes(build, bindings, manifest)  # per kernel: each bindings.rs and its C helpers
     rust = rust_stage.nodes(build, manifest, bound)         # shared by kernels of one profile
     ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
-    module_ko, verified = verify_stage.nodes(build, ko[0])
+    module_ko, verified = verify_stage.nodes(build, ko[0], boot.allowed_taint)
     installed = install_stage.nodes(build, module_ko, verified, ko[2])
     booted = boot_stage.nodes(build, module_ko, verified, installed, boot)
     made_from = kbuild_stage.originals(build.env, name, kbuild_stage.c_source_nodes(build.env, sources, manifest))
@@ -171,7 +171,7 @@ def _safe(label: str) -> str:
 
 
 def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings="", exercise_after="",
-                     insmod_params="", exercise_files=(), exercise_programs=()):
+                     insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
@@ -187,6 +187,9 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     `exercise_programs`: C sources of programs the exercise runs (an ioctl client, say), each
     built static for every kernel's architecture and put in the boot's /bin under its stem's
     name; `exercise_files`: files put there as they are. A change to one reruns the boot test.
+    `gpl_compatible=False`: the module's license is deliberately not GPL-compatible; the kernel
+    loads it and taints itself P, which the build then names instead of failing, and the boot test
+    accepts (that taint and no other); its GPL-only symbols are refused, as the loader does.
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -195,7 +198,13 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     """
     result = RustModules(name)
     state.registry().summary.append(result)
-    boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs)
+    if gpl_compatible not in (True, False):
+        print(f"scons: *** rustkmod: RustKernelModule({name!r}): gpl_compatible={gpl_compatible!r} is not True or "
+              "False; give gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out",
+              file=sys.stderr)
+        Exit(2)
+    boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs,
+                                  "" if gpl_compatible else "P")
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)

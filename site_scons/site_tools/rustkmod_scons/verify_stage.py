@@ -29,6 +29,7 @@ class VerifySettings(NamedTuple):
     kernel_src: str
     relocs: str                      # strict, fix or off
     extra_symvers: tuple = ()        # Module.symvers of the modules this one uses
+    allowed_taint: str = ""          # P: the module is declared gpl_compatible=False
 
     def loader(self):
         """The LoaderTarget of this kernel (read from the tree: its config, exports, source)."""
@@ -55,7 +56,7 @@ def _fix_relocs(target, source, env):
 
 def _verify(target, source, env):
     """Fails unless the kernel's loader accepts the .ko; writes the stamp."""
-    from rustkmod.verify import check_file, format_report
+    from rustkmod.verify import check_file
     settings = setting(source, VerifySettings)
     module = files(source)[0]
     remove(target[0].abspath)          # no old verdict survives a failed check
@@ -68,17 +69,34 @@ def _verify(target, source, env):
             verdict = check_file(module.abspath, loader)
         except RustkmodError as err:
             fail(err)
-        if not verdict.loadable:
-            name = os.path.basename(module.abspath)[:-3]
-            say(format_report(verdict.problems, loader.description, name), error=True)
-            fail(f"{module} would be refused by the loader of {loader.description} (report above)")
-        say(f"         {module}: loadable by {loader.description}")    # where the .ko is, and its verdict
+        _judge(verdict, module, loader.description, settings.allowed_taint)
+        taint = f", which it taints {verdict.taint} (declared: gpl_compatible=False)" if verdict.taint else ""
+        say(f"         {module}: loadable by {loader.description}{taint}")    # where the .ko is, and its verdict
         verdict_text = {"module": str(module), "kernel": loader.description,
                         "policy": f"{loader.source_file} of the tree" if loader.source_file else "built-in table",
-                        "relocations": verdict.type_counts}
+                        "relocations": verdict.type_counts, "taint": verdict.taint}
     with open(target[0].abspath, "w") as handle:
         json.dump(verdict_text, handle, indent=1)
         handle.write("\n")
+
+
+def _judge(verdict, module, kernel: str, allowed_taint: str) -> None:
+    """Fails unless the loader loads the module and taints the kernel with exactly what the module
+    declares: a refusal is "refused", an undeclared taint is "would taint", each with the report."""
+    from rustkmod.verify import format_report
+    from rustkmod.verify.modinfo import TAINTING
+    name = os.path.basename(module.abspath)[:-3]
+    undeclared = [p for p in verdict.problems if p.kind in TAINTING and TAINTING[p.kind] not in allowed_taint]
+    if verdict.refusals or undeclared:
+        say(format_report(verdict.refusals + undeclared, kernel, name), error=True)
+        if verdict.refusals:
+            fail(f"{module} would be refused by the loader of {kernel} (report above)")
+        fail(f"{module} would taint {kernel} {''.join(TAINTING[p.kind] for p in undeclared[:1])}: "
+             f"{undeclared[0].type_name} (report above)",
+             "give it a GPL-compatible license, or declare the taint: RustKernelModule(..., gpl_compatible=False)")
+    if allowed_taint and verdict.taint != allowed_taint:
+        fail(f"{module} is declared gpl_compatible=False, but its license is GPL-compatible: the kernel "
+             f"would not taint {kernel} {allowed_taint}", "leave out gpl_compatible=False")
 
 
 BUILDERS = {
@@ -87,11 +105,12 @@ BUILDERS = {
 }
 
 
-def nodes(build, ko) -> tuple[object, list]:
-    """(the .ko that is verified and installed, the verification stamp), for Kbuild's `ko`."""
+def nodes(build, ko, allowed_taint: str = "") -> tuple[object, list]:
+    """(the .ko that is verified and installed, the verification stamp), for Kbuild's `ko`;
+    `allowed_taint`: what the module declares it taints the kernel with (P, or nothing)."""
     env, kernel, name, module_dir, extra_symvers = build.env, build.kernel, build.name, build.module_dir, build.extra_symvers
     settings = VerifySettings(kernel.kdir, kernel.arch, tuple(kernel.version), env["KERNELRELEASE"],
-                              env["KERNEL_SRC"], env["RELOCS"], tuple(s.abspath for s in extra_symvers))
+                              env["KERNEL_SRC"], env["RELOCS"], tuple(s.abspath for s in extra_symvers), allowed_taint)
     module_ko = ko
     if env["RELOCS"] == "fix":
         module_ko = env.FixRelocs(module_dir.Dir("fixed").File(f"{name}.ko"), [ko, settings_node(env, settings)])[0]
