@@ -11,6 +11,7 @@ command's to readelf's. Run from the venv: `./setup python bench/verify.py [RUNS
 
 import os
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -66,6 +67,38 @@ def synthetic_object(count: int = 300_000) -> Path:
     return out
 
 
+def peak_memory_mib(command: list, cwd) -> float:
+    """The peak resident memory of one run of `command`, read by a small Python parent of its own
+    (a child forked from this process would count the pages it shares with it)."""
+    measure = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    result = subprocess.run([sys.executable, "-c", measure, *command], cwd=cwd, capture_output=True, text=True,
+                            check=True)
+    return int(result.stdout) / 1024
+
+
+def refused_object(count: int) -> Path:
+    """A module of `count` R_X86_64_GOTPCREL entries (one entry repeated): every one refused, the
+    worst case for the report's memory."""
+    out = ROOT / "build" / "bench" / f"refused-{count}.ko"
+    if out.exists():
+        return out
+    source = out.with_suffix(".s")
+    source.write_text(".text\nf: mov e@GOTPCREL(%rip), %rax\n.section .gnu.linkonce.this_module,\"aw\"\n.quad 0\n"
+                      ".section .modinfo,\"a\"\n.asciz \"license=GPL\"\n")
+    obj = out.with_suffix(".o")
+    subprocess.run(["as", "-o", str(obj), str(source)], check=True)
+    data = bytearray(obj.read_bytes())
+    from rustkmod.elf.reader import ElfTables
+    section = ElfTables(bytes(data), str(obj)).applied_relocation_sections()[0]
+    entry = bytes(data[section.offset:section.offset + 24])
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, = struct.unpack_from("<H", data, 0x3A)
+    struct.pack_into("<QQ", data, shoff + section.index * shentsize + 24, len(data), 24 * count)
+    out.write_bytes(bytes(data) + entry * count)
+    return out
+
+
 def median_seconds(action, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -79,18 +112,21 @@ def main(runs: int) -> None:
     subprocess.run([SCONS, "-Q"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     kernel = Kernel.from_kdir(os.environ.get("KDIR") or installed_headers_kdir())
     target = target_for_kernel(kernel)
-    files = [ROOT / "build" / kernel.name / "hello" / "hello.ko", large_object(kernel), synthetic_object()]
+    files = [ROOT / "build" / kernel.name / "hello" / "hello.ko", large_object(kernel), synthetic_object(),
+             refused_object(5_000_000)]
     print(f"verification vs readelf -rW, median of {runs} runs ({target.description})")
     for path in files:
         relocations = sum(check_file(str(path), target).type_counts.values())
+        size_mib = path.stat().st_size / 2**20
         ours = median_seconds(lambda: check_file(str(path), target), runs)
-        cli = median_seconds(lambda: subprocess.run([sys.executable, "-m", "rustkmod", "check", str(path), "--arch",
-                                                     "x86_64", "--kernel", "6.1"], cwd=ROOT / "site_scons",
-                                                    stdout=subprocess.DEVNULL), runs)
+        command = [sys.executable, "-m", "rustkmod", "check", str(path), "--arch", "x86_64", "--kernel", "6.1"]
+        cli = median_seconds(lambda: subprocess.run(command, cwd=ROOT / "site_scons", stdout=subprocess.DEVNULL), runs)
+        peak = peak_memory_mib(command, ROOT / "site_scons")
         readelf = median_seconds(lambda: subprocess.run(["readelf", "-rW", str(path)], check=True,
                                                         stdout=subprocess.DEVNULL), runs)
         print(f"  {path.name:<16} {relocations:>8} relocations   check {ours * 1000:7.1f} ms   "
-              f"python -m rustkmod check {cli * 1000:7.1f} ms   readelf {readelf * 1000:7.1f} ms   "
+              f"python -m rustkmod check {cli * 1000:7.1f} ms, peak {peak:5.0f} MiB ({size_mib:5.1f} MiB file)   "
+              f"readelf {readelf * 1000:7.1f} ms   "
               f"ratio {cli / readelf:5.2f} (whole command; target <= 1.0)")
 
 

@@ -26,6 +26,8 @@ from rustkmod.errors import RustkmodError
 SHT_PROGBITS = ENUM_SH_TYPE_BASE["SHT_PROGBITS"]
 SHT_SYMTAB = ENUM_SH_TYPE_BASE["SHT_SYMTAB"]
 SHT_REL = ENUM_SH_TYPE_BASE["SHT_REL"]
+SHT_NULL = ENUM_SH_TYPE_BASE["SHT_NULL"]
+SHT_NOBITS = ENUM_SH_TYPE_BASE["SHT_NOBITS"]
 SHT_RELA = ENUM_SH_TYPE_BASE["SHT_RELA"]
 SHN_UNDEF = ENUM_ST_SHNDX["SHN_UNDEF"]
 SHN_ABS = ENUM_ST_SHNDX["SHN_ABS"]
@@ -195,7 +197,19 @@ class ElfTables:
             names = self.read(Section(index, "", *(column[index] for column in fields[1:])))
         else:
             names = b""
-        return list(map(Section._make, zip(range(count), _strings_at(names, fields[0]), *fields[1:])))
+        sections = list(map(Section._make, zip(range(count), _strings_at(names, fields[0]), *fields[1:])))
+        self._check_no_overlap(sections)
+        return sections
+
+    def _check_no_overlap(self, sections: list[Section]) -> None:
+        """Linkers and assemblers lay sections end to end: their contents add up to at most the
+        file. More means sections share bytes, and every per-section read or decode would cost
+        the shared bytes again (60,000 relocation sections over one MiB: 60 GB); such a file is
+        refused, so the verifier's memory and time stay a small multiple of the file's size."""
+        total = sum(s.size for s in sections if s.type not in (SHT_NULL, SHT_NOBITS))
+        if total > self.file_size:
+            raise RustkmodError(f"{self.path}: its sections hold {total} bytes in a file of {self.file_size}: they "
+                                "overlap, which no linker makes", "the file is damaged or crafted: rebuild it")
 
     # -- symbols ---------------------------------------------------------------------------
 

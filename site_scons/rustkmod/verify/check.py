@@ -25,6 +25,10 @@ from rustkmod.verify.policy import Acceptance, ArchPolicy
 from rustkmod.elf.reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STT_SECTION, ElfTables,
                      damaged_elf_errors)
 
+# Sites named per kind of problem and type; past them a file's sites are only counted, so that a
+# file of millions of refused relocations costs no more than a small one (memory, time, report).
+NAMED_SITES = 1000
+
 # Generic loader checks, with the first version that has them (kernel/module[/main].c).
 _STRICT_RWX_SINCE = (5, 8)        # 5c3a7db0c7ec "module: Harden STRICT_MODULE_RWX"
 _ARM64_PLTS_SINCE = (4, 6)        # "arm64: add support for module PLTs"
@@ -88,6 +92,7 @@ class Problem(NamedTuple):
     accepted_by: str     # the kernel versions whose loader applies the type ("" otherwise)
     fix: str
     loader_says: str     # the kernel's message, MODULE standing for the module's name
+    count: int = 1       # > 1: that many more sites of this kind and type, past NAMED_SITES, not named
 
     @property
     def crate(self) -> str:
@@ -242,6 +247,7 @@ class _Checker:
         self.target = target
         self.policy = target.policy
         self.problems: list[Problem] = []
+        self.named: dict[tuple, int] = {}      # (kind, type number) -> sites seen
         self.gpl_compatible = True          # what .modinfo's license says (a plain object: unknown, taken as yes)
         self._accepted: dict[int, bool] = {}
         # Bytes each relocation type patches, for the zero-target check (x86_64 4.14+).
@@ -272,7 +278,7 @@ class _Checker:
             self._check_thunks()
         self._check_versions()
         named = {policy.type_name(number): count for number, count in sorted(type_counts.items())}
-        return Verdict(_demangled(self.problems), named)
+        return Verdict(_demangled(self.problems + self._unnamed()), named)
 
     def _accepts(self, number: int) -> bool:
         """target.accepts(), asked once per type (an object may have thousands of tables)."""
@@ -282,8 +288,29 @@ class _Checker:
 
     def _add(self, kind, section, type_name, fix, loader_says, offset=0, function="?", symbol="",
              type_number=-1, accepted_by=""):
+        if not self._counted_only(kind, type_number):
+            self._append(kind, section, type_name, fix, loader_says, offset, function, symbol, type_number,
+                         accepted_by)
+
+    def _append(self, kind, section, type_name, fix, loader_says, offset, function, symbol, type_number,
+                accepted_by):
         self.problems.append(Problem(kind, self.path, section, offset, function, symbol, type_number,
                                      type_name, accepted_by, fix, loader_says))
+
+    def _counted_only(self, kind: str, type_number: int, sites: int = 1) -> bool:
+        """Counts `sites` more of a kind; True once the first NAMED_SITES of it are named."""
+        key = (kind, type_number)
+        seen = self.named.get(key, 0)
+        self.named[key] = seen + sites
+        return seen >= NAMED_SITES
+
+    def _unnamed(self) -> list[Problem]:
+        """One problem per kind and type standing for the sites past NAMED_SITES (count > 1)."""
+        first = {}
+        for problem in self.problems:
+            first.setdefault((problem.kind, problem.type_number), problem)
+        return [first[key]._replace(section="", offset=0, function="?", symbol="", count=seen - NAMED_SITES)
+                for key, seen in self.named.items() if seen > NAMED_SITES]
 
     def _symbol(self, index: int) -> int:
         """Checks a relocation's symbol index against the table."""
@@ -308,16 +335,21 @@ class _Checker:
         policy, target = self.policy, self.target
         refused = {t for t in present if not self._accepts(t)}
         overflowing = {t for t in present if policy.type_names.get(t) in policy.overflow_unless_absolute}
-        if refused or overflowing:
-            for i in numpy.flatnonzero(numpy.isin(relocations.types, list(refused | overflowing))).tolist():
-                number = int(relocations.types[i])
-                if number in refused:
-                    self._relocation_problem(relocations, i, "unknown-type", policy.fix_for(number),
-                                             policy.loader_says(number))
-                elif self.symbols.shndx[self._symbol(int(relocations.symbols[i]))] != SHN_ABS:
-                    self._relocation_problem(relocations, i, "overflow",
-                                             policy.overflow_unless_absolute[policy.type_name(number)],
-                                             f"module: overflow in relocation type {number}")
+        for number in sorted(refused | overflowing):        # each type's sites at once, the first few named
+            sites = numpy.flatnonzero(relocations.types == number)
+            if number in refused:
+                self._relocation_problems(relocations, sites, "unknown-type", policy.fix_for(number),
+                                          policy.loader_says(number))
+                continue
+            named = relocations.symbols[sites]
+            if not len(named):
+                continue
+            self._symbol(int(named.max()))                  # every index inside the table, or the error
+            self._symbol(int(named.min()))
+            absolute = numpy.asarray(self.symbols.shndx, dtype=numpy.int64)[named] == SHN_ABS
+            self._relocation_problems(relocations, sites[~absolute], "overflow",
+                                      policy.overflow_unless_absolute[policy.type_name(number)],
+                                      f"module: overflow in relocation type {number}")
         if self.zero_widths and target.at_least(policy.zeroed_since):
             self._check_zero_targets(relocations, refused)
         if policy.arch == "riscv64" and len(relocations.types):
@@ -350,12 +382,21 @@ class _Checker:
                                      "-Crelocation-model=static (RUST_PROFILE=kernel)",
                                      "MODULE: can not generate the GOT entry for symbol = ... from PC = ...")
 
+    def _relocation_problems(self, relocations, sites, kind, fix, loader_says):
+        """The entries `sites` (indexes) as problems: the first NAMED_SITES named, the rest counted."""
+        for i in sites[:NAMED_SITES].tolist():
+            self._relocation_problem(relocations, i, kind, fix, loader_says)
+        if len(sites) > NAMED_SITES:
+            self._counted_only(kind, int(relocations.types[sites[0]]), len(sites) - NAMED_SITES)
+
     def _relocation_problem(self, relocations, i, kind, fix, loader_says):
         number, offset = int(relocations.types[i]), int(relocations.offsets[i])
+        if self._counted_only(kind, number):       # past the named ones: no symbol or function looked up
+            return
         symbol = self._symbol(int(relocations.symbols[i]))
-        self._add(kind, relocations.sections[relocations.table[i]].name, self.policy.type_name(number), fix,
-                  loader_says, offset, self.symbols.function_at(int(relocations.targets[i]), offset),
-                  self.symbols.display_name(symbol), number, self.target.accepted_by(number))
+        self._append(kind, relocations.sections[relocations.table[i]].name, self.policy.type_name(number), fix,
+                     loader_says, offset, self.symbols.function_at(int(relocations.targets[i]), offset),
+                     self.symbols.display_name(symbol), number, self.target.accepted_by(number))
 
     def _check_zero_targets(self, relocations, refused):
         """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or patched before.

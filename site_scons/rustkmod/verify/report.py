@@ -38,7 +38,9 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
         first = group[0]
         title = f"{name} ({number})" if number >= 0 else name
         verdict = _VERDICTS.get(kind, "refused by the loader")
-        lines.append(f"  {title}: {verdict}, {len(group)} site(s)")
+        unnamed = sum(p.count for p in group if p.count > 1)
+        group = [p for p in group if p.count == 1]
+        lines.append(f"  {title}: {verdict}, {len(group) + unnamed} site(s)")
         lines.append(f"    the kernel says: {_MODULE.sub(module, first.loader_says)}")
         if first.accepted_by:
             lines.append(f"    accepted by: {first.accepted_by}")
@@ -54,6 +56,8 @@ def format_report(problems, kernel_text: str, module: str = "MODULE") -> str:
             lines.append("    " + text + (f" (x{count})" if count > 1 else ""))
         if len(sites) > MAX_SITES:
             lines.append(f"    ... and {len(sites) - MAX_SITES} more site(s)")
+        if unnamed:
+            lines.append(f"    ... and {unnamed} more entries, only counted (the first {len(group)} are named)")
         lines.append(f"    fix: {first.fix}")
     return "\n".join(lines)
 
