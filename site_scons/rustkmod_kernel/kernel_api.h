@@ -58,9 +58,14 @@ static inline void rkk_spin_unlock(spinlock_t *lock)
 }
 
 /* kvmalloc is a static inline function up to 6.9 and a macro from 6.10. */
+/* kvmalloc WARNs (newer kernels) or vmalloc complains before failing a size it can never serve:
+ * past INT_MAX it is refused here, and above a page it is asked with __GFP_NOWARN (kvmalloc's
+ * own kmalloc attempt asks so too): the caller gets NULL, an ENOMEM it handles. */
 static inline void *rkk_kvmalloc(size_t size, gfp_t flags)
 {
-	return kvmalloc(size, flags);
+	if (size > INT_MAX)
+		return NULL;
+	return kvmalloc(size, size > PAGE_SIZE ? flags | __GFP_NOWARN : flags);
 }
 
 /* copy_from_user and copy_to_user are static inline functions (or macros) on every kernel: the

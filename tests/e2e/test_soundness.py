@@ -122,6 +122,8 @@ def test_the_scenarios_leave_the_kernel_whole(ksound, debug_kernel):
     project, run = ksound
     assert set(kernel_summary(run, "ksound").values()) == {"built, verified, booted"}
     assert run.stdout.count(SCENARIOS) == len(KERNELS)
+    # sizes no allocator can serve: ENOMEM and no WARNING (taint W) first
+    assert run.stdout.count("'ksound: huge allocations refused: true true, 256 KiB served: true'") == len(KERNELS)
     assert "forbid(unsafe_code)" in (project / "src" / "lib.rs").read_text()
     log = boot_logs(project, "ksound")[debug_kernel.release]
     assert "KernelAddressSanitizer initialized" in log and "kfence: initialized" in log

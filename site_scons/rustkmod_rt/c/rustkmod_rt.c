@@ -23,24 +23,37 @@ const gfp_t rustkmod_rt_gfp_atomic = GFP_ATOMIC;
 const gfp_t rustkmod_rt_gfp_nowait = GFP_NOWAIT;
 const gfp_t rustkmod_rt_gfp_zero = __GFP_ZERO;
 
-void *rustkmod_rt_kmalloc(size_t size)
+/* Whether kmalloc can serve `size`, and the flags to ask with: a size past KMALLOC_MAX_SIZE is
+ * refused here (the page allocator would WARN before failing it: taint W, and a panic under
+ * panic_on_warn); above a page, __GFP_NOWARN, as kvmalloc asks, since such a request may fail
+ * and its failure is an ENOMEM the caller handles. */
+static bool rustkmod_rt_servable(size_t size, gfp_t *flags)
 {
-	return kmalloc(size, GFP_KERNEL);
-}
-
-void *rustkmod_rt_krealloc(void *ptr, size_t size)
-{
-	return krealloc(ptr, size, GFP_KERNEL);
+	if (size > KMALLOC_MAX_SIZE)
+		return false;
+	if (size > PAGE_SIZE)
+		*flags |= __GFP_NOWARN;
+	return true;
 }
 
 void *rustkmod_rt_kmalloc_gfp(size_t size, gfp_t flags)
 {
-	return kmalloc(size, flags);
+	return rustkmod_rt_servable(size, &flags) ? kmalloc(size, flags) : NULL;
 }
 
 void *rustkmod_rt_krealloc_gfp(void *ptr, size_t size, gfp_t flags)
 {
-	return krealloc(ptr, size, flags);
+	return rustkmod_rt_servable(size, &flags) ? krealloc(ptr, size, flags) : NULL;
+}
+
+void *rustkmod_rt_kmalloc(size_t size)
+{
+	return rustkmod_rt_kmalloc_gfp(size, GFP_KERNEL);
+}
+
+void *rustkmod_rt_krealloc(void *ptr, size_t size)
+{
+	return rustkmod_rt_krealloc_gfp(ptr, size, GFP_KERNEL);
 }
 
 void rustkmod_rt_kfree(const void *ptr)

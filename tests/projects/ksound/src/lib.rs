@@ -75,6 +75,12 @@ impl kernel::Module for Ksound {
             core::mem::forget(forgotten);
             pr_info!("forgot /dev/ksound_forgotten");
         }
+        // Sizes the allocators can never serve are ENOMEM, with no WARNING first (the boot fails
+        // on one); a large one that can be served still is.
+        let kmalloc_huge = KVec::<u8>::with_capacity(1 << 30, GFP_KERNEL).is_err();
+        let kvmalloc_huge = KVVec::<u8>::with_capacity(usize::MAX / 4, GFP_KERNEL).is_err();
+        let large = KVec::<u8>::with_capacity(256 << 10, GFP_KERNEL).is_ok();
+        pr_info!("huge allocations refused: {} {}, 256 KiB served: {}", kmalloc_huge, kvmalloc_huge, large);
         let slot: Slot = Arc::pin_init(new_mutex!(None, "ksound_slot"), GFP_KERNEL)?;
         let control = KBox::pin_init(MiscDeviceRegistration::register_with_data(
             MiscDeviceOptions { name: c_str!("ksound_ctl") }, slot), GFP_KERNEL)?;
