@@ -212,3 +212,11 @@ def test_a_std_crate_and_a_missing_allocator_name_their_fix():
     what, fix = failure_hint(NO_ALLOCATOR)
     assert "no global allocator" in what and 'features = ["global-allocator"' in fix
     assert failure_hint("error[E0308]: mismatched types\n") is None
+
+
+def test_code_written_for_size_t_bindings_gets_one_line_naming_the_new_form():
+    from rustkmod.rust.cargo import failure_hint
+    what, fix = failure_hint("error[E0412]: cannot find type `size_t` in module `bindings`\n --> src/lib.rs:9:20\n")
+    assert "names bindings::size_t" in what and "--size_t-is-usize" in what
+    assert 'bindgen-remove = ["--size_t-is-usize"]' in fix and "write usize" in fix
+    assert failure_hint("error[E0412]: cannot find type `foo` in module `bindings`\n") is None

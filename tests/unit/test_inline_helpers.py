@@ -123,10 +123,37 @@ def test_string_macros_size_t_and_default_are_bound_as_rust_kernel_code_expects(
     assert 'pub const LEVEL: &[u8; 3usize] = b"\\x016\\0";' in rust
     assert "pub fn length(s: *const core::ffi::c_char) -> usize;" in rust
     assert "#[derive(Debug, Copy, Clone)]\npub struct options" in rust.replace("Default, ", "") and "Default" in rust
-    without = bindgen.command("bindgen", str(wrapper), str(output), str(tmp_path / "b.d"), plan.allowed(), [], ())
+    removed = bindgen.resolve_options((), ("--size_t-is-usize", "--with-derive-default"), "Cargo.toml")
+    without = bindgen.command("bindgen", str(wrapper), str(output), str(tmp_path / "b.d"), plan.allowed(), [], removed)
     assert subprocess.run(without, capture_output=True, text=True).returncode == 0
     assert "pub type size_t = core::ffi::c_ulong;" in output.read_text()       # without the option: C's type
     assert "Default" not in output.read_text()
+
+
+@pytest.mark.parametrize("added, removed, options", [
+    ((), (), bindgen.DEFAULT_OPTIONS),
+    (("--no-derive-debug",), (), bindgen.DEFAULT_OPTIONS + ("--no-derive-debug",)),
+    ((), ("--size_t-is-usize",), ("--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests",
+                                 "--with-derive-default")),
+    (("--ctypes-prefix", "crate::ffi"), (), ("--use-core", "--no-layout-tests", "--size_t-is-usize",
+                                            "--with-derive-default", "--ctypes-prefix", "crate::ffi")),
+    (("--ctypes-prefix=crate::ffi", "--size_t-is-usize"), ("--with-derive-default",),
+     ("--use-core", "--no-layout-tests", "--ctypes-prefix", "crate::ffi", "--size_t-is-usize")),
+])
+def test_a_crate_adds_replaces_and_removes_bindgen_defaults(added, removed, options):
+    assert bindgen.resolve_options(added, removed, "Cargo.toml") == options
+
+
+@pytest.mark.parametrize("added, removed, named", [
+    ((), ("--no-such",), "bindgen-remove names --no-such, which is not one of rustkmod's bindgen defaults "
+                         "(--use-core, --ctypes-prefix, --no-layout-tests, --size_t-is-usize, --with-derive-default)"),
+    (("--ctypes-prefix", "a", "--ctypes-prefix=b"), (), "bindgen-options gives --ctypes-prefix a and "
+                                                         "--ctypes-prefix b; bindgen takes --ctypes-prefix once"),
+])
+def test_a_conflict_in_bindgen_options_is_one_line_naming_both(added, removed, named):
+    with pytest.raises(RustkmodError) as err:
+        bindgen.resolve_options(added, removed, "/p/Cargo.toml")
+    assert str(err.value).startswith(f"/p/Cargo.toml: {named}") and "\n" not in str(err.value)
 
 
 def test_a_crates_helpers_carry_its_name_so_two_crates_can_wrap_one_function(header, tmp_path):

@@ -222,3 +222,20 @@ def test_the_scons_internals_rustkmod_leans_on_are_there_in_the_pinned_version()
     reader = sys.modules["SCons.Script.SConscript"]
     assert isinstance(reader.call_stack, list) and hasattr(reader, "GlobalDict")
     assert "args" in SCons.Variables.Variables.Update.__code__.co_varnames
+
+
+def test_a_crates_warning_is_printed_once_per_run_and_errors_always():
+    """A crate several modules (or kernels) build warns once in a run, not once per cargo build."""
+    from rustkmod_scons.rust_stage import _new_warnings
+    state.reset()
+    warning = ("warning: unused variable: `x`\n  --> framework/src/lib.rs:20:9\n   |\n20 |     let x = 1;\n"
+               "   |         ^\n")
+    error = "error[E0425]: cannot find value `y` in this scope\n  --> mod_a/src/lib.rs:3:5\n"
+    first = _new_warnings(warning + "\n" + error)
+    second = _new_warnings(warning + "\n" + error.replace("mod_a", "mod_b"))
+    assert first == warning + "\n" + error
+    assert "unused variable" not in second and "mod_b/src/lib.rs:3:5" in second
+    other = warning.replace("`x`", "`z`")
+    assert _new_warnings(other) == other           # another warning is new
+    state.reset()
+    assert _new_warnings(warning) == warning       # a new run prints it again

@@ -40,14 +40,56 @@ SKIPPED_PREFIXES = (
 )
 # Flags whose value is the next word, skipped with it.
 SKIPPED_WITH_VALUE = ("-o", "--param")
-# bindgen's options for every crate: size_t as usize (as the kernel's own crate has it), and
-# Default derived where bindgen can (Debug and Copy are its defaults). A crate adds its own in
-# Cargo.toml: [package.metadata.rustkmod] bindgen-options = ["--no-derive-debug", ...].
-DEFAULT_OPTIONS = ("--size_t-is-usize", "--with-derive-default")
+# bindgen's options for every set of bindings: core, not std; C types from core::ffi; no layout
+# tests; size_t as usize (as the kernel's own crate has it); Default derived where bindgen can
+# (Debug and Copy are its defaults). A crate changes them in its Cargo.toml
+# ([package.metadata.rustkmod]): bindgen-options adds options (one with the flag of a default
+# replaces it: --ctypes-prefix crate::ffi), bindgen-remove takes defaults away by flag
+# (resolve_options).
+DEFAULT_OPTIONS = ("--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", "--size_t-is-usize",
+                   "--with-derive-default")
+# Options bindgen takes once: a second one is a conflict, named before bindgen runs.
+_ONCE = frozenset({"--ctypes-prefix", "--rust-target", "--default-enum-style", "--default-macro-constant-type",
+                   "--default-alias-style", "--default-non-copy-union-style", "--anon-fields-prefix"})
 CLANG_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi",
                  "i386": "i686-linux-gnu", "riscv64": "riscv64-linux-gnu"}
 _PROBE = '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n'
 _ALLOW = re.compile(r"^\s*//\s*rustkmod-bindgen:\s*allow\s+(.+)$", re.M)
+
+
+def _units(options) -> list[tuple]:
+    """Options as (flag, value...) units: a word starting with '-' begins one, the words after it
+    are its values; --flag=value is (--flag, value)."""
+    units = []
+    for word in options:
+        if word.startswith("-"):
+            units.append(tuple(word.split("=", 1)))
+        elif units:
+            units[-1] += (word,)
+        else:
+            units.append((word,))
+    return units
+
+
+def resolve_options(added, removed, where: str) -> tuple:
+    """bindgen's options for a crate: DEFAULT_OPTIONS less those `removed` names (by flag) and
+    those `added` gives again (replaced), then `added`. A removed flag that is no default, or an
+    option bindgen takes once given twice, is one error naming both and `where` (the manifest)."""
+    defaults = _units(DEFAULT_OPTIONS)
+    default_flags = [unit[0] for unit in defaults]
+    for flag in removed:
+        if flag not in default_flags:
+            raise RustkmodError(f"{where}: bindgen-remove names {flag}, which is not one of rustkmod's bindgen "
+                                f"defaults ({', '.join(default_flags)})", "name one of those, or leave it out")
+    own = _units(added)
+    given = {}
+    for unit in own:
+        if unit[0] in _ONCE and unit[0] in given:
+            raise RustkmodError(f"{where}: bindgen-options gives {' '.join(given[unit[0]])} and "
+                                f"{' '.join(unit)}; bindgen takes {unit[0]} once", "keep one of them")
+        given[unit[0]] = unit
+    kept = [unit for unit in defaults if unit[0] not in removed and unit[0] not in given]
+    return tuple(word for unit in kept + own for word in unit)
 
 
 def allowlist(header_text: str) -> tuple:
@@ -107,6 +149,11 @@ def _generate(header: str, output: str, helpers_c: str, request: Request) -> lis
         raise RustkmodError(f"BINDGEN={request.program} cannot be run",
                             "install Debian's bindgen and libclang1-14 (./setup does)") from None
     if result.returncode != 0 or not os.path.isfile(output):
+        refused = _refused_option(result.stderr)
+        if refused:
+            raise RustkmodError(f"bindgen refused its options for {header}: {refused} (options: "
+                                f"{' '.join(request.options)})", "fix bindgen-options (or bindgen-remove) in the "
+                                "crate's [package.metadata.rustkmod]")
         raise RustkmodError(error_block(result.stderr, header, release),
                             "fix the header, or the allowlist, for this kernel (#if LINUX_VERSION_CODE ...)")
     with open(output, encoding="utf-8") as handle:
@@ -203,7 +250,7 @@ def command(program: str, header: str, output: str, depfile: str, allow: tuple, 
             options: tuple = DEFAULT_OPTIONS) -> list:
     anchored = "^(" + "|".join(re.escape(name) for name in allow) + ")$"
     opaque = [word for name in OPAQUE_TYPES for word in ("--opaque-type", name)]
-    return [program, header, "--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-tests", *opaque, *options,
+    return [program, header, *opaque, *options,
             "--allowlist-function", anchored, "--allowlist-type", anchored, "--allowlist-var", anchored,
             "-o", output, "--", *flags, "-MD", "-MF", depfile]
 
@@ -221,6 +268,15 @@ def versions(program: str, libclang: str) -> str:
     except OSError:
         clang = f"libclang {libclang} missing"      # the step names it when it loads libclang
     return f"{bindgen}; {clang}"
+
+
+def _refused_option(stderr: str) -> str:
+    """bindgen's (clap's) complaint about its command line, if that is why it failed."""
+    for line in stderr.splitlines():
+        line = line.strip()
+        if line.startswith("error:") and ("argument" in line or "option" in line or "flag" in line):
+            return line[len("error:"):].strip()
+    return ""
 
 
 def error_block(stderr: str, header: str, kernel: str) -> str:

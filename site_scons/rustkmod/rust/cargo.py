@@ -36,7 +36,8 @@ class CrateBindings(NamedTuple):
     package: str
     lib_name: str
     header: str             # absolute path of its bindings header
-    options: tuple = ()     # its bindgen-options, after rustkmod's defaults
+    options: tuple = ()     # its bindgen-options, after rustkmod's defaults (replacing one of the same flag)
+    removed: tuple = ()     # its bindgen-remove: defaults it does without, by flag
 
     @property
     def variable(self) -> str:
@@ -60,6 +61,7 @@ class Crate(NamedTuple):
     by_version: tuple = ()       # rustkmod's crates named by version (rustkmod-rt = "0.1"): cargo gets its copies
     crate_bindings: tuple = ()   # (package, lib_name, header, options) per crate declaring bindings
     manifests: tuple = ()        # every Cargo.toml read: the record holds while none of them changes
+    bindgen: tuple = ((), ())    # the crate's own (bindgen-options, bindgen-remove), for RustKernelModule(bindings=)
 
     @property
     def directory(self) -> str:
@@ -94,8 +96,9 @@ class Crate(NamedTuple):
                                 "add crate-type = [\"staticlib\"] under [lib]")
         graph = _Graph()
         graph.walk(manifest, data)
+        own = bindgen_choices(manifest, data.get("package", {}).get("metadata", {}).get("rustkmod", {}))
         return cls(manifest, package, lib.get("name", package.replace("-", "_")), graph.runtime, tuple(sorted(graph.by_version)),
-                   tuple(graph.bindings), tuple(graph.manifests))
+                   tuple(graph.bindings), tuple(graph.manifests), own)
 
     @property
     def bindings(self) -> list[CrateBindings]:
@@ -108,6 +111,18 @@ def runtime_config(crate: Crate) -> list[str]:
     path to it."""
     return [word for package in crate.by_version
             for word in ("--config", f"patch.crates-io.{package}.path={json.dumps(OWN_CRATES[package])}")]
+
+
+def bindgen_choices(manifest: str, declared: dict) -> tuple:
+    """([package.metadata.rustkmod] bindgen-options, bindgen-remove) of a manifest, each a list of
+    strings (or one error naming the key and the form)."""
+    found = []
+    for key, example in (("bindgen-options", '["--no-derive-debug", ...]'), ("bindgen-remove", '["--size_t-is-usize"]')):
+        value = declared.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(o, str) for o in value):
+            raise RustkmodError(f"{manifest}: {key} is not a list of strings", f"write {key} = {example}")
+        found.append(tuple(value))
+    return tuple(found)
 
 
 class _Graph:
@@ -145,12 +160,9 @@ class _Graph:
         declared = package.get("metadata", {}).get("rustkmod", {})
         if declared.get("bindings"):
             lib = data.get("lib", {}).get("name", name.replace("-", "_"))
-            options = declared.get("bindgen-options", [])
-            if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-                raise RustkmodError(f"{manifest}: bindgen-options is not a list of strings",
-                                    'write bindgen-options = ["--no-derive-debug", ...]')
+            options, removed = bindgen_choices(manifest, declared)
             self.bindings.append((name, lib, os.path.join(os.path.dirname(manifest), declared["bindings"]),
-                                  tuple(options)))
+                                  options, removed))
         for dependency, spec in _dependencies(data):
             spec = self.inherited(manifest, dependency, spec)
             real = spec.get("package", dependency) if isinstance(spec, dict) else dependency
@@ -318,6 +330,10 @@ _NEEDS_STD = re.compile(r"`std` is required by `([^`]+)` because it does not dec
 _NO_ALLOCATOR = "no global memory allocator found but one is required"
 
 
+# rustc's error for code written against bindings made without --size_t-is-usize (rustkmod 0.1)
+_SIZE_T = re.compile(r"cannot find type `size_t` in (?:module|crate) `([\w:]+)`")
+
+
 def failure_hint(stderr: str) -> tuple[str, str] | None:
     """(what, fix) for a failed kernel build whose cause rustc words for user space: a crate that
     needs `std` (rustc suggests -Zbuild-std, which cannot give a kernel one), or `alloc` with no
@@ -328,6 +344,12 @@ def failure_hint(stderr: str) -> tuple[str, str] | None:
         return (f"the crate `{crate}` needs the standard library, which a kernel module does not have",
                 f"use a no_std crate instead of `{crate}`, or, if it has a no_std mode, depend on it with "
                 "default-features = false (rustc's -Zbuild-std hint does not apply to a kernel)")
+    found = _SIZE_T.search(stderr or "")
+    if found:
+        return (f"the crate names {found.group(1)}::size_t, which its bindings no longer have: rustkmod's bindgen "
+                "binds size_t as usize (--size_t-is-usize, a default since rustkmod 0.2.0)",
+                'write usize, or keep size_t: bindgen-remove = ["--size_t-is-usize"] under '
+                "[package.metadata.rustkmod] of the Cargo.toml declaring the bindings (docs/compatibility.md)")
     if _NO_ALLOCATOR in (stderr or ""):
         return ("the crate uses `alloc` (Box, Vec, format!, ...) but no global allocator is linked in",
                 'enable rustkmod-rt\'s allocator: rustkmod-rt = { version = "0.1", features = ["global-allocator", '

@@ -40,7 +40,7 @@ class BindingsSettings(NamedTuple):
     header_name: str = ""   # what bindings_helpers.c includes: a header moved to a file of the same
     #                         content is another input
     scope: str = ""         # a crate's bindings (not a module's own): the crate's name
-    options: tuple = ()     # bindgen's options (bindgen.DEFAULT_OPTIONS and the crate's own)
+    options: tuple = ()     # bindgen's options (bindgen.resolve_options: the defaults and the crate's own)
 
 
 HELPERS_C = "bindings_helpers.c"
@@ -97,14 +97,16 @@ def nodes(build, header: str, crate) -> list[BindingsNodes]:
     env = build.env
     made = []
     if header:
-        made.append(_bindings_nodes(build, env.File(header).srcnode(), build.module_dir, "", ()))
+        made.append(_bindings_nodes(build, env.File(header).srcnode(), build.module_dir, "", crate.bindgen,
+                                    crate.manifest))
     for declared in crate.bindings:
         if not os.path.isfile(declared.header):
             raise RustkmodError(f"the crate {declared.package} declares bindings = {declared.header}, which does not "
                                 "exist", "fix [package.metadata.rustkmod] bindings in its Cargo.toml")
         directory = build.out.Dir(build.dir_name).Dir("crates").Dir(declared.package)
         made.append(_bindings_nodes(build, env.File(declared.header), directory, declared.lib_name,
-                                    declared.options)._replace(variable=declared.variable,
+                                    (declared.options, declared.removed),
+                                    f"the Cargo.toml of {declared.package}")._replace(variable=declared.variable,
                                                                helpers_name=f"{declared.lib_name}_{HELPERS_C}"))
     names = [b.header.name for b in made]
     for header in names:        # copied beside the C helpers, which #include it: a word for make
@@ -115,10 +117,13 @@ def nodes(build, header: str, crate) -> list[BindingsNodes]:
     return made
 
 
-def _bindings_nodes(build, header_node, directory, scope: str, options: tuple) -> BindingsNodes:
-    """bindings.rs and bindings_helpers.c in `directory` for the build's kernel: once per run."""
+def _bindings_nodes(build, header_node, directory, scope: str, choices: tuple, manifest: str) -> BindingsNodes:
+    """bindings.rs and bindings_helpers.c in `directory` for the build's kernel: once per run.
+    `choices`: the crate's (bindgen-options, bindgen-remove), from `manifest`."""
+    from rustkmod.rust import bindgen
+    options = bindgen.resolve_options(choices[0], choices[1], manifest)     # a conflict: one line, now
+
     def made():
-        from rustkmod.rust import bindgen
         env, kernel = build.env, build.kernel
 
         def read_allowlist():
@@ -133,7 +138,7 @@ def _bindings_nodes(build, header_node, directory, scope: str, options: tuple) -
                                                lambda: bindgen.versions(program, libclang))
         settings = BindingsSettings(kernel.kdir, kernel.arch, kernel.release, tuple(build.make_variables), allow,
                                     versions, program, tuple(env["BINDGEN_CLANG_FLAGS"].split()), env["LIBCLANG_PATH"],
-                                    header_node.name, scope, bindgen.DEFAULT_OPTIONS + tuple(options))
+                                    header_node.name, scope, options)
         targets = env.RustBindings([directory.File("bindings.rs"), directory.File(HELPERS_C)],
                                    [header_node, settings_node(env, settings)])
         env.SideEffect([directory.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], targets)

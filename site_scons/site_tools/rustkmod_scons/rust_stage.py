@@ -14,6 +14,7 @@ staticlib and one object per (crate, profile), shared by every kernel with that 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import NamedTuple
@@ -110,7 +111,21 @@ def _print_cargo_output(stderr: str, flags, loud: bool = False) -> None:
     if dropped and loud:
         state.registry().note(f"rustc calls the target features {', '.join(dropped)} unstable; they are what the "
                              "kernel's C is built with (its SLS hardening, riscv's -mno-relax), passed to LLVM")
-    sys.stderr.write(rest)
+    sys.stderr.write(_new_warnings(rest))
+
+
+def _new_warnings(stderr: str) -> str:
+    """cargo's output less the warning blocks already printed in this run: a crate that several
+    modules (or kernels) build warns once, not once per build. Errors are always kept."""
+    shown, kept = state.registry().cargo_warnings, []
+    for block in re.split(r"(?<=\n)(?=\n)", stderr):
+        text = block.strip("\n")
+        if text.startswith("warning") and text in shown:
+            continue
+        if text.startswith("warning"):
+            shown.add(text)
+        kept.append(block)
+    return "".join(kept)
 
 
 def _cargo_environment(env) -> dict:
@@ -242,11 +257,14 @@ def nodes(build, manifest: cargo.Crate, bindings=()) -> RustNodes:
                      object_name(manifest))
 
 
+_MANIFESTS = cargo.Crate._fields.index("manifests")
+
+
 def read_crate(directory: str) -> cargo.Crate:
     """The crate's Cargo.toml, read once per run and again only when the file changed."""
     manifest = os.path.join(directory, "Cargo.toml")
     return state.memo().remember_files(("crate", manifest), [manifest], lambda: cargo.Crate.from_manifest(directory),
-                                       cargo.Crate, found=lambda fields: fields[-1])      # its path dependencies' manifests
+                                       cargo.Crate, found=lambda fields: fields[_MANIFESTS])     # its path dependencies' manifests
 
 
 def rustc_info(env, build_dir) -> tuple[str, str]:

@@ -130,6 +130,7 @@ class Registry:
         self.summary = []          # RustModules configured in this run
         self.kernel_dirs = {}      # build directory name -> the tree that has it
         self.build_dirs = set()    # every BUILD_DIR of the run: outputs, never a crate's sources
+        self.cargo_warnings = set()  # warning blocks cargo printed this run: each is printed once
         self.help_added = False
         self.flags_alias = []
 
