@@ -28,6 +28,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m rustkmod", description=__doc__.splitlines()[0])
+    from rustkmod import __version__
+    parser.add_argument("--version", action="version", version=f"rustkmod {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="judge .o/.ko files against a kernel's module loader")
     check.add_argument("files", nargs="+", metavar="FILE")

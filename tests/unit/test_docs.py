@@ -29,3 +29,17 @@ def test_every_link_between_the_docs_lands_on_a_file():
 def test_the_readme_is_a_front_door():
     lines = (ROOT / "README.md").read_text().splitlines()
     assert len(lines) <= 180, len(lines)
+
+
+def test_one_release_number_everywhere():
+    """pyproject.toml, `rustkmod --version` and CHANGELOG.md's newest heading name one release;
+    the crates keep the 0.1 series projects name them by (docs/compatibility.md)."""
+    import tomllib
+    import rustkmod
+    root = ROOT
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    newest = re.search(r"^## (\d+\.\d+\.\d+)$", (root / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert project == rustkmod.__version__ == newest
+    for crate in ("rustkmod_rt", "rustkmod_kernel"):
+        version = tomllib.loads((root / "site_scons" / crate / "Cargo.toml").read_text())["package"]["version"]
+        assert version.startswith("0.1."), crate
