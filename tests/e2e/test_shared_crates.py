@@ -100,3 +100,29 @@ def test_a_runtime_symbol_modpost_cannot_find_names_the_fix(tmp_path, fetched):
     run = scons(project, env=env)
     assert run.returncode != 0
     assert "rustkmod_rt_log undefined" in run.stderr and 'rustkmod-rt = "0.1"' in run.stderr, run.output
+
+
+def test_the_frameworks_own_bindgen_options_replace_a_default_and_a_wrong_one_is_one_line(tmp_path):
+    """--ctypes-prefix given by the crate replaces rustkmod's (bindgen took it twice and failed);
+    an option bindgen does not take is named while the SConscripts are read, so `scons -k check`
+    ends in that line, not in SCons' "no cycle found" after a failed build; a warning of the
+    framework, which every module's cargo build compiles, is printed once."""
+    project, env = outside_project("kfw", tmp_path)
+    manifest = project / "framework" / "Cargo.toml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("[package.metadata.rustkmod]\n",
+                                     '[package.metadata.rustkmod]\nbindgen-options = ["--ctypes-prefix", "core::ffi", '
+                                     '"--bogus"]\n'))
+    run = scons(project, "-k", "check", "KERNELS=6.1", env=env)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("scons: *** ")]
+    assert len(errors) == len(MODULES) and all("bindgen-options gives --bogus, which bindgen does not take" in line
+                                               for line in errors), run.stderr
+    assert "no cycle found" not in run.output and "Traceback" not in run.output
+    manifest.write_text(text.replace("[package.metadata.rustkmod]\n",
+                                     '[package.metadata.rustkmod]\nbindgen-options = ["--ctypes-prefix", "core::ffi"]\n'))
+    source = project / "framework" / "src" / "lib.rs"
+    source.write_text(source.read_text().replace("pub fn log(text: &str) {\n",
+                                                 "pub fn log(text: &str) {\n    let unused_in_framework = 1;\n"))
+    run = scons(project, "-j2", "KERNELS=6.1,6.12", env=env)
+    assert run.returncode == 0, run.output
+    assert run.stderr.count("unused variable: `unused_in_framework`") == 1        # 6 cargo builds

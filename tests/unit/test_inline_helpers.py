@@ -162,3 +162,12 @@ def test_a_crates_helpers_carry_its_name_so_two_crates_can_wrap_one_function(hea
     assert "int rustkmod_helper_kfw_add(int a, int b)" in plan.c_file("api.h")
     rust = "extern \"C\" {\n    pub fn rustkmod_helper_kfw_add(a: i32, b: i32) -> i32;\n}\n"
     assert '#[link_name = "rustkmod_helper_kfw_add"]\n    pub fn add(' in inline_helpers.rename(rust, "rustkmod_helper_kfw_")
+
+
+def test_an_option_bindgen_does_not_take_is_named_before_the_build():
+    known = bindgen.known_flags("bindgen")
+    assert "--size_t-is-usize" in known and "--ctypes-prefix" in known and "--no-derive-debug" in known
+    bindgen.check_known(bindgen.resolve_options(("--no-derive-debug",), (), "C"), known, "C", "bindgen")
+    with pytest.raises(RustkmodError) as err:
+        bindgen.check_known(("--use-core", "--bogus", "x"), known, "/p/Cargo.toml", "bindgen")
+    assert str(err.value).startswith("/p/Cargo.toml: bindgen-options gives --bogus, which bindgen does not take")

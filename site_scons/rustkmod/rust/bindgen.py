@@ -92,6 +92,26 @@ def resolve_options(added, removed, where: str) -> tuple:
     return tuple(word for unit in kept + own for word in unit)
 
 
+def known_flags(program: str) -> tuple:
+    """The option flags this bindgen takes (from its --help), to name a wrong one before the build."""
+    try:
+        text = process.run([program, "--help"], capture_output=True, text=True).stdout
+    except OSError:
+        return ()           # not installed: versions() names that
+    return tuple(sorted(set(re.findall(r"(?m)^\s+(?:-\w, )?(--[\w-]+)", text))))
+
+
+def check_known(options: tuple, known: tuple, where: str, program: str) -> None:
+    """Every option flag of `options` is one `known` lists, or one error naming it: found while
+    SCons reads the SConscripts, not in the build (where -k would meet SCons' #2901)."""
+    if not known:
+        return
+    for unit in _units(options):
+        if unit[0].startswith("--") and unit[0] not in known:
+            raise RustkmodError(f"{where}: bindgen-options gives {unit[0]}, which {program} does not take",
+                                f"fix bindgen-options (`{program} --help` lists its options)")
+
+
 def allowlist(header_text: str) -> tuple:
     """The names the header's `// rustkmod-bindgen: allow ...` lines give, in order."""
     return tuple(name for line in _ALLOW.findall(header_text) for name in line.split())

@@ -122,6 +122,12 @@ def _bindings_nodes(build, header_node, directory, scope: str, choices: tuple, m
     `choices`: the crate's (bindgen-options, bindgen-remove), from `manifest`."""
     from rustkmod.rust import bindgen
     options = bindgen.resolve_options(choices[0], choices[1], manifest)     # a conflict: one line, now
+    if choices[0]:              # and an option this bindgen does not take
+        program = build.env["BINDGEN"]
+        found = shutil.which(program)
+        known = state.memo().remember_files(("bindgen-flags", program), [found] if found else [],
+                                            lambda: bindgen.known_flags(program)) if found else ()
+        bindgen.check_known(options, tuple(known), manifest, program)
 
     def made():
         env, kernel = build.env, build.kernel
