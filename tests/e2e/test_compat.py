@@ -14,7 +14,8 @@ pytestmark = pytest.mark.e2e
 
 CORPUS = ROOT / "tests" / "compat"
 # project -> what its boot prints
-UNCHANGED = {"counter-0.1": "misc counter: ready", "rtglue-0.1": "rtglue: 4 squares, sum 30"}
+UNCHANGED = {"counter-0.1": "misc counter: ready", "rtglue-0.1": "rtglue: 4 squares, sum 30",
+             "fwbind-0.1": "drv: parsed 4096"}
 
 
 def copied(name: str, tmp_path: Path) -> tuple[Path, dict]:
