@@ -52,10 +52,15 @@ impl Write for Line {
 }
 
 impl Line {
-    /// `args` formatted into a line (cut with "..." when too long).
+    /// `args` formatted into a line (cut with "..." when too long), less one trailing newline:
+    /// printk ends the line anyway, so `pr_info!("up\n")` (the in-tree crate's form, where the
+    /// newline is the caller's) and `pr_info!("up")` print the same one line.
     pub fn format(args: fmt::Arguments<'_>) -> Line {
         let mut line = Line::new();
         let _ = line.write_fmt(args);
+        if !line.cut && line.as_bytes().last() == Some(&b'\n') {
+            line.len -= 1;
+        }
         line
     }
 }
@@ -117,5 +122,12 @@ mod tests {
         let _ = write!(line, "{}", "x".repeat(300));
         assert_eq!(line.as_bytes().len(), 255);
         assert!(line.as_bytes().ends_with(b"...") && line.cut);
+    }
+
+    #[test]
+    fn one_trailing_newline_is_the_lines_own_end() {
+        assert_eq!(Line::format(format_args!("up {}\n", 1)).as_bytes(), b"up 1");
+        assert_eq!(Line::format(format_args!("up {}", 1)).as_bytes(), b"up 1");
+        assert_eq!(Line::format(format_args!("a\nb\n\n")).as_bytes(), b"a\nb\n");     // only one
     }
 }

@@ -89,4 +89,14 @@ mod tests {
         }
         assert!(lines.iter().all(|line| line.0 == [2; 64]));
     }
+
+    #[test]
+    fn vectors_and_boxes_print_as_their_contents() {
+        let mut numbers = KVec::new();
+        for n in [72, 108, 200] {
+            numbers.push(n, GFP_KERNEL).unwrap();
+        }
+        assert_eq!(std::format!("{:?}", numbers), "[72, 108, 200]");
+        assert_eq!(std::format!("{:?}", KBox::new(7u8, GFP_KERNEL).unwrap()), "7");
+    }
 }

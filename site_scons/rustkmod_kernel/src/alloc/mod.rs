@@ -406,6 +406,20 @@ impl<T, A: Allocator> Deref for Vec<T, A> {
     }
 }
 
+/// As a slice is (`pr_info!("{:?}\n", numbers)`, as the in-tree crate's KVec prints).
+impl<T: fmt::Debug, A: Allocator> fmt::Debug for Vec<T, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// As the value is.
+impl<T: fmt::Debug> fmt::Debug for KBox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 impl<T, A: Allocator> DerefMut for Vec<T, A> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as for deref; &mut self is unique.
