@@ -167,3 +167,10 @@ def test_a_c_file_whose_name_is_shell_code_is_refused_not_run(project):
     assert "C source 'x.o;cd;touch PWNED;.c' is not a file name Kbuild can take" in line
     assert "rename it" in line
     assert not list(project.rglob("PWNED")) and not (project.home() / "PWNED").exists()
+
+
+def test_a_module_given_both_a_crate_and_one_rs_file_is_one_line(project):
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text().replace('crate="hello",', 'crate="hello", source="hello/src/lib.rs",'))
+    line = one_error_line(scons(project))
+    assert "RustKernelModule('hello'): give crate= (a crate's directory) or source= (one .rs file), one of them" in line

@@ -198,3 +198,25 @@ def test_rustkmod_new_writes_a_project_that_builds_boots_and_tests(tmp_path):
     assert "mymod: loaded, printed 'mymod: hello from Rust', 'mymod: goodbye', unloaded" in checked.stdout
     tested = scons(tmp_path / "mymod", "test-host")
     assert tested.returncode == 0 and "test result: ok. 1 passed" in tested.stdout, tested.output
+
+
+def test_a_module_that_is_one_rs_file_builds_as_kbuild_builds_it(tmp_path):
+    """RustKernelModule(source="rust_hello.rs"): no Cargo.toml, no #![no_std] (Kbuild's crate
+    attribute is added), cfg!(MODULE) true, pr_info!("...\\n") one line each; x86_64 and arm64;
+    a second run is a no-op and an edit reruns cargo."""
+    fetch_kernels("6.1", "6.1-arm64")
+    project, env, run = built_outside_project("onefile", tmp_path, "check", "KERNELS=6.1,6.1-arm64")
+    assert set(kernel_summary(run, "rust_hello").values()) == {"built, verified, booted"}
+    assert run.stdout.count("printed 'Rust hello (init)', 'Am I built-in? false', "
+                            "'My numbers are [72, 108, 200]', unloaded") == 2
+    assert not (project / "Cargo.toml").exists()
+    assert not [line for line in (project / "rust_hello.rs").read_text().splitlines() if line.startswith("#![")]
+    for log in project.glob("build/*/rust_hello/rust_hello.ko.booted.log"):
+        lines = log.read_text().splitlines()
+        start = next(n for n, line in enumerate(lines) if "rust_hello: Rust hello (init)" in line)
+        assert "rust_hello: Am I built-in? false" in lines[start + 1]          # no empty line between
+    assert scons(project, "-q", "KERNELS=6.1,6.1-arm64", env=env).returncode == 0
+    source = project / "rust_hello.rs"
+    source.write_text(source.read_text().replace("Rust hello (init)", "Rust hello (init, edited)"))
+    edited = scons(project, "KERNELS=6.1,6.1-arm64", env=env)
+    assert edited.returncode == 0 and edited.steps().count("CARGO") == 2, edited.output

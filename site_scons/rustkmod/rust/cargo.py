@@ -62,10 +62,17 @@ class Crate(NamedTuple):
     crate_bindings: tuple = ()   # (package, lib_name, header, options) per crate declaring bindings
     manifests: tuple = ()        # every Cargo.toml read: the record holds while none of them changes
     bindgen: tuple = ((), ())    # the crate's own (bindgen-options, bindgen-remove), for RustKernelModule(bindings=)
+    lib_path: str = ""           # [lib] path, absolute, when the crate's root file is outside its directory
 
     @property
     def directory(self) -> str:
         return os.path.dirname(self.manifest)
+
+    @property
+    def source_directories(self) -> list[str]:
+        """Where the crate's `.rs` files are: its directory, and its root file's when that is
+        elsewhere (a one-file module's crate, made in the build directory)."""
+        return [self.directory] + ([os.path.dirname(self.lib_path)] if self.lib_path else [])
 
     @property
     def staticlib_name(self) -> str:
@@ -97,12 +104,33 @@ class Crate(NamedTuple):
         graph = _Graph()
         graph.walk(manifest, data)
         own = bindgen_choices(manifest, data.get("package", {}).get("metadata", {}).get("rustkmod", {}))
+        root = os.path.abspath(os.path.join(os.path.dirname(manifest), lib["path"])) if lib.get("path") else ""
+        outside = root if root and not root.startswith(os.path.dirname(manifest) + os.sep) else ""
         return cls(manifest, package, lib.get("name", package.replace("-", "_")), graph.runtime, tuple(sorted(graph.by_version)),
-                   tuple(graph.bindings), tuple(graph.manifests), own)
+                   tuple(graph.bindings), tuple(graph.manifests), own, outside)
 
     @property
     def bindings(self) -> list[CrateBindings]:
         return [CrateBindings(*entry) for entry in self.crate_bindings]
+
+
+def one_file_manifest(name: str, source: str) -> str:
+    """The Cargo.toml of a module that is one `.rs` file, as Kbuild builds one: the file is the
+    crate's root, on the kernel crate, with the attributes Kbuild adds to every Rust object
+    (`no_std`; `--cfg MODULE`, which a module's objects get)."""
+    flags = ", ".join(json.dumps(f) for f in ONE_FILE_FLAGS)
+    return ('# Written by rustkmod for RustKernelModule(source=...): edit the SConstruct, not this file.\n'
+            'cargo-features = ["profile-rustflags"]\n\n'
+            f'[package]\nname = {json.dumps(name)}\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
+            f'[lib]\npath = {json.dumps(source)}\ncrate-type = ["staticlib"]\n\n'
+            '[dependencies]\nkernel = { package = "rustkmod-kernel", version = "0.1" }\n\n'
+            '[profile.release]\npanic = "abort"\n\n'
+            f'[profile.release.package.{json.dumps(name)}]\nrustflags = [{flags}]\n\n'
+            '[workspace]\n')
+
+
+# What Kbuild gives a module's Rust object beyond the crate: the crate attribute and cfg.
+ONE_FILE_FLAGS = ("-Zcrate-attr=no_std", "--cfg=MODULE", "--check-cfg=cfg(MODULE)")
 
 
 def runtime_config(crate: Crate) -> list[str]:

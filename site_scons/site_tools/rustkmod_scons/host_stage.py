@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, process
@@ -120,7 +121,7 @@ def host_tests(env, build_dir, name: str, crate: str, standin: list, driver: str
     tests = env.CargoTest(host_dir.File("cargo-test.log"), [env.File(manifest.manifest)] + standin_objects + [
         settings_node(env, CargoTestSettings(manifest.lib_name, profile.target, profile.toolchain, env["CARGO"],
                                              env["RUSTC"], tuple(cargo.runtime_config(manifest))))],
-        RUSTKMOD_CRATE_DIR=manifest.directory)
+        RUSTKMOD_CRATE_DIR=os.pathsep.join(manifest.source_directories))
     env.Depends(tests, rust_stage.lock_node(env, manifest))
     env.Clean(tests, host_dir)          # cargo's target directory and the log: `scons -c` leaves nothing
     if driver is None and not standin_sources:

@@ -128,6 +128,34 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
                       installed.staged)
 
 
+def _refuse(text: str) -> None:
+    print(f"scons: *** rustkmod: {text}", file=sys.stderr)
+    Exit(2)
+
+
+def _one_file_crate(env, name: str, source: str) -> str:
+    """The crate of a module that is one .rs file: a Cargo.toml in BUILD_DIR/one-file/<name>/
+    (written now, rewritten only when it would change), whose root is the file."""
+    from rustkmod import atomic, inputs
+    from rustkmod.rust import cargo
+    inputs.module_name(name)
+    path = env.File(source).srcnode().abspath
+    if not path.endswith(".rs") or not os.path.isfile(path):
+        _refuse(f"RustKernelModule({name!r}): source={source!r} is not a .rs file; give the module's one "
+                "Rust file, or crate= for a crate")
+    directory = context.build_dir(env).Dir("one-file").Dir(name).abspath
+    manifest, text = os.path.join(directory, "Cargo.toml"), cargo.one_file_manifest(name, path)
+    try:
+        with open(manifest, encoding="utf-8") as handle:
+            same = handle.read() == text
+    except OSError:
+        same = False
+    if not same:
+        os.makedirs(directory, exist_ok=True)
+        atomic.write(manifest, text)
+    return directory
+
+
 def _configured(env, name, build, empty):
     """Runs a pseudo-builder's body; bad input stops the build with one line (or notes it in -h)."""
     try:
@@ -170,9 +198,10 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
-def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="", bindings="", exercise_after="",
-                     insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True):
-    """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel.
+def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exercise="", bindings="", exercise_after="",
+                     insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True, source=None):
+    """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel;
+    or, as Kbuild does, from one `.rs` file, `source=` (on the kernel crate, no Cargo.toml).
 
     `uses`: the RustModules (returned by earlier calls) whose exported symbols this module calls;
     their Module.symvers go to Kbuild as KBUILD_EXTRA_SYMBOLS and to the verifier, and the boot
@@ -198,6 +227,11 @@ def RustKernelModule(env, name, crate, sources, expect="", uses=(), exercise="",
     """
     result = RustModules(name)
     state.registry().summary.append(result)
+    if (crate is None) == (source is None):
+        _refuse(f"RustKernelModule({name!r}): give crate= (a crate's directory) or source= (one .rs file), "
+                "one of them")
+    if source is not None:
+        crate = _one_file_crate(env, name, source)
     if gpl_compatible not in (True, False):
         print(f"scons: *** rustkmod: RustKernelModule({name!r}): gpl_compatible={gpl_compatible!r} is not True or "
               "False; give gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out",

@@ -196,8 +196,9 @@ def _partial_link(target, source, env):
 def _crate_scan(node, env, path):
     """The crate's files: its *.rs and manifests (not those in a build directory: each kernel's
     bindings.rs there is another staticlib's), plus whatever cargo's dep-info lists."""
-    directory = env["RUSTKMOD_CRATE_DIR"]
-    found = set(cargo.crate_source_files(directory, state.registry().build_dirs))
+    found = set()
+    for directory in env["RUSTKMOD_CRATE_DIR"].split(os.pathsep):
+        found.update(cargo.crate_source_files(directory, state.registry().build_dirs))
     found.update(p for p in depfile.read(node.abspath[:-2] + ".d") if os.path.isfile(p))
     return [env.File(p) for p in sorted(found)]
 
@@ -359,7 +360,8 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles),
                                  tuple(cargo.runtime_config(manifest)))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
-                                inputs + [settings_node(env, settings)], RUSTKMOD_CRATE_DIR=manifest.directory)
+                                inputs + [settings_node(env, settings)],
+                                RUSTKMOD_CRATE_DIR=os.pathsep.join(manifest.source_directories))
         env.Precious(lib)             # cargo updates it in place; SCons must not delete it first
         env.Clean(lib, [rust_dir, build_dir.File(".rustc-info.json")])    # rustc_info's cache too
         return lib
