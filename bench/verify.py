@@ -11,7 +11,6 @@ command's to readelf's. Run from the venv: `./setup python bench/verify.py [RUNS
 
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -20,13 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Timed as users run it: with Python's bytecode cache (this machine's environment turns it off).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-sys.path.insert(0, str(ROOT / "site_scons"))
+sys.path[:0] = [str(ROOT / "site_scons"), str(ROOT / "site_scons" / "site_tools"), str(ROOT / "tests")]
 
 from rustkmod.rust import profiles  # noqa: E402
 from rustkmod.rust.cargo import Crate  # noqa: E402
 from rustkmod.kernel.tree import Kernel, installed_headers_kdir  # noqa: E402
 from rustkmod.verify import check_file, target_for_kernel  # noqa: E402
 from plain import build_std_command  # noqa: E402
+from helpers import with_first_relocation_repeated  # noqa: E402
 
 SCONS = str(Path(sys.executable).with_name("scons"))
 
@@ -88,15 +88,7 @@ def refused_object(count: int) -> Path:
                       ".section .modinfo,\"a\"\n.asciz \"license=GPL\"\n")
     obj = out.with_suffix(".o")
     subprocess.run(["as", "-o", str(obj), str(source)], check=True)
-    data = bytearray(obj.read_bytes())
-    from rustkmod.elf.reader import ElfTables
-    section = ElfTables(bytes(data), str(obj)).applied_relocation_sections()[0]
-    entry = bytes(data[section.offset:section.offset + 24])
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, = struct.unpack_from("<H", data, 0x3A)
-    struct.pack_into("<QQ", data, shoff + section.index * shentsize + 24, len(data), 24 * count)
-    out.write_bytes(bytes(data) + entry * count)
-    return out
+    return with_first_relocation_repeated(obj, count, out)
 
 
 def median_seconds(action, runs: int) -> float:

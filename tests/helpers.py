@@ -170,3 +170,18 @@ def set_types(path: Path, types: list[int]) -> None:
             info = symbol << 32 | number if wide else symbol << 8 | number
             stream.seek(table.file_offset + i * table.entry_size + word)
             stream.write(struct.pack(endian + ("Q" if wide else "I"), info))
+
+
+def with_first_relocation_repeated(path: Path, count: int, output: Path) -> Path:
+    """`output`: the ELF64 object `path` with its first applied relocation section's first entry
+    repeated `count` times (appended, the section header pointing there): a small object that
+    holds as many relocations as wanted (the verifier's bounds, bench/verify.py)."""
+    from rustkmod.elf.reader import ElfTables
+    data = bytearray(path.read_bytes())
+    section = ElfTables(bytes(data), str(path)).applied_relocation_sections()[0]
+    entry = bytes(data[section.offset:section.offset + 24])
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, = struct.unpack_from("<H", data, 0x3A)
+    struct.pack_into("<QQ", data, shoff + section.index * shentsize + 24, len(data), 24 * count)  # sh_offset, sh_size
+    output.write_bytes(bytes(data) + entry * count)
+    return output

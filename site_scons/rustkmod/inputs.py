@@ -16,8 +16,9 @@ from rustkmod import RustkmodError
 
 # Kbuild's module names: what `obj-m := NAME.o` and /sys/module/NAME take.
 MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-# A file Kbuild compiles or includes: a word for make and the shell, no path.
-KBUILD_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+# A file name that is one word for make and the shell, no path: what Kbuild compiles or includes,
+# and a program the boot copies into the guest's /bin.
+FILE_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 # insmod's NAME=VALUE words (values may hold , . : / + - for arrays and paths).
 _PARAM = r"[A-Za-z_][A-Za-z0-9_.]*=[A-Za-z0-9_,.:/+-]*"
 MODULE_PARAMS = re.compile(rf"{_PARAM}(?: +{_PARAM})*")
@@ -26,8 +27,6 @@ PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 VERSION = re.compile(r"[0-9][A-Za-z0-9.+~-]*")
 MAINTAINER = re.compile(r"[^<>,\x00-\x1f]+ <[^<>@\s]+@[^<>\s]+>")
 ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{1,80}")
-# A program the boot copies into the guest's /bin: a file name, no path, no shell word breaks.
-PROGRAM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 
 
 def check(form: re.Pattern, value: str, what: str, shape: str, fix: str) -> str:
@@ -46,7 +45,7 @@ def module_name(name: str) -> str:
 
 def kbuild_file(name: str, what: str = "C file") -> str:
     """A file name Kbuild's make and its shell recipes will see as one word."""
-    return check(KBUILD_FILE, name, what, "a file name Kbuild can take (make and the shell of its recipes "
+    return check(FILE_WORD, name, what, "a file name Kbuild can take (make and the shell of its recipes "
                  "would read it as code)", "rename it to letters, digits and _ . + - only")
 
 
@@ -58,7 +57,7 @@ def module_params(params: str) -> str:
 
 
 def program_name(name: str) -> str:
-    return check(PROGRAM_NAME, name, "exercise program", "a file name the boot's shell can run",
+    return check(FILE_WORD, name, "exercise program", "a file name the boot's shell can run",
                  "rename it to letters, digits and _ . + - only")
 
 

@@ -174,3 +174,13 @@ def test_a_module_given_both_a_crate_and_one_rs_file_is_one_line(project):
     sconstruct.write_text(sconstruct.read_text().replace('crate="hello",', 'crate="hello", source="hello/src/lib.rs",'))
     line = one_error_line(scons(project))
     assert "RustKernelModule('hello'): give crate= (a crate's directory) or source= (one .rs file), one of them" in line
+
+
+@pytest.mark.parametrize("call, named", [
+    ('env.RustKernelModule("one file", source="hello/src/lib.rs")', "module name 'one file' is not a valid kernel module name"),
+    ('env.RustKernelModule("onefile", source="missing.rs")', "source='missing.rs' does not exist"),
+])
+def test_a_one_file_module_given_badly_is_one_line(project, call, named):
+    sconstruct = project / "SConstruct"
+    sconstruct.write_text(sconstruct.read_text() + call + "\n")
+    assert named in one_error_line(scons(project))

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, object_with_types
+from helpers import ROOT, object_with_types, with_first_relocation_repeated
 from rustkmod import RustkmodError
 from rustkmod.elf.reader import ElfTables
 from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for
 from rustkmod.verify.check import NAMED_SITES
 
 GOTPCREL = 9
-SHDR64 = struct.Struct("<IIQQQQIIQQ")
 
 
 def with_section_header_copies(path: Path, index: int, copies: int) -> Path:
@@ -38,20 +37,7 @@ def with_section_header_copies(path: Path, index: int, copies: int) -> Path:
 
 
 def with_relocations_repeated(path: Path, count: int) -> Path:
-    """The file with its first relocation section's first entry repeated `count` times (appended,
-    the section header pointing there)."""
-    data = bytearray(path.read_bytes())
-    tables = ElfTables(bytes(data), str(path))
-    section = tables.applied_relocation_sections()[0]
-    entry = bytes(data[section.offset:section.offset + 24])
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, = struct.unpack_from("<H", data, 0x3A)
-    header = shoff + section.index * shentsize
-    struct.pack_into("<QQ", data, header + 24, len(data), 24 * count)      # sh_offset, sh_size
-    data += entry * count
-    out = path.with_name(f"many-{path.name}")
-    out.write_bytes(data)
-    return out
+    return with_first_relocation_repeated(path, count, path.with_name(f"many-{path.name}"))
 
 
 def test_sections_that_share_bytes_are_refused_in_one_line(tmp_path):

@@ -126,6 +126,24 @@ def test_a_forced_load_or_a_license_taint_fails_with_the_kernels_words():
                          "F (forced load (bad vermagic or symbol versions))"
 
 
+def test_a_declared_license_taint_is_accepted_exactly():
+    """gpl_compatible=False: P and the kernel's license line are accepted, nothing else is; a
+    declaration the kernel does not bear out (no P) fails."""
+    licensed = FORCED.format(taint="POE", after=1 << 0 | 1 << 12 | 1 << 13, unload="",
+                             said="[ 2.1] hello: module license 'MIT' taints kernel.\n")
+    assert boot.judge(boot.parse_console(licensed), "hello", "hello world", "P") == []
+    assert boot.judge(boot.parse_console(licensed), "hello", "hello world")[0].startswith(
+        "hello: loaded, but it tainted the kernel: P")
+    forced = FORCED.format(taint="PFOE", after=1 << 0 | 1 << 1 | 1 << 12 | 1 << 13, unload="",
+                           said="[ 2.1] hello: bad vermagic: kernel tainted.\n")
+    faults = boot.judge(boot.parse_console(forced), "hello", "hello world", "P")
+    assert faults[0] == "hello: loaded, but it tainted the kernel: F (forced load (bad vermagic or symbol versions))"
+    clean = FORCED.format(taint="OE", after=1 << 12 | 1 << 13, said="", unload="")
+    assert boot.judge(boot.parse_console(clean), "hello", "hello world", "P") == [
+        "hello: declared taint P (gpl_compatible=False), but the kernel did not set it (its taint: OE): its "
+        "license is GPL-compatible after all"]
+
+
 def test_a_warning_while_unloading_fails():
     warned = FORCED.format(taint="OE", after=1 << 9 | 1 << 12 | 1 << 13, said="",
                            unload="[ 2.4] WARNING: CPU: 0 PID: 50 at mm/slab.c:1 kfree+0x1/0x2\n")

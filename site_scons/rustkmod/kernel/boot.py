@@ -67,9 +67,10 @@ def taint_letters(mask: int) -> str:
     return "".join(letter for bit, letter in enumerate(TAINT_FLAGS) if mask >> bit & 1)
 
 
-def harmful(letters: str) -> str:
-    """The taint flags among `letters` that a boot test fails on."""
-    return "".join(letter for letter in letters if letter not in HARMLESS_TAINT)
+def harmful(letters: str, declared: str = "") -> str:
+    """The taint flags among `letters` that a boot test fails on: not the harmless ones, nor
+    those the module `declared` (P for RustKernelModule(gpl_compatible=False))."""
+    return "".join(letter for letter in letters if letter not in HARMLESS_TAINT and letter not in declared)
 
 
 def taint_text(letters: str) -> str:
@@ -99,12 +100,13 @@ class BootResult:
     exercise_output: list = field(default_factory=list)   # what the exercise commands printed
     kernel_taint: dict = field(default_factory=dict)       # "before"/"after" -> /proc/sys/kernel/tainted
 
-    def new_kernel_taint(self) -> str:
-        """The harmful taint flags the kernel gained between the first insmod and the last rmmod."""
+    def new_kernel_taint(self, declared: str = "") -> str:
+        """The harmful taint flags the kernel gained between the first insmod and the last rmmod,
+        less those `declared`."""
         if "before" not in self.kernel_taint or "after" not in self.kernel_taint:
             return ""
         gained = self.kernel_taint["after"] & ~self.kernel_taint["before"]
-        return harmful(taint_letters(gained))
+        return harmful(taint_letters(gained), declared)
 
     def module(self, name: str) -> ModuleResult:
         return next(m for m in self.modules if m.name == name)
@@ -374,7 +376,7 @@ def judge(result: BootResult, name: str, expected, allowed_taint: str = "") -> l
     declared = [_DECLARED_TAINT_LINES[letter] for letter in allowed_taint]
     said = [line for line in result.module_log(name) + result.module_log(RMMOD_LOG + name)
             if _LOADED_BADLY.search(line) and not any(d.search(line) for d in declared)]
-    tainted = "".join(letter for letter in module.harmful_taint if letter not in allowed_taint)
+    tainted = harmful(module.taint, allowed_taint)
     if tainted or said:
         what = f"it tainted the kernel: {taint_text(tainted)}" if tainted else "the kernel complained"
         faults.append(f"{name}: loaded, but {what}")
@@ -391,9 +393,13 @@ def judge(result: BootResult, name: str, expected, allowed_taint: str = "") -> l
         faults.extend(f"  output: {line}" for line in result.exercise_output[:_EVIDENCE_LINES])
     if module.rmmod_rc != 0:
         faults.append(f"{name}: rmmod failed (rc={module.rmmod_rc})")
-    gained = "".join(letter for letter in result.new_kernel_taint() if letter not in allowed_taint)
+    gained = result.new_kernel_taint(allowed_taint)
     if gained:
         faults.append(f"{name}: after rmmod the kernel is tainted {taint_text(gained)}")
+    missing = "".join(letter for letter in allowed_taint if letter not in module.taint)
+    if missing and not faults:      # declared, so the kernel must have set it
+        faults.append(f"{name}: declared taint {missing} (gpl_compatible=False), but the kernel did not set it "
+                      f"(its taint: {module.taint or 'none'}): its license is GPL-compatible after all")
     return faults
 
 

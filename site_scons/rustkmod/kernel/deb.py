@@ -27,7 +27,6 @@ from rustkmod.kernel.tree import Kernel
 DEBIAN_ARCH = {"x86_64": "amd64", "arm64": "arm64", "arm": "armhf", "i386": "i386", "riscv64": "riscv64"}
 
 
-
 class DebSpec(NamedTuple):
     """What the project says of its package; the kernel decides the rest."""
 

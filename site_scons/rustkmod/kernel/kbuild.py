@@ -20,7 +20,6 @@ from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import Kernel
 
-
 # What Kbuild's own modpost needs for a shipped object on 6.x (".NAME.cmd: No such file or
 # directory" otherwise); Kbuild never writes it itself.
 SHIPPED_CMD_TEXT = "# Written by rustkmod: {name} is prebuilt from Rust and shipped to Kbuild.\n"

@@ -20,7 +20,7 @@ from elftools.elf.constants import SH_FLAGS
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import option_enabled
 from rustkmod.verify import header
-from rustkmod.verify.modinfo import entries
+from rustkmod.verify.modinfo import TAINTING, entries
 from rustkmod.verify.policy import Acceptance, ArchPolicy
 from rustkmod.elf.reader import (SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STT_SECTION, ElfTables,
                      damaged_elf_errors)
@@ -127,13 +127,11 @@ class Verdict(NamedTuple):
     def refusals(self) -> list:
         """The problems for which the loader refuses the module (or runs it unprotected): all
         but the taints."""
-        from rustkmod.verify.modinfo import TAINTING
         return [p for p in self.problems if p.kind not in TAINTING]
 
     @property
     def taint(self) -> str:
         """The taint letters the kernel sets when it loads the module (P: its license)."""
-        from rustkmod.verify.modinfo import TAINTING
         return "".join(sorted({TAINTING[p.kind] for p in self.problems if p.kind in TAINTING}))
 
 
@@ -345,7 +343,6 @@ class _Checker:
             if not len(named):
                 continue
             self._symbol(int(named.max()))                  # every index inside the table, or the error
-            self._symbol(int(named.min()))
             absolute = numpy.asarray(self.symbols.shndx, dtype=numpy.int64)[named] == SHN_ABS
             self._relocation_problems(relocations, sites[~absolute], "overflow",
                                       policy.overflow_unless_absolute[policy.type_name(number)],

@@ -119,18 +119,17 @@ def nodes(build, header: str, crate) -> list[BindingsNodes]:
 
 def _bindings_nodes(build, header_node, directory, scope: str, choices: tuple, manifest: str) -> BindingsNodes:
     """bindings.rs and bindings_helpers.c in `directory` for the build's kernel: once per run.
-    `choices`: the crate's (bindgen-options, bindgen-remove), from `manifest`."""
-    from rustkmod.rust import bindgen
-    options = bindgen.resolve_options(choices[0], choices[1], manifest)     # a conflict: one line, now
-    if choices[0]:              # and an option this bindgen does not take
-        program = build.env["BINDGEN"]
-        found = shutil.which(program)
-        known = state.memo().remember_files(("bindgen-flags", program), [found] if found else [],
-                                            lambda: bindgen.known_flags(program)) if found else ()
-        bindgen.check_known(options, tuple(known), manifest, program)
-
+    `choices`: the crate's (bindgen-options, bindgen-remove), from `manifest`: a conflict, or an
+    option this bindgen does not take, is one line now, while the SConscripts are read."""
     def made():
+        from rustkmod.rust import bindgen
         env, kernel = build.env, build.kernel
+        options = bindgen.resolve_options(choices[0], choices[1], manifest)
+        found = shutil.which(env["BINDGEN"]) if choices[0] else None
+        if found:               # the flags it takes, read again only when the program changes
+            known = state.memo().remember_files(("bindgen-flags", found), [found],
+                                                lambda: bindgen.known_flags(found))
+            bindgen.check_known(options, known, manifest, env["BINDGEN"])
 
         def read_allowlist():
             with open(header_node.abspath, encoding="utf-8", errors="replace") as handle:

@@ -140,9 +140,12 @@ def _one_file_crate(env, name: str, source: str) -> str:
     from rustkmod.rust import cargo
     inputs.module_name(name)
     path = env.File(source).srcnode().abspath
-    if not path.endswith(".rs") or not os.path.isfile(path):
-        _refuse(f"RustKernelModule({name!r}): source={source!r} is not a .rs file; give the module's one "
-                "Rust file, or crate= for a crate")
+    if not path.endswith(".rs"):
+        raise RustkmodError(f"RustKernelModule({name!r}): source={source!r} is not a .rs file",
+                            "give the module's one Rust file, or crate= for a crate")
+    if not os.path.isfile(path):
+        raise RustkmodError(f"RustKernelModule({name!r}): source={source!r} does not exist",
+                            "give the module's one Rust file, or crate= for a crate")
     directory = context.build_dir(env).Dir("one-file").Dir(name).abspath
     manifest, text = os.path.join(directory, "Cargo.toml"), cargo.one_file_manifest(name, path)
     try:
@@ -231,12 +234,13 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
         _refuse(f"RustKernelModule({name!r}): give crate= (a crate's directory) or source= (one .rs file), "
                 "one of them")
     if source is not None:
-        crate = _one_file_crate(env, name, source)
+        try:
+            crate = _one_file_crate(env, name, source)
+        except RustkmodError as err:
+            _refuse(str(err))
     if gpl_compatible not in (True, False):
-        print(f"scons: *** rustkmod: RustKernelModule({name!r}): gpl_compatible={gpl_compatible!r} is not True or "
-              "False; give gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out",
-              file=sys.stderr)
-        Exit(2)
+        _refuse(f"RustKernelModule({name!r}): gpl_compatible={gpl_compatible!r} is not True or False; give "
+                "gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out")
     boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs,
                                   "" if gpl_compatible else "P")
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]

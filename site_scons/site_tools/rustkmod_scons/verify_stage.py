@@ -91,7 +91,7 @@ def _judge(verdict, module, kernel: str, allowed_taint: str) -> None:
         say(format_report(verdict.refusals + undeclared, kernel, name), error=True)
         if verdict.refusals:
             fail(f"{module} would be refused by the loader of {kernel} (report above)")
-        fail(f"{module} would taint {kernel} {''.join(TAINTING[p.kind] for p in undeclared[:1])}: "
+        fail(f"{module} would taint {kernel} {TAINTING[undeclared[0].kind]}: "
              f"{undeclared[0].type_name} (report above)",
              "give it a GPL-compatible license, or declare the taint: RustKernelModule(..., gpl_compatible=False)")
     if allowed_taint and verdict.taint != allowed_taint:
