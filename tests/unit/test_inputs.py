@@ -12,7 +12,7 @@ from rustkmod.kernel import boot, deb, dkms, kbuild
 HOSTILE = ["x.o;cd;id>PWNED;", "a$(id)", "a`id`", "q'uote", 'q"uote', "new\nline", "trailing\n", "two words",
            "-rf", ""]
 SPEC = deb.DebSpec("hello", "1.0.0", "Jo Dev <jo@example.com>", "hello world module")
-KERNEL = deb.DebKernel("6.1.0-9-amd64", "amd64", "")
+KERNEL = deb.DebKernel("6.12.99-test-amd64", "amd64", "")
 
 
 def refused(call) -> str:
