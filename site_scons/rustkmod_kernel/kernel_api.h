@@ -11,6 +11,8 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/seq_file.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -25,6 +27,8 @@
 // rustkmod-bindgen: allow _IOC_NRSHIFT _IOC_TYPESHIFT _IOC_SIZESHIFT _IOC_DIRSHIFT _IOC_SIZEMASK
 // rustkmod-bindgen: allow _IOC_NONE _IOC_READ _IOC_WRITE
 // rustkmod-bindgen: allow rkk_fsleep
+// rustkmod-bindgen: allow kiocb iov_iter rkk_iov_iter_count rkk_copy_to_iter rkk_copy_from_iter compat_ptr_ioctl
+// rustkmod-bindgen: allow seq_file seq_write get_device put_device
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -92,4 +96,21 @@ static inline void rkk_dev_log(const struct device *dev, int level, const char *
 static inline void rkk_fsleep(unsigned long usecs)
 {
 	fsleep(usecs);
+}
+
+/* iov_iter_count, copy_to_iter and copy_from_iter are static inline functions: the bytes the
+ * iterator still holds, and copies that stop short at a fault (the bytes copied). */
+static inline size_t rkk_iov_iter_count(const struct iov_iter *i)
+{
+	return iov_iter_count(i);
+}
+
+static inline size_t rkk_copy_to_iter(const void *addr, size_t bytes, struct iov_iter *i)
+{
+	return copy_to_iter(addr, bytes, i);
+}
+
+static inline size_t rkk_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i)
+{
+	return copy_from_iter(addr, bytes, i);
 }

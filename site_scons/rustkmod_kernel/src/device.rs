@@ -35,10 +35,34 @@ impl Device {
     }
 }
 
+impl AsRef<Device> for Device {
+    fn as_ref(&self) -> &Device {
+        self
+    }
+}
+
+// SAFETY: get_device takes a count that keeps the struct device alive until put_device, from any
+// thread; on the host the device is a static.
+unsafe impl crate::types::AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        #[cfg(target_os = "none")]
+        // SAFETY: the device is live (borrowed); get_device adds a count.
+        unsafe { crate::bindings::get_device(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(device: core::ptr::NonNull<Device>) {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller holds a count and gives it up.
+        unsafe { crate::bindings::put_device(device.as_ptr() as *mut crate::bindings::device) };
+        #[cfg(not(target_os = "none"))]
+        let _ = device;
+    }
+}
+
 /// Formats and logs `args` for `device` at printk `level`.
 #[doc(hidden)]
 pub fn log(device: &Device, level: i32, args: fmt::Arguments<'_>) {
-    let line = rustkmod_rt::print::Line::format(args);
+    let line = rustkmod_rt::print::Line::format_whole(args);
     let text = line.as_bytes();
     #[cfg(target_os = "none")]
     // SAFETY: the device is live (it is borrowed); the C side reads `len` bytes and keeps none.
@@ -56,7 +80,7 @@ pub fn log(device: &Device, level: i32, args: fmt::Arguments<'_>) {
 #[macro_export]
 macro_rules! __dev_log {
     ($level:expr, $device:expr, $($arg:tt)*) => {
-        $crate::device::log($device, $level, format_args!($($arg)*))
+        $crate::device::log(::core::convert::AsRef::<$crate::device::Device>::as_ref(&$device), $level, format_args!($($arg)*))
     };
 }
 

@@ -29,23 +29,55 @@
 #![allow(internal_features)]
 
 pub mod alloc;
+pub mod build_assert;
 #[cfg(target_os = "none")]
 #[doc(hidden)]
 pub mod bindings;
 pub mod device;
 pub mod error;
+pub mod fs;
 pub mod init;
 pub mod ioctl;
+pub mod iov;
 pub mod miscdevice;
 pub mod module;
 pub mod module_param;
 pub mod prelude;
 mod registrations;
+pub mod seq_file;
 pub mod str;
 pub mod sync;
 pub mod time;
 pub mod transmute;
+pub mod types;
 pub mod uaccess;
 
-pub use module::{Module, ThisModule};
-pub use rustkmod_rt::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};
+/// Formatting, as `kernel::fmt` (the core library's).
+pub mod fmt {
+    pub use core::fmt::*;
+}
+
+pub use macros::{module, pin_data, pinned_drop, vtable};
+pub use module::{InPlaceModule, Module, ThisModule};
+pub use rustkmod_rt::{pr_alert, pr_cont, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};
+
+/// `dbg!(expression)`: prints the file, line, expression and its value (`{:#?}`) at KERN_INFO
+/// and returns the value, as std's `dbg!`; for temporary debugging.
+#[macro_export]
+macro_rules! dbg {
+    () => {
+        $crate::pr_info!("[{}:{}:{}]\n", ::core::file!(), ::core::line!(), ::core::column!())
+    };
+    ($value:expr $(,)?) => {
+        match $value {
+            value => {
+                $crate::pr_info!("[{}:{}:{}] {} = {:#?}\n", ::core::file!(), ::core::line!(), ::core::column!(),
+                                 ::core::stringify!($value), &value);
+                value
+            }
+        }
+    };
+    ($($value:expr),+ $(,)?) => {
+        ($($crate::dbg!($value)),+,)
+    };
+}

@@ -26,11 +26,12 @@ use core::pin::Pin;
 use crate::alloc::KBox;
 #[cfg(target_os = "none")]
 use crate::bindings;
-#[cfg(target_os = "none")]
-use crate::error::Error;
-use crate::error::{code, Result};
-use crate::init::{InitClosure, PinInit};
+use crate::error::{code, Error, Result};
+use crate::init::{pin_init_from_closure, PinInit};
+use crate::iov::{IovIterDest, IovIterSource};
 use crate::registrations;
+use crate::seq_file::SeqFile;
+use crate::types::ForeignOwnable;
 #[cfg(target_os = "none")]
 use crate::uaccess::{UserPtr, UserSlice};
 use crate::uaccess::{UserSliceReader, UserSliceWriter};
@@ -41,22 +42,7 @@ unsafe extern "C" {
     static mut __this_module: u8;
 }
 
-/// An open file, as a file operation sees it.
-#[cfg(target_os = "none")]
-pub struct File(*mut bindings::file);
-
-#[cfg(target_os = "none")]
-impl File {
-    /// The `struct file *` to hand to C.
-    pub fn as_ptr(&self) -> *mut bindings::file {
-        self.0
-    }
-}
-
-/// An open file, as a test on the host makes one: `File::default()`.
-#[cfg(not(target_os = "none"))]
-#[derive(Default)]
-pub struct File(());
+pub use crate::fs::{File, Kiocb};
 
 /// What the device is called: `/dev/<name>`.
 #[derive(Clone, Copy)]
@@ -64,31 +50,68 @@ pub struct MiscDeviceOptions {
     pub name: &'static CStr,
 }
 
-/// The state of one open file of a misc device.
+/// A misc device's file operations, with the in-tree trait's shape: `open` makes the state of
+/// one open file (a [`Self::Ptr`], `Pin<KBox<Self>>` unless given), the other operations borrow
+/// it, `release` gets it back. Put `#[vtable]` on the impl: the operations it defines are the
+/// ones the device has (`compat_ioctl` and `show_fdinfo` only then).
+///
+/// rustkmod's older forms still work: `type RegistrationData` (what every open file shares,
+/// `misc.data()`), and `read`/`write` on user slices (for an impl without `read_iter` and
+/// `write_iter`).
+#[macros::vtable]
 pub trait MiscDevice: Sized + Send + Sync + 'static {
+    /// What keeps an open file's state: `Pin<KBox<Self>>`, `KBox<Self>`, `Arc<Self>`.
+    type Ptr: ForeignOwnable + Send + Sync = Pin<KBox<Self>>;
+
     /// What every open file shares, kept by the registration (`misc.data()` in `open`): a
-    /// `Pin<KBox<Mutex<T>>>`, say. `()` unless given.
+    /// `Pin<KBox<Mutex<T>>>`, say. `()` unless given. (rustkmod's; the in-tree trait has none.)
     type RegistrationData: Send + Sync = ();
 
-    /// A file was opened: its state (dropped when the file is released).
-    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>>;
+    /// A file was opened: its state (given back to `release`).
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Self::Ptr>;
 
-    /// `read(2)`: fill `writer` (its length is the caller's count), return the bytes written and
-    /// move `offset` as the device means it. EINVAL unless implemented.
-    fn read(_device: Pin<&Self>, _file: &File, _writer: &mut UserSliceWriter, _offset: &mut i64) -> Result<usize> {
+    /// The file was closed: its state, dropped unless kept.
+    fn release(device: Self::Ptr, _file: &File) {
+        drop(device);
+    }
+
+    /// `read(2)`: copy to `iov` from `*kiocb.ki_pos_mut()` on and move it; the bytes copied.
+    fn read_iter(_kiocb: Kiocb<'_, Self::Ptr>, _iov: &mut IovIterDest<'_>) -> Result<usize> {
         Err(code::EINVAL)
     }
 
-    /// `write(2)`: take what `reader` holds, return the bytes taken. EINVAL unless implemented.
-    fn write(_device: Pin<&Self>, _file: &File, _reader: &mut UserSliceReader, _offset: &mut i64) -> Result<usize> {
+    /// `write(2)`: take what `iov` gives; the bytes taken.
+    fn write_iter(_kiocb: Kiocb<'_, Self::Ptr>, _iov: &mut IovIterSource<'_>) -> Result<usize> {
         Err(code::EINVAL)
     }
 
     /// `ioctl(2)`: `arg` is the caller's argument (a user address for commands that carry
-    /// data: `UserSlice::new(UserPtr::from_addr(arg), _IOC_SIZE(command))`). ENOTTY unless
+    /// data: `UserSlice::new(UserPtr::from_addr(arg), _IOC_SIZE(cmd))`). ENOTTY unless
     /// implemented, as for an unknown command.
-    fn ioctl(_device: Pin<&Self>, _file: &File, _command: u32, _arg: usize) -> Result<isize> {
+    fn ioctl(_device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>, _file: &File, _cmd: u32, _arg: usize) -> Result<isize> {
         Err(code::ENOTTY)
+    }
+
+    /// `ioctl(2)` from a 32-bit program on a 64-bit kernel; without it (and with `ioctl`), the
+    /// argument is converted as a pointer and `ioctl` called (C's `compat_ptr_ioctl`).
+    fn compat_ioctl(_device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>, _file: &File, _cmd: u32, _arg: usize) -> Result<isize> {
+        Err(code::ENOTTY)
+    }
+
+    /// What `/proc/<pid>/fdinfo/<fd>` shows of the file, after the kernel's own lines.
+    fn show_fdinfo(_device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>, _m: &SeqFile, _file: &File) {}
+
+    /// rustkmod's older form of `read_iter` (used when `read_iter` is not defined): fill
+    /// `writer` (its length is the caller's count), return the bytes written and move `offset`.
+    fn read(_device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>, _file: &File, _writer: &mut UserSliceWriter,
+            _offset: &mut i64) -> Result<usize> {
+        Err(code::EINVAL)
+    }
+
+    /// rustkmod's older form of `write_iter` (used when `write_iter` is not defined).
+    fn write(_device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>, _file: &File, _reader: &mut UserSliceReader,
+             _offset: &mut i64) -> Result<usize> {
+        Err(code::EINVAL)
     }
 }
 
@@ -111,7 +134,7 @@ unsafe impl<T: MiscDevice> Sync for MiscDeviceRegistration<T> {}
 
 impl<T: MiscDevice> MiscDeviceRegistration<T> {
     /// Registers `/dev/<name>`; an Err is misc_register's (EBUSY for a taken name, say).
-    pub fn register(options: MiscDeviceOptions) -> impl PinInit<Self>
+    pub fn register(options: MiscDeviceOptions) -> impl PinInit<Self, Error>
     where
         T::RegistrationData: Default,
     {
@@ -120,7 +143,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
 
     /// Registers `/dev/<name>` with `data` for every open file to share.
     #[cfg(target_os = "none")]
-    pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
+    pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
             // SAFETY: PinInit's caller gives a valid slot that does not move; the device is
             // complete and listed before misc_register sees it, and stays until Drop (or the
@@ -149,12 +172,12 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         };
         // SAFETY: the closure initialises every field, or returns the error with nothing left to
         // drop (`data` dropped in place, or with the closure when listing failed).
-        unsafe { InitClosure::new(init) }
+        unsafe { pin_init_from_closure(init) }
     }
 
     /// On the host: keeps `data`, registers nothing.
     #[cfg(not(target_os = "none"))]
-    pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self> {
+    pub fn register_with_data(options: MiscDeviceOptions, data: T::RegistrationData) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
             // SAFETY: PinInit's caller gives a valid slot.
             unsafe {
@@ -166,7 +189,7 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
             Ok(())
         };
         // SAFETY: the closure initialises every field.
-        unsafe { InitClosure::new(init) }
+        unsafe { pin_init_from_closure(init) }
     }
 
     /// The module's exit found this registration still listed (its owner forgot it): deregister.
@@ -213,19 +236,35 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         operations.owner = (&raw mut __this_module) as *mut _;
         operations.open = Some(Self::open_callback);
         operations.release = Some(Self::release_callback);
-        operations.read = Some(Self::read_callback);
-        operations.write = Some(Self::write_callback);
+        if T::HAS_READ_ITER {
+            operations.read_iter = Some(Self::read_iter_callback);
+        } else {
+            operations.read = Some(Self::read_callback);
+        }
+        if T::HAS_WRITE_ITER {
+            operations.write_iter = Some(Self::write_iter_callback);
+        } else {
+            operations.write = Some(Self::write_callback);
+        }
         operations.unlocked_ioctl = Some(Self::ioctl_callback);
+        if T::HAS_COMPAT_IOCTL {
+            operations.compat_ioctl = Some(Self::compat_ioctl_callback);
+        } else if T::HAS_IOCTL {
+            operations.compat_ioctl = Some(bindings::compat_ptr_ioctl);
+        }
+        if T::HAS_SHOW_FDINFO {
+            operations.show_fdinfo = Some(Self::show_fdinfo_callback);
+        }
         operations.llseek = Some(bindings::noop_llseek);
         operations
     };
 
     /// # Safety
     /// Called by the kernel with an open file whose private_data is the file's state.
-    unsafe fn state<'a>(file: *mut bindings::file) -> Pin<&'a T> {
-        // SAFETY: open stored a pinned KBox<T>'s pointer there; release frees it after the
-        // last operation.
-        unsafe { Pin::new_unchecked(&*((*file).private_data as *const T)) }
+    unsafe fn state<'a>(file: *mut bindings::file) -> <T::Ptr as ForeignOwnable>::Borrowed<'a> {
+        // SAFETY: open stored the state's into_foreign pointer there; release takes it back
+        // after the last operation.
+        unsafe { T::Ptr::borrow((*file).private_data) }
     }
 
     unsafe extern "C" fn open_callback(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
@@ -237,9 +276,9 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         // the registration lives until we return.
         unsafe {
             let registration = &*((*file).private_data as *const MiscDeviceRegistration<T>);
-            match T::open(&File(file), registration) {
+            match T::open(&File::from_raw(file), registration) {
                 Ok(state) => {
-                    (*file).private_data = KBox::into_raw(Pin::into_inner_unchecked(state)) as *mut c_void;
+                    (*file).private_data = state.into_foreign();
                     0
                 }
                 // to_errno is always -MAX_ERRNO..=-1: never a success that would leave the
@@ -251,21 +290,24 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
 
     unsafe extern "C" fn release_callback(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
         // SAFETY: the pointer open stored; no operation runs on the file any more.
-        drop(unsafe { KBox::from_raw((*file).private_data as *mut T) });
+        let state = unsafe { T::Ptr::from_foreign((*file).private_data) };
+        // SAFETY: the file is open until this returns.
+        let file = unsafe { File::from_raw(file) };
+        T::release(state, &file);
         0
     }
 
-    /// A read or a write: the file's state and offset handed to `operation`, the offset it moved
-    /// written back, its result as C returns it (the count, or -errno).
+    /// A read or a write of the older form: the file's state and offset handed to `operation`,
+    /// the offset it moved written back, its result as C returns it (the count, or -errno).
     ///
     /// # Safety
     /// Called by the kernel's read or write with an open file and its valid offset.
     unsafe fn transfer(file: *mut bindings::file, offset: *mut bindings::loff_t, length: usize,
-                       operation: impl FnOnce(Pin<&T>, &File, &mut i64) -> Result<usize>) -> isize {
+                       operation: impl FnOnce(<T::Ptr as ForeignOwnable>::Borrowed<'_>, &File, &mut i64) -> Result<usize>) -> isize {
         // SAFETY: the caller's promise.
-        let (state, offset) = unsafe { (Self::state(file), &mut *offset) };
+        let (state, offset, file) = unsafe { (Self::state(file), &mut *offset, File::from_raw(file)) };
         let mut position = *offset as i64;
-        let result = operation(state, &File(file), &mut position);
+        let result = operation(state, &file, &mut position);
         *offset = position as _;
         // never more than asked: the VFS would trust a larger count (cut to `length`, warned)
         rustkmod_rt::error::to_ssize(result.map(|count| at_most(count, length)))
@@ -285,17 +327,50 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         unsafe { Self::transfer(file, offset, length, |state, file, position| T::write(state, file, &mut reader, position)) }
     }
 
+    unsafe extern "C" fn read_iter_callback(kiocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+        // SAFETY: the kernel's read_iter: a live kiocb of an open file of this device, and its
+        // destination iterator.
+        let (kiocb, mut iov) = unsafe { (Kiocb::<T::Ptr>::from_raw(kiocb), IovIterDest::from_raw(iter)) };
+        let length = iov.len();
+        rustkmod_rt::error::to_ssize(T::read_iter(kiocb, &mut iov).map(|count| at_most(count, length)))
+    }
+
+    unsafe extern "C" fn write_iter_callback(kiocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+        // SAFETY: the kernel's write_iter, as for read_iter.
+        let (kiocb, mut iov) = unsafe { (Kiocb::<T::Ptr>::from_raw(kiocb), IovIterSource::from_raw(iter)) };
+        let length = iov.len();
+        rustkmod_rt::error::to_ssize(T::write_iter(kiocb, &mut iov).map(|count| at_most(count, length)))
+    }
+
     unsafe extern "C" fn ioctl_callback(file: *mut bindings::file, command: c_uint, arg: c_ulong) -> core::ffi::c_long {
         // SAFETY: the kernel calls this on an open file.
-        let state = unsafe { Self::state(file) };
-        match T::ioctl(state, &File(file), command, arg as usize) {
-            Ok(value) if value >= 0 => value as _,
-            Ok(value) => {
-                crate::pr_warn_once!("ioctl {command:#x} returned Ok({value}): EINVAL instead (a negative value reads as an error)");
-                code::EINVAL.to_errno() as _
-            }
-            Err(error) => error.to_errno() as _,
+        let (state, file) = unsafe { (Self::state(file), File::from_raw(file)) };
+        ioctl_result(command, T::ioctl(state, &file, command, arg as usize))
+    }
+
+    unsafe extern "C" fn compat_ioctl_callback(file: *mut bindings::file, command: c_uint, arg: c_ulong) -> core::ffi::c_long {
+        // SAFETY: the kernel calls this on an open file.
+        let (state, file) = unsafe { (Self::state(file), File::from_raw(file)) };
+        ioctl_result(command, T::compat_ioctl(state, &file, command, arg as usize))
+    }
+
+    unsafe extern "C" fn show_fdinfo_callback(seq: *mut bindings::seq_file, file: *mut bindings::file) {
+        // SAFETY: the kernel calls this on an open file, with its seq_file for the fdinfo text.
+        let (state, file, seq) = unsafe { (Self::state(file), File::from_raw(file), SeqFile::from_raw(seq)) };
+        T::show_fdinfo(state, seq, &file);
+    }
+}
+
+/// An ioctl's result as C returns it: a negative `Ok` would read as an error, so it is `EINVAL`.
+#[cfg(target_os = "none")]
+fn ioctl_result(command: c_uint, result: Result<isize>) -> core::ffi::c_long {
+    match result {
+        Ok(value) if value >= 0 => value as _,
+        Ok(value) => {
+            crate::pr_warn_once!("ioctl {command:#x} returned Ok({value}): EINVAL instead (a negative value reads as an error)\n");
+            code::EINVAL.to_errno() as _
         }
+        Err(error) => error.to_errno() as _,
     }
 }
 
@@ -315,7 +390,7 @@ impl<T: MiscDevice> Drop for MiscDeviceRegistration<T> {
 #[cfg_attr(not(target_os = "none"), allow(dead_code))]      // the host has no callbacks: tests call the operations
 fn at_most(count: usize, length: usize) -> usize {
     if count > length {
-        crate::pr_warn_once!("a read or write returned {count} bytes of {length} asked: cut to {length}");
+        crate::pr_warn_once!("a read or write returned {count} bytes of {length} asked: cut to {length}\n");
         return length;
     }
     count

@@ -6,14 +6,31 @@
 //! aliases), so the module needs no C file of its own.
 
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::init::PinInit;
 
 /// A loadable module's state: made by `init` at `insmod`, dropped at `rmmod`. It is made in
 /// insmod's task and dropped in rmmod's, and shared with every callback meanwhile: `Send + Sync`.
 pub trait Module: Sized + Send + Sync {
     /// Called once when the module is loaded; an `Err` fails `insmod` with that errno.
     fn init(module: &'static ThisModule) -> Result<Self>;
+}
+
+/// A module's state made in place (it may hold `#[pin]` fields: a lock, a registration), as the
+/// in-tree `InPlaceModule`; every [`Module`] is one.
+pub trait InPlaceModule: Sync + Send {
+    /// The state's initialiser, run once when the module is loaded; an `Err` fails `insmod`.
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error>;
+}
+
+impl<T: Module> InPlaceModule for T {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let made = <T as Module>::init(module);
+        // SAFETY: on Ok the value is written whole; on Err nothing is written.
+        unsafe { crate::init::pin_init_from_closure(move |slot: *mut T| made.map(|value| slot.write(value))) }
+    }
 }
 
 /// The module's `struct module` (C's `THIS_MODULE`), for APIs that take an owner.
@@ -41,40 +58,48 @@ impl ThisModule {
     }
 }
 
-/// Where `module!` keeps the module's state between `init_module` and `cleanup_module`. The macro
-/// puts it, and the entry points that call it, where the module's own code cannot name them.
+/// Where `module!` keeps the module's state between `init_module` and `cleanup_module`, made in
+/// place (a static never moves). The macro puts it, and the entry points that call it, where the
+/// module's own code cannot name them.
 #[doc(hidden)]
-pub struct ModuleState<T>(UnsafeCell<Option<T>>);
+pub struct ModuleState<T> {
+    value: UnsafeCell<MaybeUninit<T>>,
+    made: UnsafeCell<bool>,
+}
 
 // SAFETY: the kernel calls init_module and cleanup_module once each, never at the same time, and
-// nothing else touches the state; the state itself is Send + Sync (Module).
+// nothing else touches the state; the state itself is Send + Sync (InPlaceModule).
 unsafe impl<T: Send + Sync> Sync for ModuleState<T> {}
 
-impl<T: Module> ModuleState<T> {
+impl<T: InPlaceModule> ModuleState<T> {
     #[doc(hidden)]
     pub const fn new() -> Self {
-        ModuleState(UnsafeCell::new(None))
+        ModuleState { value: UnsafeCell::new(MaybeUninit::uninit()), made: UnsafeCell::new(false) }
     }
 
     /// `init_module`: 0, or the negated errno of `T::init`'s error (after removing whatever
     /// `init` registered and forgot).
     ///
     /// # Safety
-    /// Called once, as the module's `init_module`, before anything else touches the state.
+    /// Called once, as the module's `init_module`, before anything else touches the state; the
+    /// state is a `static` (it never moves).
     #[doc(hidden)]
     pub unsafe fn init(&self, module: &'static ThisModule) -> core::ffi::c_int {
         #[cfg(target_os = "none")]
         // SAFETY: init_module runs once, before the module's own code.
         unsafe { crate::registrations::start() };
-        match T::init(module) {
-            Ok(value) => {
-                // SAFETY: init_module runs once, before anything could reach the state.
-                unsafe { *self.0.get() = Some(value) };
+        // SAFETY: the slot is the static's, valid and never moved; nothing else touches it yet.
+        match unsafe { T::init(module).__pinned_init((*self.value.get()).as_mut_ptr()) } {
+            Ok(()) => {
+                // SAFETY: as above: only init_module runs.
+                unsafe { *self.made.get() = true };
+                rustkmod_rt::print::end_open_line();
                 #[cfg(target_os = "none")]
                 crate::registrations::set_live();
                 0
             }
             Err(error) => {
+                rustkmod_rt::print::end_open_line();
                 #[cfg(target_os = "none")]
                 // SAFETY: init failed: what it made is dropped, and no code of the module runs
                 // after this but the kernel's freeing of it.
@@ -84,15 +109,21 @@ impl<T: Module> ModuleState<T> {
         }
     }
 
-    /// `cleanup_module`: drops the state, then removes any registration it forgot.
+    /// `cleanup_module`: drops the state in place, then removes any registration it forgot.
     ///
     /// # Safety
     /// Called once, as the module's `cleanup_module`, after `init` returned 0.
     #[doc(hidden)]
     pub unsafe fn exit(&self) {
-        // SAFETY: cleanup_module runs once, after init_module succeeded and when nothing runs the
-        // module's code (an open file holds the module, so none is left).
-        unsafe { *self.0.get() = None };
+        // SAFETY: cleanup_module runs once, after init_module succeeded (so the value is made)
+        // and when nothing runs the module's code (an open file holds the module, so none is left).
+        unsafe {
+            if *self.made.get() {
+                *self.made.get() = false;
+                core::ptr::drop_in_place((*self.value.get()).as_mut_ptr());
+            }
+        }
+        rustkmod_rt::print::end_open_line();
         #[cfg(target_os = "none")]
         // SAFETY: the state is dropped; only this runs.
         unsafe { crate::registrations::remove_leftovers() };
@@ -112,8 +143,8 @@ pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
     out
 }
 
-/// Declares the module: its type, name, `.modinfo` (authors, description, license) and
-/// parameters.
+/// What `module!` (a procedural macro, `rustkmod_macros`, which checks the keys) expands to: the
+/// module's state and entry points, `.modinfo` and parameters. `module!` takes the in-tree keys:
 ///
 /// ```ignore
 /// module! {
@@ -133,14 +164,15 @@ pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
 ///
 /// A parameter's type is one of `bool`, `u8`, `i16`, `u16`, `i32`, `u32`, `i64` (64-bit kernels),
 /// `u64`, `isize`, `usize` or `str` (a string literal default); its value is
-/// `*module_parameters::greeting_count.value()` (a `&[u8]` for `str`).
+/// `*module_parameters::greeting_count.value()` (a `&[u8]` for `str`). Optional keys: `alias`,
+/// `firmware`, `imports_ns` (lists of strings, `.modinfo` entries each); the type implements
+/// [`Module`] or [`InPlaceModule`].
+#[doc(hidden)]
 #[macro_export]
 #[allow_internal_unsafe]
-macro_rules! module {
-    (type: $type:ty, name: $name:literal, authors: [$($author:literal),* $(,)?], description: $description:literal,
-     license: $license:literal
-     $(, params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? })?
-     $(,)?) => {
+macro_rules! __module_items {
+    (type: $type:ty, license: $license:literal, modinfo: [$(($tag:literal, $value:literal),)*],
+     params: { $($pname:ident : $ptype:ident { default: $pdefault:expr, description: $pdescription:literal $(,)? }),* $(,)? }) => {
         // The state and the entry points, private to a module of their own, where the module's
         // code cannot name them (a module calling its own exit would free its state twice). On
         // the host they exist too, unused, so that a crate's host build refuses what the kernel
@@ -181,20 +213,19 @@ macro_rules! module {
         }
 
         $crate::__modinfo!("license=", $license);
-        $crate::__modinfo!("description=", $description);
-        $($crate::__modinfo!("author=", $author);)*
+        $($crate::__modinfo!($tag, $value);)*
 
         /// The module's parameters, as `insmod` set them.
         #[allow(dead_code)]
         mod module_parameters {
-            $($(
+            $(
                 #[allow(non_upper_case_globals)]
                 pub static $pname: $crate::__param_kind!($ptype, storage_type) =
                     $crate::__param_kind!($ptype, storage $pdefault);
-            )*)?
+            )*
         }
 
-        $($(
+        $(
             #[cfg(target_os = "none")]
             const _: () = {
                 #[unsafe(link_section = "__param")]
@@ -212,7 +243,7 @@ macro_rules! module {
             };
             $crate::__modinfo!("parmtype=", concat!(stringify!($pname), ":", $crate::__param_kind!($ptype, name)));
             $crate::__modinfo!("parm=", concat!(stringify!($pname), ":", $pdescription));
-        )*)?
+        )*
     };
 }
 

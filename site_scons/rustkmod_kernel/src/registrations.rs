@@ -100,7 +100,7 @@ mod list {
     /// `entry` is valid and stays at its address until `untrack(entry)`.
     pub unsafe fn track(entry: *mut Entry) -> Result {
         if !LIST.started.load(Ordering::Acquire) {
-            crate::pr_err!("a device was registered by a module not declared with kernel::module!");
+            crate::pr_err!("a device was registered by a module not declared with kernel::module!\n");
             return Err(code::EINVAL);
         }
         with_lock(|head| {
@@ -164,7 +164,7 @@ mod list {
             // SAFETY: a forgotten registration: pinned memory that was never dropped, so never
             // freed, and still registered; `remove` deregisters it, once (it is unlisted).
             unsafe {
-                crate::pr_warn!("{} was never dropped (mem::forget?): removed at unload",
+                crate::pr_warn!("{} was never dropped (mem::forget?): removed at unload\n",
                                 (*entry).name.to_str().unwrap_or("a device"));
                 ((*entry).remove)((*entry).owner);
             }

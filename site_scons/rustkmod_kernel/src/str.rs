@@ -18,3 +18,10 @@ macro_rules! c_str {
         const { $crate::str::c_str(concat!($text, "\0")) }
     };
 }
+
+/// `fmt!("...", ...)`: formatting arguments, as the in-tree `fmt!` (the core library's
+/// `format_args!`).
+#[macro_export]
+macro_rules! fmt {
+    ($($arg:tt)*) => { ::core::format_args!($($arg)*) };
+}

@@ -63,8 +63,11 @@ void rustkmod_rt_kfree(const void *ptr)
 
 void rustkmod_rt_log(int level, const char *msg, size_t len)
 {
-	/* KERN_SOH and the level's digit: the printk level the Rust side chose */
-	printk("\001%c%s: %.*s\n", '0' + (level & 7), KBUILD_MODNAME, (int)len, msg);
+	/* the text as given: its newline (or none, leaving the line open) is the caller's */
+	if (level < 0)
+		printk(KERN_CONT "%.*s", (int)len, msg);
+	else	/* KERN_SOH and the level's digit: the printk level the Rust side chose */
+		printk("\001%c%s: %.*s", '0' + (level & 7), KBUILD_MODNAME, (int)len, msg);
 }
 
 void __noreturn rustkmod_rt_bug(const char *msg, size_t len)

@@ -20,7 +20,7 @@ fn kmalloc_size(layout: Layout) -> Option<usize> {
     } else if layout.align() <= MAX_ALIGN {
         Some(layout.size().max(layout.align()).next_power_of_two())
     } else {
-        crate::pr_err!("rustkmod-rt: an alignment of {} bytes is more than kmalloc gives ({MAX_ALIGN})", layout.align());
+        crate::pr_err!("rustkmod-rt: an alignment of {} bytes is more than kmalloc gives ({MAX_ALIGN})\n", layout.align());
         None
     }
 }

@@ -1,6 +1,7 @@
 //! The kernel log: `pr_info!("...", ...)` formats into a line on the stack, then printk.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 pub const EMERG: i32 = 0;
 pub const ALERT: i32 = 1;
@@ -52,23 +53,57 @@ impl Write for Line {
 }
 
 impl Line {
-    /// `args` formatted into a line (cut with "..." when too long), less one trailing newline:
-    /// printk ends the line anyway, so `pr_info!("up\n")` (the in-tree crate's form, where the
-    /// newline is the caller's) and `pr_info!("up")` print the same one line.
+    /// `args` formatted as they are (the newline, as in the in-tree crate, is the caller's); a
+    /// text cut for length ends in "...\n".
     pub fn format(args: fmt::Arguments<'_>) -> Line {
         let mut line = Line::new();
         let _ = line.write_fmt(args);
-        if !line.cut && line.as_bytes().last() == Some(&b'\n') {
+        if line.cut {
+            line.bytes[line.len - 1] = b'\n';
+        }
+        line
+    }
+
+    /// `args` formatted as one whole line, less one trailing newline (for a C side that ends the
+    /// line itself: `dev_info!`, where no continuation exists).
+    pub fn format_whole(args: fmt::Arguments<'_>) -> Line {
+        let mut line = Line::format(args);
+        if line.as_bytes().last() == Some(&b'\n') {
             line.len -= 1;
         }
         line
     }
 }
 
-/// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ".
+/// Whether the module's last `pr_*!` left its line open (no trailing newline), for `pr_cont!`.
+static OPEN_LINE: AtomicBool = AtomicBool::new(false);
+
+/// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ". A text
+/// without a trailing newline leaves the line open for `pr_cont!`, as printk does; the next
+/// message of any level closes it, and so does the end of the module's init and exit.
 pub fn log(level: i32, args: fmt::Arguments<'_>) {
-    write_line(level, Line::format(args).as_bytes());
+    let line = Line::format(args);
+    OPEN_LINE.store(line.as_bytes().last() != Some(&b'\n'), Ordering::Relaxed);
+    write_line(level, line.as_bytes());
 }
+
+/// `pr_cont!`: `args` appended to the open line (printk's KERN_CONT).
+pub fn cont(args: fmt::Arguments<'_>) {
+    let line = Line::format(args);
+    OPEN_LINE.store(line.as_bytes().last() != Some(&b'\n'), Ordering::Relaxed);
+    write_line(CONT, line.as_bytes());
+}
+
+/// Ends a line the module left open (a `pr_info!("...")` without `\n`), so that it reaches the
+/// log now rather than with the next message of the kernel.
+pub fn end_open_line() {
+    if OPEN_LINE.swap(false, Ordering::Relaxed) {
+        write_line(CONT, b"\n");
+    }
+}
+
+/// The level `write_line` takes for a continuation.
+pub const CONT: i32 = -1;
 
 #[cfg(target_os = "none")]
 fn write_line(level: i32, text: &[u8]) {
@@ -81,9 +116,16 @@ fn write_line(level: i32, text: &[u8]) {
 
 #[cfg(not(target_os = "none"))]
 fn write_line(level: i32, text: &[u8]) {
-    eprintln!("<{level}> {}", String::from_utf8_lossy(text));
+    if level == CONT {
+        eprint!("{}", String::from_utf8_lossy(text));
+    } else {
+        eprint!("<{level}> {}", String::from_utf8_lossy(text));
+    }
 }
 
+/// `pr_cont!("...")`: continues the line the last `pr_*!` left open.
+#[macro_export]
+macro_rules! pr_cont { ($($arg:tt)*) => { $crate::print::cont(format_args!($($arg)*)) } }
 #[macro_export]
 macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::print::log($crate::print::EMERG, format_args!($($arg)*)) } }
 #[macro_export]
@@ -126,8 +168,9 @@ mod tests {
 
     #[test]
     fn one_trailing_newline_is_the_lines_own_end() {
-        assert_eq!(Line::format(format_args!("up {}\n", 1)).as_bytes(), b"up 1");
+        assert_eq!(Line::format(format_args!("up {}\n", 1)).as_bytes(), b"up 1\n");
         assert_eq!(Line::format(format_args!("up {}", 1)).as_bytes(), b"up 1");
-        assert_eq!(Line::format(format_args!("a\nb\n\n")).as_bytes(), b"a\nb\n");     // only one
+        assert_eq!(Line::format_whole(format_args!("up {}\n", 1)).as_bytes(), b"up 1");
+        assert_eq!(Line::format_whole(format_args!("a\nb\n\n")).as_bytes(), b"a\nb\n");     // only one
     }
 }

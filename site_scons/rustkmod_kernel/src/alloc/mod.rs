@@ -138,8 +138,8 @@ impl<T> KBox<T> {
     }
 
     /// A `T` made in place by `init` (a lock from `new_mutex!`, say) in memory allocated with
-    /// `flags`; an allocation failure is `ENOMEM`, an error of `init` is returned as it is.
-    pub fn pin_init(init: impl PinInit<T>, flags: Flags) -> Result<Pin<KBox<T>>, Error> {
+    /// `flags`, with `init`'s own error type (which takes an allocation failure).
+    pub fn try_pin_init<E: From<AllocError>>(init: impl PinInit<T, E>, flags: Flags) -> Result<Pin<KBox<T>>, E> {
         let pointer = allocate::<T>(flags)?;
         // SAFETY: the memory is fresh, sized and aligned for T, and is not moved afterwards.
         if let Err(error) = unsafe { init.__pinned_init(pointer.as_ptr()) } {
@@ -149,6 +149,39 @@ impl<T> KBox<T> {
         }
         // SAFETY: the value is initialised and never moves: the KBox is pinned at once.
         Ok(unsafe { Pin::new_unchecked(KBox { pointer, _owns: PhantomData }) })
+    }
+
+    /// As [`try_pin_init`](KBox::try_pin_init), errors as kernel errors (`ENOMEM` for the
+    /// allocation): `KBox::pin_init(new_mutex!(0), GFP_KERNEL)?`.
+    pub fn pin_init<E>(init: impl PinInit<T, E>, flags: Flags) -> Result<Pin<KBox<T>>, Error>
+    where
+        Error: From<E>,
+    {
+        // SAFETY: only the error is mapped; the slot is the one try_pin_init gives.
+        let mapped = unsafe { crate::init::pin_init_from_closure(move |slot: *mut T| init.__pinned_init(slot).map_err(Error::from)) };
+        KBox::try_pin_init(mapped, flags)
+    }
+
+    /// A `T` made by `init` (which may move it) in memory allocated with `flags`.
+    pub fn try_init<E: From<AllocError>>(init: impl crate::init::Init<T, E>, flags: Flags) -> Result<KBox<T>, E> {
+        let pointer = allocate::<T>(flags)?;
+        // SAFETY: the memory is fresh, sized and aligned for T.
+        if let Err(error) = unsafe { init.__init(pointer.as_ptr()) } {
+            // SAFETY: allocated above; Init left nothing to drop in it.
+            unsafe { free(pointer) };
+            return Err(error);
+        }
+        Ok(KBox { pointer, _owns: PhantomData })
+    }
+
+    /// As [`try_init`](KBox::try_init), errors as kernel errors.
+    pub fn init<E>(init: impl crate::init::Init<T, E>, flags: Flags) -> Result<KBox<T>, Error>
+    where
+        Error: From<E>,
+    {
+        // SAFETY: only the error is mapped.
+        let mapped = unsafe { crate::init::init_from_closure(move |slot: *mut T| init.__init(slot).map_err(Error::from)) };
+        KBox::try_init(mapped, flags)
     }
 
     /// The raw pointer, owning the value: `from_raw` takes it back.
@@ -437,5 +470,17 @@ impl<T, A: Allocator> Drop for Vec<T, A> {
                 A::free(self.pointer.as_ptr() as *mut u8);
             }
         }
+    }
+}
+
+impl<T> crate::init::InPlaceInit<T> for KBox<T> {
+    type PinnedSelf = Pin<KBox<T>>;
+
+    fn try_pin_init<E: From<AllocError>>(init: impl PinInit<T, E>, flags: Flags) -> Result<Pin<KBox<T>>, E> {
+        KBox::try_pin_init(init, flags)
+    }
+
+    fn try_init<E: From<AllocError>>(init: impl crate::init::Init<T, E>, flags: Flags) -> Result<KBox<T>, E> {
+        KBox::try_init(init, flags)
     }
 }

@@ -11,8 +11,8 @@ use core::ptr::NonNull;
 use core::sync::atomic::{fence, AtomicUsize, Ordering};
 
 use crate::alloc::{AllocError, Flags, KBox};
-use crate::error::Result;
-use crate::init::{InitClosure, PinInit};
+use crate::error::{Error, Result};
+use crate::init::{pin_init_from_closure, PinInit};
 
 /// Where a saturated count stays: the middle of the upper half, so that racing increments and
 /// decrements from there neither wrap nor reach 0.
@@ -44,8 +44,8 @@ impl<T> Arc<T> {
         Ok(Arc { inner: unsafe { NonNull::new_unchecked(KBox::into_raw(inner)) } })
     }
 
-    /// A `T` made in place by `init` (a lock from `new_mutex!`), shared.
-    pub fn pin_init(init: impl PinInit<T>, flags: Flags) -> Result<Arc<T>> {
+    /// A `T` made in place by `init` (a lock from `new_mutex!`), shared; `init`'s own error type.
+    pub fn try_pin_init<E: From<AllocError>>(init: impl PinInit<T, E>, flags: Flags) -> core::result::Result<Arc<T>, E> {
         let inner_init = move |slot: *mut Inner<T>| {
             // SAFETY: the slot is valid and pinned (PinInit's caller); `init` fills the value.
             unsafe {
@@ -54,11 +54,39 @@ impl<T> Arc<T> {
             }
         };
         // SAFETY: the closure initialises both fields or returns the init's error.
-        let boxed = KBox::pin_init(unsafe { InitClosure::new(inner_init) }, flags)?;
+        let boxed = KBox::try_pin_init(unsafe { pin_init_from_closure(inner_init) }, flags)?;
         // SAFETY: the Arc never moves its value, as the pin promised.
         let raw = KBox::into_raw(unsafe { core::pin::Pin::into_inner_unchecked(boxed) });
         // SAFETY: into_raw's pointer is never null.
         Ok(Arc { inner: unsafe { NonNull::new_unchecked(raw) } })
+    }
+
+    /// As [`try_pin_init`](Arc::try_pin_init), errors as kernel errors.
+    pub fn pin_init<E>(init: impl PinInit<T, E>, flags: Flags) -> Result<Arc<T>>
+    where
+        Error: From<E>,
+    {
+        // SAFETY: only the error is mapped.
+        let mapped = unsafe { pin_init_from_closure(move |slot: *mut T| init.__pinned_init(slot).map_err(Error::from)) };
+        Arc::try_pin_init(mapped, flags)
+    }
+
+    /// Gives up this owner to a pointer to the value (`from_raw` takes it back).
+    pub fn into_raw(arc: Arc<T>) -> *const T {
+        let inner = arc.inner.as_ptr();
+        core::mem::forget(arc);
+        // SAFETY: the owner kept by the pointer keeps the memory.
+        unsafe { core::ptr::addr_of!((*inner).value) }
+    }
+
+    /// Takes back an owner given up by `into_raw`.
+    ///
+    /// # Safety
+    /// `value` came from `Arc::into_raw` of this type, and is taken back once.
+    pub unsafe fn from_raw(value: *const T) -> Arc<T> {
+        let offset = core::mem::offset_of!(Inner<T>, value);
+        // SAFETY: into_raw's pointer is `offset` bytes into the Inner it came from.
+        Arc { inner: unsafe { NonNull::new_unchecked((value as *mut u8).sub(offset) as *mut Inner<T>) } }
     }
 
     fn inner(&self) -> &Inner<T> {
@@ -81,7 +109,7 @@ impl<T> Clone for Arc<T> {
 #[cold]
 fn saturate(count: &AtomicUsize) {
     if count.swap(SATURATED, Ordering::Relaxed) != SATURATED {
-        crate::pr_warn!("an Arc's count overflowed: saturated, its value is leaked");
+        crate::pr_warn!("an Arc's count overflowed: saturated, its value is leaked\n");
     }
 }
 

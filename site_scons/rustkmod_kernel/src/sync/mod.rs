@@ -13,7 +13,7 @@ use core::ffi::CStr;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::{Deref, DerefMut};
 
-use crate::init::{InitClosure, PinInit};
+use crate::init::{pin_init_from_closure, PinInit};
 
 mod arc;
 pub use arc::Arc;
@@ -126,10 +126,10 @@ impl<T, B: Backend> Lock<T, B> {
                 B::init(core::ptr::addr_of_mut!((*slot).state) as *mut B::State, name, key);
                 core::ptr::addr_of_mut!((*slot).data).write(UnsafeCell::new(data));
             }
-            Ok(())
+            Ok::<(), core::convert::Infallible>(())
         };
         // SAFETY: the closure initialises both fields and never fails.
-        unsafe { InitClosure::new(init) }
+        unsafe { pin_init_from_closure(init) }
     }
 }
 
@@ -193,3 +193,8 @@ pub type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
 pub type SpinLock<T> = Lock<T, SpinLockBackend>;
 /// A held [`SpinLock`].
 pub type SpinLockGuard<'a, T> = Guard<'a, T, SpinLockBackend>;
+
+/// Counted references, where the in-tree crate keeps them (`kernel::sync::aref::ARef`).
+pub mod aref {
+    pub use crate::types::{ARef, AlwaysRefCounted};
+}

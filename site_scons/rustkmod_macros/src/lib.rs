@@ -1,0 +1,43 @@
+//! The procedural macros of rustkmod's `kernel` crate, re-exported there under the in-tree names:
+//! `module!`, `#[vtable]`, `#[pin_data]` and `#[pinned_drop]`.
+//!
+//! They read tokens with `proc_macro` alone (no `syn`: nothing to fetch, nothing to vendor) and
+//! leave every `unsafe` to declarative macros of the kernel crate (marked
+//! `allow_internal_unsafe`), so a module crate with `#![forbid(unsafe_code)]` can use them. A
+//! mistake is a `compile_error!` at the offending token naming the key or the form expected.
+
+use proc_macro::TokenStream;
+
+mod module;
+mod pin_data;
+mod tokens;
+mod vtable;
+
+/// Declares a kernel module: `module! { type: T, name: "n", authors: [...], description: "...",
+/// license: "GPL", alias: [...], firmware: [...], imports_ns: [...], params: { ... } }`, as the
+/// in-tree macro takes it (any order; `type`, `name` and `license` required).
+#[proc_macro]
+pub fn module(input: TokenStream) -> TokenStream {
+    module::expand(input)
+}
+
+/// On a trait: a `HAS_<NAME>: bool` constant (false) for each method; on an impl of one: the
+/// constant true for each method the impl defines. The kernel crate fills a C table from them.
+#[proc_macro_attribute]
+pub fn vtable(_attribute: TokenStream, item: TokenStream) -> TokenStream {
+    vtable::expand(item)
+}
+
+/// A struct whose `#[pin]` fields are initialised in place (`pin_init!`, `try_pin_init!`) and
+/// never move; `#[pin_data(PinnedDrop)]` when it has a `#[pinned_drop]` impl.
+#[proc_macro_attribute]
+pub fn pin_data(attribute: TokenStream, item: TokenStream) -> TokenStream {
+    pin_data::expand(attribute, item)
+}
+
+/// `#[pinned_drop] impl PinnedDrop for T { fn drop(self: Pin<&mut Self>) { ... } }`: the drop of
+/// a `#[pin_data(PinnedDrop)]` struct, which only the struct's `Drop` can call.
+#[proc_macro_attribute]
+pub fn pinned_drop(_attribute: TokenStream, item: TokenStream) -> TokenStream {
+    pin_data::pinned_drop(item)
+}
