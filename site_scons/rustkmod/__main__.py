@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="a Debian kernel series, e.g. 6.1, 6.12-trixie, 7.2-arm64 or 6.1-signing (a name it does "
                             "not know is answered with every name it knows)")
     fetch.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
-    source = commands.add_parser("fetch-source", help="fetch the loader sources of Debian's linux-source-SERIES, "
-                                 "for check --kernel-src")
+    source = commands.add_parser("fetch-source", help="fetch the loader sources and the Rust samples of Debian's "
+                                 "linux-source-SERIES, for check --kernel-src and for building the samples")
     source.add_argument("series", metavar="SERIES", help="e.g. 7.2")
     source.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
     new = commands.add_parser("new", help="write a module project to start from (Rust on the kernel crate, no C)")

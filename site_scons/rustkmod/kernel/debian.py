@@ -217,26 +217,36 @@ def _is_elf(path: str) -> bool:
         return False
 
 
+# What fetch_source keeps of linux-source-<series>: the loader's sources and the Rust samples.
+SOURCE_MEMBERS = ("Makefile", "arch/*/kernel/module.c", "kernel/module/main.c", "samples/rust/*")
+
+
+def newest_series() -> str:
+    """The newest series rustkmod builds for (whose samples the kernel crate follows)."""
+    return max((s for s in SERIES if "-" not in s), key=lambda s: tuple(int(p) for p in s.split(".")))
+
+
 def fetch_loader_source(series: str, cache: str, log=print) -> str:
     """The loader sources of Debian's linux-source-<series> (the top Makefile, every
-    arch/*/kernel/module.c and kernel/module/main.c), unpacked once into `cache`; returns the
-    tree, for `check --kernel-src` and for comparing the verifier's tables with a new release."""
+    arch/*/kernel/module.c and kernel/module/main.c) and its Rust samples (samples/rust),
+    unpacked once into `cache`; returns the tree, for `check --kernel-src`, for comparing the
+    verifier's tables with a new release, and for building the upstream samples unchanged."""
     if series not in SERIES or "-" in series:
         raise RustkmodError(f"no Debian linux-source for '{series}'", f"use one of {', '.join(s for s in SERIES if '-' not in s)}")
     tree = os.path.join(cache, "sources", f"linux-source-{series}")
-    if os.path.isfile(os.path.join(tree, "Makefile")):
+    if os.path.isfile(os.path.join(tree, "Makefile")) and os.path.isdir(os.path.join(tree, "samples", "rust")):
         return tree
     apt = _PrivateApt(os.path.join(cache, "apt"))
     apt.update(SERIES[series][0])
-    log(f"fetching linux-source-{series} (the loader sources only are kept)")
+    log(f"fetching linux-source-{series} (the loader sources and the Rust samples only are kept)")
     debs = apt.download([f"linux-source-{series}"], os.path.join(cache, "debs", f"source-{series}"))
     staging = tree + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
+    members = " ".join(shlex.quote(f"linux-source-{series}/{member}") for member in SOURCE_MEMBERS)
     tarball = process.run(f"dpkg-deb --fsys-tarfile {shlex.quote(debs[0])} | tar -x -O ./usr/src/linux-source-{series}.tar.xz"
-                           f" | tar -xJ -C {shlex.quote(staging)} --strip-components=1 --wildcards"
-                           f" 'linux-source-{series}/Makefile' 'linux-source-{series}/arch/*/kernel/module.c'"
-                           f" 'linux-source-{series}/kernel/module/main.c'", shell=True, capture_output=True, text=True)
+                           f" | tar -xJ -C {shlex.quote(staging)} --strip-components=1 --wildcards {members}",
+                           shell=True, capture_output=True, text=True)
     if tarball.returncode != 0 or not os.path.isfile(os.path.join(staging, "Makefile")):
         raise RustkmodError(f"linux-source-{series} could not be unpacked ({tarball.stderr.strip()[-200:]})",
                             "report this Debian package layout")
@@ -244,6 +254,13 @@ def fetch_loader_source(series: str, cache: str, log=print) -> str:
     shutil.rmtree(tree, ignore_errors=True)
     os.replace(staging, tree)
     return tree
+
+
+def source_version(tree: str) -> str:
+    """The kernel version a fetched source tree is of (its Makefile's VERSION.PATCHLEVEL.SUBLEVEL)."""
+    with open(os.path.join(tree, "Makefile"), encoding="utf-8", errors="replace") as handle:
+        fields = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL) = (\d+)", handle.read(), re.M))
+    return ".".join(fields.get(key, "0") for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
 
 
 def _write_marker(root: str, kernel: ProvisionedKernel) -> None:

@@ -26,6 +26,7 @@
 #![cfg_attr(target_os = "none", no_std)]
 #![feature(allow_internal_unsafe)]
 #![feature(associated_type_defaults)]
+#![feature(coerce_unsized, unsize)]
 #![allow(internal_features)]
 
 pub mod alloc;
@@ -48,6 +49,7 @@ pub mod seq_file;
 pub mod str;
 pub mod sync;
 pub mod time;
+pub mod tracepoint;
 pub mod transmute;
 pub mod types;
 pub mod uaccess;
@@ -57,7 +59,7 @@ pub mod fmt {
     pub use core::fmt::*;
 }
 
-pub use macros::{module, pin_data, pinned_drop, vtable};
+pub use macros::{declare_trace, module, pin_data, pinned_drop, vtable};
 pub use module::{InPlaceModule, Module, ThisModule};
 pub use rustkmod_rt::{pr_alert, pr_cont, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};
 

@@ -35,6 +35,21 @@ pub fn pin_data(attribute: TokenStream, item: TokenStream) -> TokenStream {
     pin_data::expand(attribute, item)
 }
 
+/// `declare_trace! { unsafe fn name(args); }`: a Rust entry point of the tracepoint `name`
+/// that a C file of the module defines (`CREATE_RUST_TRACE_POINTS`), as the in-tree macro.
+#[proc_macro]
+pub fn declare_trace(input: TokenStream) -> TokenStream {
+    let tokens: Vec<proc_macro::TokenTree> = input.clone().into_iter().collect();
+    let Some(name) = tokens.windows(2).find(|w| tokens::is_ident(&w[0], "fn")).map(|w| w[1].to_string()) else {
+        return tokens::error(proc_macro::Span::call_site(), "declare_trace!: `unsafe fn name(arguments);` expected");
+    };
+    let mut output: TokenStream = "::kernel::__declare_trace!".parse().unwrap();
+    let mut body = input;
+    body.extend(format!("hook: rust_do_trace_{name}").parse::<TokenStream>().unwrap());
+    output.extend([tokens::braced(body)]);
+    output
+}
+
 /// `#[pinned_drop] impl PinnedDrop for T { fn drop(self: Pin<&mut Self>) { ... } }`: the drop of
 /// a `#[pin_data(PinnedDrop)]` struct, which only the struct's `Drop` can call.
 #[proc_macro_attribute]

@@ -112,6 +112,15 @@ unsafe fn free<T>(pointer: NonNull<T>) {
     }
 }
 
+/// Frees kmalloc'd memory whose value was dropped (an `Arc` of an unsized value).
+///
+/// # Safety
+/// `pointer` came from this module's kmalloc (a KBox's), its value is dropped, and it is freed once.
+pub(crate) unsafe fn free_bytes(pointer: *mut u8) {
+    // SAFETY: the caller's promise.
+    unsafe { raw::kfree(pointer) }
+}
+
 /// A value in kmalloc'd memory, freed when dropped.
 pub struct KBox<T> {
     pointer: NonNull<T>,

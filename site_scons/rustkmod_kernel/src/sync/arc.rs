@@ -21,20 +21,24 @@ pub const SATURATED: usize = usize::MAX / 4 * 3;
 /// Past this (a count with its top bit set) the count is saturated.
 const LIMIT: usize = usize::MAX / 2;
 
-struct Inner<T> {
+struct Inner<T: ?Sized> {
     count: AtomicUsize,
     value: T,
 }
 
-/// A shared `T`; cloning adds an owner, dropping the last one drops the value.
-pub struct Arc<T> {
+/// A shared `T`; cloning adds an owner, dropping the last one drops the value. `T` may be
+/// unsized: an `Arc<i32>` coerces to an `Arc<dyn Display>`.
+pub struct Arc<T: ?Sized> {
     inner: NonNull<Inner<T>>,
 }
 
 // SAFETY: as std's Arc: owners on other threads see a T that is Send + Sync.
-unsafe impl<T: Send + Sync> Send for Arc<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Send for Arc<T> {}
 // SAFETY: as for Send.
-unsafe impl<T: Send + Sync> Sync for Arc<T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for Arc<T> {}
+
+// An Arc of a sized value is an Arc of what it can be seen as (a trait object, a slice).
+impl<T: ?Sized + core::marker::Unsize<U>, U: ?Sized> core::ops::CoerceUnsized<Arc<U>> for Arc<T> {}
 
 impl<T> Arc<T> {
     /// `value`, shared, in memory allocated with `flags`.
@@ -89,13 +93,16 @@ impl<T> Arc<T> {
         Arc { inner: unsafe { NonNull::new_unchecked((value as *mut u8).sub(offset) as *mut Inner<T>) } }
     }
 
+}
+
+impl<T: ?Sized> Arc<T> {
     fn inner(&self) -> &Inner<T> {
         // SAFETY: the memory lives while an owner does, and this is one.
         unsafe { self.inner.as_ref() }
     }
 }
 
-impl<T> Clone for Arc<T> {
+impl<T: ?Sized> Clone for Arc<T> {
     fn clone(&self) -> Arc<T> {
         let count = &self.inner().count;
         if count.fetch_add(1, Ordering::Relaxed) >= LIMIT {
@@ -113,7 +120,7 @@ fn saturate(count: &AtomicUsize) {
     }
 }
 
-impl<T> Deref for Arc<T> {
+impl<T: ?Sized> Deref for Arc<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -121,7 +128,7 @@ impl<T> Deref for Arc<T> {
     }
 }
 
-impl<T> Drop for Arc<T> {
+impl<T: ?Sized> Drop for Arc<T> {
     fn drop(&mut self) {
         let count = &self.inner().count;
         let before = count.fetch_sub(1, Ordering::Release);
@@ -132,8 +139,70 @@ impl<T> Drop for Arc<T> {
             return;
         }
         fence(Ordering::Acquire);
-        // SAFETY: the last owner: nothing else reaches the memory, which came from KBox.
-        drop(unsafe { KBox::from_raw(self.inner.as_ptr()) });
+        // SAFETY: the last owner: nothing else reaches the value or the memory, which came from
+        // KBox (kmalloc) as an Inner of the sized type this one was coerced from.
+        unsafe {
+            core::ptr::drop_in_place(self.inner.as_ptr());
+            crate::alloc::free_bytes(self.inner.as_ptr() as *mut u8);
+        }
+    }
+}
+
+impl<T: ?Sized + core::fmt::Display> core::fmt::Display for Arc<T> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&**self, formatter)
+    }
+}
+
+impl<T: ?Sized + core::fmt::Debug> core::fmt::Debug for Arc<T> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, formatter)
+    }
+}
+
+/// An `Arc` with one owner, so its value may be changed (`DerefMut`); `.into()` shares it.
+pub struct UniqueArc<T> {
+    arc: Arc<T>,
+}
+
+impl<T> UniqueArc<T> {
+    /// `value`, in memory allocated with `flags`.
+    pub fn new(value: T, flags: Flags) -> core::result::Result<UniqueArc<T>, AllocError> {
+        Ok(UniqueArc { arc: Arc::new(value, flags)? })
+    }
+}
+
+impl<T> Deref for UniqueArc<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.arc
+    }
+}
+
+impl<T> core::ops::DerefMut for UniqueArc<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: a UniqueArc is the only owner (its Arc is never cloned), so no other
+        // reference to the value exists.
+        unsafe { &mut (*self.arc.inner.as_ptr()).value }
+    }
+}
+
+impl<T> From<UniqueArc<T>> for Arc<T> {
+    fn from(unique: UniqueArc<T>) -> Arc<T> {
+        unique.arc
+    }
+}
+
+impl<T: core::fmt::Display> core::fmt::Display for UniqueArc<T> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&**self, formatter)
+    }
+}
+
+impl<T: core::fmt::Debug> core::fmt::Debug for UniqueArc<T> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, formatter)
     }
 }
 

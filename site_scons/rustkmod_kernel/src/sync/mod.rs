@@ -16,7 +16,7 @@ use core::ops::{Deref, DerefMut};
 use crate::init::{pin_init_from_closure, PinInit};
 
 mod arc;
-pub use arc::Arc;
+pub use arc::{Arc, UniqueArc};
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
 /// (lockdep refuses a key outside static memory, "trying to register non-static key"), so safe
