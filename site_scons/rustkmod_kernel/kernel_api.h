@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/seq_file.h>
+#include <linux/debugfs.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -27,8 +28,10 @@
 // rustkmod-bindgen: allow _IOC_NRSHIFT _IOC_TYPESHIFT _IOC_SIZESHIFT _IOC_DIRSHIFT _IOC_SIZEMASK
 // rustkmod-bindgen: allow _IOC_NONE _IOC_READ _IOC_WRITE
 // rustkmod-bindgen: allow rkk_fsleep
-// rustkmod-bindgen: allow kiocb iov_iter rkk_iov_iter_count rkk_copy_to_iter rkk_copy_from_iter compat_ptr_ioctl
+// rustkmod-bindgen: allow kiocb iov_iter rkk_iov_iter_count rkk_copy_to_iter rkk_copy_from_iter
 // rustkmod-bindgen: allow seq_file seq_write get_device put_device
+// rustkmod-bindgen: allow rkk_debugfs_create_dir rkk_debugfs_create_file rkk_inode_private debugfs_remove
+// rustkmod-bindgen: allow single_open single_release seq_read seq_lseek default_llseek
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -113,4 +116,27 @@ static inline size_t rkk_copy_to_iter(const void *addr, size_t bytes, struct iov
 static inline size_t rkk_copy_from_iter(void *addr, size_t bytes, struct iov_iter *i)
 {
 	return copy_from_iter(addr, bytes, i);
+}
+
+/* debugfs_create_dir and debugfs_create_file give an ERR_PTR when debugfs fails (or is not built
+ * in): NULL here, "no file", which the crate treats as C code does (no error). */
+static inline struct dentry *rkk_debugfs_create_dir(const char *name, struct dentry *parent)
+{
+	struct dentry *dentry = debugfs_create_dir(name, parent);
+
+	return IS_ERR_OR_NULL(dentry) ? NULL : dentry;
+}
+
+static inline struct dentry *rkk_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
+						     void *data, const struct file_operations *fops)
+{
+	struct dentry *dentry = debugfs_create_file(name, mode, parent, data, fops);
+
+	return IS_ERR_OR_NULL(dentry) ? NULL : dentry;
+}
+
+/* The data a debugfs file was made with (its inode's private pointer). */
+static inline void *rkk_inode_private(struct file *file)
+{
+	return file_inode(file)->i_private;
 }

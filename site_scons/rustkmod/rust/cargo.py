@@ -25,9 +25,11 @@ RUNTIME_PACKAGE = "rustkmod-rt"
 RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "rustkmod_rt")
 RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
 # rustkmod's crates, by package name: a crate names them by version from any project, and cargo
-# gets these copies (runtime_config). rustkmod-kernel is the safe kernel API (library `kernel`).
+# gets these copies (runtime_config). rustkmod-kernel is the safe kernel API (library `kernel`);
+# rustkmod-pin-init its pinned initialisation under the in-tree name (library `pin_init`).
 OWN_CRATES = {RUNTIME_PACKAGE: RUNTIME_DIR,
-              "rustkmod-kernel": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_kernel")}
+              "rustkmod-kernel": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_kernel"),
+              "rustkmod-pin-init": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_pin_init")}
 
 
 class CrateBindings(NamedTuple):
@@ -123,7 +125,8 @@ def one_file_manifest(name: str, source: str) -> str:
             'cargo-features = ["profile-rustflags"]\n\n'
             f'[package]\nname = {json.dumps(name)}\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n'
             f'[lib]\npath = {json.dumps(source)}\ncrate-type = ["staticlib"]\n\n'
-            '[dependencies]\nkernel = { package = "rustkmod-kernel", version = "0.1" }\n\n'
+            '[dependencies]\nkernel = { package = "rustkmod-kernel", version = "0.1" }\n'
+            'pin_init = { package = "rustkmod-pin-init", version = "0.1" }\n\n'
             '[profile.release]\npanic = "abort"\n\n'
             f'[profile.release.package.{json.dumps(name)}]\nrustflags = [{flags}]\n\n'
             '[workspace]\n')

@@ -58,9 +58,10 @@ pub unsafe trait Init<T: ?Sized, E = Infallible>: PinInit<T, E> {
     }
 }
 
-// SAFETY: writing the value initialises the whole T and cannot fail.
-unsafe impl<T, E> Init<T, E> for T {
-    unsafe fn __init(self, slot: *mut T) -> Result<(), E> {
+// SAFETY: writing the value initialises the whole T and cannot fail. (Infallible only, as in the
+// in-tree crate: a value's error type is then never left to infer.)
+unsafe impl<T> Init<T> for T {
+    unsafe fn __init(self, slot: *mut T) -> Result<(), Infallible> {
         // SAFETY: the caller gives a valid, aligned slot.
         unsafe { slot.write(self) };
         Ok(())
@@ -68,8 +69,8 @@ unsafe impl<T, E> Init<T, E> for T {
 }
 
 // SAFETY: as Init.
-unsafe impl<T, E> PinInit<T, E> for T {
-    unsafe fn __pinned_init(self, slot: *mut T) -> Result<(), E> {
+unsafe impl<T> PinInit<T> for T {
+    unsafe fn __pinned_init(self, slot: *mut T) -> Result<(), Infallible> {
         // SAFETY: the caller's promise, as for __init.
         unsafe { Init::__init(self, slot) }
     }
@@ -149,6 +150,49 @@ pub const unsafe fn pin_init_from_closure<T: ?Sized, E, F: FnOnce(*mut T) -> Res
 /// `f` keeps the [`Init`] contract (as [`pin_init_from_closure`], and the value may move).
 pub const unsafe fn init_from_closure<T: ?Sized, E, F: FnOnce(*mut T) -> Result<(), E>>(f: F) -> impl Init<T, E> {
     InitClosure(f, PhantomData)
+}
+
+/// An array of `N` elements, the `i`th made by `make(i)` in place; on an error the elements made
+/// so far are dropped.
+pub fn init_array_from_fn<I, const N: usize, T, E>(mut make: impl FnMut(usize) -> I) -> impl Init<[T; N], E>
+where
+    I: Init<T, E>,
+{
+    let init = move |slot: *mut [T; N]| {
+        let first = slot as *mut T;
+        for index in 0..N {
+            // SAFETY: element `index` of the slot, valid for writes.
+            if let Err(error) = unsafe { make(index).__init(first.add(index)) } {
+                // SAFETY: the elements before `index` were made, and are given up.
+                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(first, index)) };
+                return Err(error);
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: on Ok every element is made; on Err those made were dropped.
+    unsafe { init_from_closure(init) }
+}
+
+/// As [`init_array_from_fn`], each element made by a `PinInit` (the array then stays put).
+pub fn pin_init_array_from_fn<I, const N: usize, T, E>(mut make: impl FnMut(usize) -> I) -> impl PinInit<[T; N], E>
+where
+    I: PinInit<T, E>,
+{
+    let init = move |slot: *mut [T; N]| {
+        let first = slot as *mut T;
+        for index in 0..N {
+            // SAFETY: element `index` of the pinned slot.
+            if let Err(error) = unsafe { make(index).__pinned_init(first.add(index)) } {
+                // SAFETY: the elements before `index` were made, and are given up.
+                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(first, index)) };
+                return Err(error);
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: as init_array_from_fn.
+    unsafe { pin_init_from_closure(init) }
 }
 
 /// The drop of a `#[pin_data(PinnedDrop)]` struct, written `#[pinned_drop] impl PinnedDrop for T

@@ -31,6 +31,7 @@
 
 pub mod alloc;
 pub mod build_assert;
+pub mod debugfs;
 #[cfg(target_os = "none")]
 #[doc(hidden)]
 pub mod bindings;
@@ -46,6 +47,7 @@ pub mod module_param;
 pub mod prelude;
 mod registrations;
 pub mod seq_file;
+pub mod sizes;
 pub mod str;
 pub mod sync;
 pub mod time;

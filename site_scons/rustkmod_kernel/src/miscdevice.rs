@@ -247,10 +247,10 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
             operations.write = Some(Self::write_callback);
         }
         operations.unlocked_ioctl = Some(Self::ioctl_callback);
-        if T::HAS_COMPAT_IOCTL {
+        // 32-bit programs on a 64-bit kernel (only a CONFIG_COMPAT kernel makes such calls)
+        #[cfg(target_pointer_width = "64")]
+        if T::HAS_COMPAT_IOCTL || T::HAS_IOCTL {
             operations.compat_ioctl = Some(Self::compat_ioctl_callback);
-        } else if T::HAS_IOCTL {
-            operations.compat_ioctl = Some(bindings::compat_ptr_ioctl);
         }
         if T::HAS_SHOW_FDINFO {
             operations.show_fdinfo = Some(Self::show_fdinfo_callback);
@@ -348,10 +348,16 @@ impl<T: MiscDevice> MiscDeviceRegistration<T> {
         ioctl_result(command, T::ioctl(state, &file, command, arg as usize))
     }
 
+    /// A 32-bit program's ioctl: `compat_ioctl` when the device has it, else `ioctl` with the
+    /// argument widened as a 32-bit pointer (C's `compat_ptr_ioctl`).
+    #[cfg(target_pointer_width = "64")]
     unsafe extern "C" fn compat_ioctl_callback(file: *mut bindings::file, command: c_uint, arg: c_ulong) -> core::ffi::c_long {
         // SAFETY: the kernel calls this on an open file.
         let (state, file) = unsafe { (Self::state(file), File::from_raw(file)) };
-        ioctl_result(command, T::compat_ioctl(state, &file, command, arg as usize))
+        if T::HAS_COMPAT_IOCTL {
+            return ioctl_result(command, T::compat_ioctl(state, &file, command, arg as usize));
+        }
+        ioctl_result(command, T::ioctl(state, &file, command, arg as u32 as usize))
     }
 
     unsafe extern "C" fn show_fdinfo_callback(seq: *mut bindings::seq_file, file: *mut bindings::file) {

@@ -404,6 +404,28 @@ impl<T, A: Allocator> Vec<T, A> {
         Some(unsafe { self.pointer.as_ptr().add(self.length).read() })
     }
 
+    /// Keeps only the elements for which `keep` is true, in order (the others dropped).
+    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let mut kept = 0;
+        for index in 0..self.length {
+            // SAFETY: `index` < length: element `index` is initialised, and read once here
+            // (moved down to `kept`, or dropped); the length is set to what was kept at the end,
+            // and, should `keep` panic (an oops, not an unwind), nothing is read twice.
+            unsafe {
+                let element = self.pointer.as_ptr().add(index);
+                if keep(&*element) {
+                    if kept != index {
+                        core::ptr::copy_nonoverlapping(element, self.pointer.as_ptr().add(kept), 1);
+                    }
+                    kept += 1;
+                } else {
+                    core::ptr::drop_in_place(element);
+                }
+            }
+        }
+        self.length = kept;
+    }
+
     /// Grows to `length` elements with clones of `value` (growing with `flags`), or shrinks to it.
     pub fn resize(&mut self, length: usize, value: T, flags: Flags) -> Result<(), AllocError>
     where

@@ -16,6 +16,7 @@ use core::ops::{Deref, DerefMut};
 use crate::init::{pin_init_from_closure, PinInit};
 
 mod arc;
+pub mod atomic;
 pub use arc::{Arc, UniqueArc};
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
@@ -118,18 +119,22 @@ unsafe impl<T: ?Sized + Send, B: Backend> Send for Lock<T, B> {}
 unsafe impl<T: ?Sized + Send, B: Backend> Sync for Lock<T, B> {}
 
 impl<T, B: Backend> Lock<T, B> {
-    /// An initialiser of the lock around `data`, named `name` for lockdep, of class `key`.
-    pub fn new(data: T, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
+    /// An initialiser of the lock around what `data` makes (a value, or an initialiser of one),
+    /// named `name` for lockdep, of class `key`.
+    pub fn new(data: impl PinInit<T>, name: &'static CStr, key: &'static LockClassKey) -> impl PinInit<Self> {
         let init = move |slot: *mut Self| {
-            // SAFETY: PinInit's caller gives a valid slot that does not move; the key is static.
+            // SAFETY: PinInit's caller gives a valid slot that does not move; the key is static;
+            // the data's place is inside it (UnsafeCell<T> is laid out as T).
             unsafe {
                 B::init(core::ptr::addr_of_mut!((*slot).state) as *mut B::State, name, key);
-                core::ptr::addr_of_mut!((*slot).data).write(UnsafeCell::new(data));
+                let place = UnsafeCell::raw_get(core::ptr::addr_of!((*slot).data));
+                match data.__pinned_init(place) {
+                    Ok(()) => Ok(()),
+                }
             }
-            Ok::<(), core::convert::Infallible>(())
         };
-        // SAFETY: the closure initialises both fields and never fails.
-        unsafe { pin_init_from_closure(init) }
+        // SAFETY: the closure initialises both fields and never fails (Infallible).
+        unsafe { pin_init_from_closure::<Self, core::convert::Infallible, _>(init) }
     }
 }
 

@@ -1,0 +1,59 @@
+"""The kernel's own Rust samples build unchanged on distribution kernels: samples/rust of Debian's
+linux-source of the newest series rustkmod builds for (read at test time, never copied into the
+repository), each sample the kernel crate covers built as a one-file module for every kernel of
+the matrix that has its subsystem, verified and booted; its lines seen in the log (the misc
+device's own C test program run in the boot). bench/samples.py counts how many of all the samples
+build unchanged."""
+
+import pytest
+
+import upstream_samples
+from helpers import ROOT, fetch_kernels, scons
+
+pytestmark = pytest.mark.e2e
+
+MATRIX = ("5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3", "7.3-arm64", "6.1-arm64", "6.1-armhf", "6.1-i386",
+          "6.12-trixie-riscv64")
+
+
+@pytest.fixture(scope="module")
+def booted(tmp_path_factory):
+    samples_dir, version = upstream_samples.fetch()
+    fetched = fetch_kernels(*MATRIX)
+    covered = [s for s in upstream_samples.read_samples(samples_dir) if s.module in upstream_samples.COVERED]
+    project = upstream_samples.write_project(tmp_path_factory.mktemp("samples") / "samples", samples_dir, covered,
+                                             MATRIX, upstream_samples.COVERED)
+    run = scons(project.directory, "-j2", "check", env=dict(__import__("os").environ, RUSTKMOD=str(ROOT)),
+                timeout=2400)
+    return samples_dir, version, fetched, project, run
+
+
+def test_every_covered_sample_is_in_the_fetched_source(booted):
+    samples_dir, version, _, project, _ = booted
+    built = {sample.module for sample, _ in project.modules}
+    assert built == set(upstream_samples.COVERED), (version, sorted(p.name for p in samples_dir.iterdir()))
+
+
+def test_the_covered_samples_build_unchanged_and_boot_on_every_kernel_that_has_their_subsystem(booted):
+    samples_dir, version, fetched, project, run = booted
+    assert run.returncode == 0, run.output
+    assert upstream_samples.unchanged(project, samples_dir)
+    for sample, kernels in project.modules:
+        boot = upstream_samples.COVERED[sample.module]
+        for name in kernels:
+            release = fetched[name].release
+            summary = f"{sample.module}: loaded, printed " + ", ".join(f"'{line}'" for line in boot.expect)
+            assert f"{summary}, unloaded on Linux {release}" in run.stdout, (sample.module, name, run.output)
+
+
+def test_a_sample_whose_subsystem_a_kernel_lacks_is_not_built_for_it(booted):
+    _, _, _, project, _ = booted
+    kernels = dict((sample.module, wanted) for sample, wanted in project.modules)
+    assert "7.3" in kernels["rust_print"] and "6.1" not in kernels["rust_print"]
+    assert kernels["rust_minimal"] == MATRIX
+
+
+def test_the_sample_files_are_read_from_the_fetched_source_not_the_repository(booted):
+    samples_dir, _, _, _, _ = booted
+    assert ROOT not in samples_dir.parents
+    assert not list(ROOT.glob("**/rust_misc_device.rs")), "an upstream sample was copied into the repository"
