@@ -14,7 +14,7 @@ __all__ = ["RustkmodError", "CHECKOUT", "COMMAND", "__version__"]
 # rustkmod's release (pyproject.toml and CHANGELOG.md's newest heading say the same). Its crates,
 # rustkmod-rt and rustkmod-kernel, keep the 0.1 series that projects name them by: see
 # docs/compatibility.md.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # The checkout this package is in ("" once pip has installed it), and the command that runs
 # rustkmod: the form every printed hint takes, so that it runs as written from anywhere.

@@ -14,6 +14,12 @@
 #include <linux/uio.h>
 #include <linux/seq_file.h>
 #include <linux/debugfs.h>
+#include <linux/wait.h>
+#include <linux/completion.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/timekeeping.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -32,6 +38,11 @@
 // rustkmod-bindgen: allow seq_file seq_write get_device put_device
 // rustkmod-bindgen: allow rkk_debugfs_create_dir rkk_debugfs_create_file rkk_inode_private debugfs_remove
 // rustkmod-bindgen: allow single_open single_release seq_read seq_lseek default_llseek
+// rustkmod-bindgen: allow mutex_trylock rkk_spin_trylock wait_queue_head wait_queue_entry __init_waitqueue_head
+// rustkmod-bindgen: allow rkk_prepare_to_wait schedule finish_wait rkk_wake_up rkk_signal_pending_current
+// rustkmod-bindgen: allow completion rkk_init_completion complete_all wait_for_completion
+// rustkmod-bindgen: allow task_struct rkk_current rkk_task_pid rkk_signal_pending wake_up_process
+// rustkmod-bindgen: allow rkk_get_task_struct rkk_put_task_struct rkk_ktime_get
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -139,4 +150,75 @@ static inline struct dentry *rkk_debugfs_create_file(const char *name, umode_t m
 static inline void *rkk_inode_private(struct file *file)
 {
 	return file_inode(file)->i_private;
+}
+
+/* spin_trylock is a macro. */
+static inline bool rkk_spin_trylock(spinlock_t *lock)
+{
+	return spin_trylock(lock);
+}
+
+/* A CondVar's wait: the entry is the waiting task's (init_wait, a macro), queued exclusive, in
+ * the sleep state asked for; prepare_to_wait_exclusive returns bool from 6.x, void before. */
+static inline void rkk_prepare_to_wait(struct wait_queue_head *queue, struct wait_queue_entry *entry, bool interruptible)
+{
+	init_wait(entry);
+	prepare_to_wait_exclusive(queue, entry, interruptible ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE);
+}
+
+/* Wakes `count` exclusive waiters (0: all), as wake_up/wake_up_all do (macros). */
+static inline void rkk_wake_up(struct wait_queue_head *queue, int count)
+{
+	__wake_up(queue, TASK_NORMAL, count, NULL);
+}
+
+static inline bool rkk_signal_pending_current(void)
+{
+	return signal_pending(current);
+}
+
+/* init_completion is static inline. */
+static inline void rkk_init_completion(struct completion *completion)
+{
+	init_completion(completion);
+}
+
+/* current is a per-CPU macro; task_pid_nr, signal_pending, get/put_task_struct are inline. */
+static inline struct task_struct *rkk_current(void)
+{
+	return current;
+}
+
+static inline pid_t rkk_task_pid(struct task_struct *task)
+{
+	return task_pid_nr(task);
+}
+
+static inline bool rkk_signal_pending(struct task_struct *task)
+{
+	return signal_pending(task);
+}
+
+static inline void rkk_get_task_struct(struct task_struct *task)
+{
+	get_task_struct(task);
+}
+
+static inline void rkk_put_task_struct(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+/* The clocks of time::Instant: 0 monotonic, 1 boot time, 2 real time (ktime_get_boottime and
+ * ktime_get_real are inline). */
+static inline s64 rkk_ktime_get(int clock)
+{
+	switch (clock) {
+	case 1:
+		return ktime_get_boottime();
+	case 2:
+		return ktime_get_real();
+	default:
+		return ktime_get();
+	}
 }

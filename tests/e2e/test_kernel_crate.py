@@ -220,3 +220,41 @@ def test_a_module_that_is_one_rs_file_builds_as_kbuild_builds_it(tmp_path):
     source.write_text(source.read_text().replace("Rust hello (init)", "Rust hello (init, edited)"))
     edited = scons(project, "KERNELS=6.1,6.1-arm64", env=env)
     assert edited.returncode == 0 and edited.steps().count("CARGO") == 2, edited.output
+
+
+INTREE = MATRIX + ("7.3-arm64", "6.1-signing")
+INTREE_LINE = ("kintree: loaded, printed 'kintree: ready, by pid true', 'kintree: loads: 1', "
+               "'kintree: locked by: 6 and 1', 'misc kintree: open: try_lock while held: true, after: true', "
+               "'debugfs loads: 1', 'read: woken up', 'kintree-bytes:\t8', 'kintree: released after', 'kintree: down', "
+               "unloaded")
+
+
+@pytest.fixture(scope="module")
+def kintree(tmp_path_factory):
+    fetched = fetch_kernels(*INTREE, timeout=3600)
+    project, env, run = built_outside_project("kintree", tmp_path_factory.mktemp("kintree"), "check",
+                                              "KERNELS=" + ",".join(INTREE), timeout=2400)
+    return project, fetched, run
+
+
+def test_the_in_tree_shapes_work_on_every_kernel_and_the_debug_kernel(kintree):
+    """tests/projects/kintree (one file, the in-tree way, no unsafe): an InPlaceModule of #[pin]
+    fields, a misc device with #[vtable], type Ptr = Arc<_>, a read_iter that sleeps on a CondVar
+    until a write_iter on the same open file wakes it, show_fdinfo, a Completion, LockedBy,
+    try_lock, current!(), Instant, a debugfs file and pr_cont!: on eleven kernels of five
+    architectures (its Instant's 64-bit division once crashed i386: compiler_builtins' helpers
+    took another ABI) and on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS) with no report."""
+    project, fetched, run = kintree
+    summary = kernel_summary(run, "kintree")
+    assert set(summary.values()) == {"built, verified, booted"} and len(summary) == len(INTREE)
+    assert run.stdout.count(INTREE_LINE) == len(INTREE), run.output
+    assert "forbid(unsafe_code)" in (project / "kintree.rs").read_text()
+
+
+def test_module_declares_the_in_tree_modinfo_keys(kintree):
+    """module!'s alias and firmware keys become .modinfo entries (modinfo lists them)."""
+    project, fetched, _ = kintree
+    ko = project / "build" / fetched["6.1"].release / "kintree" / "kintree.ko"
+    info = subprocess.run(["/sbin/modinfo", str(ko)], capture_output=True, text=True).stdout
+    assert "alias:          kintree-alias" in info and "firmware:       kintree/none.bin" in info
+    assert "author:         rustkmod" in info and "license:        GPL" in info

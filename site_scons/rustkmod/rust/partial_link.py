@@ -24,12 +24,21 @@ def command(archive: str, output: str, roots: list[str], binutils_prefix: str = 
     return argv + [archive]
 
 
+# i386: LLVM calls its 64-bit division helpers as the kernel's C is compiled (-mregparm=3, made
+# -Zregparm=3 here: the dividend in EAX:EDX), but compiler_builtins defines them taking every
+# argument on the stack, so `a / b` on two i64 divided by garbage (a divide error, seen booting
+# 6.1-686). The partial link makes compiler_builtins' copies weak; rustkmod-rt's C half defines
+# them (with the kernel's div64 helpers, compiled by Kbuild with the kernel's own ABI).
+I386_DIVISION = ("__divdi3", "__udivdi3", "__moddi3", "__umoddi3")
+
+
 def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_ends: bool = False,
-         drop_unwind: bool = False) -> int:
+         drop_unwind: bool = False, weaken: tuple = ()) -> int:
     """Links `output` from `archive`; returns how many calls to noreturn functions it marked.
     `drop_unwind`: remove .eh_frame, which riscv64's and i386's kernel C never has (no unwind
     tables) and whose relocations `ld -r --gc-sections` turns into R_RISCV_NONE / R_386_NONE for
-    the functions it drops: types those loaders refuse (the verifier caught both). Raises RustkmodError (leaving no output) when the crate exports
+    the functions it drops: types those loaders refuse (the verifier caught both). `weaken`:
+    symbols made weak, for the module's C half to define (I386_DIVISION). Raises RustkmodError (leaving no output) when the crate exports
     nothing or a step fails."""
     roots = symbols.exported_symbols(archive, crate, readelf=binutils_prefix + "readelf")
     if not roots:
@@ -45,9 +54,10 @@ def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_
         raise process.failure(result, f"the partial link of {archive} ({argv[0]} -r)")
     from rustkmod.elf.retain import release_modinfo
     try:
-        if drop_unwind:
-            process.run_checked([binutils_prefix + "objcopy", "--remove-section=.eh_frame",
-                                 "--remove-section=.rela.eh_frame", output], f"objcopy on {output}",
+        edits = (["--remove-section=.eh_frame", "--remove-section=.rela.eh_frame"] if drop_unwind else []) + \
+            [f"--weaken-symbol={name}" for name in weaken]
+        if edits:
+            process.run_checked([binutils_prefix + "objcopy", *edits, output], f"objcopy on {output}",
                                 "check the binutils for the kernel's architecture are installed (./setup)")
         release_modinfo(output)
         if dead_ends:

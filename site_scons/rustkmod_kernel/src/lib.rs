@@ -50,6 +50,7 @@ pub mod seq_file;
 pub mod sizes;
 pub mod str;
 pub mod sync;
+pub mod task;
 pub mod time;
 pub mod tracepoint;
 pub mod transmute;

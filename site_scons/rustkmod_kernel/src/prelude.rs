@@ -11,7 +11,7 @@ pub use crate::init::{InPlaceInit, Init, PinInit};
 pub use crate::sync::{Arc, Mutex, SpinLock};
 pub use crate::uaccess::UserPtr;
 pub use crate::{build_assert, build_error, const_assert, static_assert};
-pub use crate::{c_str, dbg, dev_alert, dev_crit, dev_dbg, dev_emerg, dev_err, dev_info, dev_notice, dev_warn, fmt, new_mutex, new_spinlock};
+pub use crate::{c_str, current, dbg, dev_alert, dev_crit, dev_dbg, dev_emerg, dev_err, dev_info, dev_notice, dev_warn, fmt, new_mutex, new_spinlock};
 pub use crate::{init, pin_init, try_init, try_pin_init};
 pub use crate::{module, pin_data, pinned_drop, vtable, InPlaceModule, Module, ThisModule};
 pub use crate::{pr_alert, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};

@@ -75,3 +75,40 @@ void __noreturn rustkmod_rt_bug(const char *msg, size_t len)
 	pr_emerg("%s: %.*s\n", KBUILD_MODNAME, (int)len, msg);
 	BUG();
 }
+
+#ifdef CONFIG_X86_32
+#include <linux/math64.h>
+
+/* 64-bit division for Rust on i386 (see rustkmod/rust/partial_link.py, I386_DIVISION): LLVM calls
+ * these as the kernel's C ABI passes arguments (-mregparm=3), which compiler_builtins' own copies
+ * do not take; these are compiled with the kernel's flags. Division by zero is the caller's
+ * (Rust checks it before dividing, and panics). */
+u64 __udivdi3(u64 dividend, u64 divisor);
+u64 __umoddi3(u64 dividend, u64 divisor);
+s64 __divdi3(s64 dividend, s64 divisor);
+s64 __moddi3(s64 dividend, s64 divisor);
+
+u64 __udivdi3(u64 dividend, u64 divisor)
+{
+	return div64_u64(dividend, divisor);
+}
+
+u64 __umoddi3(u64 dividend, u64 divisor)
+{
+	u64 remainder;
+
+	div64_u64_rem(dividend, divisor, &remainder);
+	return remainder;
+}
+
+s64 __divdi3(s64 dividend, s64 divisor)
+{
+	return div64_s64(dividend, divisor);
+}
+
+s64 __moddi3(s64 dividend, s64 divisor)
+{
+	return dividend - div64_s64(dividend, divisor) * divisor;
+}
+#endif
+

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import SCons.Scanner
 
 from rustkmod import RustkmodError, depfile, process
-from rustkmod.rust import cargo, cfgs, profiles, sysroot
+from rustkmod.rust import cargo, partial_link, cfgs, profiles, sysroot
 from rustkmod.kernel.tree import Kernel
 
 from . import state
@@ -70,6 +70,7 @@ class PartialLinkSettings(NamedTuple):
     binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
     dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
     drop_unwind: bool = False       # no .eh_frame (riscv64, i386: their kernel C has none, their loaders refuse R_NONE)
+    weaken: tuple = ()              # symbols the module's C half defines for the kernel's ABI (i386's 64-bit division)
 
 
 def _named_files(source, settings) -> dict:
@@ -186,7 +187,7 @@ def _partial_link(target, source, env):
     settings = setting(source, PartialLinkSettings)
     try:
         count = partial_link.link(files(source)[0].abspath, settings.crate, target[0].abspath,
-                                  settings.binutils_prefix, settings.dead_ends, settings.drop_unwind)
+                                  settings.binutils_prefix, settings.dead_ends, settings.drop_unwind, settings.weaken)
     except RustkmodError as err:
         fail(err)
     if count and verbose(env):
@@ -403,7 +404,8 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustPro
     def wire():
         settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
                                        profile.build_std and profile.target.startswith("x86_64"),
-                                       profile.build_std and profile.target.startswith(("riscv64", "i686")))
+                                       profile.build_std and profile.target.startswith(("riscv64", "i686")),
+                                       partial_link.I386_DIVISION if profile.target.startswith("i686") else ())
         nodes = env.RustObject(node, lib + [settings_node(env, settings)])
         env.Depends(nodes, library_code(env, "rust/partial_link.py", "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
         return nodes

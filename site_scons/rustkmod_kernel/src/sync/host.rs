@@ -39,6 +39,11 @@ unsafe impl Backend for MutexBackend {
         // SAFETY: as for lock.
         unsafe { &*state }.0.store(false, Ordering::Release)
     }
+
+    unsafe fn try_lock(state: *mut Flag) -> bool {
+        // SAFETY: as for lock.
+        unsafe { &*state }.0.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
+    }
 }
 
 /// The host's spinlock: the same flag.
@@ -61,5 +66,10 @@ unsafe impl Backend for SpinLockBackend {
     unsafe fn unlock(state: *mut Flag) {
         // SAFETY: as MutexBackend's.
         unsafe { MutexBackend::unlock(state) }
+    }
+
+    unsafe fn try_lock(state: *mut Flag) -> bool {
+        // SAFETY: as MutexBackend's.
+        unsafe { MutexBackend::try_lock(state) }
     }
 }

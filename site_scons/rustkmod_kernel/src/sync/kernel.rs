@@ -28,6 +28,11 @@ unsafe impl Backend for MutexBackend {
         // SAFETY: the caller's promise.
         unsafe { bindings::mutex_unlock(state) }
     }
+
+    unsafe fn try_lock(state: *mut bindings::mutex) -> bool {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::mutex_trylock(state) != 0 }
+    }
 }
 
 /// The kernel's `spinlock_t`.
@@ -50,6 +55,11 @@ unsafe impl Backend for SpinLockBackend {
     unsafe fn unlock(state: *mut bindings::spinlock) {
         // SAFETY: the caller's promise.
         unsafe { bindings::rkk_spin_unlock(state) }
+    }
+
+    unsafe fn try_lock(state: *mut bindings::spinlock) -> bool {
+        // SAFETY: the caller's promise.
+        unsafe { bindings::rkk_spin_trylock(state) }
     }
 }
 

@@ -17,7 +17,13 @@ use crate::init::{pin_init_from_closure, PinInit};
 
 mod arc;
 pub mod atomic;
+mod completion;
+mod condvar;
+mod locked_by;
 pub use arc::{Arc, UniqueArc};
+pub use completion::Completion;
+pub use condvar::CondVar;
+pub use locked_by::LockedBy;
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
 /// (lockdep refuses a key outside static memory, "trying to register non-static key"), so safe
@@ -104,6 +110,11 @@ pub unsafe trait Backend {
     /// # Safety
     /// The caller holds the lock.
     unsafe fn unlock(state: *mut Self::State);
+    /// Takes the lock if it is free, without waiting: true when taken.
+    ///
+    /// # Safety
+    /// `state` was initialised.
+    unsafe fn try_lock(state: *mut Self::State) -> bool;
 }
 
 /// A lock of kind `B` around a `T`. Made only in place (`PinInit`), so it never moves.
@@ -146,6 +157,12 @@ impl<T: ?Sized, B: Backend> Lock<T, B> {
         unsafe { B::lock(self.state.get()) };
         Guard { lock: self, _not_send: PhantomData }
     }
+
+    /// The lock if it is free now, else None (never waits).
+    pub fn try_lock(&self) -> Option<Guard<'_, T, B>> {
+        // SAFETY: the state was initialised in place when the lock was made.
+        unsafe { B::try_lock(self.state.get()) }.then(|| Guard { lock: self, _not_send: PhantomData })
+    }
 }
 
 /// The lock held: the data, until dropped. Unlocked by the task that locked it (a guard is not
@@ -154,6 +171,27 @@ impl<T: ?Sized, B: Backend> Lock<T, B> {
 pub struct Guard<'a, T: ?Sized, B: Backend> {
     lock: &'a Lock<T, B>,
     _not_send: PhantomData<*mut ()>,     // unlocked by the task that locked it
+}
+
+impl<T: ?Sized, B: Backend> Guard<'_, T, B> {
+    /// Releases the lock while a [`CondVar`] waits.
+    ///
+    /// # Safety
+    /// The caller takes it back (`relock_after_wait`) before the guard is used or dropped, and
+    /// touches no data of the lock meanwhile.
+    pub(crate) unsafe fn unlock_for_wait(&mut self) {
+        // SAFETY: the guard holds the lock.
+        unsafe { B::unlock(self.lock.state.get()) };
+    }
+
+    /// Takes the lock back after `unlock_for_wait`.
+    ///
+    /// # Safety
+    /// Only after `unlock_for_wait`.
+    pub(crate) unsafe fn relock_after_wait(&mut self) {
+        // SAFETY: initialised state; this task does not hold it (released by unlock_for_wait).
+        unsafe { B::lock(self.lock.state.get()) };
+    }
 }
 
 // SAFETY: a guard shared across threads gives only &T.

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kintree: the in-tree crate's shapes on every kernel, as one file written the in-tree way (no
+//! `#![no_std]`, `pr_info!("...\n")`): `module!` with `alias`/`firmware`, an `InPlaceModule` of
+//! `#[pin]` fields, a misc device (`#[vtable]`, `type Ptr = Arc<_>`, `read_iter` that sleeps on a
+//! `CondVar` until `write_iter` fills the buffer, `show_fdinfo`), a `Completion`, `LockedBy`,
+//! `try_lock`, `current!()`, `Instant`, debugfs files, `pr_cont!`, and no `unsafe`.
+#![forbid(unsafe_code)]
+
+use kernel::debugfs::{Dir, File as DebugFile};
+use kernel::fs::{File, Kiocb};
+use kernel::iov::{IovIterDest, IovIterSource};
+use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
+use kernel::pr_cont;
+use kernel::prelude::*;
+use kernel::seq_file::SeqFile;
+use kernel::seq_print;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::{CondVar, Completion, LockedBy};
+use kernel::time::{Instant, Monotonic};
+
+module! {
+    type: KInTree,
+    name: "kintree",
+    authors: ["rustkmod"],
+    description: "The in-tree crate's shapes on every kernel",
+    license: "GPL",
+    alias: ["kintree-alias"],
+    firmware: ["kintree/none.bin"],
+}
+
+/// What every open file of /dev/kintree shares.
+#[pin_data]
+struct Pipe {
+    #[pin]
+    buffer: Mutex<KVec<u8>>,
+    #[pin]
+    filled: CondVar,
+}
+
+#[pin_data(PinnedDrop)]
+struct KInTree {
+    #[pin]
+    _device: MiscDeviceRegistration<Reader>,
+    #[pin]
+    started: Completion,
+    _debugfs: Dir,
+    #[pin]
+    loads: DebugFile<Atomic<usize>>,
+}
+
+impl kernel::InPlaceModule for KInTree {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        pr_info!("ready");
+        pr_cont!(", by pid {}\n", current!().pid() > 0);
+        let debugfs = Dir::new(c"kintree");
+        try_pin_init!(KInTree {
+            _device <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c"kintree" }),
+            started <- Completion::new(),
+            loads <- debugfs.read_only_file(c"loads", Atomic::<usize>::new(1)),
+            _debugfs: debugfs,
+        })
+        .pin_chain(|this| {
+            this.started.complete_all();
+            this.started.wait_for_completion();       // done already: returns at once
+            pr_info!("loads: {}\n", this.loads.load(Relaxed));
+            // a count guarded by another value's lock
+            let owner = KBox::pin_init(new_mutex!(0u32), GFP_KERNEL)?;
+            let counted = LockedBy::new(&owner, 5usize);
+            let mut guard = owner.lock();
+            *counted.access_mut(&mut guard) += 1;
+            *guard += 1;
+            pr_info!("locked by: {} and {}\n", counted.access(&guard), *guard);
+            Ok(())
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for KInTree {
+    fn drop(self: Pin<&mut Self>) {
+        pr_info!("down\n");
+    }
+}
+
+/// One open file: the pipe it reads, and when it opened.
+struct Reader {
+    pipe: Pin<KBox<Pipe>>,
+    opened: Instant<Monotonic>,
+}
+
+#[vtable]
+impl MiscDevice for Reader {
+    type Ptr = Arc<Reader>;
+
+    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Reader>> {
+        let pipe = KBox::pin_init(pin_init!(Pipe { buffer <- new_mutex!(KVec::new()), filled <- kernel::new_condvar!() }),
+                                  GFP_KERNEL)?;
+        let guard = pipe.buffer.lock();
+        let busy = pipe.buffer.try_lock().is_none();
+        drop(guard);
+        dev_info!(misc.device(), "open: try_lock while held: {}, after: {}\n", busy, pipe.buffer.try_lock().is_some());
+        Ok(Arc::new(Reader { pipe, opened: Instant::now() }, GFP_KERNEL)?)
+    }
+
+    fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let me = kiocb.file();
+        let mut buffer = me.pipe.buffer.lock();
+        let taken = iov.copy_from_iter_vec(&mut buffer, GFP_KERNEL)?;
+        me.pipe.filled.notify_all();
+        Ok(taken)
+    }
+
+    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        let me = kiocb.file();
+        let mut buffer = me.pipe.buffer.lock();
+        while buffer.is_empty() {
+            if me.pipe.filled.wait_interruptible(&mut buffer) {
+                return Err(ERESTARTSYS);
+            }
+        }
+        iov.simple_read_from_buffer(kiocb.ki_pos_mut(), &buffer)
+    }
+
+    fn show_fdinfo(device: &Reader, m: &SeqFile, _file: &File) {
+        let guard = device.pipe.buffer.lock();
+        seq_print!(m, "kintree-bytes:\t{}\n", guard.len());
+    }
+
+    fn release(device: Arc<Reader>, _file: &File) {
+        pr_info!("released after {} ms\n", device.opened.elapsed().as_millis());
+    }
+}
