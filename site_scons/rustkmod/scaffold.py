@@ -83,14 +83,14 @@ impl kernel::Module for {type_name} {{
     fn init(_module: &'static ThisModule) -> Result<Self> {{
         let mut greetings = KVec::new();
         greetings.push(1, GFP_KERNEL)?;                 // ENOMEM to insmod, never a panic
-        pr_info!("hello from Rust");
+        pr_info!("hello from Rust\n");
         Ok({type_name} {{ greetings }})
     }}
 }}
 
 impl Drop for {type_name} {{
     fn drop(&mut self) {{
-        pr_info!("goodbye ({{}} greeting(s) kept)", self.greetings.len());
+        pr_info!("goodbye ({{}} greeting(s) kept)\n", self.greetings.len());
     }}
 }}
 

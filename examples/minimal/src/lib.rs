@@ -16,13 +16,13 @@ struct Minimal;
 
 impl kernel::Module for Minimal {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        pr_info!("hello from Rust");
+        pr_info!("hello from Rust\n");
         Ok(Minimal)
     }
 }
 
 impl Drop for Minimal {
     fn drop(&mut self) {
-        pr_info!("goodbye");
+        pr_info!("goodbye\n");
     }
 }

@@ -9,12 +9,12 @@ mod command;
 mod device;
 mod ring;
 
-use core::pin::Pin;
-
+use kernel::fs::{File, Kiocb};
 use kernel::ioctl::{_IOC_SIZE, _IOR, _IOW};
-use kernel::miscdevice::{File, MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
+use kernel::iov::{IovIterDest, IovIterSource};
+use kernel::miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration};
 use kernel::prelude::*;
-use kernel::uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter};
+use kernel::uaccess::UserSlice;
 
 use device::Device;
 
@@ -40,28 +40,35 @@ pub const RINGDEV_SET_VALUE: u32 = _IOW::<u32>(b'r' as u32, 2);
 /// The most one read or write moves.
 const CHUNK: usize = 256;
 
+#[pin_data(PinnedDrop)]
 struct RingdevModule {
-    registration: Pin<KBox<MiscDeviceRegistration<RingFile>>>,
+    #[pin]
+    registration: MiscDeviceRegistration<RingFile>,
 }
 
-impl kernel::Module for RingdevModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let device = Device::new(*module_parameters::ring_size.value() as usize)?;
-        let capacity = device.capacity();
-        let device = Arc::pin_init(new_mutex!(device, "ringdev"), GFP_KERNEL)?;
-        let registration = KBox::pin_init(
-            MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c_str!("ringdev") }, device),
-            GFP_KERNEL)?;
-        dev_info!(registration.device(), "ready, {} bytes", capacity);   // "misc ringdev: ready, ..."
-        Ok(RingdevModule { registration })
+impl kernel::InPlaceModule for RingdevModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(RingdevModule {
+            registration <- {
+                let device = Device::new(*module_parameters::ring_size.value() as usize)?;
+                let device = Arc::pin_init(new_mutex!(device, "ringdev"), GFP_KERNEL)?;
+                MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c"ringdev" }, device)
+            },
+        })
+        .pin_chain(|this| {
+            let capacity = this.registration.data().lock().capacity();
+            dev_info!(this.registration.device(), "ready, {} bytes\n", capacity);   // "misc ringdev: ready, ..."
+            Ok(())
+        })
     }
 }
 
-impl Drop for RingdevModule {
-    fn drop(&mut self) {
+#[pinned_drop]
+impl PinnedDrop for RingdevModule {
+    fn drop(self: Pin<&mut Self>) {
         let mut text = KVec::new();
         if self.registration.data().lock().describe(&mut text).is_ok() {
-            pr_info!("done: {}", core::str::from_utf8(&text).unwrap_or("?"));
+            pr_info!("done: {}\n", core::str::from_utf8(&text).unwrap_or("?"));
         }
     }
 }
@@ -71,7 +78,10 @@ struct RingFile {
     device: Arc<Mutex<Device>>,
 }
 
+#[vtable]
 impl MiscDevice for RingFile {
+    type Ptr = Pin<KBox<Self>>;
+    // what every open file shares (rustkmod's; the in-tree trait has no such type)
     type RegistrationData = Arc<Mutex<Device>>;
 
     fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
@@ -80,17 +90,22 @@ impl MiscDevice for RingFile {
         Ok(KBox::pin(RingFile { device }, GFP_KERNEL)?)
     }
 
-    fn write(me: Pin<&Self>, _file: &File, reader: &mut UserSliceReader, _offset: &mut i64) -> Result<usize> {
+    fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
         let mut data = [0u8; CHUNK];
-        let count = reader.len().min(CHUNK);
-        reader.read_slice(&mut data[..count])?;
-        me.device.lock().write(&data[..count])
+        let wanted = iov.len().min(CHUNK);
+        let count = iov.copy_from_iter(&mut data[..wanted]);
+        if count < wanted {
+            return Err(EFAULT);
+        }
+        kiocb.file().device.lock().write(&data[..count])
     }
 
-    fn read(me: Pin<&Self>, _file: &File, writer: &mut UserSliceWriter, _offset: &mut i64) -> Result<usize> {
+    fn read_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let mut data = [0u8; CHUNK];
-        let count = me.device.lock().read(&mut data[..writer.len().min(CHUNK)]);
-        writer.write_slice(&data[..count])?;
+        let count = kiocb.file().device.lock().read(&mut data[..iov.len().min(CHUNK)]);
+        if iov.copy_to_iter(&data[..count]) < count {
+            return Err(EFAULT);
+        }
         Ok(count)
     }
 
@@ -119,7 +134,7 @@ mod tests {
 
     fn registration() -> Pin<KBox<MiscDeviceRegistration<RingFile>>> {
         let device = Arc::pin_init(new_mutex!(Device::new(64).unwrap()), GFP_KERNEL).unwrap();
-        KBox::pin_init(MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c_str!("ringdev") }, device),
+        KBox::pin_init(MiscDeviceRegistration::register_with_data(MiscDeviceOptions { name: c"ringdev" }, device),
                        GFP_KERNEL).unwrap()
     }
 
@@ -127,11 +142,12 @@ mod tests {
     fn written_then_read_through_the_file_operations() {
         let registration = registration();
         let file = RingFile::open(&File::default(), &registration).unwrap();
-        let text = UserBuffer::from_bytes(b"hello, ring");
-        assert_eq!(RingFile::write(file.as_ref(), &File::default(), &mut text.slice().reader(), &mut 0), Ok(11));
-        let out = UserBuffer::new(64);
-        assert_eq!(RingFile::read(file.as_ref(), &File::default(), &mut out.slice().writer(), &mut 0), Ok(11));
-        assert_eq!(&out.to_vec()[..11], b"hello, ring");
+        let (mut written, mut read) = (0, 0);
+        let mut text = IovIterSource::host(b"hello, ring");
+        assert_eq!(RingFile::write_iter(Kiocb::host(file.as_ref(), &mut written), &mut text), Ok(11));
+        let mut out = [0u8; 64];
+        assert_eq!(RingFile::read_iter(Kiocb::host(file.as_ref(), &mut read), &mut IovIterDest::host(&mut out)), Ok(11));
+        assert_eq!(&out[..11], b"hello, ring");
     }
 
     #[test]

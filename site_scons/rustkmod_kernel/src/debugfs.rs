@@ -122,22 +122,21 @@ impl<T: BinaryWriter> BinaryWriter for Mutex<T> {
     }
 }
 
-impl<T: BinaryWriter> BinaryWriter for KBox<T> {
-    fn write_to_slice(&self, writer: &mut UserSliceWriter, offset: &mut i64) -> Result<usize> {
-        (**self).write_to_slice(writer, offset)
-    }
-}
+/// A binary file's data behind a pointer (`KBox`, `Pin<KBox>`, `Arc`) reads and writes as the data.
+macro_rules! forward_binary {
+    ($($pointer:ty),*) => { $(
+        impl<T: BinaryWriter> BinaryWriter for $pointer {
+            fn write_to_slice(&self, writer: &mut UserSliceWriter, offset: &mut i64) -> Result<usize> {
+                (**self).write_to_slice(writer, offset)
+            }
+        }
 
-impl<T: BinaryWriter> BinaryWriter for core::pin::Pin<KBox<T>> {
-    fn write_to_slice(&self, writer: &mut UserSliceWriter, offset: &mut i64) -> Result<usize> {
-        (**self).write_to_slice(writer, offset)
-    }
-}
-
-impl<T: BinaryWriter> BinaryWriter for Arc<T> {
-    fn write_to_slice(&self, writer: &mut UserSliceWriter, offset: &mut i64) -> Result<usize> {
-        (**self).write_to_slice(writer, offset)
-    }
+        impl<T: BinaryReader> BinaryReader for $pointer {
+            fn read_from_slice(&self, reader: &mut UserSliceReader, offset: &mut i64) -> Result<usize> {
+                (**self).read_from_slice(reader, offset)
+            }
+        }
+    )* };
 }
 
 /// Bytes a binary file's writes change in place (never growing them).
@@ -170,23 +169,7 @@ impl<T: BinaryReaderMut + Unpin> BinaryReader for Mutex<T> {
     }
 }
 
-impl<T: BinaryReader> BinaryReader for KBox<T> {
-    fn read_from_slice(&self, reader: &mut UserSliceReader, offset: &mut i64) -> Result<usize> {
-        (**self).read_from_slice(reader, offset)
-    }
-}
-
-impl<T: BinaryReader> BinaryReader for core::pin::Pin<KBox<T>> {
-    fn read_from_slice(&self, reader: &mut UserSliceReader, offset: &mut i64) -> Result<usize> {
-        (**self).read_from_slice(reader, offset)
-    }
-}
-
-impl<T: BinaryReader> BinaryReader for Arc<T> {
-    fn read_from_slice(&self, reader: &mut UserSliceReader, offset: &mut i64) -> Result<usize> {
-        (**self).read_from_slice(reader, offset)
-    }
-}
+forward_binary!(KBox<T>, core::pin::Pin<KBox<T>>, Arc<T>);
 
 /// A debugfs dentry, removed (with everything under it) when the last reference to it goes: a
 /// directory lives while anything made in it does (each holds its parent), as in the in-tree crate.

@@ -152,26 +152,34 @@ pub const unsafe fn init_from_closure<T: ?Sized, E, F: FnOnce(*mut T) -> Result<
     InitClosure(f, PhantomData)
 }
 
+/// Makes the elements of the array at `slot` one by one (`one(i, place)`); on an error drops the
+/// elements made so far and returns it.
+///
+/// # Safety
+/// `slot` is valid for writes; `one` keeps the initialiser contract for its place.
+unsafe fn fill_array<T, E, const N: usize>(slot: *mut [T; N], mut one: impl FnMut(usize, *mut T) -> Result<(), E>)
+    -> Result<(), E> {
+    let first = slot as *mut T;
+    for index in 0..N {
+        // SAFETY: element `index` of the slot, valid for writes (the caller's promise).
+        if let Err(error) = one(index, unsafe { first.add(index) }) {
+            // SAFETY: the elements before `index` were made, and are given up.
+            unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(first, index)) };
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
 /// An array of `N` elements, the `i`th made by `make(i)` in place; on an error the elements made
 /// so far are dropped.
 pub fn init_array_from_fn<I, const N: usize, T, E>(mut make: impl FnMut(usize) -> I) -> impl Init<[T; N], E>
 where
     I: Init<T, E>,
 {
-    let init = move |slot: *mut [T; N]| {
-        let first = slot as *mut T;
-        for index in 0..N {
-            // SAFETY: element `index` of the slot, valid for writes.
-            if let Err(error) = unsafe { make(index).__init(first.add(index)) } {
-                // SAFETY: the elements before `index` were made, and are given up.
-                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(first, index)) };
-                return Err(error);
-            }
-        }
-        Ok(())
-    };
-    // SAFETY: on Ok every element is made; on Err those made were dropped.
-    unsafe { init_from_closure(init) }
+    // SAFETY: each element's place is handed to its own Init; fill_array drops the made ones on
+    // an error, so on Err nothing is left and on Ok every element is made.
+    unsafe { init_from_closure(move |slot| fill_array(slot, |index, place| make(index).__init(place))) }
 }
 
 /// As [`init_array_from_fn`], each element made by a `PinInit` (the array then stays put).
@@ -179,20 +187,8 @@ pub fn pin_init_array_from_fn<I, const N: usize, T, E>(mut make: impl FnMut(usiz
 where
     I: PinInit<T, E>,
 {
-    let init = move |slot: *mut [T; N]| {
-        let first = slot as *mut T;
-        for index in 0..N {
-            // SAFETY: element `index` of the pinned slot.
-            if let Err(error) = unsafe { make(index).__pinned_init(first.add(index)) } {
-                // SAFETY: the elements before `index` were made, and are given up.
-                unsafe { core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(first, index)) };
-                return Err(error);
-            }
-        }
-        Ok(())
-    };
-    // SAFETY: as init_array_from_fn.
-    unsafe { pin_init_from_closure(init) }
+    // SAFETY: as init_array_from_fn, in a pinned slot.
+    unsafe { pin_init_from_closure(move |slot| fill_array(slot, |index, place| make(index).__pinned_init(place))) }
 }
 
 /// The drop of a `#[pin_data(PinnedDrop)]` struct, written `#[pinned_drop] impl PinnedDrop for T

@@ -35,8 +35,7 @@ impl<'data> IovIterDest<'data> {
     /// How many bytes the reader still takes.
     pub fn len(&self) -> usize {
         #[cfg(target_os = "none")]
-        // SAFETY: from_raw's promise.
-        return unsafe { bindings::rkk_iov_iter_count(self.iter) };
+        return remaining(self.iter);
         #[cfg(not(target_os = "none"))]
         self.buffer.len()
     }
@@ -104,8 +103,7 @@ impl<'data> IovIterSource<'data> {
     /// How many bytes the writer still gives.
     pub fn len(&self) -> usize {
         #[cfg(target_os = "none")]
-        // SAFETY: from_raw's promise.
-        return unsafe { bindings::rkk_iov_iter_count(self.iter) };
+        return remaining(self.iter);
         #[cfg(not(target_os = "none"))]
         self.buffer.len()
     }
@@ -148,4 +146,11 @@ impl<'data> IovIterSource<'data> {
         }
         Ok(copied)
     }
+}
+
+/// The bytes a live iterator still holds.
+#[cfg(target_os = "none")]
+fn remaining(iter: *mut bindings::iov_iter) -> usize {
+    // SAFETY: both iterator types hold the kernel's live iterator (from_raw's promise).
+    unsafe { bindings::rkk_iov_iter_count(iter) }
 }

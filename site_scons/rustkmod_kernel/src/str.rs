@@ -1,7 +1,7 @@
 //! C strings: made at compile time (`c_str!`, or Rust's own `c"..."` literals), or at run time
 //! ([`CString`], formatted into kmalloc'd memory).
 
-use core::ffi::CStr;
+pub use core::ffi::CStr;
 use core::fmt::{self, Write};
 use core::ops::Deref;
 
