@@ -12,14 +12,15 @@ from helpers import ROOT, fetch_kernels, scons
 
 pytestmark = pytest.mark.e2e
 
+# the kernels of the matrix, and the debug kernel (KASAN, UBSAN, lockdep, DEBUG_OBJECTS, debugfs)
 MATRIX = ("5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3", "7.3-arm64", "6.1-arm64", "6.1-armhf", "6.1-i386",
-          "6.12-trixie-riscv64")
+          "6.12-trixie-riscv64", "6.1-signing")
 
 
 @pytest.fixture(scope="module")
 def booted(tmp_path_factory):
     samples_dir, version = upstream_samples.fetch()
-    fetched = fetch_kernels(*MATRIX)
+    fetched = fetch_kernels(*MATRIX, timeout=3600)
     covered = [s for s in upstream_samples.read_samples(samples_dir) if s.module in upstream_samples.COVERED]
     project = upstream_samples.write_project(tmp_path_factory.mktemp("samples") / "samples", samples_dir, covered,
                                              MATRIX, upstream_samples.COVERED)
