@@ -20,6 +20,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
@@ -43,6 +44,7 @@
 // rustkmod-bindgen: allow completion rkk_init_completion complete_all wait_for_completion
 // rustkmod-bindgen: allow task_struct rkk_current rkk_task_pid rkk_signal_pending wake_up_process
 // rustkmod-bindgen: allow rkk_get_task_struct rkk_put_task_struct rkk_ktime_get
+// rustkmod-bindgen: allow work_struct workqueue_struct rkk_init_work rkk_queue_work rkk_alloc_module_workqueue destroy_workqueue
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -221,4 +223,31 @@ static inline s64 rkk_ktime_get(int clock)
 	default:
 		return ktime_get();
 	}
+}
+
+/* INIT_WORK with the crate's lock class (INIT_WORK makes one per C call site; 5.10 has no form
+ * that takes a key): what __INIT_WORK does, field by field. */
+static inline void rkk_init_work(struct work_struct *work, work_func_t func, const char *name, struct lock_class_key *key)
+{
+	__init_work(work, 0);
+	work->data = (atomic_long_t)WORK_DATA_INIT();
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&work->lockdep_map, name, key, 0);
+#endif
+	INIT_LIST_HEAD(&work->entry);
+	work->func = func;
+}
+
+/* queue_work is static inline: false when the work was queued already. */
+static inline bool rkk_queue_work(struct workqueue_struct *queue, struct work_struct *work)
+{
+	return queue_work(queue, work);
+}
+
+/* The module's own queue (workqueue::system()), made before its init and destroyed after its
+ * exit; alloc_workqueue is a macro on older kernels. Unbound: 7.x WARNs for a queue that says
+ * neither WQ_PERCPU (new in 7.x) nor WQ_UNBOUND (every kernel). */
+static inline struct workqueue_struct *rkk_alloc_module_workqueue(void)
+{
+	return alloc_workqueue("%s", WQ_UNBOUND, 0, KBUILD_MODNAME);
 }

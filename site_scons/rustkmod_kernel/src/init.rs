@@ -515,7 +515,7 @@ macro_rules! __pin_data_drop {
     (none, $name:ident, {$($declared:tt)*}, {$($used:tt)*}, {$($where:tt)*}) => {
         // A struct of #[pin] fields implementing Drop conflicts with this pair of impls: its drop
         // would see pinned fields unpinned. Use #[pin_data(PinnedDrop)] and #[pinned_drop].
-        #[allow(non_camel_case_types)]
+        #[allow(non_camel_case_types, dead_code)]
         trait MustNotImplDrop_use_pin_data_PinnedDrop {}
         #[allow(drop_bounds)]
         impl<T: ::core::ops::Drop + ?Sized> MustNotImplDrop_use_pin_data_PinnedDrop for T {}

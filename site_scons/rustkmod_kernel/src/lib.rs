@@ -29,6 +29,10 @@
 #![feature(coerce_unsized, unsize)]
 #![allow(internal_features)]
 
+// The crate's own name for itself, as module crates name it: the procedural macros' expansions
+// (`::kernel::...`) work inside it too.
+extern crate self as kernel;
+
 pub mod alloc;
 pub mod build_assert;
 pub mod debugfs;
@@ -56,6 +60,7 @@ pub mod tracepoint;
 pub mod transmute;
 pub mod types;
 pub mod uaccess;
+pub mod workqueue;
 
 /// Formatting, as `kernel::fmt` (the core library's).
 pub mod fmt {

@@ -87,7 +87,12 @@ impl<T: InPlaceModule> ModuleState<T> {
     pub unsafe fn init(&self, module: &'static ThisModule) -> core::ffi::c_int {
         #[cfg(target_os = "none")]
         // SAFETY: init_module runs once, before the module's own code.
-        unsafe { crate::registrations::start() };
+        unsafe {
+            crate::registrations::start();
+            if !crate::workqueue::start() {
+                return crate::error::code::ENOMEM.to_errno();      // the module's work queue
+            }
+        }
         // SAFETY: the slot is the static's, valid and never moved; nothing else touches it yet.
         match unsafe { T::init(module).__pinned_init((*self.value.get()).as_mut_ptr()) } {
             Ok(()) => {
@@ -101,9 +106,12 @@ impl<T: InPlaceModule> ModuleState<T> {
             Err(error) => {
                 rustkmod_rt::print::end_open_line();
                 #[cfg(target_os = "none")]
-                // SAFETY: init failed: what it made is dropped, and no code of the module runs
-                // after this but the kernel's freeing of it.
-                unsafe { crate::registrations::remove_leftovers() };
+                // SAFETY: init failed: what it made is dropped; its queued work runs now, and no
+                // code of the module runs after this but the kernel's freeing of it.
+                unsafe {
+                    crate::registrations::remove_leftovers();
+                    crate::workqueue::finish();
+                }
                 error.to_errno()
             }
         }
@@ -123,10 +131,14 @@ impl<T: InPlaceModule> ModuleState<T> {
                 core::ptr::drop_in_place((*self.value.get()).as_mut_ptr());
             }
         }
-        rustkmod_rt::print::end_open_line();
         #[cfg(target_os = "none")]
-        // SAFETY: the state is dropped; only this runs.
-        unsafe { crate::registrations::remove_leftovers() };
+        // SAFETY: the state is dropped; only this runs (and the work it queued, which the queue's
+        // destruction runs to the end before returning).
+        unsafe {
+            crate::registrations::remove_leftovers();
+            crate::workqueue::finish();
+        }
+        rustkmod_rt::print::end_open_line();
     }
 }
 

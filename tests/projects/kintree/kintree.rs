@@ -4,7 +4,8 @@
 //! `#![no_std]`, `pr_info!("...\n")`): `module!` with `alias`/`firmware`, an `InPlaceModule` of
 //! `#[pin]` fields, a misc device (`#[vtable]`, `type Ptr = Arc<_>`, `read_iter` that sleeps on a
 //! `CondVar` until `write_iter` fills the buffer, `show_fdinfo`), a `Completion`, `LockedBy`,
-//! `try_lock`, `current!()`, `Instant`, debugfs files, `pr_cont!`, and no `unsafe`.
+//! `try_lock`, `current!()`, `Instant`, debugfs files, `pr_cont!`, work items (one queued during
+//! unload, which runs to its end before the module goes), and no `unsafe`.
 #![forbid(unsafe_code)]
 
 use kernel::debugfs::{Dir, File as DebugFile};
@@ -17,7 +18,8 @@ use kernel::seq_file::SeqFile;
 use kernel::seq_print;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{CondVar, Completion, LockedBy};
-use kernel::time::{Instant, Monotonic};
+use kernel::time::{delay::fsleep, Delta, Instant, Monotonic};
+use kernel::workqueue::{self, Work, WorkItem};
 
 module! {
     type: KInTree,
@@ -71,6 +73,13 @@ impl kernel::InPlaceModule for KInTree {
             *counted.access_mut(&mut guard) += 1;
             *guard += 1;
             pr_info!("locked by: {} and {}\n", counted.access(&guard), *guard);
+            drop(guard);
+            // work: an Arc item, queued twice while pending (the second is given back), and a closure
+            let job = Job::new(50)?;
+            let first = workqueue::system().enqueue(job.clone()).is_ok();
+            let again = workqueue::system().enqueue(job).is_err();
+            pr_info!("queued: {first}, again while pending: {again}\n");
+            workqueue::system().try_spawn(GFP_KERNEL, || pr_info!("spawned ran\n"))?;
             Ok(())
         })
     }
@@ -80,6 +89,36 @@ impl kernel::InPlaceModule for KInTree {
 impl PinnedDrop for KInTree {
     fn drop(self: Pin<&mut Self>) {
         pr_info!("down\n");
+        // queued while the module unloads: it runs (200 ms of sleep included) before the module's
+        // code goes
+        if let Ok(job) = Job::new(200) {
+            let _ = workqueue::system().enqueue(job);
+        }
+    }
+}
+
+/// A work item: sleeps `millis`, then says so.
+#[pin_data]
+struct Job {
+    millis: i64,
+    #[pin]
+    work: Work<Job>,
+}
+
+kernel::impl_has_work! { impl HasWork<Self> for Job { self.work } }
+
+impl Job {
+    fn new(millis: i64) -> Result<Arc<Job>> {
+        Arc::pin_init(pin_init!(Job { millis, work <- kernel::new_work!("Job::work") }), GFP_KERNEL)
+    }
+}
+
+impl WorkItem for Job {
+    type Pointer = Arc<Job>;
+
+    fn run(this: Arc<Job>) {
+        fsleep(Delta::from_millis(this.millis));
+        pr_info!("work ran after {} ms\n", this.millis);
     }
 }
 

@@ -45,7 +45,7 @@ impl LockClassKey {
     }
 
     #[allow(dead_code)]
-    fn as_ptr(&self) -> *mut backend::KeyState {
+    pub(crate) fn as_ptr(&self) -> *mut backend::KeyState {
         self.0.get()
     }
 }
