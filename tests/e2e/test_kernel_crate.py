@@ -226,7 +226,8 @@ INTREE = MATRIX + ("7.3-arm64", "6.1-signing")
 INTREE_LINE = ("kintree: loaded, printed 'kintree: ready, by pid true', 'kintree: loads: 1', "
                "'kintree: locked by: 6 and 1', 'misc kintree: open: try_lock while held: true, after: true', "
                "'debugfs loads: 1', 'kintree: queued: true, again while pending: true', 'kintree: spawned ran', "
-               "'kintree: work ran after 50 ms', 'read: woken up', 'kintree-bytes:\t8', 'kintree: released after', "
+               "'kintree: work ran after 50 ms', 'read: woken up', 'kintree-bytes:\t8', 'kintree-opens:\t1', "
+               "'kintree: released after', "
                "'kintree: down', 'kintree: work ran after 200 ms', unloaded")
 
 
@@ -242,7 +243,7 @@ def test_the_in_tree_shapes_work_on_every_kernel_and_the_debug_kernel(kintree):
     """tests/projects/kintree (one file, the in-tree way, no unsafe): an InPlaceModule of #[pin]
     fields, a misc device with #[vtable], type Ptr = Arc<_>, a read_iter that sleeps on a CondVar
     until a write_iter on the same open file wakes it, show_fdinfo, a Completion, LockedBy,
-    try_lock, current!(), Instant, a debugfs file, pr_cont! and work items (one queued while the
+    try_lock, global_lock!, current!(), Instant, a debugfs file, pr_cont! and work items (one queued while the
     module unloads, which runs to its end before the module goes): on eleven kernels of five
     architectures (its Instant's 64-bit division once crashed i386: compiler_builtins' helpers
     took another ABI) and on the debug kernel (KASAN, lockdep, DEBUG_OBJECTS) with no report."""

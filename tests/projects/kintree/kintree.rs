@@ -4,7 +4,7 @@
 //! `#![no_std]`, `pr_info!("...\n")`): `module!` with `alias`/`firmware`, an `InPlaceModule` of
 //! `#[pin]` fields, a misc device (`#[vtable]`, `type Ptr = Arc<_>`, `read_iter` that sleeps on a
 //! `CondVar` until `write_iter` fills the buffer, `show_fdinfo`), a `Completion`, `LockedBy`,
-//! `try_lock`, `current!()`, `Instant`, debugfs files, `pr_cont!`, work items (one queued during
+//! `try_lock`, `global_lock!`, `current!()`, `Instant`, debugfs files, `pr_cont!`, work items (one queued during
 //! unload, which runs to its end before the module goes), and no `unsafe`.
 #![forbid(unsafe_code)]
 
@@ -29,6 +29,11 @@ module! {
     license: "GPL",
     alias: ["kintree-alias"],
     firmware: ["kintree/none.bin"],
+}
+
+kernel::sync::global_lock! {
+    // (the in-tree form; this crate makes the lock at its first use, no init call needed)
+    unsafe(uninit) static OPENS: Mutex<u32> = 0;
 }
 
 /// What every open file of /dev/kintree shares.
@@ -135,6 +140,7 @@ impl MiscDevice for Reader {
     fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Reader>> {
         let pipe = KBox::pin_init(pin_init!(Pipe { buffer <- new_mutex!(KVec::new()), filled <- kernel::new_condvar!() }),
                                   GFP_KERNEL)?;
+        *OPENS.lock() += 1;
         let guard = pipe.buffer.lock();
         let busy = pipe.buffer.try_lock().is_none();
         drop(guard);
@@ -163,7 +169,7 @@ impl MiscDevice for Reader {
 
     fn show_fdinfo(device: &Reader, m: &SeqFile, _file: &File) {
         let guard = device.pipe.buffer.lock();
-        seq_print!(m, "kintree-bytes:\t{}\n", guard.len());
+        seq_print!(m, "kintree-bytes:\t{}\nkintree-opens:\t{}\n", guard.len(), *OPENS.lock());
     }
 
     fn release(device: Arc<Reader>, _file: &File) {

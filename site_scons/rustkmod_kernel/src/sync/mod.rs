@@ -19,10 +19,13 @@ mod arc;
 pub mod atomic;
 mod completion;
 mod condvar;
+mod global;
 mod locked_by;
 pub use arc::{Arc, UniqueArc};
 pub use completion::Completion;
 pub use condvar::CondVar;
+pub use global::{GlobalGuard, GlobalLock, GlobalLockBackend};
+pub use crate::global_lock;
 pub use locked_by::LockedBy;
 
 /// A lock class: lockdep's name for every lock initialised at one place. It must be a `static`
