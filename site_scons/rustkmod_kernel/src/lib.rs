@@ -49,6 +49,7 @@ pub mod miscdevice;
 pub mod module;
 pub mod module_param;
 pub mod prelude;
+mod print;
 mod registrations;
 pub mod seq_file;
 pub mod sizes;
@@ -69,7 +70,9 @@ pub mod fmt {
 
 pub use macros::{declare_trace, module, pin_data, pinned_drop, vtable};
 pub use module::{InPlaceModule, Module, ThisModule};
-pub use rustkmod_rt::{pr_alert, pr_cont, pr_crit, pr_debug, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, pr_warn_once};
+
+#[doc(hidden)]
+pub use rustkmod_rt as __rt;
 
 /// `dbg!(expression)`: prints the file, line, expression and its value (`{:#?}`) at KERN_INFO
 /// and returns the value, as std's `dbg!`; for temporary debugging.

@@ -78,20 +78,26 @@ impl Line {
 /// Whether the module's last `pr_*!` left its line open (no trailing newline), for `pr_cont!`.
 static OPEN_LINE: AtomicBool = AtomicBool::new(false);
 
-/// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ". A text
-/// without a trailing newline leaves the line open for `pr_cont!`, as printk does; the next
-/// message of any level closes it, and so does the end of the module's init and exit.
+/// Formats `args` and logs it at `level` (the printk level, 0..7), prefixed "<module>: ", as one
+/// whole line: one trailing newline is the line's own end (rustkmod-rt's `pr_*!`, which C-glue
+/// modules use; it never leaves a line open, as they have nothing that would close it).
 pub fn log(level: i32, args: fmt::Arguments<'_>) {
-    let line = Line::format(args);
-    OPEN_LINE.store(line.as_bytes().last() != Some(&b'\n'), Ordering::Relaxed);
-    write_line(level, line.as_bytes());
+    let mut line = Line::format_whole(args);
+    line.end();
+    print(level, &line);
+}
+
+/// As `log`, printed as given, as the in-tree crate prints (the kernel crate's `pr_*!`): a text
+/// without a trailing newline leaves the line open for `pr_cont!`, as printk does; the next
+/// message closes it, and so does the end of the module's init and exit (the kernel crate's
+/// `module!` calls `end_open_line`).
+pub fn log_open(level: i32, args: fmt::Arguments<'_>) {
+    print(level, &Line::format(args));
 }
 
 /// `pr_cont!`: `args` appended to the open line (printk's KERN_CONT).
 pub fn cont(args: fmt::Arguments<'_>) {
-    let line = Line::format(args);
-    OPEN_LINE.store(line.as_bytes().last() != Some(&b'\n'), Ordering::Relaxed);
-    write_line(CONT, line.as_bytes());
+    print(CONT, &Line::format(args));
 }
 
 /// Ends a line the module left open (a `pr_info!("...")` without `\n`), so that it reaches the
@@ -99,6 +105,28 @@ pub fn cont(args: fmt::Arguments<'_>) {
 pub fn end_open_line() {
     if OPEN_LINE.swap(false, Ordering::Relaxed) {
         write_line(CONT, b"\n");
+    }
+}
+
+/// Writes a line, noting whether it is left open. On the host, a new message after an open line
+/// starts a line of its own, as printk does.
+fn print(level: i32, line: &Line) {
+    let open = line.as_bytes().last() != Some(&b'\n');
+    let was_open = OPEN_LINE.swap(open, Ordering::Relaxed);
+    if cfg!(not(target_os = "none")) && was_open && level != CONT {
+        write_line(CONT, b"\n");
+    }
+    write_line(level, line.as_bytes());
+}
+
+impl Line {
+    /// Ends the line with a newline (replacing its last byte when full).
+    fn end(&mut self) {
+        if self.len == self.bytes.len() {
+            self.len -= 1;
+        }
+        self.bytes[self.len] = b'\n';
+        self.len += 1;
     }
 }
 
@@ -123,7 +151,8 @@ fn write_line(level: i32, text: &[u8]) {
     }
 }
 
-/// `pr_cont!("...")`: continues the line the last `pr_*!` left open.
+/// `pr_cont!("...")`: continues the line the last `pr_*!` left open (the kernel crate's, which
+/// print as given).
 #[macro_export]
 macro_rules! pr_cont { ($($arg:tt)*) => { $crate::print::cont(format_args!($($arg)*)) } }
 #[macro_export]
