@@ -44,7 +44,6 @@
 // rustkmod-bindgen: allow completion rkk_init_completion complete_all wait_for_completion
 // rustkmod-bindgen: allow task_struct rkk_current rkk_task_pid rkk_signal_pending wake_up_process
 // rustkmod-bindgen: allow rkk_get_task_struct rkk_put_task_struct rkk_ktime_get
-// rustkmod-bindgen: allow rkk_local_irq_save rkk_local_irq_restore
 // rustkmod-bindgen: allow work_struct workqueue_struct rkk_init_work rkk_queue_work rkk_alloc_module_workqueue destroy_workqueue
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
@@ -251,18 +250,4 @@ static inline bool rkk_queue_work(struct workqueue_struct *queue, struct work_st
 static inline struct workqueue_struct *rkk_alloc_module_workqueue(void)
 {
 	return alloc_workqueue("%s", WQ_UNBOUND, 0, KBUILD_MODNAME);
-}
-
-/* local_irq_save/restore are macros: a global lock is made with this CPU's interrupts off. */
-static inline unsigned long rkk_local_irq_save(void)
-{
-	unsigned long flags;
-
-	local_irq_save(flags);
-	return flags;
-}
-
-static inline void rkk_local_irq_restore(unsigned long flags)
-{
-	local_irq_restore(flags);
 }

@@ -11,7 +11,11 @@
 //!
 //! The in-tree lock must be initialised by `unsafe { OPENS.init() }` before its first use; here the
 //! first `lock()` initialises it in place (the static never moves), so safe code needs no call,
-//! and `init()` is kept (idempotent) for code written the in-tree way.
+//! and `init()` is kept (idempotent) for code written the in-tree way. Others arriving while it is
+//! made wait the few instructions of `mutex_init`/`spin_lock_init`. (An interrupt handler that
+//! first-used a lock a thread of its CPU was making would wait forever; the crate has no
+//! interrupt handlers yet, so safe code cannot get there. Disabling interrupts for the making
+//! was tried: local_irq_save is a paravirt call that the verifier refuses on 6.12 and 7.x.)
 
 use core::cell::UnsafeCell;
 use core::ffi::CStr;
@@ -72,9 +76,6 @@ impl<B: GlobalLockBackend> GlobalLock<B> {
     fn made(&'static self) -> &'static Lock<B::Item, B::Backend> {
         if self.state.load(Ordering::Acquire) != MADE {
             if self.state.compare_exchange(UNMADE, MAKING, Ordering::Acquire, Ordering::Acquire).is_ok() {
-                // interrupts off while making it: an interrupt on this CPU that used the lock
-                // would otherwise spin forever on a maker it interrupted
-                let _interrupts = IrqsOff::new();
                 // SAFETY: this thread won the state: it alone touches `first` and the slot; the
                 // slot is in a static, so the lock made there never moves.
                 unsafe {
@@ -103,27 +104,6 @@ impl<B: GlobalLockBackend> GlobalLock<B> {
     /// The lock if it is free now.
     pub fn try_lock(&'static self) -> Option<GlobalGuard<B>> {
         self.made().try_lock().map(GlobalGuard)
-    }
-}
-
-/// Local interrupts disabled while it lives (C's local_irq_save/restore).
-struct IrqsOff(#[cfg_attr(not(target_os = "none"), allow(dead_code))] core::ffi::c_ulong);
-
-impl IrqsOff {
-    fn new() -> Self {
-        #[cfg(target_os = "none")]
-        // SAFETY: saving and disabling local interrupts has no precondition; restored on drop.
-        return IrqsOff(unsafe { crate::bindings::rkk_local_irq_save() });
-        #[cfg(not(target_os = "none"))]
-        IrqsOff(0)
-    }
-}
-
-impl Drop for IrqsOff {
-    fn drop(&mut self) {
-        #[cfg(target_os = "none")]
-        // SAFETY: the flags local_irq_save gave, on the same CPU (nothing in between sleeps).
-        unsafe { crate::bindings::rkk_local_irq_restore(self.0) };
     }
 }
 
