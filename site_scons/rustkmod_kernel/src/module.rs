@@ -62,10 +62,7 @@ impl ThisModule {
 /// place (a static never moves). The macro puts it, and the entry points that call it, where the
 /// module's own code cannot name them.
 #[doc(hidden)]
-pub struct ModuleState<T> {
-    value: UnsafeCell<MaybeUninit<T>>,
-    made: UnsafeCell<bool>,
-}
+pub struct ModuleState<T>(UnsafeCell<MaybeUninit<T>>);
 
 // SAFETY: the kernel calls init_module and cleanup_module once each, never at the same time, and
 // nothing else touches the state; the state itself is Send + Sync (InPlaceModule).
@@ -74,7 +71,7 @@ unsafe impl<T: Send + Sync> Sync for ModuleState<T> {}
 impl<T: InPlaceModule> ModuleState<T> {
     #[doc(hidden)]
     pub const fn new() -> Self {
-        ModuleState { value: UnsafeCell::new(MaybeUninit::uninit()), made: UnsafeCell::new(false) }
+        ModuleState(UnsafeCell::new(MaybeUninit::uninit()))
     }
 
     /// `init_module`: 0, or the negated errno of `T::init`'s error (after removing whatever
@@ -94,17 +91,15 @@ impl<T: InPlaceModule> ModuleState<T> {
             }
         }
         // SAFETY: the slot is the static's, valid and never moved; nothing else touches it yet.
-        match unsafe { T::init(module).__pinned_init((*self.value.get()).as_mut_ptr()) } {
+        let made = unsafe { T::init(module).__pinned_init((*self.0.get()).as_mut_ptr()) };
+        rustkmod_rt::print::end_open_line();
+        match made {
             Ok(()) => {
-                // SAFETY: as above: only init_module runs.
-                unsafe { *self.made.get() = true };
-                rustkmod_rt::print::end_open_line();
                 #[cfg(target_os = "none")]
                 crate::registrations::set_live();
                 0
             }
             Err(error) => {
-                rustkmod_rt::print::end_open_line();
                 #[cfg(target_os = "none")]
                 // SAFETY: init failed: what it made is dropped; its queued work runs now, and no
                 // code of the module runs after this but the kernel's freeing of it.
@@ -125,12 +120,7 @@ impl<T: InPlaceModule> ModuleState<T> {
     pub unsafe fn exit(&self) {
         // SAFETY: cleanup_module runs once, after init_module succeeded (so the value is made)
         // and when nothing runs the module's code (an open file holds the module, so none is left).
-        unsafe {
-            if *self.made.get() {
-                *self.made.get() = false;
-                core::ptr::drop_in_place((*self.value.get()).as_mut_ptr());
-            }
-        }
+        unsafe { core::ptr::drop_in_place((*self.0.get()).as_mut_ptr()) };
         #[cfg(target_os = "none")]
         // SAFETY: the state is dropped; only this runs (and the work it queued, which the queue's
         // destruction runs to the end before returning).
@@ -174,8 +164,8 @@ pub const fn modinfo<const N: usize>(entry: &str) -> [u8; N] {
 /// }
 /// ```
 ///
-/// A parameter's type is one of `bool`, `u8`, `i16`, `u16`, `i32`, `u32`, `i64` (64-bit kernels),
-/// `u64`, `isize`, `usize` or `str` (a string literal default); its value is
+/// A parameter's type is one of `bool`, `u8`, `i16`, `u16`, `i32`, `u32`, `i64`, `u64`, `isize`,
+/// `usize` or `str` (a string literal default); its value is
 /// `*module_parameters::greeting_count.value()` (a `&[u8]` for `str`). Optional keys: `alias`,
 /// `firmware`, `imports_ns` (lists of strings, `.modinfo` entries each); the type implements
 /// [`Module`] or [`InPlaceModule`].

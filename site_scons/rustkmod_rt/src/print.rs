@@ -68,10 +68,24 @@ impl Line {
     /// line itself: `dev_info!`, where no continuation exists).
     pub fn format_whole(args: fmt::Arguments<'_>) -> Line {
         let mut line = Line::format(args);
-        if line.as_bytes().last() == Some(&b'\n') {
+        if line.ends_line() {
             line.len -= 1;
         }
         line
+    }
+
+    /// Whether the text ends its line (a trailing newline).
+    fn ends_line(&self) -> bool {
+        self.as_bytes().last() == Some(&b'\n')
+    }
+
+    /// Ends the line with a newline (replacing its last byte when full).
+    fn end(&mut self) {
+        if self.len == self.bytes.len() {
+            self.len -= 1;
+        }
+        self.bytes[self.len] = b'\n';
+        self.len += 1;
     }
 }
 
@@ -82,8 +96,10 @@ static OPEN_LINE: AtomicBool = AtomicBool::new(false);
 /// whole line: one trailing newline is the line's own end (rustkmod-rt's `pr_*!`, which C-glue
 /// modules use; it never leaves a line open, as they have nothing that would close it).
 pub fn log(level: i32, args: fmt::Arguments<'_>) {
-    let mut line = Line::format_whole(args);
-    line.end();
+    let mut line = Line::format(args);
+    if !line.ends_line() {
+        line.end();
+    }
     print(level, &line);
 }
 
@@ -95,7 +111,7 @@ pub fn log_open(level: i32, args: fmt::Arguments<'_>) {
     print(level, &Line::format(args));
 }
 
-/// `pr_cont!`: `args` appended to the open line (printk's KERN_CONT).
+/// The kernel crate's `pr_cont!`: `args` appended to the open line (printk's KERN_CONT).
 pub fn cont(args: fmt::Arguments<'_>) {
     print(CONT, &Line::format(args));
 }
@@ -111,23 +127,11 @@ pub fn end_open_line() {
 /// Writes a line, noting whether it is left open. On the host, a new message after an open line
 /// starts a line of its own, as printk does.
 fn print(level: i32, line: &Line) {
-    let open = line.as_bytes().last() != Some(&b'\n');
-    let was_open = OPEN_LINE.swap(open, Ordering::Relaxed);
+    let was_open = OPEN_LINE.swap(!line.ends_line(), Ordering::Relaxed);
     if cfg!(not(target_os = "none")) && was_open && level != CONT {
         write_line(CONT, b"\n");
     }
     write_line(level, line.as_bytes());
-}
-
-impl Line {
-    /// Ends the line with a newline (replacing its last byte when full).
-    fn end(&mut self) {
-        if self.len == self.bytes.len() {
-            self.len -= 1;
-        }
-        self.bytes[self.len] = b'\n';
-        self.len += 1;
-    }
 }
 
 /// The level `write_line` takes for a continuation.
@@ -151,10 +155,6 @@ fn write_line(level: i32, text: &[u8]) {
     }
 }
 
-/// `pr_cont!("...")`: continues the line the last `pr_*!` left open (the kernel crate's, which
-/// print as given).
-#[macro_export]
-macro_rules! pr_cont { ($($arg:tt)*) => { $crate::print::cont(format_args!($($arg)*)) } }
 #[macro_export]
 macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::print::log($crate::print::EMERG, format_args!($($arg)*)) } }
 #[macro_export]

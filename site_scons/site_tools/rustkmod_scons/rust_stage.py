@@ -183,7 +183,6 @@ def _cargo_lock(target, source, env):
 
 def _partial_link(target, source, env):
     """ld -r of the staticlib, rooted at the crate's exported symbols (rustkmod.rust.partial_link)."""
-    from rustkmod.rust import partial_link
     settings = setting(source, PartialLinkSettings)
     try:
         count = partial_link.link(files(source)[0].abspath, settings.crate, target[0].abspath,

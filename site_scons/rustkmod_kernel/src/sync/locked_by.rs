@@ -19,8 +19,9 @@ impl<T, U> LockedBy<T, U> {
     /// could share an address).
     pub fn new<B: super::Backend>(owner: &super::Lock<U, B>, data: T) -> Self {
         const { assert!(core::mem::size_of::<U>() > 0, "LockedBy needs an owner that is not zero-sized") };
-        // SAFETY: only the address is kept, to compare with; never read through.
-        LockedBy { owner: unsafe { &*owner.data.get() } as *const U, data: UnsafeCell::new(data) }
+        // only the address is kept, to compare with (no reference is made: the owner's data may
+        // be borrowed mutably by its lock's holder right now)
+        LockedBy { owner: owner.data.get() as *const U, data: UnsafeCell::new(data) }
     }
 }
 
