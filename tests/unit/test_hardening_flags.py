@@ -107,3 +107,40 @@ def test_a_paravirt_site_the_loader_patches_is_no_bare_branch(tmp_path):
     assert [(p.kind, p.function, p.symbol) for p in problems] == [("bare-indirect", "unlock", "call rax")]
     unlisted = assemble(PARAVIRT.replace(".parainstructions", ".other_table"), tmp_path / "plain.o")
     assert len(check_file(str(unlisted), thunk_target(DEBIAN_6_1)).problems) == 2
+
+
+ALTERNATIVE = """.text
+.globl irqsave
+.type irqsave,@function
+irqsave:
+  nop
+771:
+  call *pv_ops+8(%rip)
+772:
+  call *%rax
+  jmp __x86_return_thunk
+.size irqsave, .-irqsave
+.pushsection .altinstructions,"a"
+  .long 771b - .
+  .long 773f - .
+  .long (FLAGS << 16) | 117
+  .byte 772b-771b
+  .byte 5
+.popsection
+.pushsection .altinstr_replacement,"ax"
+773:
+  call BUG_func
+.popsection
+"""
+
+
+def test_a_paravirt_alternative_the_loader_makes_direct_is_no_bare_branch(tmp_path):
+    """From Linux 6.8 a paravirt call (local_irq_save's) is an alternative flagged
+    ALT_FLAG_DIRECT_CALL: apply_alternatives makes it a direct call before the module runs. An
+    alternative without that flag may leave the indirect call in place, so it is still judged."""
+    direct = assemble(ALTERNATIVE.replace("FLAGS", "2"), tmp_path / "alt.o")
+    problems = check_file(str(direct), thunk_target(DEBIAN_6_1)).problems
+    assert [(p.kind, p.function, p.symbol) for p in problems] == [("bare-indirect", "irqsave", "call rax")]
+    other = assemble(ALTERNATIVE.replace("FLAGS", "1"), tmp_path / "not.o")
+    assert [p.symbol for p in check_file(str(other), thunk_target(DEBIAN_6_1)).problems] == [
+        "call qword ptr [rip]", "call rax"]

@@ -4,9 +4,11 @@ remain in a module: each would run unprotected inside a protected kernel (and, w
 executable section with capstone.
 
 A paravirt call site is no such branch: the C of a spinlock or an irq flag operation compiles to
-`call *pv_ops+N` on a paravirt kernel, listed in `.parainstructions`, and the loader replaces it
-with a direct call or inline code before the module runs (apply_paravirt; objtool accepts it as
-retpoline-safe). Those sites are skipped."""
+`call *pv_ops+N` on a paravirt kernel, and the loader replaces it with a direct call or inline code
+before the module runs (objtool accepts it as retpoline-safe). Before Linux 6.8 such sites are listed
+in `.parainstructions` (apply_paravirt); from 6.8 on they are alternatives (`.altinstructions`)
+flagged ALT_FLAG_DIRECT_CALL, which apply_alternatives turns into a direct call to the pv_ops
+target. Both kinds of site are skipped."""
 
 from __future__ import annotations
 
@@ -24,26 +26,53 @@ def required_thunks(config: dict | None) -> tuple[str, str]:
 
 
 PARAVIRT_SITES = ".parainstructions"
+ALTERNATIVES = ".altinstructions"
+ALT_ENTRY = 14                  # struct alt_instr: s32 instr, s32 repl, u32 ft_flags, u8 lens (packed)
+ALT_FLAG_DIRECT_CALL = 1 << 1   # in ft_flags' upper half: the site becomes a direct call
 
 
-def paravirt_sites(tables, symbols) -> dict[int, list[tuple[int, int]]]:
-    """{section index: [(start, end), ...]} of the code the loader patches from `.parainstructions`.
+def _table_sites(tables, symbols, name: str, entry_length):
+    """{section index: [(start, end), ...]} of the sites a loader table lists.
 
-    Each entry (struct paravirt_patch_site) is a pointer to the site, relocated against the code,
-    then a type byte and a length byte."""
-    section = next((s for s in tables.sections if s.name == PARAVIRT_SITES), None)
+    `entry_length(data, offset)` gives the patched length of the entry whose site pointer is relocated
+    at `offset`, or None when the entry is not one the loader always patches. The site's address is
+    the relocation's symbol plus addend (absolute or PC-relative alike)."""
+    section = next((s for s in tables.sections if s.name == name), None)
     if section is None or symbols is None:
         return {}
-    data, word = tables.read(section), tables.bits // 8
+    data = tables.read(section)
     sites: dict[int, list[tuple[int, int]]] = {}
     for rela in tables.relocation_tables():
         if rela.target_index != section.index or rela.addends is None:
             continue
         for offset, symbol, addend in zip(rela.offsets.tolist(), rela.symbols.tolist(), rela.addends.tolist()):
-            if offset + word + 1 >= len(data) or symbol >= len(symbols):
-                continue
-            start = symbols.values[symbol] + addend
-            sites.setdefault(symbols.shndx[symbol], []).append((start, start + data[offset + word + 1]))
+            length = entry_length(data, offset) if symbol < len(symbols) else None
+            if length:
+                start = symbols.values[symbol] + addend
+                sites.setdefault(symbols.shndx[symbol], []).append((start, start + length))
+    return sites
+
+
+def paravirt_sites(tables, symbols) -> dict[int, list[tuple[int, int]]]:
+    """{section index: [(start, end), ...]} of the code the loader patches as paravirt calls.
+
+    `.parainstructions` (before 6.8): struct paravirt_patch_site, a pointer to the site, a type byte
+    and a length byte. `.altinstructions` (6.8 on): struct alt_instr; only entries flagged
+    ALT_FLAG_DIRECT_CALL count, and only their instr_offset relocation (the first field)."""
+    word = tables.bits // 8
+
+    def paravirt_length(data, offset):
+        return data[offset + word + 1] if offset + word + 1 < len(data) else None
+
+    def direct_call_length(data, offset):
+        if offset % ALT_ENTRY or offset + ALT_ENTRY > len(data):
+            return None                                 # a replacement pointer, or a damaged table
+        flags = int.from_bytes(data[offset + 8:offset + 12], "little") >> 16
+        return data[offset + 12] if flags & ALT_FLAG_DIRECT_CALL else None
+
+    sites = _table_sites(tables, symbols, PARAVIRT_SITES, paravirt_length)
+    for index, ranges in _table_sites(tables, symbols, ALTERNATIVES, direct_call_length).items():
+        sites.setdefault(index, []).extend(ranges)
     return sites
 
 
