@@ -56,6 +56,9 @@ COVERED = {
                                          "echo 11 > $D/dynamic/dev1/1\necho dev1 1 now: $(cat $D/dynamic/dev1/1)\n"
                                          "echo blob: $(head -c 4 $D/dynamic/dev1/blob)\n"
                                          "echo dev1 > $D/control/remove\ntest -e $D/dynamic/dev1 || echo dev1 removed"),
+    # the faux bus: 6.14 on
+    "rust_driver_faux": Boot(("Initialising Rust Faux Device Sample", "rust-faux-sample-device: Hello from faux device!"),
+                             since="6.14"),
     # its tracepoint's header, include/trace/events/rust_sample.h, and the Rust hooks: 6.13 on
     "rust_print": Boot(("Rust printing macros sample (init)", "A line that is continued without args",
                         "A line that is continued with args", "Arc<dyn Display> says 42",

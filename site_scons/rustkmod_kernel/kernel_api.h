@@ -23,6 +23,8 @@
 #include <linux/workqueue.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/pci.h>
+#include <linux/io.h>
 
 // rustkmod-bindgen: allow kernel_param kernel_param_ops mutex spinlock lock_class_key
 // rustkmod-bindgen: allow param_ops_bool param_ops_byte param_ops_short param_ops_ushort param_ops_int
@@ -45,6 +47,12 @@
 // rustkmod-bindgen: allow task_struct rkk_current rkk_task_pid rkk_signal_pending wake_up_process
 // rustkmod-bindgen: allow rkk_get_task_struct rkk_put_task_struct rkk_ktime_get
 // rustkmod-bindgen: allow work_struct workqueue_struct rkk_init_work rkk_queue_work rkk_alloc_module_workqueue destroy_workqueue
+// rustkmod-bindgen: allow rkk_faux_device_create rkk_faux_device_destroy rkk_faux_device_dev
+// rustkmod-bindgen: allow pci_driver pci_device_id pci_dev rkk_pci_register_driver pci_unregister_driver
+// rustkmod-bindgen: allow rkk_pci_device rkk_pci_get_drvdata rkk_pci_set_drvdata rkk_pci_ids
+// rustkmod-bindgen: allow rkk_pci_enable_device_mem pci_set_master rkk_pci_resource_len
+// rustkmod-bindgen: allow pci_request_region pci_release_region rkk_pci_iomap rkk_pci_iounmap
+// rustkmod-bindgen: allow rkk_ioread8 rkk_ioread16 rkk_ioread32 rkk_iowrite8 rkk_iowrite16 rkk_iowrite32
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -251,3 +259,110 @@ static inline struct workqueue_struct *rkk_alloc_module_workqueue(void)
 {
 	return alloc_workqueue("%s", WQ_UNBOUND, 0, KBUILD_MODNAME);
 }
+
+/* The faux bus (Linux 6.14 on): a device of the module's own with no hardware behind it. On an
+ * older kernel the wrappers exist but are never called: kernel::faux refuses to compile there. */
+#if __has_include(<linux/device/faux.h>)
+#include <linux/device/faux.h>
+
+static inline void *rkk_faux_device_create(const char *name, struct device *parent)
+{
+	return faux_device_create(name, parent, NULL);
+}
+
+static inline void rkk_faux_device_destroy(void *faux)
+{
+	faux_device_destroy(faux);
+}
+
+static inline struct device *rkk_faux_device_dev(void *faux)
+{
+	return &((struct faux_device *)faux)->dev;
+}
+#else
+static inline void *rkk_faux_device_create(const char *name, struct device *parent)
+{
+	return NULL;
+}
+
+static inline void rkk_faux_device_destroy(void *faux)
+{
+}
+
+static inline struct device *rkk_faux_device_dev(void *faux)
+{
+	return NULL;
+}
+#endif
+
+/* PCI drivers: __pci_register_driver with the module's own struct module and name (what the
+ * pci_register_driver macro passes), and what is a macro or an inline on some kernels. */
+static inline int rkk_pci_register_driver(struct pci_driver *driver, struct module *owner, const char *name)
+{
+	return __pci_register_driver(driver, owner, name);
+}
+
+static inline struct device *rkk_pci_device(struct pci_dev *pdev)
+{
+	return &pdev->dev;
+}
+
+static inline void *rkk_pci_get_drvdata(struct pci_dev *pdev)
+{
+	return pci_get_drvdata(pdev);
+}
+
+static inline void rkk_pci_set_drvdata(struct pci_dev *pdev, void *data)
+{
+	pci_set_drvdata(pdev, data);
+}
+
+/* vendor, device, revision, subsystem vendor and device: fields whose offsets move between kernels. */
+static inline void rkk_pci_ids(const struct pci_dev *pdev, unsigned short *ids)
+{
+	ids[0] = pdev->vendor;
+	ids[1] = pdev->device;
+	ids[2] = pdev->revision;
+	ids[3] = pdev->subsystem_vendor;
+	ids[4] = pdev->subsystem_device;
+}
+
+/* Enabled for the binding: disabled again by devres when the driver lets the device go (after its
+ * remove, or a failed probe), as pcim_enable_device does for memory and I/O both. */
+static void rkk_pci_disable_device(void *pdev)
+{
+	pci_disable_device(pdev);
+}
+
+static inline int rkk_pci_enable_device_mem(struct pci_dev *pdev)
+{
+	int status = pci_enable_device_mem(pdev);
+
+	if (status)
+		return status;
+	return devm_add_action_or_reset(&pdev->dev, rkk_pci_disable_device, pdev);
+}
+
+static inline unsigned long long rkk_pci_resource_len(struct pci_dev *pdev, int bar)
+{
+	return pci_resource_len(pdev, bar);
+}
+
+/* pci_iomap/pci_iounmap: macros on some architectures (arm). */
+static inline void *rkk_pci_iomap(struct pci_dev *pdev, int bar)
+{
+	return (void __force *)pci_iomap(pdev, bar, 0);
+}
+
+static inline void rkk_pci_iounmap(struct pci_dev *pdev, void *address)
+{
+	pci_iounmap(pdev, (void __iomem __force *)address);
+}
+
+/* ioread/iowrite: functions on x86 (GENERIC_IOMAP), inlines elsewhere. */
+static inline unsigned char rkk_ioread8(void __iomem *addr) { return ioread8(addr); }
+static inline unsigned short rkk_ioread16(void __iomem *addr) { return ioread16(addr); }
+static inline unsigned int rkk_ioread32(void __iomem *addr) { return ioread32(addr); }
+static inline void rkk_iowrite8(unsigned char value, void __iomem *addr) { iowrite8(value, addr); }
+static inline void rkk_iowrite16(unsigned short value, void __iomem *addr) { iowrite16(value, addr); }
+static inline void rkk_iowrite32(unsigned int value, void __iomem *addr) { iowrite32(value, addr); }

@@ -51,6 +51,7 @@ def test_a_sample_whose_subsystem_a_kernel_lacks_is_not_built_for_it(booted):
     _, _, _, project, _ = booted
     kernels = dict((sample.module, wanted) for sample, wanted in project.modules)
     assert "7.3" in kernels["rust_print"] and "6.1" not in kernels["rust_print"]
+    assert {"7.2", "7.3", "7.3-arm64"} <= set(kernels["rust_driver_faux"]) and "6.12" not in kernels["rust_driver_faux"]
     assert kernels["rust_minimal"] == MATRIX
 
 
@@ -58,3 +59,15 @@ def test_the_sample_files_are_read_from_the_fetched_source_not_the_repository(bo
     samples_dir, _, _, _, _ = booted
     assert ROOT not in samples_dir.parents
     assert not list(ROOT.glob("**/rust_misc_device.rs")), "an upstream sample was copied into the repository"
+
+
+def test_a_sample_built_for_a_kernel_without_its_bus_fails_in_one_line_naming_the_first_that_has_it(booted, tmp_path):
+    """The faux sample, unchanged, built for 6.12 (no faux bus): the compiler's error names 6.14,
+    and no module is left verified."""
+    samples_dir, _, _, _, _ = booted
+    faux = [s for s in upstream_samples.read_samples(samples_dir) if s.module == "rust_driver_faux"]
+    project = upstream_samples.write_project(tmp_path / "faux", samples_dir, faux, ("6.12",), {})
+    run = scons(project.directory, env=dict(__import__("os").environ, RUSTKMOD=str(ROOT)))
+    assert run.returncode != 0
+    assert "error[E0277]: kernel::faux needs Linux 6.14 or later (the faux bus)" in run.output
+    assert not list(project.directory.glob("build/**/*.ko.verified"))

@@ -22,7 +22,8 @@ from rustkmod.errors import RustkmodError
 QEMU_FOR_ARCH = {
     "x86_64": (["qemu-system-x86_64"], "ttyS0", "qemu-system-x86"),
     "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
-    "arm": (["qemu-system-arm", "-M", "virt", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
+    # highmem=off: the PCIe window (ECAM) below 4 GiB, where a 32-bit kernel without LPAE can claim it
+    "arm": (["qemu-system-arm", "-M", "virt,highmem=off", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
     "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
     "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
 }
@@ -150,12 +151,19 @@ def _taint(name: str) -> str:
     return f" taint=$(cat /sys/module/{name}/taint 2>/dev/null)"
 
 
+# What udev or mdev do when a device appears: modprobe its modalias, which modules.alias (the
+# MODULE_ALIAS lines of the installed modules, through depmod) maps to the driver.
+_LOAD_BY_MODALIAS = ("for alias in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do "
+                     "modprobe -q \"$alias\" 2>/dev/null; done")
+
+
 def init_script(module_files: list[str], modprobe: bool = False, exercise: str = "", after: str = "",
-                params: str = "") -> str:
+                params: str = "", by_modalias: bool = False) -> str:
     """insmod each module file in order (or, with `modprobe`, `modprobe` the last one by name and
-    let modules.dep load the others), the last one with `params` (its module parameters), run the
-    `exercise` commands, unload them in reverse, then run the `after` commands (what must be gone
-    with the module: a /proc entry, a device node)."""
+    let modules.dep load the others; with `by_modalias` too, modprobe every device's modalias
+    instead, as udev would, and the driver must be among what that loaded), the last one with
+    `params` (its module parameters), run the `exercise` commands, unload them in reverse, then
+    run the `after` commands (what must be gone with the module: a /proc entry, a device node)."""
     inputs.module_params(params)
     for ko in module_files:     # every name below is one of these, checked: nothing is quoted
         inputs.module_name(module_name(ko))
@@ -164,7 +172,10 @@ def init_script(module_files: list[str], modprobe: bool = False, exercise: str =
     if modprobe:
         name = module_name(module_files[-1])
         others = [module_name(ko) for ko in module_files[:-1]]
-        lines = [f"out=$(modprobe {name}{given} 2>&1); rc=$?; echo \"$out\"; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
+        load = f"out=$(modprobe {name}{given} 2>&1); rc=$?; echo \"$out\""
+        if by_modalias:
+            load = f"{_LOAD_BY_MODALIAS}; grep -q '^{name} ' /proc/modules; rc=$?"
+        lines = [f"{load}; echo {MARK}-INSMOD {name} rc=$rc{_taint(name)}",
                  # what modprobe loaded besides: each dependency counts as inserted when present
                  *(f"grep -q '^{dep} ' /proc/modules; echo {MARK}-INSMOD {dep} rc=$?" for dep in others),
                  *_exercise_lines(exercise),
@@ -199,10 +210,10 @@ def user_program_command(arch: str, source: str, output: str) -> list[str]:
 
 
 def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
-                   exercise: str = "", after: str = "", params: str = "", files=()) -> None:
+                   exercise: str = "", after: str = "", params: str = "", files=(), by_modalias: bool = False) -> None:
     """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
-    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe; `files` (the
-    exercise's own programs) in /bin."""
+    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe (by the devices'
+    modaliases with `by_modalias`); `files` (the exercise's own programs) in /bin."""
     if not os.path.isfile(busybox):
         raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
                             "fetches it for other architectures)")
@@ -225,7 +236,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
             handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise, after=after,
-                                     params=params))
+                                     params=params, by_modalias=by_modalias))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -245,9 +256,10 @@ class GuestHung(RustkmodError):
 
 
 def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "",
-             console_log: str = "") -> str:
+             console_log: str = "", devices=()) -> str:
     """Boots `kernel_image` with `initramfs`; returns the serial console's text. A guest that
-    does not power off within `timeout` raises GuestHung, its console kept in `console_log`."""
+    does not power off within `timeout` raises GuestHung, its console kept in `console_log`.
+    `devices`: QEMU `-device` specifications the module's driver binds to (`pci-testdev`)."""
     if arch not in QEMU_FOR_ARCH:
         raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
     qemu, console, package = QEMU_FOR_ARCH[arch]
@@ -258,6 +270,8 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
     command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
                "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip()]
+    for device in devices:
+        command += ["-device", device]
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -315,20 +329,23 @@ def parse_console(console: str) -> BootResult:
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
                  timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "", after: str = "", params: str = "", files=()) -> BootResult:
+                 exercise: str = "", after: str = "", params: str = "", files=(), devices=()) -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
     from there instead, which must load the others itself; `append` adds kernel parameters
     (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
     are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
-    the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise.
+    the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise;
+    `devices` are QEMU devices added to the machine; with them, modprobe (from `module_root`)
+    loads the driver by the devices' modaliases, as udev would, proving its MODULE_ALIAS lines.
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files)
+    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files,
+                   by_modalias=bool(devices))
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append,
-                                  os.path.join(workdir, "console.log")))
+                                  os.path.join(workdir, "console.log"), devices))
 
 
 # Kernel log lines that explain a failure, whoever printed them.

@@ -1,45 +1,115 @@
-//! A device as the kernel's log knows it: `dev_info!(dev, "...")` and the other levels print
-//! with the device's driver (or class) and name in front, as C's `dev_info()` does. A misc
-//! device's is `registration.device()`.
+//! A device as the driver core knows it, as the in-tree `kernel::device`: `Device<Ctx>`, where
+//! the context says what the reference may do. `Device` (`Normal`) is any device; a bus callback
+//! (a driver's `probe`, `unbind`) gets `Device<Core<'_>>`, which may do what only the driver core's
+//! callbacks may (enable the device, map its registers), and derefs to `Device<Bound>` (the device
+//! is bound to its driver for as long as the reference lives) and on to `Device`.
+//!
+//! `dev_info!(dev, "...")` and the other levels print with the device's driver (or class) and
+//! name in front, as C's `dev_info()` does, for any device of any bus.
 
 use core::fmt;
-use core::marker::PhantomPinned;
+use core::marker::{PhantomData, PhantomPinned};
+use core::ops::Deref;
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// What a `Device<Ctx>` reference may do (sealed: only the contexts below).
+pub trait DeviceContext: private::Sealed {}
+
+/// Any device: the default context, the only one a reference count ([`crate::types::ARef`]) holds.
+pub struct Normal;
+/// Bound to its driver while the reference lives: what a driver's data may hold.
+pub struct Bound;
+/// Inside a bus callback (`probe`, `unbind`): the lifetime brands the reference to that one call
+/// (invariant, so no reference made for one call fits another's).
+pub struct Core<'a>(PhantomData<fn(&'a ()) -> &'a ()>);
+
+impl private::Sealed for Normal {}
+impl private::Sealed for Bound {}
+impl private::Sealed for Core<'_> {}
+impl DeviceContext for Normal {}
+impl DeviceContext for Bound {}
+impl DeviceContext for Core<'_> {}
 
 /// The kernel's `struct device`, only ever behind a reference.
 #[repr(C)]
-pub struct Device {
+pub struct Device<Ctx: DeviceContext = Normal> {
     _opaque: [u8; 0],
     _pinned: PhantomPinned,
+    _context: PhantomData<Ctx>,
 }
 
-impl Device {
+impl<Ctx: DeviceContext> Device<Ctx> {
     /// # Safety
-    /// `pointer` is a live `struct device` that outlives `'a`.
+    /// `pointer` is a live `struct device` that outlives `'a`, in context `Ctx` for all of `'a`
+    /// (bound to its driver for `Bound`; inside the bus callback `'a` lasts for `Core`).
     #[cfg(target_os = "none")]
-    pub unsafe fn from_raw<'a>(pointer: *mut crate::bindings::device) -> &'a Device {
+    pub unsafe fn from_raw<'a>(pointer: *mut crate::bindings::device) -> &'a Self {
         // SAFETY: the caller's promise; Device is only ever a reference to the C object.
-        unsafe { &*(pointer as *const Device) }
+        unsafe { &*(pointer as *const Self) }
     }
 
     /// The `struct device *` to hand to C.
     #[cfg(target_os = "none")]
     pub fn as_raw(&self) -> *mut crate::bindings::device {
-        self as *const Device as *mut crate::bindings::device
+        self as *const Self as *mut crate::bindings::device
     }
 
+    /// Prints `args` as this device's line at printk `level` (what `dev_info!` and the others call).
+    #[doc(hidden)]
+    pub fn __log(&self, level: i32, args: fmt::Arguments<'_>) {
+        log(self.as_normal(), level, args);
+    }
+
+    fn as_normal(&self) -> &Device {
+        // SAFETY: the contexts differ only in what the type allows; the layout is the same, and
+        // every device is a Normal one.
+        unsafe { &*(self as *const Self as *const Device) }
+    }
+}
+
+impl Device {
     /// On the host (tests): a device that prints to stderr.
     #[cfg(not(target_os = "none"))]
     pub fn host() -> &'static Device {
-        static HOST: Device = Device { _opaque: [], _pinned: PhantomPinned };
+        static HOST: Device = Device { _opaque: [], _pinned: PhantomPinned, _context: PhantomData };
         &HOST
     }
 }
 
-impl AsRef<Device> for Device {
-    fn as_ref(&self) -> &Device {
+impl Deref for Device<Bound> {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        self.as_normal()
+    }
+}
+
+impl<'a> Deref for Device<Core<'a>> {
+    type Target = Device<Bound>;
+
+    fn deref(&self) -> &Device<Bound> {
+        // SAFETY: inside a bus callback the device is bound to the driver whose callback it is;
+        // the layout is the same.
+        unsafe { &*(self as *const Self as *const Device<Bound>) }
+    }
+}
+
+impl<Ctx: DeviceContext> AsRef<Device<Ctx>> for Device<Ctx> {
+    fn as_ref(&self) -> &Device<Ctx> {
         self
     }
 }
+
+// SAFETY: a struct device may be used from any thread (the driver core locks what it changes);
+// a Normal reference does nothing a Bound one could not.
+unsafe impl Send for Device {}
+// SAFETY: as above.
+unsafe impl Sync for Device {}
+// SAFETY: as above; a Bound reference is only made where the binding outlives it.
+unsafe impl Sync for Device<Bound> {}
 
 // SAFETY: get_device takes a count that keeps the struct device alive until put_device, from any
 // thread; on the host the device is a static.
@@ -80,7 +150,7 @@ pub fn log(device: &Device, level: i32, args: fmt::Arguments<'_>) {
 #[macro_export]
 macro_rules! __dev_log {
     ($level:expr, $device:expr, $($arg:tt)*) => {
-        $crate::device::log(::core::convert::AsRef::<$crate::device::Device>::as_ref(&$device), $level, format_args!($($arg)*))
+        $crate::device::Device::__log(($device).as_ref(), $level, format_args!($($arg)*))
     };
 }
 

@@ -76,6 +76,24 @@ unsafe impl<T> PinInit<T> for T {
     }
 }
 
+// SAFETY: an Ok value is written whole; an Err leaves the slot untouched. (The in-tree form: a
+// function returning `impl PinInit<T, Error>` may end in `Ok(value)` and use `?` before it.)
+unsafe impl<T, E> Init<T, E> for Result<T, E> {
+    unsafe fn __init(self, slot: *mut T) -> Result<(), E> {
+        // SAFETY: the caller gives a valid, aligned slot.
+        unsafe { slot.write(self?) };
+        Ok(())
+    }
+}
+
+// SAFETY: as Init.
+unsafe impl<T, E> PinInit<T, E> for Result<T, E> {
+    unsafe fn __pinned_init(self, slot: *mut T) -> Result<(), E> {
+        // SAFETY: the caller's promise, as for __init.
+        unsafe { Init::__init(self, slot) }
+    }
+}
+
 /// [`PinInit::pin_chain`]'s initialiser.
 pub struct ChainPinInit<I, F, T: ?Sized, E>(I, F, PhantomData<fn(*mut T) -> E>);
 

@@ -3,7 +3,7 @@
 
 use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
 
-use crate::tokens::{braced, error, is_punct, split_commas, stream};
+use crate::tokens::{braced, error, is_punct, split_commas, stream, without_invisible_groups};
 
 const KEYS: &str = "type, name, authors, description, license, alias, firmware, imports_ns, params";
 
@@ -55,7 +55,7 @@ fn read(input: TokenStream) -> Result<TokenStream, (Span, String)> {
     let mut params = TokenStream::new();
     let mut modinfo: Vec<TokenTree> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    for entry in split_commas(input.into_iter().collect()) {
+    for entry in split_commas(without_invisible_groups(input)) {
         let key_span = entry[0].span();
         let TokenTree::Ident(key) = &entry[0] else {
             return Err((key_span, format!("module!: expected a key ({KEYS}), found `{}`", entry[0])));
@@ -87,7 +87,7 @@ fn read(input: TokenStream) -> Result<TokenStream, (Span, String)> {
             Kind::TextList => {
                 let items = match value {
                     [TokenTree::Group(group)] if group.delimiter() == Delimiter::Bracket => {
-                        split_commas(group.stream().into_iter().collect())
+                        split_commas(without_invisible_groups(group.stream()))
                     }
                     _ => return Err((value[0].span(), format!("module!: `{key}` takes a list of strings: `{key}: [\"...\"],`"))),
                 };

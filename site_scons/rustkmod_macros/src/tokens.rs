@@ -123,3 +123,18 @@ pub fn angle_list(items: Vec<TokenStream>) -> TokenStream {
 pub fn braced(tokens: TokenStream) -> TokenTree {
     Group::new(Delimiter::Brace, tokens).into()
 }
+
+/// The tokens with every invisible group (a `$name:literal` or `$t:ty` of a declarative macro that
+/// calls this one: `module_pci_driver!`'s `name`) replaced by what it holds.
+pub fn without_invisible_groups(tokens: TokenStream) -> Vec<TokenTree> {
+    let mut out = Vec::new();
+    for tree in tokens {
+        match tree {
+            TokenTree::Group(group) if group.delimiter() == proc_macro::Delimiter::None => {
+                out.extend(without_invisible_groups(group.stream()))
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -29,6 +29,7 @@ class BootSettings(NamedTuple):
     insmod_params: str = ""      # the module's parameters at insmod (or modprobe)
     files: tuple = ()            # what the exercise runs besides busybox, put in /bin
     allowed_taint: str = ""      # the taint the module declares: P (RustKernelModule(gpl_compatible=False))
+    devices: tuple = ()          # QEMU -device specifications for the module's driver to bind to
 
 
 def _boot_check(target, source, env):
@@ -44,7 +45,7 @@ def _boot_check(target, source, env):
                                    busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
                                    append=settings.append, exercise=settings.exercise,
                                    after=settings.exercise_after, params=settings.insmod_params,
-                                   files=settings.files)
+                                   files=settings.files, devices=settings.devices)
     except boot.GuestHung as err:
         if err.evidence:
             say("\n".join(err.evidence), error=True)
@@ -59,7 +60,8 @@ def _boot_check(target, source, env):
     if faults:
         say("\n".join(faults), error=True)
         fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
-    how = f" (modprobe from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
+    by = " by the devices' modaliases" if settings.devices else ""
+    how = f" (modprobe{by} from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
         if settings.root else ""
     printed = "', '".join(settings.expect)
     summary = f"{name}: loaded, printed '{printed}', unloaded on {settings.kernel}{how}"
@@ -98,6 +100,26 @@ class BootOptions(NamedTuple):
     exercise_files: object = ()      # files put in the boot's /bin as they are
     exercise_programs: object = ()   # C sources built static for the kernel's architecture, into /bin
     allowed_taint: str = ""          # P when the module is declared gpl_compatible=False
+    qemu_devices: object = ()        # QEMU -device specifications: a list, or {arch: list}
+
+
+def qemu_devices_for(devices, arch: str) -> tuple:
+    """The QEMU devices of `qemu_devices=` for `arch`: the list itself, or the dict's entry."""
+    if isinstance(devices, dict):
+        devices = devices.get(arch, ())
+    return tuple([devices] if isinstance(devices, str) else devices)
+
+
+def check_qemu_devices(name: str, devices) -> None:
+    """qemu_devices= is a string, a list of strings, or a dict of them by architecture."""
+    from rustkmod.kernel.boot import QEMU_FOR_ARCH
+    lists = devices.values() if isinstance(devices, dict) else [devices]
+    unknown = [arch for arch in devices if arch not in QEMU_FOR_ARCH] if isinstance(devices, dict) else []
+    if unknown or not all(isinstance(d, str) or (isinstance(d, (list, tuple)) and all(isinstance(x, str) for x in d))
+                          for d in lists):
+        raise RustkmodError(f"RustKernelModule({name!r}): qemu_devices={devices!r} is not a list of QEMU devices",
+                            'give qemu_devices=["pci-testdev"], or one list per architecture: '
+                            f'qemu_devices={{"x86_64": ["edu"]}} (architectures: {", ".join(QEMU_FOR_ARCH)})')
 
 
 class Booted(NamedTuple):
@@ -124,7 +146,8 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
     settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
                             exercise=options.exercise, exercise_after=options.exercise_after,
                             insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra),
-                            allowed_taint=options.allowed_taint)
+                            allowed_taint=options.allowed_taint,
+                            devices=qemu_devices_for(options.qemu_devices, kernel.arch))
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
     env.Depends(check, verified + [n for p in providers for n in p.verified] + extra)

@@ -202,7 +202,8 @@ def _safe(label: str) -> str:
 
 
 def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exercise="", bindings="", exercise_after="",
-                     insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True, source=None):
+                     insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True, source=None,
+                     qemu_devices=()):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel;
     or, as Kbuild does, from one `.rs` file, `source=` (on the kernel crate, no Cargo.toml).
 
@@ -222,6 +223,9 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
     `gpl_compatible=False`: the module's license is deliberately not GPL-compatible; the kernel
     loads it and taints itself P, which the build then names instead of failing, and the boot test
     accepts (that taint and no other); its GPL-only symbols are refused, as the loader does.
+    `qemu_devices`: the QEMU devices the boot test adds for a driver to bind to (`["pci-testdev"]`,
+    given to QEMU as `-device pci-testdev`), or a dict of them by architecture
+    (`{"x86_64": ["edu"], "arm64": ["edu"]}`; an architecture not named gets none).
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -241,8 +245,12 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
     if gpl_compatible not in (True, False):
         _refuse(f"RustKernelModule({name!r}): gpl_compatible={gpl_compatible!r} is not True or False; give "
                 "gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out")
+    try:
+        boot_stage.check_qemu_devices(name, qemu_devices)
+    except RustkmodError as err:
+        _refuse(str(err))
     boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs,
-                                  "" if gpl_compatible else "P")
+                                  "" if gpl_compatible else "P", qemu_devices)
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)

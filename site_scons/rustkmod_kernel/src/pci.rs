@@ -1,0 +1,495 @@
+//! PCI drivers, as the in-tree `kernel::pci`: a [`Driver`] names the devices it takes
+//! ([`pci_device_table!`], which also writes the `MODULE_ALIAS` lines `modprobe` finds it by),
+//! makes its data in `probe` from a `&'bound Device<Core<'_>>` (enable the device, map a BAR),
+//! and has it dropped when the device is unbound: at `remove`, at unbind through sysfs, or when
+//! the module unloads. `module_pci_driver!` is the whole module.
+//!
+//! The data's lifetime `'bound` is the binding's: it may hold `&'bound Device` and the
+//! `Bar<'bound, SIZE>` mappings, which cannot outlive it (they are unmapped when the data drops,
+//! before the device is released), and it cannot be put anywhere that outlives the binding.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::pin::Pin;
+
+use crate::device::{self, Bound, Core, DeviceContext};
+use crate::device_id::{AliasText, IdTable as RawIdTable, RawDeviceId};
+use crate::error::{code::ENOMEM, Error, Result};
+use crate::init::PinInit;
+use crate::io::{Io, RawIo};
+use crate::str::CStr;
+use crate::types::Opaque;
+
+#[cfg(target_os = "none")]
+use crate::bindings;
+
+/// A PCI vendor id (`pci::Vendor::REDHAT`); prints as its name where known, else as hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Vendor(u16);
+
+macro_rules! vendors {
+    ($($name:ident = $id:literal,)*) => {
+        impl Vendor {
+            $(#[allow(missing_docs)] pub const $name: Vendor = Vendor($id);)*
+        }
+
+        impl fmt::Display for Vendor {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match *self {
+                    $(Vendor::$name => f.write_str(stringify!($name)),)*
+                    _ => fmt::Debug::fmt(self, f),
+                }
+            }
+        }
+    };
+}
+
+vendors! {
+    REDHAT_QUMRANET = 0x1af4,
+    REDHAT = 0x1b36,
+    INTEL = 0x8086,
+    AMD = 0x1022,
+    NVIDIA = 0x10de,
+    BROADCOM = 0x14e4,
+    QUALCOMM = 0x17cb,
+    XILINX = 0x10ee,
+    MELLANOX = 0x15b3,
+    SAMSUNG = 0x144d,
+}
+
+impl Vendor {
+    /// A vendor from its 16-bit id.
+    pub const fn from_raw(id: u16) -> Vendor {
+        Vendor(id)
+    }
+
+    /// The 16-bit id.
+    pub const fn as_raw(self) -> u16 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:04x}", self.0)
+    }
+}
+
+/// The fields of C's `struct pci_device_id` that matching reads; the layout is the kernel's own
+/// (bindgen's), with `override_only` only where the kernel has it.
+#[cfg(target_os = "none")]
+type RawId = bindings::pci_device_id;
+
+/// On the host: the fields in C's order (the host never hands the table to a kernel).
+#[cfg(not(target_os = "none"))]
+#[derive(Clone, Copy)]
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct RawId {
+    vendor: u32,
+    device: u32,
+    subvendor: u32,
+    subdevice: u32,
+    class: u32,
+    class_mask: u32,
+    driver_data: usize,
+}
+
+/// A PCI device id: what `pci_device_table!` lists (C's `PCI_DEVICE`, `PCI_DEVICE_CLASS`).
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct DeviceId(RawId);
+
+const PCI_ANY_ID: u32 = !0;
+
+impl DeviceId {
+    const fn raw(vendor: u32, device: u32, class: u32, class_mask: u32) -> DeviceId {
+        // SAFETY: all zeroes is a valid pci_device_id (C's `= {}`): integers only.
+        let mut raw: RawId = unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
+        raw.vendor = vendor;
+        raw.device = device;
+        raw.subvendor = PCI_ANY_ID;
+        raw.subdevice = PCI_ANY_ID;
+        raw.class = class;
+        raw.class_mask = class_mask;
+        DeviceId(raw)
+    }
+
+    /// The device `device` of `vendor`, any subsystem (C's `PCI_DEVICE`).
+    pub const fn from_id(vendor: Vendor, device: u32) -> DeviceId {
+        DeviceId::raw(vendor.as_raw() as u32, device, 0, 0)
+    }
+
+    /// Any device of class `class` under `class_mask` (C's `PCI_DEVICE_CLASS`).
+    pub const fn from_class(class: u32, class_mask: u32) -> DeviceId {
+        DeviceId::raw(PCI_ANY_ID, PCI_ANY_ID, class, class_mask)
+    }
+
+    /// The device's vendor id (`!0`: any).
+    pub const fn vendor(&self) -> u32 {
+        self.0.vendor
+    }
+
+    /// The device id (`!0`: any).
+    pub const fn device(&self) -> u32 {
+        self.0.device
+    }
+
+    /// The `MODULE_ALIAS` line modpost writes for this id (`pci:v00001B36d00000005sv*sd*bc*sc*i*`):
+    /// each id field in hex, or `*` for any; class bytes only where the mask takes all of one.
+    #[doc(hidden)]
+    pub const fn alias(&self) -> AliasText {
+        let id = &self.0;
+        let (class, mask) = (id.class, id.class_mask);
+        let text = AliasText::new("pci:")
+            .field("v", id.vendor != PCI_ANY_ID, id.vendor, 8)
+            .field("d", id.device != PCI_ANY_ID, id.device, 8)
+            .field("sv", id.subvendor != PCI_ANY_ID, id.subvendor, 8)
+            .field("sd", id.subdevice != PCI_ANY_ID, id.subdevice, 8)
+            .field("bc", (mask >> 16) & 0xff == 0xff, (class >> 16) & 0xff, 2)
+            .field("sc", (mask >> 8) & 0xff == 0xff, (class >> 8) & 0xff, 2)
+            .field("i", mask & 0xff == 0xff, class & 0xff, 2);
+        let byte_masks = [(mask >> 16) & 0xff, (mask >> 8) & 0xff, mask & 0xff];
+        let mut index = 0;
+        while index < 3 {
+            if byte_masks[index] != 0 && byte_masks[index] != 0xff {
+                panic!("pci::DeviceId: a class mask must take whole bytes (0x00 or 0xff each), as modpost's aliases do");
+            }
+            index += 1;
+        }
+        text.finish()
+    }
+}
+
+// SAFETY: DeviceId is repr(transparent) over the kernel's pci_device_id; the offset is its field's.
+unsafe impl RawDeviceId for DeviceId {
+    type RawType = RawId;
+    const DRIVER_DATA_OFFSET: usize = core::mem::offset_of!(RawId, driver_data);
+}
+
+/// What a PCI driver names as its `ID_TABLE`.
+pub type IdTable<T> = &'static dyn RawIdTable<DeviceId, T>;
+
+/// `pci_device_table!(NAME, IdInfo, [(pci::DeviceId::from_id(..), info), ...])`: the id table
+/// and its `MODULE_ALIAS` lines. (`MODULE_PCI_TABLE`, which 7.2's form passes second, is read
+/// and ignored: the aliases are written here.)
+#[macro_export]
+macro_rules! pci_device_table {
+    ($name:ident, $module_table:ident, $info:ty, $ids:tt $(,)?) => {
+        $crate::module_device_table!("pci", $crate::pci::DeviceId, $name, $info, $ids);
+    };
+    ($name:ident, $info:ty, $ids:tt $(,)?) => {
+        $crate::module_device_table!("pci", $crate::pci::DeviceId, $name, $info, $ids);
+    };
+}
+
+/// `module_pci_driver! { type: Driver, name: "...", ...module! keys }`: the module is the driver.
+#[macro_export]
+macro_rules! module_pci_driver {
+    ($($keys:tt)*) => {
+        $crate::module_driver!(<T>, $crate::pci::Adapter<T>, { $($keys)* });
+    };
+}
+
+/// A PCI driver.
+pub trait Driver: Send + 'static {
+    /// What each id of the table carries to `probe`.
+    type IdInfo: 'static;
+
+    /// The driver's data for one bound device, made by `probe` and dropped at unbind.
+    type Data<'bound>: Send + 'bound;
+
+    /// The devices the driver takes.
+    const ID_TABLE: IdTable<Self::IdInfo>;
+
+    /// Binds `dev` (matched by the table entry whose data is `id_info`): the data, or the error
+    /// that leaves the device unbound.
+    fn probe<'bound>(
+        dev: &'bound Device<Core<'_>>,
+        id_info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
+
+    /// The device is being unbound: the data is still there (and its mappings); it drops after.
+    fn unbind<'bound>(dev: &'bound Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
+}
+
+/// The kernel's `struct pci_dev`, only ever behind a reference.
+#[repr(transparent)]
+pub struct Device<Ctx: DeviceContext = device::Normal>(Opaque<[u8; 0]>, PhantomData<Ctx>);
+
+impl<Ctx: DeviceContext> Device<Ctx> {
+    #[cfg(target_os = "none")]
+    fn as_raw(&self) -> *mut bindings::pci_dev {
+        self as *const Self as *mut bindings::pci_dev
+    }
+
+    /// # Safety
+    /// `pdev` is a live `struct pci_dev`, in context `Ctx`, for all of `'a`.
+    #[cfg(target_os = "none")]
+    unsafe fn from_raw<'a>(pdev: *mut bindings::pci_dev) -> &'a Self {
+        // SAFETY: the caller's promise; Device is only ever a reference to the C object.
+        unsafe { &*(pdev as *const Self) }
+    }
+
+    fn ids(&self) -> [u16; 5] {
+        #[allow(unused_mut)]
+        let mut ids = [0u16; 5];
+        #[cfg(target_os = "none")]
+        // SAFETY: the device is live (borrowed); the C side writes five ids.
+        unsafe {
+            bindings::rkk_pci_ids(self.as_raw(), ids.as_mut_ptr())
+        };
+        ids
+    }
+
+    /// The vendor id.
+    pub fn vendor_id(&self) -> Vendor {
+        Vendor(self.ids()[0])
+    }
+
+    /// The device id.
+    pub fn device_id(&self) -> u16 {
+        self.ids()[1]
+    }
+
+    /// The revision id.
+    pub fn revision_id(&self) -> u8 {
+        self.ids()[2] as u8
+    }
+
+    /// The subsystem vendor id.
+    pub fn subsystem_vendor_id(&self) -> u16 {
+        self.ids()[3]
+    }
+
+    /// The subsystem device id.
+    pub fn subsystem_device_id(&self) -> u16 {
+        self.ids()[4]
+    }
+
+    /// The length of BAR `bar` (0 for a BAR the device does not have); `EINVAL` past BAR 5.
+    pub fn resource_len(&self, bar: u32) -> Result<u64> {
+        if bar > 5 {
+            return Err(crate::error::code::EINVAL);
+        }
+        #[cfg(target_os = "none")]
+        // SAFETY: the device is live; bar is one of its six.
+        return Ok(unsafe { bindings::rkk_pci_resource_len(self.as_raw(), bar as i32) } as u64);
+        #[cfg(not(target_os = "none"))]
+        Ok(0)
+    }
+}
+
+impl<'a> Device<Core<'a>> {
+    /// Enables the device's memory space (`pci_enable_device_mem`); it is disabled again when the
+    /// device is unbound (a devres action), whether probe succeeds or not.
+    pub fn enable_device_mem(&self) -> Result {
+        #[cfg(target_os = "none")]
+        // SAFETY: inside the driver's probe or unbind (Core): the driver core's lock is held.
+        crate::error::to_result(unsafe { bindings::rkk_pci_enable_device_mem(self.as_raw()) })?;
+        Ok(())
+    }
+
+    /// Makes the device a bus master (it may do DMA).
+    pub fn set_master(&self) {
+        #[cfg(target_os = "none")]
+        // SAFETY: as for enable_device_mem.
+        unsafe { bindings::pci_set_master(self.as_raw()) };
+    }
+}
+
+impl core::ops::Deref for Device<Bound> {
+    type Target = Device;
+
+    fn deref(&self) -> &Device {
+        // SAFETY: the contexts differ only in what the type allows; the layout is the same.
+        unsafe { &*(self as *const Self as *const Device) }
+    }
+}
+
+impl<'a> core::ops::Deref for Device<Core<'a>> {
+    type Target = Device<Bound>;
+
+    fn deref(&self) -> &Device<Bound> {
+        // SAFETY: inside a bus callback the device is bound to the driver; the layout is the same.
+        unsafe { &*(self as *const Self as *const Device<Bound>) }
+    }
+}
+
+impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
+    fn as_ref(&self) -> &device::Device<Ctx> {
+        #[cfg(target_os = "none")]
+        // SAFETY: the pci_dev's struct device lives as long as it, in the same context.
+        return unsafe { device::Device::from_raw(bindings::rkk_pci_device(self.as_raw())) };
+        #[cfg(not(target_os = "none"))]
+        // SAFETY: on the host every device is the host's, which prints to stderr.
+        return unsafe { &*(device::Device::host() as *const device::Device as *const device::Device<Ctx>) };
+    }
+}
+
+impl Device<Bound> {
+    /// Maps BAR `bar` (requested under `name`) as a `Bar` of at least `SIZE` bytes, for as long
+    /// as the device is bound; `ENOMEM` when the BAR is smaller, `EBUSY` when another driver
+    /// holds it.
+    pub fn iomap_region_sized<'a, const SIZE: usize>(&'a self, bar: u32, name: &'static CStr) -> Result<Bar<'a, SIZE>> {
+        let length = self.resource_len(bar)? as usize;
+        if length < SIZE || length == 0 {
+            return Err(ENOMEM);
+        }
+        #[cfg(target_os = "none")]
+        // SAFETY: the device is bound (so live) for 'a; the region is released and unmapped when
+        // the Bar drops, which 'a makes happen before the binding ends.
+        unsafe {
+            crate::error::to_result(bindings::pci_request_region(self.as_raw(), bar as i32, name.as_ptr()))?;
+            let address = bindings::rkk_pci_iomap(self.as_raw(), bar as i32);
+            if address.is_null() {
+                bindings::pci_release_region(self.as_raw(), bar as i32);
+                return Err(ENOMEM);
+            }
+            return Ok(Bar { device: self, bar, io: RawIo::new(address as usize, length) });
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = name;
+            Err(crate::error::code::ENODEV)
+        }
+    }
+
+    /// `iomap_region_sized::<0>`: a `Bar` whose every access is checked when it runs (`try_*`).
+    pub fn iomap_region<'a>(&'a self, bar: u32, name: &'static CStr) -> Result<Bar<'a, 0>> {
+        self.iomap_region_sized::<0>(bar, name)
+    }
+}
+
+// SAFETY: a pci_dev may be used from any thread (the driver core locks what it changes).
+unsafe impl Send for Device {}
+// SAFETY: as above.
+unsafe impl Sync for Device {}
+// SAFETY: as above; a Bound reference is only made while the binding outlives it.
+unsafe impl Sync for Device<Bound> {}
+
+/// A PCI BAR mapped for the binding `'a`, of at least `SIZE` bytes: register access through
+/// [`Io`]. Dropping it unmaps the BAR and releases its region.
+pub struct Bar<'a, const SIZE: usize = 0> {
+    device: &'a Device<Bound>,
+    bar: u32,
+    io: RawIo,
+}
+
+impl<const SIZE: usize> crate::io::Sealed for Bar<'_, SIZE> {}
+
+impl<const SIZE: usize> Io for Bar<'_, SIZE> {
+    const MIN_SIZE: usize = SIZE;
+
+    fn raw(&self) -> RawIo {
+        self.io
+    }
+}
+
+impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
+    fn drop(&mut self) {
+        #[cfg(target_os = "none")]
+        // SAFETY: mapped and requested by iomap_region_sized, once; the device is still bound
+        // (the borrow 'a).
+        unsafe {
+            bindings::rkk_pci_iounmap(self.device.as_raw(), self.io.address() as *mut core::ffi::c_void);
+            bindings::pci_release_region(self.device.as_raw(), self.bar as i32);
+        }
+        #[cfg(not(target_os = "none"))]
+        let _ = (self.device, self.bar, self.io.size());
+    }
+}
+
+// SAFETY: MMIO through ioread/iowrite may be done from any thread; the mapping lives for 'a.
+unsafe impl<const SIZE: usize> Send for Bar<'_, SIZE> {}
+// SAFETY: as above: each access is one ioread or iowrite.
+unsafe impl<const SIZE: usize> Sync for Bar<'_, SIZE> {}
+
+/// How `driver::Registration` registers a PCI driver `T`.
+pub struct Adapter<T: Driver>(PhantomData<T>);
+
+#[cfg(target_os = "none")]
+impl<T: Driver> Adapter<T> {
+    extern "C" fn probe_callback(pdev: *mut bindings::pci_dev, id: *const bindings::pci_device_id) -> core::ffi::c_int {
+        // SAFETY: the PCI core calls probe with a live device it holds bound to this driver for
+        // the call (Core), and the matching entry of the table registered (driver_data: its index).
+        let (dev, info) = unsafe {
+            let dev: &Device<Core<'_>> = Device::from_raw(pdev);
+            let info = if id.is_null() { None } else { Some(T::ID_TABLE.info((*id).driver_data as usize)) };
+            (dev, info)
+        };
+        Self::probe_device(dev, info)
+    }
+
+    fn probe_device<'bound>(dev: &'bound Device<Core<'_>>, info: Option<&'bound T::IdInfo>) -> core::ffi::c_int {
+        match crate::alloc::KBox::pin_init(T::probe(dev, info), crate::alloc::flags::GFP_KERNEL) {
+            Ok(data) => {
+                // SAFETY: the data stays pinned: remove_callback rebuilds the same box and drops it
+                // in place; nothing else reads the pointer.
+                let raw = crate::alloc::KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+                // SAFETY: the device is live; drvdata is the driver's own slot.
+                unsafe { bindings::rkk_pci_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
+                0
+            }
+            Err(error) => error.to_errno(),
+        }
+    }
+
+    extern "C" fn remove_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: the PCI core calls remove with the live device, bound to this driver, whose
+        // probe succeeded (so drvdata is our data).
+        let dev: &Device<Core<'_>> = unsafe { Device::from_raw(pdev) };
+        Self::remove_device(dev);
+    }
+
+    fn remove_device<'bound>(dev: &'bound Device<Core<'_>>) {
+        // SAFETY: drvdata is the box probe_device made for this device, of T::Data whose
+        // references point at this device (still bound: remove runs before the unbinding ends,
+        // so 'bound fits); it is taken back once, here.
+        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe {
+            let raw = bindings::rkk_pci_get_drvdata(dev.as_raw()) as *mut T::Data<'bound>;
+            bindings::rkk_pci_set_drvdata(dev.as_raw(), core::ptr::null_mut());
+            Pin::new_unchecked(crate::alloc::KBox::from_raw(raw))
+        };
+        T::unbind(dev, data.as_ref());
+        drop(data);                             // unmaps the BARs it holds
+    }
+}
+
+// SAFETY: register fills in the zeroed pci_driver (name, table, callbacks) and registers it with
+// the PCI core; unregister returns once every device is unbound (remove has run for each).
+unsafe impl<T: Driver> crate::driver::RegistrationOps for Adapter<T> {
+    #[cfg(target_os = "none")]
+    type RegType = bindings::pci_driver;
+    #[cfg(not(target_os = "none"))]
+    type RegType = [u8; 0];
+
+    unsafe fn register(driver: *mut Self::RegType, name: &'static CStr, module: &'static crate::ThisModule) -> Result {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller's promise (valid, zeroed, pinned until unregister); the name and the
+        // table are 'static.
+        unsafe {
+            (*driver).name = name.as_ptr();
+            (*driver).id_table = T::ID_TABLE.as_ptr();
+            (*driver).probe = Some(Self::probe_callback);
+            (*driver).remove = Some(Self::remove_callback);
+            return crate::error::to_result(bindings::rkk_pci_register_driver(driver, module.as_ptr() as _, name.as_ptr()));
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = (driver, name, module);
+            Ok(())
+        }
+    }
+
+    unsafe fn unregister(driver: *mut Self::RegType) {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller's promise: registered.
+        unsafe { bindings::pci_unregister_driver(driver) };
+        #[cfg(not(target_os = "none"))]
+        let _ = driver;
+    }
+}
