@@ -185,3 +185,16 @@ def with_first_relocation_repeated(path: Path, count: int, output: Path) -> Path
     struct.pack_into("<QQ", data, shoff + section.index * shentsize + 24, len(data), 24 * count)  # sh_offset, sh_size
     output.write_bytes(bytes(data) + entry * count)
     return output
+
+
+def kbuild_modules(kernel, directory: Path) -> None:
+    """`make -C KDIR M=directory modules` as rustkmod runs it for `kernel` (a tree.Kernel): in its
+    build root where it has one, with its cross compiler and CC; the build must succeed."""
+    from rustkmod.kernel import kbuild, suite_roots
+    root = suite_roots.root_of(kernel.kdir)          # Debian 13's and 7.x kernels: Kbuild in their build root
+    cross = kbuild.cross_compile_for(kernel, "")
+    cc, _ = kbuild.kbuild_cc(kernel, cross, "")
+    make = ["make", "-C", suite_roots.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
+            "-s", "-j2", "modules"]
+    result = subprocess.run(suite_roots.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -25,6 +25,8 @@
 #include <linux/spinlock.h>
 #include <linux/pci.h>
 #include <linux/io.h>
+#include <linux/interrupt.h>
+#include <linux/dma-mapping.h>
 
 // rustkmod-bindgen: allow kernel_param kernel_param_ops mutex spinlock lock_class_key
 // rustkmod-bindgen: allow param_ops_bool param_ops_byte param_ops_short param_ops_ushort param_ops_int
@@ -53,6 +55,9 @@
 // rustkmod-bindgen: allow rkk_pci_enable_device_mem pci_set_master rkk_pci_resource_len
 // rustkmod-bindgen: allow pci_request_region pci_release_region rkk_pci_iomap rkk_pci_iounmap
 // rustkmod-bindgen: allow rkk_ioread8 rkk_ioread16 rkk_ioread32 rkk_iowrite8 rkk_iowrite16 rkk_iowrite32
+// rustkmod-bindgen: allow rkk_request_irq rkk_irq_free rkk_irq_synchronize rkk_devm_add_action devm_remove_action
+// rustkmod-bindgen: allow rkk_pci_alloc_irq_vectors rkk_pci_irq_vector rkk_pci_clear_master
+// rustkmod-bindgen: allow rkk_dma_set_mask_and_coherent rkk_dma_alloc_coherent rkk_dma_free_coherent
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -366,3 +371,78 @@ static inline unsigned int rkk_ioread32(void __iomem *addr) { return ioread32(ad
 static inline void rkk_iowrite8(unsigned char value, void __iomem *addr) { iowrite8(value, addr); }
 static inline void rkk_iowrite16(unsigned short value, void __iomem *addr) { iowrite16(value, addr); }
 static inline void rkk_iowrite32(unsigned int value, void __iomem *addr) { iowrite32(value, addr); }
+
+/* Interrupts: request_irq is an inline wrapping request_threaded_irq. */
+
+static inline int rkk_request_irq(unsigned int irq, irq_handler_t handler, irq_handler_t thread,
+				  unsigned long flags, const char *name, void *data)
+{
+	return request_threaded_irq(irq, handler, thread, flags, name, data);
+}
+
+static inline void rkk_irq_free(unsigned int irq, void *data)
+{
+	free_irq(irq, data);
+}
+
+static inline void rkk_irq_synchronize(unsigned int irq)
+{
+	synchronize_irq(irq);
+}
+
+/* devm_add_action is a macro on newer kernels; the action runs when the driver lets the device go. */
+static inline int rkk_devm_add_action(struct device *dev, void (*action)(void *), void *data)
+{
+	return devm_add_action(dev, action, data);
+}
+
+/* PCI interrupt vectors, freed by devres at unbind, after the driver's data. The types are the
+ * kernel's bits (INTx 1, MSI 2, MSI-X 4 in every kernel; INTx's name moved from PCI_IRQ_LEGACY
+ * to PCI_IRQ_INTX in 6.8). */
+static void rkk_pci_free_irq_vectors(void *pdev)
+{
+	pci_free_irq_vectors(pdev);
+}
+
+static inline int rkk_pci_alloc_irq_vectors(struct pci_dev *pdev, unsigned int min, unsigned int max, unsigned int types)
+{
+	int count = pci_alloc_irq_vectors(pdev, min, max, types);
+	int status;
+
+	if (count < 0)
+		return count;
+	status = devm_add_action_or_reset(&pdev->dev, rkk_pci_free_irq_vectors, pdev);
+	return status ? status : count;
+}
+
+static inline int rkk_pci_irq_vector(struct pci_dev *pdev, unsigned int index)
+{
+	return pci_irq_vector(pdev, index);
+}
+
+static inline void rkk_pci_clear_master(struct pci_dev *pdev)
+{
+	pci_clear_master(pdev);
+}
+
+/* DMA: inlines on most kernels; dma_addr_t is 32 bits on some 32-bit ones, 64 here. No 64-bit
+ * value is passed by value: i386 kernels pass arguments in registers (regparm), where a 64-bit
+ * one is split in a way Rust's and C's compilers need not agree on. */
+static inline int rkk_dma_set_mask_and_coherent(struct device *dev, unsigned int bits)
+{
+	return dma_set_mask_and_coherent(dev, DMA_BIT_MASK(bits));
+}
+
+static inline void *rkk_dma_alloc_coherent(struct device *dev, size_t size, unsigned long long *handle)
+{
+	dma_addr_t address = 0;
+	void *cpu = dma_alloc_coherent(dev, size, &address, GFP_KERNEL);
+
+	*handle = address;
+	return cpu;
+}
+
+static inline void rkk_dma_free_coherent(struct device *dev, size_t size, void *cpu, const unsigned long long *handle)
+{
+	dma_free_coherent(dev, size, cpu, (dma_addr_t)*handle);
+}

@@ -3,13 +3,12 @@ an opinion on, are built with Kbuild for each booted kernel, judged by `rustkmod
 insmod'ed by the real kernel in QEMU (one boot per kernel, all probes). Any disagreement fails.
 A load that taints the kernel with more than O or E (a forced load, a license taint) is a refusal."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers import fetch_kernels
-from rustkmod.kernel import boot, suite_roots, kbuild
+from helpers import fetch_kernels, kbuild_modules
+from rustkmod.kernel import boot, suite_roots
 import probes
 from rustkmod.kernel.tree import Kernel
 from rustkmod.verify import check_file, target_for_kernel
@@ -33,12 +32,7 @@ def build_probes(kernel: Kernel, directory: Path) -> list[str]:
     for name, text in sources.items():
         (directory / f"{name}.S").write_text(text)
     (directory / "Kbuild").write_text(probes.kbuild_text(sources))
-    cross = kbuild.cross_compile_for(kernel, "")
-    cc, _ = kbuild.kbuild_cc(kernel, cross, "")
-    make = ["make", "-C", suite_roots.inside(root, kernel.kdir), f"M={directory}", *kbuild.make_variables(kernel, cross, cc),
-            "-s", "-j2", "modules"]
-    result = subprocess.run(suite_roots.command(root, make, str(directory), [str(directory)]), capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    kbuild_modules(kernel, directory)
     kos = [str(directory / f"{name}.ko") for name in sorted(sources)]
     if kernel.arch == "x86_64" or kernel.arch == "arm64":
         kos += [probes.damaged_copy(str(directory / "sound.ko"), name, str(directory / f"{name}.ko"))

@@ -197,7 +197,38 @@ def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
     assert "log_buf_len=4M" in seen[0][seen[0].index("-append") + 1].split()
 
 
+def test_a_drivers_qemu_devices_are_added_to_the_machine(monkeypatch):
+    seen = []
+    monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
+    monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
+                        type("R", (), {"stdout": b""})())
+    boot.run_qemu("arm64", "/k/Image", "/k/initrd", devices=("pci-testdev", "edu,dma_mask=0xffffffff"))
+    assert seen[0][-4:] == ["-device", "pci-testdev", "-device", "edu,dma_mask=0xffffffff"]
+
+
+def test_with_devices_modprobe_loads_the_driver_by_their_modaliases_as_udev_would():
+    """Not `modprobe kpci`: every device's modalias is modprobe'd, and the driver must be loaded
+    after (modules.alias made it so); unloading is by name."""
+    script = boot.init_script(["/b/kpci.ko"], modprobe=True, by_modalias=True)
+    assert "modprobe kpci" not in script and "modprobe -r kpci" in script
+    assert 'for alias in $(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u); do modprobe -q "$alias"' in script
+    assert f"grep -q '^kpci ' /proc/modules; rc=$?; echo {boot.MARK}-INSMOD kpci rc=$rc" in script
+    assert "modprobe kpci 2>&1" in boot.init_script(["/b/kpci.ko"], modprobe=True)
+
+
 def test_kbuilds_btf_line_is_dropped_and_its_warnings_kept():
     stderr = ("Skipping BTF generation for /b/m.ko due to unavailability of vmlinux\n"
               "/b/m.c:3:5: warning: unused variable 'x' [-Wunused-variable]\n")
     assert kbuild.without_btf_line(stderr) == "/b/m.c:3:5: warning: unused variable 'x' [-Wunused-variable]\n"
+
+
+def test_qemu_devices_are_a_list_or_one_list_per_architecture():
+    from rustkmod_scons import boot_stage
+    assert boot_stage.qemu_devices_for(["pci-testdev"], "arm") == ("pci-testdev",)
+    assert boot_stage.qemu_devices_for("edu", "x86_64") == ("edu",)
+    assert boot_stage.qemu_devices_for({"x86_64": ["edu"]}, "arm64") == ()
+    assert boot_stage.qemu_devices_for({"x86_64": ["edu"]}, "x86_64") == ("edu",)
+    for bad in (5, [1], {"sparc": ["edu"]}, {"x86_64": 3}):
+        with pytest.raises(RustkmodError, match=r"qemu_devices=.* is not a list of QEMU devices"):
+            boot_stage.check_qemu_devices("kpci", bad)

@@ -289,7 +289,9 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
         raise GuestHung(f"{kernel_image} did not power off within {timeout} s ({seen}{kept})",
                         "read the kernel's lines above; a module that hangs its init or exit hangs the boot",
                         _evidence(trouble), console_log) from None
-    return result.stdout.decode(errors="replace")
+    # QEMU's own complaints (a device model's "hardware error" ends the guest) follow the console
+    complaints = [line for line in result.stderr.decode(errors="replace").splitlines() if line.startswith("qemu")]
+    return result.stdout.decode(errors="replace") + "".join(f"\n{line}" for line in complaints)
 
 
 def parse_console(console: str) -> BootResult:
@@ -349,7 +351,7 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
 
 
 # Kernel log lines that explain a failure, whoever printed them.
-_TROUBLE = re.compile(r"Rust panic|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
+_TROUBLE = re.compile(r"Rust panic|qemu: hardware error|kernel BUG|BUG:|Oops|Call Trace|RIP:|pc :|lr :|Kernel panic|"
                       r"Unknown rela relocation|Unknown symbol|disagrees about version|invalid module format|"
                       r"Internal error|segfault|general protection|WARNING:|bad vermagic|: kernel tainted\.|"
                       r"module license .* taints kernel|version magic|UBSAN:|ODEBUG:|list_(add|del) corruption")

@@ -293,11 +293,85 @@ impl<'a> Device<Core<'a>> {
         Ok(())
     }
 
-    /// Makes the device a bus master (it may do DMA).
+    /// Makes the device a bus master (it may do DMA). At unbind it stops being one before the
+    /// driver's data (and the DMA memory in it) is dropped.
     pub fn set_master(&self) {
         #[cfg(target_os = "none")]
         // SAFETY: as for enable_device_mem.
         unsafe { bindings::pci_set_master(self.as_raw()) };
+    }
+
+    /// The addresses the device can drive (`dma_set_mask_and_coherent`).
+    pub fn dma_set_mask_and_coherent(&self, mask: crate::dma::DmaMask) -> Result {
+        let device: &device::Device<Core<'a>> = self.as_ref();
+        let bound: &device::Device<Bound> = device;
+        bound.__set_dma_mask(mask)
+    }
+}
+
+/// The kinds of interrupt a PCI device may be given (`pci::IrqTypes::all()`, or
+/// `IrqTypes::default().with(IrqType::Msi)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqType {
+    /// The legacy pin (INTx).
+    Intx,
+    /// Message-signalled.
+    Msi,
+    /// MSI-X.
+    MsiX,
+}
+
+/// A set of [`IrqType`]s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IrqTypes(u32);
+
+impl IrqTypes {
+    /// Every kind, the best first (MSI-X, MSI, INTx).
+    pub const fn all() -> IrqTypes {
+        IrqTypes(1 | 2 | 4)
+    }
+
+    /// This set and `kind`.
+    pub const fn with(self, kind: IrqType) -> IrqTypes {
+        IrqTypes(self.0 | match kind { IrqType::Intx => 1, IrqType::Msi => 2, IrqType::MsiX => 4 })
+    }
+}
+
+impl Device<Bound> {
+    /// Allocates `min..=max` interrupt vectors of `types` (`pci_alloc_irq_vectors`): how many it
+    /// got. They are freed when the driver lets the device go, after its data.
+    pub fn alloc_irq_vectors(&self, min: u32, max: u32, types: IrqTypes) -> Result<usize> {
+        #[cfg(target_os = "none")]
+        {
+            // SAFETY: the device is bound; the vectors are freed by a devres action at unbind.
+            let count = unsafe { bindings::rkk_pci_alloc_irq_vectors(self.as_raw(), min, max, types.0) };
+            crate::error::to_result(count.min(0))?;
+            Ok(count as usize)
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = (min, max, types);
+            Err(crate::error::code::ENODEV)
+        }
+    }
+
+    /// Vector `index`'s interrupt line, to request with `irq::Registration::new`; `EINVAL` for
+    /// one not allocated.
+    pub fn irq_vector(&self, index: u32) -> Result<crate::irq::IrqRequest<'_>> {
+        #[cfg(target_os = "none")]
+        {
+            // SAFETY: the device is bound; pci_irq_vector checks the index.
+            let irq = unsafe { bindings::rkk_pci_irq_vector(self.as_raw(), index) };
+            crate::error::to_result(irq.min(0))?;
+            let device: &device::Device<Bound> = self.as_ref();
+            // SAFETY: the line is this bound device's vector.
+            Ok(unsafe { crate::irq::IrqRequest::new(device, irq as u32) })
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = index;
+            Err(crate::error::code::EINVAL)
+        }
     }
 }
 
@@ -455,7 +529,9 @@ impl<T: Driver> Adapter<T> {
             Pin::new_unchecked(crate::alloc::KBox::from_raw(raw))
         };
         T::unbind(dev, data.as_ref());
-        drop(data);                             // unmaps the BARs it holds
+        // SAFETY: the device is bound (Core); no more DMA from it into memory the data frees.
+        unsafe { bindings::rkk_pci_clear_master(dev.as_raw()) };
+        drop(data);                             // unmaps the BARs it holds, frees its lines and DMA memory
     }
 }
 
