@@ -32,6 +32,7 @@ class Boot:
     exercise: str = ""
     c_program: bool = False             # the C test program in the sample's doc comment, run as <module>_test
     since: str = "5.10"                 # the oldest series that has its subsystem
+    devices: tuple = ()                 # QEMU devices its driver binds to
 
 
 # The samples the kernel crate covers, and how their boots are checked.
@@ -56,6 +57,10 @@ COVERED = {
                                          "echo 11 > $D/dynamic/dev1/1\necho dev1 1 now: $(cat $D/dynamic/dev1/1)\n"
                                          "echo blob: $(head -c 4 $D/dynamic/dev1/blob)\n"
                                          "echo dev1 > $D/control/remove\ntest -e $D/dynamic/dev1 || echo dev1 removed"),
+    # QEMU's pci-testdev, the device the sample is written for
+    "rust_driver_pci": Boot(("pci-testdev data-match count: 1", "pci-testdev config space read8 rev ID: 0",
+                             "pci-testdev config space read16 vendor ID: 1b36",
+                             "pci-testdev config space read32 BAR 0: "), devices=("pci-testdev",)),
     # the faux bus: 6.14 on
     "rust_driver_faux": Boot(("Initialising Rust Faux Device Sample", "rust-faux-sample-device: Hello from faux device!"),
                              since="6.14"),
@@ -134,6 +139,8 @@ def write_project(directory: Path, samples_dir: Path, samples: list[Sample], ker
         if boot:
             options["expect"] = list(boot.expect)
             options["exercise"] = boot.exercise
+            if boot.devices:
+                options["qemu_devices"] = list(boot.devices)
             if boot.c_program:
                 program = f"{sample.module}_test.c"
                 (directory / program).write_text(c_program((samples_dir / sample.rust).read_text()))

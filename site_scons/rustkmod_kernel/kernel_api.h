@@ -57,6 +57,8 @@
 // rustkmod-bindgen: allow rkk_ioread8 rkk_ioread16 rkk_ioread32 rkk_iowrite8 rkk_iowrite16 rkk_iowrite32
 // rustkmod-bindgen: allow rkk_request_irq rkk_irq_free rkk_irq_synchronize rkk_devm_add_action devm_remove_action
 // rustkmod-bindgen: allow rkk_pci_alloc_irq_vectors rkk_pci_irq_vector rkk_pci_clear_master
+// rustkmod-bindgen: allow pci_read_config_byte pci_read_config_word pci_read_config_dword
+// rustkmod-bindgen: allow pci_write_config_byte pci_write_config_word pci_write_config_dword
 // rustkmod-bindgen: allow rkk_dma_set_mask_and_coherent rkk_dma_alloc_coherent rkk_dma_free_coherent
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */

@@ -40,13 +40,14 @@ def test_the_c_program_of_a_doc_comment_is_taken_as_written():
 def test_a_sample_is_built_only_for_kernels_that_have_its_subsystem(tmp_path):
     directory = samples_dir(tmp_path)
     boots = {"rust_print": upstream_samples.Boot(("x",), since="6.13"),
-             "rust_minimal": upstream_samples.Boot(("y",))}
+             "rust_minimal": upstream_samples.Boot(("y",), devices=("pci-testdev",))}
     project = upstream_samples.write_project(tmp_path / "project", directory, upstream_samples.read_samples(directory),
                                              ("5.10", "6.12-trixie-riscv64", "7.2", "7.3-arm64"), boots)
     wanted = {sample.module: kernels for sample, kernels in project.modules}
     assert wanted == {"rust_minimal": ("5.10", "6.12-trixie-riscv64", "7.2", "7.3-arm64"), "rust_print": ("7.2", "7.3-arm64")}
     text = (project.directory / "SConstruct").read_text()
     assert "KERNELS='7.2,7.3-arm64'" in text and "sources=['rust_print_events.c']" in text
+    assert text.count("qemu_devices=['pci-testdev']") == 1          # the driver's boot only
     assert upstream_samples.unchanged(project, directory)
     (project.directory / "rust_minimal.rs").write_text("// edited\n")
     assert not upstream_samples.unchanged(project, directory)

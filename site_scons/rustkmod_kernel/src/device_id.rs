@@ -69,6 +69,11 @@ pub trait IdTable<T: RawDeviceId, U> {
     fn as_ptr(&self) -> *const T::RawType;
     /// The Rust data of entry `index` (the `driver_data` the bus hands back).
     fn info(&self, index: usize) -> &U;
+
+    /// Entry `index`'s data, or None past the table (a device bound through `new_id` or
+    /// `driver_override` may come with an index the table does not have).
+    #[doc(hidden)]
+    fn __info(&self, index: usize) -> Option<&U>;
 }
 
 impl<T: RawDeviceId, U, const N: usize> IdTable<T, U> for IdArray<T, U, N> {
@@ -78,6 +83,10 @@ impl<T: RawDeviceId, U, const N: usize> IdTable<T, U> for IdArray<T, U, N> {
 
     fn info(&self, index: usize) -> &U {
         &self.infos[index]
+    }
+
+    fn __info(&self, index: usize) -> Option<&U> {
+        self.infos.get(index)
     }
 }
 

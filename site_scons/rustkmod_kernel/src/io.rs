@@ -27,7 +27,7 @@ const fn fits(offset: usize, width: usize, size: usize) -> bool {
 }
 
 #[inline(always)]
-fn proven(offset: usize, width: usize, size: usize) {
+pub(crate) fn proven(offset: usize, width: usize, size: usize) {
     if !fits(offset, width, size) {
         #[cfg(target_os = "none")]
         // SAFETY: never runs: an offset that fits is folded away by the compiler; one that is not
@@ -47,18 +47,17 @@ macro_rules! accessors {
         fn $read(&self, offset: usize) -> $type {
             proven(offset, size_of::<$type>(), Self::MIN_SIZE);
             // SAFETY: in bounds of the mapping (MIN_SIZE <= its size) and aligned.
-            unsafe { self.raw().$raw_read(offset) }
+            unsafe { self.$raw_read(offset) }
         }
 
         #[doc = concat!("Reads a `", stringify!($type), "` at `offset`, or `EINVAL` when it is out of bounds.")]
         #[inline]
         fn $try_read(&self, offset: usize) -> Result<$type> {
-            let raw = self.raw();
-            if !fits(offset, size_of::<$type>(), raw.size) {
+            if !fits(offset, size_of::<$type>(), self.maxsize()) {
                 return Err(EINVAL);
             }
             // SAFETY: in bounds of the mapping and aligned (just checked).
-            Ok(unsafe { raw.$raw_read(offset) })
+            Ok(unsafe { self.$raw_read(offset) })
         }
 
         #[doc = concat!("Writes a `", stringify!($type), "` at `offset` (checked at build time).")]
@@ -66,18 +65,17 @@ macro_rules! accessors {
         fn $write(&self, value: $type, offset: usize) {
             proven(offset, size_of::<$type>(), Self::MIN_SIZE);
             // SAFETY: as for the read.
-            unsafe { self.raw().$raw_write(value, offset) }
+            unsafe { self.$raw_write(value, offset) }
         }
 
         #[doc = concat!("Writes a `", stringify!($type), "` at `offset`, or `EINVAL` when it is out of bounds.")]
         #[inline]
         fn $try_write(&self, value: $type, offset: usize) -> Result {
-            let raw = self.raw();
-            if !fits(offset, size_of::<$type>(), raw.size) {
+            if !fits(offset, size_of::<$type>(), self.maxsize()) {
                 return Err(EINVAL);
             }
             // SAFETY: as for the read.
-            unsafe { raw.$raw_write(value, offset) };
+            unsafe { self.$raw_write(value, offset) };
             Ok(())
         }
     )*};
@@ -114,7 +112,7 @@ macro_rules! raw_accessors {
             /// # Safety
             /// `offset` is in bounds and aligned.
             #[inline]
-            unsafe fn $read(&self, offset: usize) -> $type {
+            pub(crate) unsafe fn $read(&self, offset: usize) -> $type {
                 #[cfg(target_os = "none")]
                 // SAFETY: the caller's promise; the mapping is live (RawIo::new's).
                 return unsafe { crate::bindings::$c_read((self.address + offset) as *mut core::ffi::c_void) as $type };
@@ -126,7 +124,7 @@ macro_rules! raw_accessors {
             /// # Safety
             /// `offset` is in bounds and aligned.
             #[inline]
-            unsafe fn $write(&self, value: $type, offset: usize) {
+            pub(crate) unsafe fn $write(&self, value: $type, offset: usize) {
                 #[cfg(target_os = "none")]
                 // SAFETY: as for the read.
                 unsafe { crate::bindings::$c_write(value as _, (self.address + offset) as *mut core::ffi::c_void) };
@@ -144,28 +142,96 @@ raw_accessors! {
     read32 write32 u32 => rkk_ioread32 rkk_iowrite32;
 }
 
-/// Register access of a mapping (sealed: the crate's mappings alone implement it, so the address
-/// and size it reads from are always a live mapping's).
+/// Register access of a mapping (sealed: the crate's mappings alone implement it, so the
+/// accesses below always land in a live mapping).
 pub trait Io: private::Sealed {
     /// The size the type promises (`Bar<'_, SIZE>`): what build-time checks check against.
     const MIN_SIZE: usize;
 
-    #[doc(hidden)]
-    fn raw(&self) -> RawIo;
-
     /// The mapping's real size in bytes (at least `MIN_SIZE`).
-    fn maxsize(&self) -> usize {
-        self.raw().size()
-    }
+    fn maxsize(&self) -> usize;
+
+    /// # Safety
+    /// `offset` is in bounds and aligned.
+    #[doc(hidden)]
+    unsafe fn __read8(&self, offset: usize) -> u8;
+    /// # Safety
+    /// As `__read8`.
+    #[doc(hidden)]
+    unsafe fn __read16(&self, offset: usize) -> u16;
+    /// # Safety
+    /// As `__read8`.
+    #[doc(hidden)]
+    unsafe fn __read32(&self, offset: usize) -> u32;
+    /// # Safety
+    /// As `__read8`.
+    #[doc(hidden)]
+    unsafe fn __write8(&self, value: u8, offset: usize);
+    /// # Safety
+    /// As `__read8`.
+    #[doc(hidden)]
+    unsafe fn __write16(&self, value: u16, offset: usize);
+    /// # Safety
+    /// As `__read8`.
+    #[doc(hidden)]
+    unsafe fn __write32(&self, value: u32, offset: usize);
 
     accessors! {
-        read8 try_read8 write8 try_write8 u8 => read8 write8;
-        read16 try_read16 write16 try_write16 u16 => read16 write16;
-        read32 try_read32 write32 try_write32 u32 => read32 write32;
+        read8 try_read8 write8 try_write8 u8 => __read8 __write8;
+        read16 try_read16 write16 try_write16 u16 => __read16 __write16;
+        read32 try_read32 write32 try_write32 u32 => __read32 __write32;
+    }
+
+    /// Reads the register at `location` (a register's name, `REGS::STATUS`, or an array's
+    /// entry, `BAR::at(2)`), checked at build time as `read32` is.
+    #[inline(always)]
+    fn read<R: register::Register, L: register::Location<R>>(&self, location: L) -> R {
+        R::from_raw(<R::Storage as register::Storage>::read(self, location.offset()))
+    }
+
+    /// Writes `value` to its register (one at a fixed offset).
+    #[inline(always)]
+    fn write_reg<R: register::FixedRegister>(&self, value: R) {
+        <R::Storage as register::Storage>::write(self, value.into_raw(), R::OFFSET)
     }
 }
 
+/// A mapping's primitives from its RawIo (MMIO through ioread/iowrite).
+macro_rules! mmio_primitives {
+    () => {
+        unsafe fn __read8(&self, offset: usize) -> u8 {
+            // SAFETY: the caller's promise; the mapping is live.
+            unsafe { self.raw().read8(offset) }
+        }
+        unsafe fn __read16(&self, offset: usize) -> u16 {
+            // SAFETY: as above.
+            unsafe { self.raw().read16(offset) }
+        }
+        unsafe fn __read32(&self, offset: usize) -> u32 {
+            // SAFETY: as above.
+            unsafe { self.raw().read32(offset) }
+        }
+        unsafe fn __write8(&self, value: u8, offset: usize) {
+            // SAFETY: as above.
+            unsafe { self.raw().write8(value, offset) }
+        }
+        unsafe fn __write16(&self, value: u16, offset: usize) {
+            // SAFETY: as above.
+            unsafe { self.raw().write16(value, offset) }
+        }
+        unsafe fn __write32(&self, value: u32, offset: usize) {
+            // SAFETY: as above.
+            unsafe { self.raw().write32(value, offset) }
+        }
+    };
+}
+pub(crate) use mmio_primitives;
+
 pub(crate) use private::Sealed;
+
+pub mod register;
+#[doc(inline)]
+pub use crate::register;
 
 #[cfg(test)]
 mod tests {
@@ -178,13 +244,21 @@ mod tests {
 
     impl Sealed for Fake {}
 
-    impl Io for Fake {
-        const MIN_SIZE: usize = 8;
-
+    impl Fake {
         fn raw(&self) -> RawIo {
             // SAFETY: 16 bytes of test memory, live while `self` is.
             unsafe { RawIo::new(self.memory.get() as usize, 16) }
         }
+    }
+
+    impl Io for Fake {
+        const MIN_SIZE: usize = 8;
+
+        fn maxsize(&self) -> usize {
+            16
+        }
+
+        mmio_primitives!();
     }
 
     #[test]
@@ -205,6 +279,40 @@ mod tests {
         assert_eq!(io.try_read32(16), Err(EINVAL));
         assert_eq!(io.try_read32(2), Err(EINVAL));         // misaligned
         assert_eq!(io.maxsize(), 16);
+    }
+
+    crate::register! {
+        CONTROL(u16) @ 0x4 {
+            7:0 low;
+            15:8 high;
+            3:3 flag;
+        }
+        WORDS(u32)[2] @ 0x0 {
+            31:0 value;
+        }
+    }
+
+    #[test]
+    fn register_fields_are_set_without_touching_their_neighbours() {
+        use crate::num::Bounded;
+        let control = CONTROL::zeroed().with_low(Bounded::<u16, 8>::from_masked(0xab)).with_high(Bounded::<u16, 8>::from_masked(0xcd));
+        assert_eq!(control.into_raw(), 0xcdab);
+        assert_eq!((control.high().get(), control.flag().get()), (0xcd, 1));
+        assert_eq!(control.with_flag(Bounded::<u16, 1>::from_masked(0)).into_raw(), 0xcda3);
+        let io = Fake { memory: core::cell::UnsafeCell::new([0; 4]) };
+        io.write_reg(control);
+        assert_eq!(io.read16(4), 0xcdab);
+        assert_eq!(io.read(CONTROL).low().get(), 0xab);
+        use register::Array;
+        assert_eq!(io.read(WORDS::at(1)).value().get(), 0xcdab);
+    }
+
+    #[test]
+    #[should_panic(expected = "not in bounds")]
+    fn an_array_index_past_the_array_is_refused() {
+        use register::Array;
+        let io = Fake { memory: core::cell::UnsafeCell::new([0; 4]) };
+        io.read(WORDS::at(2));
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub mod iov;
 pub mod miscdevice;
 pub mod module;
 pub mod module_param;
+pub mod num;
 pub mod pci;
 pub mod prelude;
 mod print;
@@ -76,6 +77,8 @@ pub mod fmt {
 }
 
 pub use macros::{declare_trace, module, pin_data, pinned_drop, vtable};
+#[doc(hidden)]
+pub use macros::__register_setter;
 pub use module::{InPlaceModule, Module, ThisModule};
 
 #[doc(hidden)]

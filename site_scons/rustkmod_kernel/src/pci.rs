@@ -438,6 +438,64 @@ impl Device<Bound> {
     }
 }
 
+/// A bound device's configuration space (its first 256 bytes, which every PCI device has), read
+/// and written through [`Io`] like a BAR: `config.read(REVISION_ID)`, `config.read16(0)`.
+#[derive(Clone, Copy)]
+pub struct ConfigSpace<'a> {
+    device: &'a Device<Bound>,
+}
+
+impl Device<Bound> {
+    /// The configuration space.
+    pub fn config_space(&self) -> ConfigSpace<'_> {
+        ConfigSpace { device: self }
+    }
+}
+
+impl crate::io::Sealed for ConfigSpace<'_> {}
+
+macro_rules! config_primitives {
+    ($($read:ident $write:ident $type:ty => $c_read:ident $c_write:ident;)*) => {$(
+        unsafe fn $read(&self, offset: usize) -> $type {
+            #[allow(unused_mut)]
+            let mut value: $type = 0;
+            #[cfg(target_os = "none")]
+            // SAFETY: the device is bound (borrowed); the offset is within the 256 bytes (the
+            // caller's promise); a failed read leaves the value as the kernel sets it (all ones).
+            unsafe {
+                bindings::$c_read(self.device.as_raw(), offset as i32, &mut value as *mut $type as *mut _)
+            };
+            #[cfg(not(target_os = "none"))]
+            let _ = (offset, self.device);
+            value
+        }
+
+        unsafe fn $write(&self, value: $type, offset: usize) {
+            #[cfg(target_os = "none")]
+            // SAFETY: as for the read.
+            unsafe {
+                bindings::$c_write(self.device.as_raw(), offset as i32, value as _)
+            };
+            #[cfg(not(target_os = "none"))]
+            let _ = (value, offset);
+        }
+    )*};
+}
+
+impl Io for ConfigSpace<'_> {
+    const MIN_SIZE: usize = 256;
+
+    fn maxsize(&self) -> usize {
+        256
+    }
+
+    config_primitives! {
+        __read8 __write8 u8 => pci_read_config_byte pci_write_config_byte;
+        __read16 __write16 u16 => pci_read_config_word pci_write_config_word;
+        __read32 __write32 u32 => pci_read_config_dword pci_write_config_dword;
+    }
+}
+
 // SAFETY: a pci_dev may be used from any thread (the driver core locks what it changes).
 unsafe impl Send for Device {}
 // SAFETY: as above.
@@ -455,12 +513,20 @@ pub struct Bar<'a, const SIZE: usize = 0> {
 
 impl<const SIZE: usize> crate::io::Sealed for Bar<'_, SIZE> {}
 
-impl<const SIZE: usize> Io for Bar<'_, SIZE> {
-    const MIN_SIZE: usize = SIZE;
-
+impl<const SIZE: usize> Bar<'_, SIZE> {
     fn raw(&self) -> RawIo {
         self.io
     }
+}
+
+impl<const SIZE: usize> Io for Bar<'_, SIZE> {
+    const MIN_SIZE: usize = SIZE;
+
+    fn maxsize(&self) -> usize {
+        self.io.size()
+    }
+
+    crate::io::mmio_primitives!();
 }
 
 impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
@@ -489,10 +555,11 @@ pub struct Adapter<T: Driver>(PhantomData<T>);
 impl<T: Driver> Adapter<T> {
     extern "C" fn probe_callback(pdev: *mut bindings::pci_dev, id: *const bindings::pci_device_id) -> core::ffi::c_int {
         // SAFETY: the PCI core calls probe with a live device it holds bound to this driver for
-        // the call (Core), and the matching entry of the table registered (driver_data: its index).
+        // the call (Core), and the matching entry: of the table registered (driver_data: its
+        // index), or one made by new_id or driver_override (checked: None past the table).
         let (dev, info) = unsafe {
             let dev: &Device<Core<'_>> = Device::from_raw(pdev);
-            let info = if id.is_null() { None } else { Some(T::ID_TABLE.info((*id).driver_data as usize)) };
+            let info = if id.is_null() { None } else { T::ID_TABLE.__info((*id).driver_data as usize) };
             (dev, info)
         };
         Self::probe_device(dev, info)

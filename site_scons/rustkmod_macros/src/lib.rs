@@ -56,3 +56,33 @@ pub fn declare_trace(input: TokenStream) -> TokenStream {
 pub fn pinned_drop(_attribute: TokenStream, item: TokenStream) -> TokenStream {
     pin_data::pinned_drop(item)
 }
+
+/// `register!`'s field setter (`with_<field>`): a declarative macro cannot make the name. Takes
+/// `[vis] [storage] [hi] [lo] [field]`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __register_setter(input: TokenStream) -> TokenStream {
+    let parts: Vec<String> = input
+        .into_iter()
+        .map(|tree| match tree {
+            proc_macro::TokenTree::Group(group) => group.stream().to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    let [vis, storage, hi, lo, field] = &parts[..] else {
+        return tokens::error(proc_macro::Span::call_site(), "register!: a field is `hi:lo name;`");
+    };
+    let width = format!("{{ {hi} - {lo} + 1 }}");
+    format!(
+        "/// The register with the field set to `value` (the other bits as they were).
+        #[allow(dead_code)]
+        {vis} fn with_{field}(self, value: impl ::core::convert::Into<::kernel::num::Bounded<{storage}, {width}>>) -> Self {{
+            let bits: ::kernel::num::Bounded<{storage}, {width}> = value.into();
+            let width: u32 = {hi} - {lo} + 1;
+            let mask: {storage} = if width == <{storage}>::BITS {{ !0 }} else {{ (((1 as {storage}) << width) - 1) << {lo} }};
+            Self::from_raw((self.into_raw() & !mask) | ((bits.get() << {lo}) & mask))
+        }}"
+    )
+    .parse()
+    .expect("register!'s setter parses")
+}
