@@ -12,9 +12,9 @@ from helpers import ROOT, fetch_kernels, scons
 
 pytestmark = pytest.mark.e2e
 
-# the kernels of the matrix, and the debug kernel (KASAN, UBSAN, lockdep, DEBUG_OBJECTS, debugfs)
-MATRIX = ("5.10", "6.1", "6.12", "6.12-trixie", "7.2", "7.3", "7.3-arm64", "6.1-arm64", "6.1-armhf", "6.1-i386",
-          "6.12-trixie-riscv64", "6.1-signing")
+# every architecture, the oldest and newest series and Debian 12's own, and the debug kernel (KASAN,
+# UBSAN, lockdep, DEBUG_OBJECTS, debugfs); the other kernels of the matrix run the same crate code
+MATRIX = ("5.10", "6.1", "6.12", "7.3", "7.3-arm64", "6.1-armhf", "6.1-i386", "6.12-trixie-riscv64", "6.1-signing")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_a_sample_whose_subsystem_a_kernel_lacks_is_not_built_for_it(booted):
     _, _, _, project, _ = booted
     kernels = dict((sample.module, wanted) for sample, wanted in project.modules)
     assert "7.3" in kernels["rust_print"] and "6.1" not in kernels["rust_print"]
-    assert {"7.2", "7.3", "7.3-arm64"} <= set(kernels["rust_driver_faux"]) and "6.12" not in kernels["rust_driver_faux"]
+    assert kernels["rust_driver_faux"] == ("7.3", "7.3-arm64")
     assert kernels["rust_minimal"] == MATRIX
 
 
