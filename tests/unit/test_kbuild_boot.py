@@ -192,7 +192,7 @@ def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
     monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
     monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
     monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
-                        type("R", (), {"stdout": b""})())
+                        type("R", (), {"stdout": b"", "stderr": b""})())
     boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd")
     assert "log_buf_len=4M" in seen[0][seen[0].index("-append") + 1].split()
 
@@ -202,9 +202,24 @@ def test_a_drivers_qemu_devices_are_added_to_the_machine(monkeypatch):
     monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
     monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
     monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
-                        type("R", (), {"stdout": b""})())
+                        type("R", (), {"stdout": b"", "stderr": b""})())
     boot.run_qemu("arm64", "/k/Image", "/k/initrd", devices=("pci-testdev", "edu,dma_mask=0xffffffff"))
     assert seen[0][-4:] == ["-device", "pci-testdev", "-device", "edu,dma_mask=0xffffffff"]
+
+
+def test_qemus_own_complaint_reaches_the_evidence(monkeypatch):
+    """A device model that gives up (QEMU's edu refusing a DMA range) ends the guest mid-init:
+    QEMU's line, on its stderr, is what explains it."""
+    monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
+    complaint = "qemu: hardware error: EDU: DMA range 0x40000-0x40fff out of bounds"
+    monkeypatch.setattr(boot.process, "run", lambda command, **kw: type(
+        "R", (), {"stdout": f"{boot.MARK}-BEGIN\n".encode(), "stderr": f"{complaint}\nCPU #0:\n".encode()})())
+    console = boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd", devices=("edu",))
+    monkeypatch.undo()                  # judge's demangler runs a program of its own
+    faults = boot.judge(boot.parse_console(console), "edu", "edu: up")
+    assert faults[0] == "edu: insmod did not return (the kernel stopped during the module's init)"
+    assert f"  kernel: {complaint}" in faults and "  kernel: CPU #0:" not in faults
 
 
 def test_with_devices_modprobe_loads_the_driver_by_their_modaliases_as_udev_would():
