@@ -187,22 +187,24 @@ def test_the_debug_kernels_reports_are_boot_failures(report):
     assert faults == ["ksound: loaded, but the kernel complained", f"  kernel: [ 2.2] {report}"]
 
 
-def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
+def fake_qemu(monkeypatch, stdout: bytes = b"", stderr: bytes = b"") -> list:
+    """QEMU (and the files it needs) faked: the command lines it was run with, as they come."""
     seen = []
     monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
     monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
     monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
-                        type("R", (), {"stdout": b"", "stderr": b""})())
+                        type("R", (), {"stdout": stdout, "stderr": stderr})())
+    return seen
+
+
+def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
+    seen = fake_qemu(monkeypatch)
     boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd")
     assert "log_buf_len=4M" in seen[0][seen[0].index("-append") + 1].split()
 
 
 def test_a_drivers_qemu_devices_are_added_to_the_machine(monkeypatch):
-    seen = []
-    monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
-    monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
-    monkeypatch.setattr(boot.process, "run", lambda command, **kw: seen.append(command) or
-                        type("R", (), {"stdout": b"", "stderr": b""})())
+    seen = fake_qemu(monkeypatch)
     boot.run_qemu("arm64", "/k/Image", "/k/initrd", devices=("pci-testdev", "edu,dma_mask=0xffffffff"))
     assert seen[0][-4:] == ["-device", "pci-testdev", "-device", "edu,dma_mask=0xffffffff"]
 
@@ -210,11 +212,8 @@ def test_a_drivers_qemu_devices_are_added_to_the_machine(monkeypatch):
 def test_qemus_own_complaint_reaches_the_evidence(monkeypatch):
     """A device model that gives up (QEMU's edu refusing a DMA range) ends the guest mid-init:
     QEMU's line, on its stderr, is what explains it."""
-    monkeypatch.setattr(boot.shutil, "which", lambda name: "/usr/bin/" + name)
-    monkeypatch.setattr(boot.os.path, "isfile", lambda path: True)
     complaint = "qemu: hardware error: EDU: DMA range 0x40000-0x40fff out of bounds"
-    monkeypatch.setattr(boot.process, "run", lambda command, **kw: type(
-        "R", (), {"stdout": f"{boot.MARK}-BEGIN\n".encode(), "stderr": f"{complaint}\nCPU #0:\n".encode()})())
+    fake_qemu(monkeypatch, f"{boot.MARK}-BEGIN\n".encode(), f"{complaint}\nCPU #0:\n".encode())
     console = boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd", devices=("edu",))
     monkeypatch.undo()                  # judge's demangler runs a program of its own
     faults = boot.judge(boot.parse_console(console), "edu", "edu: up")
