@@ -6,6 +6,7 @@ crate's own target directory empty).
 
   examples/minimal   (module! + Module + pr_info!, no C)    against hello/ + kmod/ (C glue)
   examples/ringdev   (a misc device with no C)              against examples/ringdev-c
+  examples/edu       (a PCI driver: MMIO, an interrupt, DMA; no C, nothing to compare it with)
 
 Run it from the venv: `./setup python bench/kernel_crate.py`. Each project is copied to a
 temporary directory and built for the default kernel (or KDIR).
@@ -32,6 +33,7 @@ PROJECTS = [
     ("hello (C glue, rustkmod-rt)", ["SConstruct", "site_scons", "hello", "kmod"], ".", "hello"),
     ("ringdev (kernel crate, no C)", ["examples/ringdev"], "examples/ringdev", "ringdev"),
     ("ringdev-c (C glue, bindings)", ["site_scons", "examples/ringdev-c"], "examples/ringdev-c", "ringdev"),
+    ("edu (PCI driver, kernel crate)", ["examples/edu"], "examples/edu", "edu"),
 ]
 
 
