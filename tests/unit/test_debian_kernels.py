@@ -3,7 +3,7 @@
 import pytest
 
 from rustkmod import RustkmodError
-from rustkmod.kernel import kbuild
+from rustkmod.kernel import debian, kbuild
 from rustkmod.kernel.tree import Kernel
 from rustkmod.kernel.debian import KernelSpec, ProvisionedKernel, _newest_abi, _point_at_private_root, _write_marker, lookup
 
@@ -91,3 +91,24 @@ def test_a_kernel_whose_build_root_lost_its_marker_is_named_and_fetched_again(tm
                                                        "(made incompletely, or the file was removed)"
     host_kernel = kernel._replace(kdir=str(cache / "kernels/6.1/usr/src/linux-headers-6.1.0-9-amd64"))
     assert debian.lost_root(host_kernel, str(cache)) == ""        # not meant for a root
+
+
+def test_two_fetches_of_one_kernel_at_once_make_it_once(tmp_path, monkeypatch):
+    """A second fetch-kernel (another scons, a build a timeout left running) waits for the first
+    and takes its kernel, instead of unpacking over it."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    made = []
+    monkeypatch.setattr(debian, "lookup", lambda spec, cache: made[0] if made else None)
+    monkeypatch.setattr(debian, "unusable", lambda *args: False)
+
+    def slow(spec, cache, log):
+        time.sleep(0.3)
+        made.append(f"{spec.name} made")
+        return made[-1]
+
+    monkeypatch.setattr(debian, "_provision", slow)
+    spec = debian.KernelSpec.parse("6.1-signing")
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: debian.provision(spec, str(tmp_path)), range(2)))
+    assert results == ["6.1-signing made"] * 2 and made == ["6.1-signing made"]

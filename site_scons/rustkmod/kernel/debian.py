@@ -10,6 +10,7 @@ modpost, fixdep) is always the build machine's architecture, also for a cross (a
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -135,6 +136,19 @@ def provision(spec: KernelSpec, cache: str, log=print) -> ProvisionedKernel:
     found = lookup(spec, cache)
     if found and not unusable(found, spec, cache):
         return found
+    # One fetch (or build) of a kernel at a time: a second process (another scons, a test's
+    # fetch-kernel, a build a timeout left running) waits for the first, then finds its kernel.
+    os.makedirs(os.path.join(cache, "kernels"), exist_ok=True)
+    with open(os.path.join(cache, "kernels", spec.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = lookup(spec, cache)
+        if found and not unusable(found, spec, cache):
+            return found
+        return _provision(spec, cache, log)
+
+
+def _provision(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
+    """provision's work, under its lock."""
     if spec.built:
         return _build(spec, cache, log)
     # One apt state per architecture: a stale index of one (the mirror's armhf ones can be)
