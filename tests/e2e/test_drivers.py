@@ -7,6 +7,7 @@ one kernel each, installed and loaded by modprobe of the device's modalias, as u
 kpci's MODULE_ALIAS is modpost's own for the same id table, and an I/O offset the compiler cannot
 prove in bounds is refused at build time."""
 
+import os
 import subprocess
 
 import pytest
@@ -102,7 +103,7 @@ def test_an_io_offset_not_proven_in_bounds_is_refused_at_build_time(tmp_path):
 def edu(tmp_path_factory):
     fetched = fetch_kernels(*EDU)
     project = copy_project(tmp_path_factory.mktemp("edu") / "checkout") / "examples" / "edu"
-    run = checked_and_installed(project, dict(__import__("os").environ, RUSTKMOD=str(ROOT)), "edu", EDU)
+    run = checked_and_installed(project, dict(os.environ, RUSTKMOD=str(ROOT)), "edu", EDU)
     return project, fetched, run
 
 

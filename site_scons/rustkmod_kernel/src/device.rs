@@ -9,7 +9,6 @@
 
 use core::fmt;
 use core::marker::{PhantomData, PhantomPinned};
-use core::ops::Deref;
 
 mod private {
     pub trait Sealed {}
@@ -79,23 +78,35 @@ impl Device {
     }
 }
 
-impl Deref for Device<Bound> {
-    type Target = Device;
+/// `Core` derefs to `Bound` and `Bound` to the `Normal` context, for a device type generic over
+/// its context (`device::Device`, `pci::Device`): a reference may always do less.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __impl_device_context_deref {
+    ($device:ident) => {
+        impl ::core::ops::Deref for $device<$crate::device::Bound> {
+            type Target = $device;
 
-    fn deref(&self) -> &Device {
-        self.as_normal()
-    }
+            fn deref(&self) -> &$device {
+                // SAFETY: the contexts differ only in what the type allows; the layout is the
+                // same, and every bound device is a device.
+                unsafe { &*(self as *const Self as *const $device) }
+            }
+        }
+
+        impl<'a> ::core::ops::Deref for $device<$crate::device::Core<'a>> {
+            type Target = $device<$crate::device::Bound>;
+
+            fn deref(&self) -> &$device<$crate::device::Bound> {
+                // SAFETY: inside a bus callback the device is bound to the driver whose callback
+                // it is; the layout is the same.
+                unsafe { &*(self as *const Self as *const $device<$crate::device::Bound>) }
+            }
+        }
+    };
 }
 
-impl<'a> Deref for Device<Core<'a>> {
-    type Target = Device<Bound>;
-
-    fn deref(&self) -> &Device<Bound> {
-        // SAFETY: inside a bus callback the device is bound to the driver whose callback it is;
-        // the layout is the same.
-        unsafe { &*(self as *const Self as *const Device<Bound>) }
-    }
-}
+crate::__impl_device_context_deref!(Device);
 
 impl<Ctx: DeviceContext> AsRef<Device<Ctx>> for Device<Ctx> {
     fn as_ref(&self) -> &Device<Ctx> {

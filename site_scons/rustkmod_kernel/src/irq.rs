@@ -22,22 +22,24 @@ use crate::bindings;
 
 /// What a handler says of the interrupt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum IrqReturn {
     /// Not this device's (a shared line).
-    None,
+    None = 0,
     /// Handled.
-    Handled,
+    Handled = 1,
 }
 
 /// What the hard half of a threaded handler says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum ThreadedIrqReturn {
     /// Not this device's.
-    None,
+    None = 0,
     /// Handled in full.
-    Handled,
+    Handled = 1,
     /// Run `handle_threaded` in the interrupt's thread.
-    WakeThread,
+    WakeThread = 2,
 }
 
 /// A handler: `handle` runs in hard interrupt context, possibly on several CPUs at once (so the
@@ -114,13 +116,13 @@ struct Line<'a> {
     request: IrqRequest<'a>,
 }
 
-/// `handler` requested on `request`'s line, with `slot` (the registration, pinned) as the cookie;
+/// `hard` and `thread` requested on `request`'s line, with `slot` (the registration, pinned) as the cookie;
 /// the devres action frees a forgotten registration's line at unbind.
 ///
 /// # Safety
 /// `slot` is a pinned registration whose handler is made, and whose `Drop` calls `release`.
 #[cfg(target_os = "none")]
-unsafe fn request(request: IrqRequest<'_>, flags: Flags, name: &'static CStr, slot: *mut core::ffi::c_void,
+unsafe fn request_line(request: IrqRequest<'_>, flags: Flags, name: &'static CStr, slot: *mut core::ffi::c_void,
                   hard: bindings::irq_handler_t, thread: bindings::irq_handler_t,
                   forgotten: unsafe extern "C" fn(*mut core::ffi::c_void)) -> Result {
     // SAFETY: the line is the device's (IrqRequest's promise), the cookie lives until free_irq
@@ -237,9 +239,6 @@ macro_rules! registration {
     };
 }
 
-#[cfg(target_os = "none")]
-use request as request_line;
-
 registration!(
     /// A handler requested on an interrupt line while this lives.
     Registration, Handler, hard_callback, None
@@ -251,8 +250,19 @@ registration!(
 );
 
 #[cfg(target_os = "none")]
-fn irqreturn(value: u32) -> bindings::irqreturn_t {
-    value as bindings::irqreturn_t
+impl IrqReturn {
+    /// What C's irqreturn_t holds for it (IRQ_NONE 0, IRQ_HANDLED 1).
+    fn raw(self) -> bindings::irqreturn_t {
+        self as u32 as bindings::irqreturn_t
+    }
+}
+
+#[cfg(target_os = "none")]
+impl ThreadedIrqReturn {
+    /// What C's irqreturn_t holds for it (IRQ_WAKE_THREAD 2).
+    fn raw(self) -> bindings::irqreturn_t {
+        self as u32 as bindings::irqreturn_t
+    }
 }
 
 /// # Safety
@@ -261,11 +271,7 @@ fn irqreturn(value: u32) -> bindings::irqreturn_t {
 unsafe extern "C" fn hard_callback<T: Handler>(_irq: core::ffi::c_int, cookie: *mut core::ffi::c_void) -> bindings::irqreturn_t {
     // SAFETY: the cookie is the registration, whose handler is its first field and lives until
     // free_irq returns.
-    let handler = unsafe { &*(cookie as *const T) };
-    irqreturn(match handler.handle() {
-        IrqReturn::None => 0,
-        IrqReturn::Handled => 1,
-    })
+    unsafe { &*(cookie as *const T) }.handle().raw()
 }
 
 /// # Safety
@@ -274,12 +280,7 @@ unsafe extern "C" fn hard_callback<T: Handler>(_irq: core::ffi::c_int, cookie: *
 unsafe extern "C" fn threaded_hard_callback<T: ThreadedHandler>(_irq: core::ffi::c_int, cookie: *mut core::ffi::c_void)
     -> bindings::irqreturn_t {
     // SAFETY: as for hard_callback.
-    let handler = unsafe { &*(cookie as *const T) };
-    irqreturn(match handler.handle() {
-        ThreadedIrqReturn::None => 0,
-        ThreadedIrqReturn::Handled => 1,
-        ThreadedIrqReturn::WakeThread => 2,
-    })
+    unsafe { &*(cookie as *const T) }.handle().raw()
 }
 
 /// # Safety
@@ -288,9 +289,5 @@ unsafe extern "C" fn threaded_hard_callback<T: ThreadedHandler>(_irq: core::ffi:
 unsafe extern "C" fn thread_callback<T: ThreadedHandler>(_irq: core::ffi::c_int, cookie: *mut core::ffi::c_void)
     -> bindings::irqreturn_t {
     // SAFETY: as for hard_callback.
-    let handler = unsafe { &*(cookie as *const T) };
-    irqreturn(match handler.handle_threaded() {
-        IrqReturn::None => 0,
-        IrqReturn::Handled => 1,
-    })
+    unsafe { &*(cookie as *const T) }.handle_threaded().raw()
 }

@@ -9,6 +9,13 @@ use core::fmt;
 pub struct Bounded<T, const N: u32>(T);
 
 macro_rules! bounded {
+    (@format $type:ty: $($trait:ident)*) => {$(
+        impl<const N: u32> fmt::$trait for Bounded<$type, N> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::$trait::fmt(&self.0, f)
+            }
+        }
+    )*};
     ($($type:ty)*) => {$(
         impl<const N: u32> Bounded<$type, N> {
             const FITS: () = assert!(N >= 1 && N <= <$type>::BITS, "a Bounded has 1 to T::BITS bits");
@@ -43,29 +50,7 @@ macro_rules! bounded {
             }
         }
 
-        impl<const N: u32> fmt::Display for Bounded<$type, N> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
-            }
-        }
-
-        impl<const N: u32> fmt::Debug for Bounded<$type, N> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
-
-        impl<const N: u32> fmt::LowerHex for Bounded<$type, N> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::LowerHex::fmt(&self.0, f)
-            }
-        }
-
-        impl<const N: u32> fmt::UpperHex for Bounded<$type, N> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::UpperHex::fmt(&self.0, f)
-            }
-        }
+        bounded!(@format $type: Display Debug LowerHex UpperHex);
     )*};
 }
 

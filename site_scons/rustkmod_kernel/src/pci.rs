@@ -375,23 +375,7 @@ impl Device<Bound> {
     }
 }
 
-impl core::ops::Deref for Device<Bound> {
-    type Target = Device;
-
-    fn deref(&self) -> &Device {
-        // SAFETY: the contexts differ only in what the type allows; the layout is the same.
-        unsafe { &*(self as *const Self as *const Device) }
-    }
-}
-
-impl<'a> core::ops::Deref for Device<Core<'a>> {
-    type Target = Device<Bound>;
-
-    fn deref(&self) -> &Device<Bound> {
-        // SAFETY: inside a bus callback the device is bound to the driver; the layout is the same.
-        unsafe { &*(self as *const Self as *const Device<Bound>) }
-    }
-}
+crate::__impl_device_context_deref!(Device);
 
 impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
     fn as_ref(&self) -> &device::Device<Ctx> {
