@@ -2,6 +2,7 @@
  * layouts (struct mutex grows with lockdep, struct kernel_param) are that kernel's own. The
  * functions below wrap what is a macro on some kernels and a function on others. */
 #include <linux/delay.h>
+#include <linux/version.h>
 #include <linux/dev_printk.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -27,6 +28,12 @@
 #include <linux/io.h>
 #include <linux/interrupt.h>
 #include <linux/dma-mapping.h>
+#include <linux/platform_device.h>
+#include <linux/mod_devicetable.h>
+#include <linux/of.h>
+#include <linux/of_device.h>
+#include <linux/acpi.h>
+#include <linux/property.h>
 
 // rustkmod-bindgen: allow kernel_param kernel_param_ops mutex spinlock lock_class_key
 // rustkmod-bindgen: allow param_ops_bool param_ops_byte param_ops_short param_ops_ushort param_ops_int
@@ -60,6 +67,14 @@
 // rustkmod-bindgen: allow pci_read_config_byte pci_read_config_word pci_read_config_dword
 // rustkmod-bindgen: allow pci_write_config_byte pci_write_config_word pci_write_config_dword
 // rustkmod-bindgen: allow rkk_dma_set_mask_and_coherent rkk_dma_alloc_coherent rkk_dma_free_coherent
+// rustkmod-bindgen: allow rkk_platform_driver platform_device of_device_id acpi_device_id
+// rustkmod-bindgen: allow rkk_platform_register_driver rkk_platform_unregister_driver rkk_platform_device
+// rustkmod-bindgen: allow rkk_platform_get_drvdata rkk_platform_set_drvdata rkk_of_match_index rkk_acpi_match_index
+// rustkmod-bindgen: allow fwnode_handle fwnode_reference_args rkk_dev_fwnode rkk_is_of_node fwnode_property_present
+// rustkmod-bindgen: allow fwnode_property_read_u8_array fwnode_property_read_u16_array fwnode_property_read_u32_array
+// rustkmod-bindgen: allow fwnode_property_read_u64_array fwnode_property_read_string fwnode_property_match_string
+// rustkmod-bindgen: allow fwnode_get_next_child_node fwnode_get_named_child_node rkk_fwnode_get rkk_fwnode_put
+// rustkmod-bindgen: allow rkk_fwnode_get_reference_args rkk_fwnode_path
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -447,4 +462,130 @@ static inline void *rkk_dma_alloc_coherent(struct device *dev, size_t size, unsi
 static inline void rkk_dma_free_coherent(struct device *dev, size_t size, void *cpu, const unsigned long long *handle)
 {
 	dma_free_coherent(dev, size, cpu, (dma_addr_t)*handle);
+}
+
+/* Platform drivers. `remove` returns nothing from Linux 6.11 on and an int before: the driver's
+ * own (which returns nothing) is kept beside the C structure, and on older kernels called from a
+ * function that returns 0. */
+struct rkk_platform_driver {
+	struct platform_driver driver;
+	void (*remove)(struct platform_device *pdev);
+};
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+static int rkk_platform_remove(struct platform_device *pdev)
+{
+	struct platform_driver *driver = to_platform_driver(pdev->dev.driver);
+
+	container_of(driver, struct rkk_platform_driver, driver)->remove(pdev);
+	return 0;
+}
+#endif
+
+/* The platform_driver_register macro with the module's own struct module and name in place of
+ * THIS_MODULE and KBUILD_MODNAME (it passes the name too from Linux 7.x on). */
+static inline int rkk_platform_register_driver(struct rkk_platform_driver *driver, struct module *owner,
+					       const char *name)
+{
+	int status;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	driver->driver.remove = driver->remove;
+#else
+	driver->driver.remove = rkk_platform_remove;
+#endif
+#pragma push_macro("THIS_MODULE")
+#pragma push_macro("KBUILD_MODNAME")
+#undef THIS_MODULE
+#undef KBUILD_MODNAME
+#define THIS_MODULE owner
+#define KBUILD_MODNAME name
+	status = platform_driver_register(&driver->driver);
+#pragma pop_macro("KBUILD_MODNAME")
+#pragma pop_macro("THIS_MODULE")
+	(void)name;
+	return status;
+}
+
+static inline void rkk_platform_unregister_driver(struct rkk_platform_driver *driver)
+{
+	platform_driver_unregister(&driver->driver);
+}
+
+static inline struct device *rkk_platform_device(struct platform_device *pdev)
+{
+	return &pdev->dev;
+}
+
+static inline void *rkk_platform_get_drvdata(struct platform_device *pdev)
+{
+	return platform_get_drvdata(pdev);
+}
+
+static inline void rkk_platform_set_drvdata(struct platform_device *pdev, void *data)
+{
+	platform_set_drvdata(pdev, data);
+}
+
+/* The index in `table` of the entry `dev` matched, or -1 (no firmware node of that kind, or bound
+ * another way: driver_override). The stubs of kernels without OF or ACPI find nothing. */
+static inline long rkk_of_match_index(struct device *dev, const struct of_device_id *table)
+{
+	const struct of_device_id *id = table ? of_match_device(table, dev) : NULL;
+
+	return id ? id - table : -1;
+}
+
+static inline long rkk_acpi_match_index(struct device *dev, const struct acpi_device_id *table)
+{
+	const struct acpi_device_id *id = table ? acpi_match_device(table, dev) : NULL;
+
+	return id ? id - table : -1;
+}
+
+/* Firmware nodes (device tree or ACPI) and their properties: dev_fwnode and the reference count
+ * are inlines or macros on some kernels. */
+static inline struct fwnode_handle *rkk_dev_fwnode(struct device *dev)
+{
+	return dev_fwnode(dev);
+}
+
+static inline bool rkk_is_of_node(struct fwnode_handle *fwnode)
+{
+	return is_of_node(fwnode);
+}
+
+static inline struct fwnode_handle *rkk_fwnode_get(struct fwnode_handle *fwnode)
+{
+	return fwnode_handle_get(fwnode);
+}
+
+static inline void rkk_fwnode_put(struct fwnode_handle *fwnode)
+{
+	fwnode_handle_put(fwnode);
+}
+
+/* The reference's node (counted, or NULL) and its arguments, `*count` of them, in `args` (room
+ * for NR_FWNODE_REFERENCE_ARGS): the Rust side never depends on the struct's layout. */
+static inline int rkk_fwnode_get_reference_args(struct fwnode_handle *fwnode, const char *name,
+						const char *count_name, unsigned int count, unsigned int index,
+						struct fwnode_handle **node, unsigned int *found, u64 *args, unsigned int room)
+{
+	struct fwnode_reference_args reference = {};
+	unsigned int i;
+	int status = fwnode_property_get_reference_args(fwnode, name, count_name, count, index, &reference);
+
+	if (status)
+		return status;
+	*node = reference.fwnode;
+	*found = min_t(unsigned int, reference.nargs, room);
+	for (i = 0; i < *found; i++)
+		args[i] = reference.args[i];
+	return 0;
+}
+
+/* The node's full path (`/rust-device/child`), as printk's %pfwf writes it. */
+static inline int rkk_fwnode_path(struct fwnode_handle *fwnode, char *buffer, size_t size)
+{
+	return snprintf(buffer, size, "%pfwf", fwnode);
 }

@@ -10,6 +10,8 @@
 use core::fmt;
 use core::marker::{PhantomData, PhantomPinned};
 
+pub mod property;
+
 mod private {
     pub trait Sealed {}
 }
@@ -161,7 +163,7 @@ pub fn log(device: &Device, level: i32, args: fmt::Arguments<'_>) {
 #[macro_export]
 macro_rules! __dev_log {
     ($level:expr, $device:expr, $($arg:tt)*) => {
-        $crate::device::Device::__log(($device).as_ref(), $level, format_args!($($arg)*))
+        $crate::device::Device::__log(($device).as_ref(), $level, $crate::fmt!($($arg)*))
     };
 }
 

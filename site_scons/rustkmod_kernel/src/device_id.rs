@@ -63,6 +63,11 @@ impl<T: RawDeviceId, U, const N: usize> IdArray<T, U, N> {
     }
 }
 
+// SAFETY: the table is never written after it is made; the C side only reads it (pointer
+// fields, OF's `data`, hold an index, never dereferenced), and the infos are shared as `&U` only
+// where U is Sync.
+unsafe impl<T: RawDeviceId, U: Sync, const N: usize> Sync for IdArray<T, U, N> {}
+
 /// What a driver names as its `ID_TABLE` (`&'static dyn IdTable<DeviceId, IdInfo>`).
 pub trait IdTable<T: RawDeviceId, U> {
     /// The C table, ending in its all-zero entry.
@@ -93,14 +98,14 @@ impl<T: RawDeviceId, U, const N: usize> IdTable<T, U> for IdArray<T, U, N> {
 /// Bytes of a modalias being worked out at compile time: `alias=<bus>:...` and its NUL.
 #[doc(hidden)]
 pub struct AliasText {
-    pub bytes: [u8; 128],
+    pub bytes: [u8; 192],
     pub len: usize,
 }
 
 impl AliasText {
     /// `alias=` and the bus's prefix (`pci:`).
     pub const fn new(prefix: &str) -> Self {
-        AliasText { bytes: [0; 128], len: 0 }.text("alias=").text(prefix)
+        AliasText { bytes: [0; 192], len: 0 }.text("alias=").text(prefix)
     }
 
     /// `text` appended.
@@ -112,6 +117,24 @@ impl AliasText {
             self.len += 1;
             index += 1;
         }
+        self
+    }
+
+    /// `bytes` appended, whitespace as `_` with `underscores` (modpost's rule for OF aliases).
+    pub const fn bytes(mut self, bytes: &[u8], underscores: bool) -> Self {
+        let mut index = 0;
+        while index < bytes.len() {
+            let byte = bytes[index];
+            self.bytes[self.len] = if underscores && byte.is_ascii_whitespace() { b'_' } else { byte };
+            self.len += 1;
+            index += 1;
+        }
+        self
+    }
+
+    /// The NUL, nothing added.
+    pub const fn end(mut self) -> Self {
+        self.len += 1;                   // bytes start zeroed
         self
     }
 

@@ -33,6 +33,7 @@
 // (`::kernel::...`) work inside it too.
 extern crate self as kernel;
 
+pub mod acpi;
 pub mod alloc;
 pub mod build_assert;
 pub mod debugfs;
@@ -45,6 +46,7 @@ pub mod dma;
 pub mod driver;
 pub mod error;
 pub mod faux;
+pub mod fmt;
 pub mod fs;
 pub mod init;
 pub mod io;
@@ -55,7 +57,9 @@ pub mod miscdevice;
 pub mod module;
 pub mod module_param;
 pub mod num;
+pub mod of;
 pub mod pci;
+pub mod platform;
 pub mod prelude;
 mod print;
 mod registrations;
@@ -71,12 +75,10 @@ pub mod types;
 pub mod uaccess;
 pub mod workqueue;
 
-/// Formatting, as `kernel::fmt` (the core library's).
-pub mod fmt {
-    pub use core::fmt::*;
-}
 
 pub use macros::{declare_trace, module, pin_data, pinned_drop, vtable};
+#[doc(hidden)]
+pub use macros::__fmt;
 #[doc(hidden)]
 pub use macros::__register_setter;
 pub use module::{InPlaceModule, Module, ThisModule};

@@ -7,7 +7,7 @@
 #[macro_export]
 macro_rules! __pr {
     ($level:ident, $($arg:tt)*) => {
-        $crate::__rt::print::log_open($crate::__rt::print::$level, ::core::format_args!($($arg)*))
+        $crate::__rt::print::log_open($crate::__rt::print::$level, $crate::fmt!($($arg)*))
     };
 }
 
@@ -39,7 +39,7 @@ macro_rules! pr_debug { ($($arg:tt)*) => { $crate::__pr!(DEBUG, $($arg)*) } }
 /// Continues the line the last `pr_*!` left open (printk's KERN_CONT).
 #[macro_export]
 macro_rules! pr_cont {
-    ($($arg:tt)*) => { $crate::__rt::print::cont(::core::format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::__rt::print::cont($crate::fmt!($($arg)*)) };
 }
 
 /// `pr_warn!` the first time this line runs, and never again (C's `pr_warn_once`).

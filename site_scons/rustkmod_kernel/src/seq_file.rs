@@ -57,5 +57,5 @@ impl SeqFile {
 /// `seq_print!(m, "...", ...)`: appends to a seq_file's text.
 #[macro_export]
 macro_rules! seq_print {
-    ($m:expr, $($arg:tt)+) => { $m.call_printf(format_args!($($arg)+)) };
+    ($m:expr, $($arg:tt)+) => { $m.call_printf($crate::fmt!($($arg)+)) };
 }

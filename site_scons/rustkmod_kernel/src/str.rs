@@ -96,9 +96,9 @@ macro_rules! c_str {
     };
 }
 
-/// `fmt!("...", ...)`: formatting arguments, as the in-tree `fmt!` (the core library's
-/// `format_args!`).
+/// `fmt!("...", ...)`: formatting arguments, as the in-tree `fmt!`: `format_args!`, where a
+/// `&CStr` also prints with `{}` (see [`crate::fmt`]).
 #[macro_export]
 macro_rules! fmt {
-    ($($arg:tt)*) => { ::core::format_args!($($arg)*) };
+    ($($arg:tt)*) => { $crate::__fmt!($($arg)*) };
 }

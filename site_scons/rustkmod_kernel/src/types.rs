@@ -279,8 +279,3 @@ impl<T, F: FnOnce(T)> Drop for ScopeGuard<T, F> {
     }
 }
 
-impl<T: AlwaysRefCounted> AsRef<T> for ARef<T> {
-    fn as_ref(&self) -> &T {
-        self
-    }
-}

@@ -8,6 +8,7 @@
 
 use proc_macro::TokenStream;
 
+mod fmt;
 mod module;
 mod pin_data;
 mod tokens;
@@ -55,6 +56,13 @@ pub fn declare_trace(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn pinned_drop(_attribute: TokenStream, item: TokenStream) -> TokenStream {
     pin_data::pinned_drop(item)
+}
+
+/// `format_args!` through `kernel::fmt`'s wrapper (what `kernel::fmt!` expands to).
+#[doc(hidden)]
+#[proc_macro]
+pub fn __fmt(input: TokenStream) -> TokenStream {
+    fmt::fmt(input)
 }
 
 /// `register!`'s field setter (`with_<field>`): a declarative macro cannot make the name. Takes

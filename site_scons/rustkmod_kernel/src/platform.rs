@@ -1,0 +1,241 @@
+//! Platform drivers, as the in-tree `kernel::platform`: a [`Driver`] names the devices it takes
+//! by device-tree `compatible` ([`crate::of_device_table!`]) and ACPI id
+//! ([`crate::acpi_device_table!`]), which also write the `MODULE_ALIAS` lines `modprobe` finds it
+//! by; it makes its data in `probe` and has it dropped when the device is unbound (at unbind
+//! through sysfs, or when the module unloads). `module_platform_driver!` is the whole module.
+//!
+//! As for PCI, the data's lifetime `'bound` is the binding's: what it borrows from the device
+//! cannot outlive the binding.
+
+use core::marker::PhantomData;
+use core::pin::Pin;
+
+use crate::device::{self, Bound, Core, DeviceContext};
+use crate::error::{Error, Result};
+use crate::init::PinInit;
+use crate::str::CStr;
+use crate::types::{ARef, AlwaysRefCounted, Opaque};
+use crate::{acpi, of};
+
+#[cfg(target_os = "none")]
+use crate::bindings;
+
+/// A platform driver.
+pub trait Driver: Send + 'static {
+    /// What each id of the tables carries to `probe`.
+    type IdInfo: 'static;
+
+    /// The driver's data for one bound device, made by `probe` and dropped at unbind.
+    type Data<'bound>: Send + 'bound;
+
+    /// The device-tree nodes the driver takes (by `compatible`).
+    const OF_ID_TABLE: Option<of::IdTable<Self::IdInfo>> = None;
+
+    /// The ACPI devices the driver takes (by hardware id).
+    const ACPI_ID_TABLE: Option<acpi::IdTable<Self::IdInfo>> = None;
+
+    /// Binds `dev`, matched by the table entry whose data is `id_info` (None when bound by
+    /// `driver_override`): the data, or the error that leaves the device unbound.
+    fn probe<'bound>(
+        dev: &'bound Device<Core<'_>>,
+        id_info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
+
+    /// The device is being unbound: the data is still there; it drops after.
+    fn unbind<'bound>(dev: &'bound Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
+}
+
+/// The kernel's `struct platform_device`, only ever behind a reference.
+#[repr(transparent)]
+pub struct Device<Ctx: DeviceContext = device::Normal>(Opaque<[u8; 0]>, PhantomData<Ctx>);
+
+impl<Ctx: DeviceContext> Device<Ctx> {
+    #[cfg(target_os = "none")]
+    fn as_raw(&self) -> *mut bindings::platform_device {
+        self as *const Self as *mut bindings::platform_device
+    }
+
+    /// # Safety
+    /// `pdev` is a live `struct platform_device`, in context `Ctx`, for all of `'a`.
+    #[cfg(target_os = "none")]
+    unsafe fn from_raw<'a>(pdev: *mut bindings::platform_device) -> &'a Self {
+        // SAFETY: the caller's promise; Device is only ever a reference to the C object.
+        unsafe { &*(pdev as *const Self) }
+    }
+}
+
+crate::__impl_device_context_deref!(Device);
+
+impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
+    fn as_ref(&self) -> &device::Device<Ctx> {
+        #[cfg(target_os = "none")]
+        // SAFETY: the platform_device's struct device lives as long as it, in the same context.
+        return unsafe { device::Device::from_raw(bindings::rkk_platform_device(self.as_raw())) };
+        #[cfg(not(target_os = "none"))]
+        // SAFETY: on the host every device is the host's, which prints to stderr.
+        return unsafe { &*(device::Device::host() as *const device::Device as *const device::Device<Ctx>) };
+    }
+}
+
+// SAFETY: get_device on the platform device's struct device keeps the whole platform_device
+// alive (it is freed by its release) until put_device, from any thread.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        let device: &device::Device = self.as_ref();
+        device.inc_ref();
+    }
+
+    unsafe fn dec_ref(pdev: core::ptr::NonNull<Device>) {
+        // SAFETY: the caller holds a count (taken on the struct device) and gives it up; the
+        // pointer is a live platform_device until then.
+        unsafe {
+            let device: &device::Device = pdev.as_ref().as_ref();
+            device::Device::dec_ref(core::ptr::NonNull::from(device));
+        }
+    }
+}
+
+impl<'a> From<&Device<Core<'a>>> for ARef<Device> {
+    fn from(pdev: &Device<Core<'a>>) -> ARef<Device> {
+        let normal: &Device = pdev;
+        normal.into()
+    }
+}
+
+impl From<&Device<Bound>> for ARef<Device> {
+    fn from(pdev: &Device<Bound>) -> ARef<Device> {
+        let normal: &Device = pdev;
+        normal.into()
+    }
+}
+
+// SAFETY: a platform_device may be used from any thread (the driver core locks what it changes).
+unsafe impl Send for Device {}
+// SAFETY: as above.
+unsafe impl Sync for Device {}
+// SAFETY: as above; a Bound reference is only made while the binding outlives it.
+unsafe impl Sync for Device<Bound> {}
+
+/// `module_platform_driver! { type: Driver, name: "...", ...module! keys }`: the module is the
+/// driver.
+#[macro_export]
+macro_rules! module_platform_driver {
+    ($($keys:tt)*) => {
+        $crate::module_driver!(<T>, $crate::platform::Adapter<T>, { $($keys)* });
+    };
+}
+
+/// How `driver::Registration` registers a platform driver `T`.
+pub struct Adapter<T: Driver>(PhantomData<T>);
+
+#[cfg(target_os = "none")]
+impl<T: Driver> Adapter<T> {
+    /// The info of the table entry `dev` matched: its device-tree node's, else its ACPI id's.
+    fn id_info(dev: &device::Device) -> Option<&'static T::IdInfo> {
+        if let Some(table) = T::OF_ID_TABLE {
+            // SAFETY: the device is live; the table ends in its all-zero entry.
+            let index = unsafe { bindings::rkk_of_match_index(dev.as_raw(), table.as_ptr()) };
+            if index >= 0 {
+                return table.__info(index as usize);
+            }
+        }
+        if let Some(table) = T::ACPI_ID_TABLE {
+            // SAFETY: as above.
+            let index = unsafe { bindings::rkk_acpi_match_index(dev.as_raw(), table.as_ptr()) };
+            if index >= 0 {
+                return table.__info(index as usize);
+            }
+        }
+        None
+    }
+
+    extern "C" fn probe_callback(pdev: *mut bindings::platform_device) -> core::ffi::c_int {
+        // SAFETY: the platform core calls probe with a live device it holds bound to this driver
+        // for the call (Core).
+        let dev: &Device<Core<'_>> = unsafe { Device::from_raw(pdev) };
+        let device: &device::Device<Core<'_>> = dev.as_ref();
+        let info = Self::id_info(device);
+        Self::probe_device(dev, info)
+    }
+
+    fn probe_device<'bound>(dev: &'bound Device<Core<'_>>, info: Option<&'bound T::IdInfo>) -> core::ffi::c_int {
+        match crate::alloc::KBox::pin_init(T::probe(dev, info), crate::alloc::flags::GFP_KERNEL) {
+            Ok(data) => {
+                // SAFETY: the data stays pinned: remove rebuilds the same box and drops it in
+                // place; nothing else reads the pointer.
+                let raw = crate::alloc::KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+                // SAFETY: the device is live; drvdata is the driver's own slot.
+                unsafe { bindings::rkk_platform_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
+                0
+            }
+            Err(error) => error.to_errno(),
+        }
+    }
+
+    fn remove_device(pdev: *mut bindings::platform_device) {
+        // SAFETY: the platform core calls remove with the live device, bound to this driver,
+        // whose probe succeeded (so drvdata is our data).
+        let dev: &Device<Core<'_>> = unsafe { Device::from_raw(pdev) };
+        Self::drop_data(dev);
+    }
+
+    fn drop_data<'bound>(dev: &'bound Device<Core<'_>>) {
+        // SAFETY: drvdata is the box probe_device made for this device, of T::Data whose
+        // references point at this device (still bound: remove runs before the unbinding ends);
+        // it is taken back once, here.
+        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe {
+            let raw = bindings::rkk_platform_get_drvdata(dev.as_raw()) as *mut T::Data<'bound>;
+            bindings::rkk_platform_set_drvdata(dev.as_raw(), core::ptr::null_mut());
+            Pin::new_unchecked(crate::alloc::KBox::from_raw(raw))
+        };
+        T::unbind(dev, data.as_ref());
+        drop(data);
+    }
+
+    extern "C" fn remove_callback(pdev: *mut bindings::platform_device) {
+        Self::remove_device(pdev);
+    }
+}
+
+// SAFETY: register fills in the zeroed platform_driver (name, tables, callbacks) and registers it
+// with the platform core; unregister returns once every device is unbound (remove has run).
+unsafe impl<T: Driver> crate::driver::RegistrationOps for Adapter<T> {
+    #[cfg(target_os = "none")]
+    type RegType = bindings::rkk_platform_driver;
+    #[cfg(not(target_os = "none"))]
+    type RegType = [u8; 0];
+
+    unsafe fn register(driver: *mut Self::RegType, name: &'static CStr, module: &'static crate::ThisModule) -> Result {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller's promise (valid, zeroed, pinned until unregister); the name and
+        // the tables are 'static.
+        unsafe {
+            let platform = &mut (*driver).driver;
+            platform.driver.name = name.as_ptr();
+            if let Some(table) = T::OF_ID_TABLE {
+                platform.driver.of_match_table = table.as_ptr();
+            }
+            if let Some(table) = T::ACPI_ID_TABLE {
+                platform.driver.acpi_match_table = table.as_ptr();
+            }
+            platform.probe = Some(Self::probe_callback);
+            (*driver).remove = Some(Self::remove_callback);      // the C side puts it in place
+            return crate::error::to_result(bindings::rkk_platform_register_driver(driver, module.as_ptr() as _, name.as_ptr()));
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = (driver, name, module);
+            Ok(())
+        }
+    }
+
+    unsafe fn unregister(driver: *mut Self::RegType) {
+        #[cfg(target_os = "none")]
+        // SAFETY: the caller's promise: registered.
+        unsafe { bindings::rkk_platform_unregister_driver(driver) };
+        #[cfg(not(target_os = "none"))]
+        let _ = driver;
+    }
+}
