@@ -27,6 +27,10 @@ QEMU_FOR_ARCH = {
     "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
     "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
 }
+# The architectures whose QEMU machine hands the kernel a device tree (a driver's nodes go into
+# it: device_tree=), and those whose firmware gives it ACPI tables (acpi_tables=).
+DEVICE_TREE_ARCHES = ("arm64", "arm", "riscv64")
+ACPI_ARCHES = ("x86_64", "i386")
 # A misc device's stress exerciser (`kstress DEVICE SECONDS MODULE [COMMAND ...]`), a C program a
 # SConstruct adds to exercise_programs= as $RUSTKMOD_KSTRESS.
 KSTRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kstress.c")
@@ -256,10 +260,12 @@ class GuestHung(RustkmodError):
 
 
 def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "",
-             console_log: str = "", devices=()) -> str:
+             console_log: str = "", devices=(), device_tree: str = "", acpi_tables=()) -> str:
     """Boots `kernel_image` with `initramfs`; returns the serial console's text. A guest that
     does not power off within `timeout` raises GuestHung, its console kept in `console_log`.
-    `devices`: QEMU `-device` specifications the module's driver binds to (`pci-testdev`)."""
+    `devices`: QEMU `-device` specifications the module's driver binds to (`pci-testdev`);
+    `device_tree` (a .dts file of nodes) and `acpi_tables` (.asl files): firmware descriptions
+    of platform devices, for the architectures that read them (see `firmware_arguments`)."""
     if arch not in QEMU_FOR_ARCH:
         raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
     qemu, console, package = QEMU_FOR_ARCH[arch]
@@ -268,10 +274,11 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
     if not os.path.isfile(kernel_image):
         raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
-    command = [*qemu, "-m", "512", "-nographic", "-no-reboot", "-kernel", kernel_image,
-               "-initrd", initramfs, "-append", f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip()]
-    for device in devices:
-        command += ["-device", device]
+    machine = [*qemu, "-m", "512", "-nographic"] + [word for device in devices for word in ("-device", device)]
+    workdir = os.path.dirname(console_log) or tempfile.mkdtemp(prefix="rustkmod-boot-")
+    command = [*machine, "-no-reboot", "-kernel", kernel_image, "-initrd", initramfs, "-append",
+               f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip(),
+               *firmware_arguments(arch, machine, workdir, device_tree, acpi_tables)]
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -292,6 +299,51 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
     # QEMU's own complaints (a device model's "hardware error" ends the guest) follow the console
     complaints = [line for line in result.stderr.decode(errors="replace").splitlines() if line.startswith("qemu")]
     return result.stdout.decode(errors="replace") + "".join(f"\n{line}" for line in complaints)
+
+
+def firmware_arguments(arch: str, machine: list, workdir: str, device_tree: str = "", acpi_tables=()) -> list:
+    """QEMU arguments that describe a module's platform devices to the kernel as firmware would.
+
+    `device_tree`, on the architectures that boot with one: QEMU's own tree for `machine` (its
+    `dumpdtb`) with the file's nodes merged in (dtc reads the file itself, so its errors name the
+    file's lines), handed over with `-dtb`. `acpi_tables`, on x86: each ASL file compiled by iasl
+    and added with `-acpitable`. Other architectures get neither: a module may give both."""
+    arguments = []
+    if device_tree and arch in DEVICE_TREE_ARCHES:
+        base, merged = os.path.join(workdir, "machine.dtb"), os.path.join(workdir, "machine-and-nodes.dtb")
+        _tool([*machine, "-machine", f"dumpdtb={base}"], "QEMU's device tree", QEMU_FOR_ARCH[arch][2])
+        source = _tool(["dtc", "-q", "-I", "dtb", "-O", "dts", base], "dtc", "device-tree-compiler").stdout
+        combined = os.path.join(workdir, "machine-and-nodes.dts")
+        with open(combined, "w", encoding="utf-8") as handle:
+            handle.write(source.decode() + f'\n/include/ "{os.path.abspath(device_tree)}"\n')
+        _tool(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", merged, combined], f"dtc on {device_tree}",
+              "device-tree-compiler", f"fix {device_tree}: nodes under `/ {{ ... }};`, as a .dts file writes them")
+        arguments += ["-dtb", merged]
+    if arch in ACPI_ARCHES:
+        for index, table in enumerate(acpi_tables):
+            prefix = os.path.join(workdir, f"acpi-table-{index}")
+            _tool(["iasl", "-p", prefix, os.path.abspath(table)], f"iasl on {table}", "acpica-tools",
+                  f"fix {table}: one DefinitionBlock (an SSDT) in ASL")
+            arguments += ["-acpitable", f"file={prefix}.aml"]
+    return arguments
+
+
+def described(arch: str, device_tree: str = "", acpi_tables=()) -> bool:
+    """Whether `arch` reads the firmware descriptions given (a device tree, ACPI tables)."""
+    return bool(device_tree and arch in DEVICE_TREE_ARCHES or acpi_tables and arch in ACPI_ARCHES)
+
+
+def _tool(command: list, what: str, package: str, fix: str = "") -> subprocess.CompletedProcess:
+    """Runs a firmware tool; its failure is a RustkmodError naming `what` and its first error."""
+    if shutil.which(command[0]) is None:
+        raise RustkmodError(f"{command[0]} not found", f"install {package} (./setup does)")
+    result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+    if result.returncode != 0:
+        output = (result.stderr + result.stdout).decode(errors="replace")
+        errors = [line for line in output.splitlines() if re.search(r"error|Error|ERROR", line)]
+        raise RustkmodError(f"{what} failed: {(errors or output.splitlines() or ['(no output)'])[0].strip()}",
+                            fix or f"see the output of: {' '.join(command)}")
+    return result
 
 
 def parse_console(console: str) -> BootResult:
@@ -331,7 +383,8 @@ def parse_console(console: str) -> BootResult:
 
 def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
                  timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "", after: str = "", params: str = "", files=(), devices=()) -> BootResult:
+                 exercise: str = "", after: str = "", params: str = "", files=(), devices=(),
+                 device_tree: str = "", acpi_tables=()) -> BootResult:
     """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
 
     With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
@@ -339,15 +392,16 @@ def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir:
     (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
     are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
     the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise;
-    `devices` are QEMU devices added to the machine; with them, modprobe (from `module_root`)
+    `devices` are QEMU devices added to the machine, `device_tree` and `acpi_tables` firmware
+    descriptions of platform devices (run_qemu); with any of them, modprobe (from `module_root`)
     loads the driver by the devices' modaliases, as udev would, proving its MODULE_ALIAS lines.
     """
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
     make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files,
-                   by_modalias=bool(devices))
+                   by_modalias=bool(devices) or described(arch, device_tree, acpi_tables))
     return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append,
-                                  os.path.join(workdir, "console.log"), devices))
+                                  os.path.join(workdir, "console.log"), devices, device_tree, acpi_tables))
 
 
 # Kernel log lines that explain a failure, whoever printed them.

@@ -30,6 +30,8 @@ class BootSettings(NamedTuple):
     files: tuple = ()            # what the exercise runs besides busybox, put in /bin
     allowed_taint: str = ""      # the taint the module declares: P (RustKernelModule(gpl_compatible=False))
     devices: tuple = ()          # QEMU -device specifications for the module's driver to bind to
+    device_tree: str = ""        # a .dts file of platform devices' nodes (arm64, arm, riscv64)
+    acpi_tables: tuple = ()      # ASL files of platform devices (x86)
 
 
 def _boot_check(target, source, env):
@@ -45,7 +47,8 @@ def _boot_check(target, source, env):
                                    busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
                                    append=settings.append, exercise=settings.exercise,
                                    after=settings.exercise_after, params=settings.insmod_params,
-                                   files=settings.files, devices=settings.devices)
+                                   files=settings.files, devices=settings.devices,
+                                   device_tree=settings.device_tree, acpi_tables=settings.acpi_tables)
     except boot.GuestHung as err:
         if err.evidence:
             say("\n".join(err.evidence), error=True)
@@ -60,7 +63,8 @@ def _boot_check(target, source, env):
     if faults:
         say("\n".join(faults), error=True)
         fail(f"{name} failed its boot test on {settings.kernel}: {faults[0]} (console log: {log})")
-    by = " by the devices' modaliases" if settings.devices else ""
+    described = boot.described(settings.arch, settings.device_tree, settings.acpi_tables)
+    by = " by the devices' modaliases" if settings.devices or described else ""
     how = f" (modprobe{by} from {settings.root}{', module.sig_enforce=1' if settings.append else ''})" \
         if settings.root else ""
     printed = "', '".join(settings.expect)
@@ -101,6 +105,8 @@ class BootOptions(NamedTuple):
     exercise_programs: object = ()   # C sources built static for the kernel's architecture, into /bin
     allowed_taint: str = ""          # P when the module is declared gpl_compatible=False
     qemu_devices: object = ()        # QEMU -device specifications: a list, or {arch: list}
+    device_tree: str = ""            # a .dts file of nodes merged into the machine's device tree
+    acpi_tables: tuple = ()          # ASL files added to the machine's ACPI tables
 
 
 def qemu_devices_for(devices, arch: str) -> tuple:
@@ -122,6 +128,20 @@ def check_qemu_devices(name: str, devices) -> None:
                             f'qemu_devices={{"x86_64": ["edu"]}} (architectures: {", ".join(QEMU_FOR_ARCH)})')
 
 
+def check_firmware_files(env, name: str, device_tree, acpi_tables) -> None:
+    """device_tree= is one .dts file, acpi_tables= a list of .asl files, all of them present."""
+    tables = [acpi_tables] if isinstance(acpi_tables, str) else acpi_tables
+    if not isinstance(device_tree, str) or not isinstance(tables, (list, tuple)) or \
+            not all(isinstance(t, str) for t in tables):
+        raise RustkmodError(f"RustKernelModule({name!r}): device_tree={device_tree!r}, acpi_tables={acpi_tables!r}: "
+                            "expected a file name and a list of file names",
+                            'give device_tree="nodes.dts" and/or acpi_tables=["ssdt.asl"]')
+    for given in ([device_tree] if device_tree else []) + list(tables):
+        if not os.path.isfile(env.File(given).srcnode().abspath):
+            raise RustkmodError(f"RustKernelModule({name!r}): {given} does not exist",
+                                f"write {given}, or give the path of the one you have (relative to the SConscript)")
+
+
 class Booted(NamedTuple):
     load_order: list        # verified .ko files to load, dependencies first
     check: list             # the verified modules booted (insmod)
@@ -139,6 +159,7 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
     expect = options.expect
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
     extra = [env.File(f) for f in env.Flatten([options.exercise_files])]
+    firmware = [env.File(f) for f in ([options.device_tree] if options.device_tree else []) + list(options.acpi_tables)]
     for program in env.Flatten([options.exercise_programs]):
         source = env.File(program)
         extra += env.UserProgram(module_dir.Dir("bin").File(os.path.splitext(source.name)[0]),
@@ -147,11 +168,13 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
                             exercise=options.exercise, exercise_after=options.exercise_after,
                             insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra),
                             allowed_taint=options.allowed_taint,
-                            devices=qemu_devices_for(options.qemu_devices, kernel.arch))
+                            devices=qemu_devices_for(options.qemu_devices, kernel.arch),
+                            device_tree=firmware[0].srcnode().abspath if options.device_tree else "",
+                            acpi_tables=tuple(f.srcnode().abspath for f in firmware[1 if options.device_tree else 0:]))
     check = env.BootCheck(module_dir.File(f"{name}.ko.booted"),
                           load_order + [env.File(image), settings_node(env, settings)])
-    env.Depends(check, verified + [n for p in providers for n in p.verified] + extra)
+    env.Depends(check, verified + [n for p in providers for n in p.verified] + extra + firmware)
     check_installed = env.BootCheck(module_dir.File(f"{name}.ko.modprobed"), load_order + [env.File(image), settings_node(
         env, settings._replace(root=installed.root.abspath, append="module.sig_enforce=1" if installed.signed else ""))])
-    env.Depends(check_installed, installed.nodes + [n for p in providers for n in p.install] + extra)
+    env.Depends(check_installed, installed.nodes + [n for p in providers for n in p.install] + extra + firmware)
     return Booted(load_order, check, check_installed)

@@ -203,7 +203,7 @@ def _safe(label: str) -> str:
 
 def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exercise="", bindings="", exercise_after="",
                      insmod_params="", exercise_files=(), exercise_programs=(), gpl_compatible=True, source=None,
-                     qemu_devices=()):
+                     qemu_devices=(), device_tree="", acpi_tables=()):
     """Builds module `name` from the Rust `crate` directory and the C `sources`, for each kernel;
     or, as Kbuild does, from one `.rs` file, `source=` (on the kernel crate, no Cargo.toml).
 
@@ -226,6 +226,12 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
     `qemu_devices`: the QEMU devices the boot test adds for a driver to bind to (`["pci-testdev"]`,
     given to QEMU as `-device pci-testdev`), or a dict of them by architecture
     (`{"x86_64": ["edu"], "arm64": ["edu"]}`; an architecture not named gets none).
+    `device_tree` and `acpi_tables`: platform devices for a platform driver, as firmware describes
+    them. `device_tree` is a .dts file of nodes (`/ { mydev { compatible = "acme,mydev"; }; };`)
+    merged into the QEMU machine's own tree on the architectures that boot with one (arm64, arm,
+    riscv64); `acpi_tables` are ASL files (an SSDT with `Device (MYDV) { Name (_HID, "ACME0001") }`)
+    compiled by iasl and added to the firmware's tables on x86. With either, as with qemu_devices,
+    check-installed loads the module by the devices' modaliases.
 
     The kernels are KERNELS (several, each into its own directory) or else KDIR. Returns a
     RustModules: `verified` (the build's goal) and `check` (the QEMU boot tests) are the targets
@@ -247,10 +253,12 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
                 "gpl_compatible=False for a module deliberately not GPL-compatible, or leave it out")
     try:
         boot_stage.check_qemu_devices(name, qemu_devices)
+        boot_stage.check_firmware_files(env, name, device_tree, acpi_tables)
     except RustkmodError as err:
         _refuse(str(err))
     boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs,
-                                  "" if gpl_compatible else "P", qemu_devices)
+                                  "" if gpl_compatible else "P", qemu_devices, device_tree,
+                                  tuple([acpi_tables] if isinstance(acpi_tables, str) else acpi_tables))
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
         module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)
