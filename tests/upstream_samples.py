@@ -33,6 +33,7 @@ class Boot:
     c_program: bool = False             # the C test program in the sample's doc comment, run as <module>_test
     since: str = "5.10"                 # the oldest series that has its subsystem
     devices: tuple = ()                 # QEMU devices its driver binds to
+    firmware: tuple = ()                # (file name, text): its device_tree= .dts, then its acpi_tables= .asl
 
 
 # The samples the kernel crate covers, and how their boots are checked.
@@ -61,6 +62,17 @@ COVERED = {
     "rust_driver_pci": Boot(("pci-testdev data-match count: 1", "pci-testdev config space read8 rev ID: 0",
                              "pci-testdev config space read16 vendor ID: 1b36",
                              "pci-testdev config space read32 BAR 0: "), devices=("pci-testdev",)),
+    # a device-tree node with the properties it reads (arm64, arm, riscv64); an ACPI device (x86),
+    # where it reads none. What each firmware makes it print is checked per kernel by the test.
+    "rust_driver_platform": Boot(("Probed with info: ",), firmware=(
+        ("rust_driver_platform.dts", "/ {\n\trust-device {\n\t\tcompatible = \"test,rust-device\";\n"
+         "\t\ttest,bool-prop;\n\t\ttest,u32-prop = <0xdeadbeef>;\n"
+         "\t\ttest,i16-array = /bits/ 16 <1 2 (-3) (-4)>;\n"
+         "\t\tchild-0 { test,ref-arg = <&rust_ref_target 0x1 0x2>; };\n"
+         "\t\tchild-1 { test,ref-arg = <&rust_ref_target 0x3 0x4>; };\n\t};\n"
+         "\trust_ref_target: rust-ref-target { };\n};\n"),
+        ("rust_driver_platform.asl", 'DefinitionBlock ("", "SSDT", 2, "RUSTKM", "RUSTDEV", 1)\n'
+         '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n'))),
     # the faux bus: 6.14 on
     "rust_driver_faux": Boot(("Initialising Rust Faux Device Sample", "rust-faux-sample-device: Hello from faux device!"),
                              since="6.14"),
@@ -141,6 +153,10 @@ def write_project(directory: Path, samples_dir: Path, samples: list[Sample], ker
             options["exercise"] = boot.exercise
             if boot.devices:
                 options["qemu_devices"] = list(boot.devices)
+            for file_name, text in boot.firmware:
+                (directory / file_name).write_text(text)
+            if boot.firmware:
+                options["device_tree"], options["acpi_tables"] = boot.firmware[0][0], [boot.firmware[1][0]]
             if boot.c_program:
                 program = f"{sample.module}_test.c"
                 (directory / program).write_text(c_program((samples_dir / sample.rust).read_text()))

@@ -47,6 +47,26 @@ def test_the_covered_samples_build_unchanged_and_boot_on_every_kernel_that_has_t
             assert f"{summary}, unloaded on Linux {release}" in run.stdout, (sample.module, name, run.output)
 
 
+def test_the_platform_sample_reads_its_device_tree_node_or_is_bound_by_its_acpi_id(booted):
+    """rust_driver_platform, given a device-tree node (arm64, arm, riscv64): bound by its
+    compatible (info 42), every property of the node read and printed as the sample prints it;
+    given an ACPI device (x86): bound by its hardware id (info 0), with no device tree to read."""
+    _, _, fetched, project, _ = booted
+    device_tree = ("rust-device: Probed with info: '42'.", "rust-device: matched compatible string idx = 0",
+                   "'compatible'='\"test,rust-device\"'", "'test,bool-prop'='true'",
+                   "'test,u32-optional-prop'='0x12' (default = 0x12)",
+                   "/rust-device: property 'test,u32-required-prop' is missing", "'test,u32-prop'='0xdeadbeef'",
+                   "'test,i16-array' length is 4", "'test,i16-array'='[1, 2, -3, -4]' (KVec)",
+                   "'test,ref-arg'='[1, 2]'", "'test,ref-arg'='[3, 4]'")
+    for name in MATRIX:
+        release = fetched[name].release
+        log = (project.directory / "build" / release / "rust_driver_platform" /
+               "rust_driver_platform.ko.booted.log").read_text()
+        wanted = device_tree if any(arch in name for arch in ("arm64", "armhf", "riscv64")) else \
+            ("LNUXBEEF:00: Probed with info: '0'.",)
+        assert all(line in log for line in wanted), (name, [line for line in wanted if line not in log])
+
+
 def test_a_sample_whose_subsystem_a_kernel_lacks_is_not_built_for_it(booted):
     _, _, _, project, _ = booted
     kernels = dict((sample.module, wanted) for sample, wanted in project.modules)

@@ -339,10 +339,14 @@ def _tool(command: list, what: str, package: str, fix: str = "") -> subprocess.C
         raise RustkmodError(f"{command[0]} not found", f"install {package} (./setup does)")
     result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True)
     if result.returncode != 0:
-        output = (result.stderr + result.stdout).decode(errors="replace")
-        errors = [line for line in output.splitlines() if re.search(r"error|Error|ERROR", line)]
-        raise RustkmodError(f"{what} failed: {(errors or output.splitlines() or ['(no output)'])[0].strip()}",
-                            fix or f"see the output of: {' '.join(command)}")
+        lines = (result.stderr + result.stdout).decode(errors="replace").splitlines()
+        first = next((n for n, line in enumerate(lines) if re.search(r"error|Error|ERROR", line)), None)
+        said = lines[first].strip() if first is not None else (lines or ["(no output)"])[0].strip()
+        # iasl puts the source line (`file   3:  text`) above its error
+        where = re.match(r"\S+\s+(\d+):", lines[first - 1]) if first else None
+        if where:
+            said = f"line {where.group(1)}: " + re.sub(r"^Error\s+\d+\s+-\s*\^?\s*", "", said)
+        raise RustkmodError(f"{what} failed: {said}", fix or f"see the output of: {' '.join(command)}")
     return result
 
 
