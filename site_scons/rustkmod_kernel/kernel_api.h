@@ -62,7 +62,7 @@
 // rustkmod-bindgen: allow rkk_pci_enable_device_mem pci_set_master rkk_pci_resource_len
 // rustkmod-bindgen: allow pci_request_region pci_release_region rkk_pci_iomap rkk_pci_iounmap
 // rustkmod-bindgen: allow rkk_ioread8 rkk_ioread16 rkk_ioread32 rkk_iowrite8 rkk_iowrite16 rkk_iowrite32
-// rustkmod-bindgen: allow rkk_request_irq rkk_irq_free rkk_irq_synchronize rkk_devm_add_action devm_remove_action
+// rustkmod-bindgen: allow rkk_request_irq rkk_irq_free rkk_irq_synchronize rkk_devm_add_action rkk_devm_add_action_or_reset devm_remove_action
 // rustkmod-bindgen: allow rkk_pci_alloc_irq_vectors rkk_pci_irq_vector rkk_pci_clear_master
 // rustkmod-bindgen: allow pci_read_config_byte pci_read_config_word pci_read_config_dword
 // rustkmod-bindgen: allow pci_write_config_byte pci_write_config_word pci_write_config_dword
@@ -411,6 +411,12 @@ static inline void rkk_irq_synchronize(unsigned int irq)
 static inline int rkk_devm_add_action(struct device *dev, void (*action)(void *), void *data)
 {
 	return devm_add_action(dev, action, data);
+}
+
+/* devm_add_action_or_reset: an inline or macro; runs the action at once when it cannot be added. */
+static inline int rkk_devm_add_action_or_reset(struct device *dev, void (*action)(void *), void *data)
+{
+	return devm_add_action_or_reset(dev, action, data);
 }
 
 /* PCI interrupt vectors, freed by devres at unbind, after the driver's data. The types are the

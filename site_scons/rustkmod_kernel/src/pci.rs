@@ -14,6 +14,8 @@ use core::pin::Pin;
 
 use crate::device::{self, Bound, Core, DeviceContext};
 use crate::device_id::{AliasText, IdTable as RawIdTable, RawDeviceId};
+use crate::devres::Devres;
+use crate::revocable::RevocableGuard;
 use crate::error::{code::ENOMEM, Error, Result};
 use crate::init::PinInit;
 use crate::io::{Io, RawIo};
@@ -524,6 +526,53 @@ impl<const SIZE: usize> Drop for Bar<'_, SIZE> {
         }
         #[cfg(not(target_os = "none"))]
         let _ = (self.device, self.bar, self.io.size());
+    }
+}
+
+impl<'a, const SIZE: usize> Bar<'a, SIZE> {
+    /// The mapping as a [`DevresBar`]: a handle that may outlive this borrow of the device (kept
+    /// by an open file, say), through which the BAR is reached while the device stays bound;
+    /// unbinding revokes and unmaps it.
+    pub fn into_devres(self) -> Result<DevresBar<SIZE>> {
+        let device: &'a device::Device<Bound> = self.device.as_ref();
+        // SAFETY: a Bar only holds the device reference and the mapping, both valid for as long
+        // as the device is bound, not only for 'a; the Devres drops it before the binding ends
+        // (its action), and hands it out only as `Bar<'g>` for a guard's 'g (DevresBarGuard).
+        let erased: Bar<'static, SIZE> = unsafe { core::mem::transmute::<Bar<'a, SIZE>, Bar<'static, SIZE>>(self) };
+        Ok(DevresBar(Devres::new(device, Ok::<_, Error>(erased))?))
+    }
+}
+
+/// A BAR mapping for as long as the device is bound, with a handle that may outlive the binding
+/// (`Bar::into_devres`): `try_access()` gives the `Bar` until the device is unbound, then None.
+pub struct DevresBar<const SIZE: usize = 0>(Devres<Bar<'static, SIZE>>);
+
+impl<const SIZE: usize> DevresBar<SIZE> {
+    /// The BAR while the device is bound, else None.
+    pub fn try_access(&self) -> Option<DevresBarGuard<'_, SIZE>> {
+        self.0.try_access().map(DevresBarGuard)
+    }
+
+    /// The BAR, for a caller holding the same device bound (a probe, an unbind, the driver's data).
+    pub fn access<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a Bar<'a, SIZE>> {
+        let device: &device::Device<Bound> = dev.as_ref();
+        self.0.access(device).map(|bar| bar as &Bar<'a, SIZE>)
+    }
+
+    /// The device the BAR belongs to.
+    pub fn device(&self) -> &device::Device {
+        self.0.device()
+    }
+}
+
+/// The BAR behind a [`DevresBar`], for as long as the guard lives (unbinding waits for it).
+pub struct DevresBarGuard<'a, const SIZE: usize>(RevocableGuard<'a, Bar<'static, SIZE>>);
+
+impl<'a, const SIZE: usize> core::ops::Deref for DevresBarGuard<'a, SIZE> {
+    type Target = Bar<'a, SIZE>;
+
+    fn deref(&self) -> &Bar<'a, SIZE> {
+        &self.0
     }
 }
 
