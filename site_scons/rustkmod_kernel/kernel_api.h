@@ -75,6 +75,9 @@
 // rustkmod-bindgen: allow fwnode_property_read_u64_array fwnode_property_read_string fwnode_property_match_string
 // rustkmod-bindgen: allow fwnode_get_next_child_node fwnode_get_named_child_node rkk_fwnode_get rkk_fwnode_put
 // rustkmod-bindgen: allow rkk_fwnode_get_reference_args rkk_fwnode_path
+// rustkmod-bindgen: allow auxiliary_driver auxiliary_device auxiliary_device_id rkk_auxiliary_register_driver
+// rustkmod-bindgen: allow rkk_auxiliary_unregister_driver rkk_auxiliary_device_add rkk_auxiliary_device_remove
+// rustkmod-bindgen: allow rkk_auxiliary_data rkk_auxiliary_device_dev rkk_auxiliary_device_id rkk_auxiliary_get_drvdata rkk_auxiliary_set_drvdata
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -594,4 +597,121 @@ static inline int rkk_fwnode_get_reference_args(struct fwnode_handle *fwnode, co
 static inline int rkk_fwnode_path(struct fwnode_handle *fwnode, char *buffer, size_t size)
 {
 	return snprintf(buffer, size, "%pfwf", fwnode);
+}
+
+/* The auxiliary bus (CONFIG_AUXILIARY_BUS, Linux 5.11 on; not in every kernel's config). A device
+ * of ours carries the Rust registration's data beside it, found again only through our own
+ * release function (a device another driver made has another). Where the bus is missing, the
+ * types exist for the bindings and the functions are never called: kernel::auxiliary refuses to
+ * compile there. */
+#if __has_include(<linux/auxiliary_bus.h>)
+#include <linux/auxiliary_bus.h>
+#else
+struct auxiliary_device { struct device dev; const char *name; u32 id; };
+struct auxiliary_device_id { char name[32]; kernel_ulong_t driver_data; };
+struct auxiliary_driver {
+	int (*probe)(struct auxiliary_device *auxdev, const struct auxiliary_device_id *id);
+	void (*remove)(struct auxiliary_device *auxdev);
+	const char *name;
+	struct device_driver driver;
+	const struct auxiliary_device_id *id_table;
+};
+#endif
+
+struct rkk_auxiliary_device {
+	struct auxiliary_device adev;
+	void *data;
+};
+
+#if IS_ENABLED(CONFIG_AUXILIARY_BUS)
+static void rkk_auxiliary_release(struct device *dev)
+{
+	kfree(container_of(dev, struct rkk_auxiliary_device, adev.dev));
+}
+
+/* A device `<modname>.<name>.<id>` under `parent`, added to the bus: NULL and `*status` on failure. */
+static inline struct auxiliary_device *rkk_auxiliary_device_add(struct device *parent, const char *name, u32 id,
+								const char *modname, void *data, int *status)
+{
+	struct rkk_auxiliary_device *aux = kzalloc(sizeof(*aux), GFP_KERNEL);
+
+	if (!aux) {
+		*status = -ENOMEM;
+		return NULL;
+	}
+	aux->adev.name = name;
+	aux->adev.id = id;
+	aux->adev.dev.parent = parent;
+	aux->adev.dev.release = rkk_auxiliary_release;
+	aux->data = data;
+	*status = auxiliary_device_init(&aux->adev);
+	if (*status) {
+		kfree(aux);
+		return NULL;
+	}
+	*status = __auxiliary_device_add(&aux->adev, modname);
+	if (*status) {
+		auxiliary_device_uninit(&aux->adev);	/* its release frees it */
+		return NULL;
+	}
+	return &aux->adev;
+}
+
+/* Deleted (its driver unbound first), then the last count dropped: freed by its release. */
+static inline void rkk_auxiliary_device_remove(struct auxiliary_device *adev)
+{
+	auxiliary_device_delete(adev);
+	auxiliary_device_uninit(adev);
+}
+
+static inline void *rkk_auxiliary_data(struct auxiliary_device *adev)
+{
+	if (adev->dev.release != rkk_auxiliary_release)
+		return NULL;
+	return container_of(adev, struct rkk_auxiliary_device, adev)->data;
+}
+
+static inline int rkk_auxiliary_register_driver(struct auxiliary_driver *driver, struct module *owner, const char *modname)
+{
+	return __auxiliary_driver_register(driver, owner, modname);
+}
+
+static inline void rkk_auxiliary_unregister_driver(struct auxiliary_driver *driver)
+{
+	auxiliary_driver_unregister(driver);
+}
+#else
+static inline struct auxiliary_device *rkk_auxiliary_device_add(struct device *parent, const char *name, u32 id,
+								const char *modname, void *data, int *status)
+{
+	*status = -ENODEV;
+	return NULL;
+}
+static inline void rkk_auxiliary_device_remove(struct auxiliary_device *adev) { }
+static inline void *rkk_auxiliary_data(struct auxiliary_device *adev) { return NULL; }
+static inline int rkk_auxiliary_register_driver(struct auxiliary_driver *driver, struct module *owner, const char *modname)
+{
+	return -ENODEV;
+}
+static inline void rkk_auxiliary_unregister_driver(struct auxiliary_driver *driver) { }
+#endif
+
+static inline struct device *rkk_auxiliary_device_dev(struct auxiliary_device *adev)
+{
+	return &adev->dev;
+}
+
+static inline u32 rkk_auxiliary_device_id(struct auxiliary_device *adev)
+{
+	return adev->id;
+}
+
+static inline void *rkk_auxiliary_get_drvdata(struct auxiliary_device *adev)
+{
+	return dev_get_drvdata(&adev->dev);
+}
+
+static inline void rkk_auxiliary_set_drvdata(struct auxiliary_device *adev, void *data)
+{
+	dev_set_drvdata(&adev->dev, data);
 }

@@ -35,6 +35,7 @@ extern crate self as kernel;
 
 pub mod acpi;
 pub mod alloc;
+pub mod auxiliary;
 pub mod build_assert;
 pub mod debugfs;
 #[cfg(target_os = "none")]
@@ -83,7 +84,7 @@ pub use macros::{declare_trace, module, pin_data, pinned_drop, vtable};
 pub use macros::__fmt;
 #[doc(hidden)]
 pub use macros::__register_setter;
-pub use module::{InPlaceModule, Module, ThisModule};
+pub use module::{InPlaceModule, Module, ModuleMetadata, ThisModule};
 
 #[doc(hidden)]
 pub use rustkmod_rt as __rt;

@@ -18,6 +18,13 @@ pub trait Module: Sized + Send + Sync {
     fn init(module: &'static ThisModule) -> Result<Self>;
 }
 
+/// What `module!` says of the module's type, as in-tree: its name (`<LocalModule as
+/// kernel::ModuleMetadata>::NAME`, where `module!` makes `LocalModule` the module's type).
+pub trait ModuleMetadata {
+    /// The `name:` given to `module!`.
+    const NAME: &'static crate::str::CStr;
+}
+
 /// A module's state made in place (it may hold `#[pin]` fields: a lock, a registration), as the
 /// in-tree `InPlaceModule`; every [`Module`] is one.
 pub trait InPlaceModule: Sync + Send {

@@ -279,3 +279,74 @@ impl<T, F: FnOnce(T)> Drop for ScopeGuard<T, F> {
     }
 }
 
+
+pub use macros::{CovariantForLt, ForLt};
+
+/// A type with a lifetime left open, as the in-tree `kernel::types::ForLt`: `ForLt!(Data<'_>)`
+/// names the family `Data<'a>` for every `'a` (`F::Of<'a>`). Data made for a binding `'bound`
+/// (an auxiliary device's registration data) is stored lifetime-erased and handed back for a
+/// shorter lifetime only.
+pub trait ForLt {
+    /// The type for lifetime `'a`.
+    type Of<'a>: 'a;
+}
+
+/// A [`ForLt`] family that is covariant in its lifetime (`CovariantForLt!(Data<'_>)` proves it
+/// when the module is built): a `&Of<'long>` may be read as a `&Of<'short>`.
+///
+/// # Safety
+/// `Of<'a>` is covariant in `'a`.
+pub unsafe trait CovariantForLt: ForLt {
+    /// `long` seen for the shorter lifetime.
+    fn cast_ref<'r, 'short: 'r, 'long: 'short>(long: &'r Self::Of<'long>) -> &'r Self::Of<'short> {
+        // SAFETY: the trait's promise: covariant, so the shorter lifetime is a subtype.
+        unsafe { core::mem::transmute::<&'r Self::Of<'long>, &'r Self::Of<'short>>(long) }
+    }
+}
+
+/// What `ForLt!` names a family through: `dyn for<'a> WithLt<'a, Of = Data<'a>>`.
+#[doc(hidden)]
+pub trait WithLt<'a> {
+    type Of: 'a;
+}
+
+/// The type `ForLt!` and `CovariantForLt!` expand to; `COVARIANT` is 1 only where the macro
+/// checked covariance (not an API: write the macros).
+#[doc(hidden)]
+pub struct __ForLtImpl<T: ?Sized, const COVARIANT: usize>(PhantomData<T>);
+
+impl<T: ?Sized + for<'a> WithLt<'a>, const COVARIANT: usize> ForLt for __ForLtImpl<T, COVARIANT> {
+    type Of<'a> = <T as WithLt<'a>>::Of;
+}
+
+// SAFETY: CovariantForLt! makes COVARIANT 1 only after a function that turns an `Of<'long>`
+// into an `Of<'short>` with no conversion compiled (which only covariance allows).
+unsafe impl<T: ?Sized + for<'a> WithLt<'a>> CovariantForLt for __ForLtImpl<T, 1> {}
+
+#[cfg(test)]
+mod for_lt_tests {
+    use super::{CovariantForLt, ForLt};
+
+    struct Data<'a> {
+        value: &'a u32,
+    }
+
+    type Covariant = crate::types::CovariantForLt!(Data<'_>);
+    type Reference = crate::types::CovariantForLt!(&u32);
+    type Explicit = crate::types::ForLt!(for<'x> Data<'x>);
+
+    fn shorten<'s, F: CovariantForLt>(long: &'s F::Of<'static>) -> &'s F::Of<'s> {
+        F::cast_ref(long)
+    }
+
+    #[test]
+    fn a_family_names_the_type_for_every_lifetime() {
+        static VALUE: u32 = 7;
+        let data: <Covariant as ForLt>::Of<'static> = Data { value: &VALUE };
+        assert_eq!(*shorten::<Covariant>(&data).value, 7);
+        let reference: <Reference as ForLt>::Of<'static> = &VALUE;
+        assert_eq!(**shorten::<Reference>(&reference), 7);
+        let explicit: <Explicit as ForLt>::Of<'_> = Data { value: &VALUE };
+        assert_eq!(*explicit.value, 7);
+    }
+}

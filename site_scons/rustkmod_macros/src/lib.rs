@@ -9,6 +9,7 @@
 use proc_macro::TokenStream;
 
 mod fmt;
+mod for_lt;
 mod module;
 mod pin_data;
 mod tokens;
@@ -56,6 +57,20 @@ pub fn declare_trace(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn pinned_drop(_attribute: TokenStream, item: TokenStream) -> TokenStream {
     pin_data::pinned_drop(item)
+}
+
+/// `ForLt!(Data<'_>)`: the type family `Data<'a>` (`kernel::types::ForLt`).
+#[allow(non_snake_case)]
+#[proc_macro]
+pub fn ForLt(input: TokenStream) -> TokenStream {
+    for_lt::for_lt(input, false)
+}
+
+/// `CovariantForLt!(Data<'_>)`: as `ForLt!`, checked covariant when the module is built.
+#[allow(non_snake_case)]
+#[proc_macro]
+pub fn CovariantForLt(input: TokenStream) -> TokenStream {
+    for_lt::for_lt(input, true)
 }
 
 /// `format_args!` through `kernel::fmt`'s wrapper (what `kernel::fmt!` expands to).

@@ -107,19 +107,26 @@ fn read(input: TokenStream) -> Result<TokenStream, (Span, String)> {
     let Some(module_type) = module_type else {
         return Err((Span::call_site(), "module!: `type` missing (`type: MyModule,`: the type implementing kernel::Module)".into()));
     };
-    if name.is_none() {
+    let Some(name) = name else {
         return Err((Span::call_site(), "module!: `name` missing (`name: \"my_module\",`)".into()));
-    }
+    };
     let Some(license) = license else {
         return Err((Span::call_site(), "module!: `license` missing (`license: \"GPL\",`; a module without one taints the kernel)".into()));
     };
     // The type's and the parameters' own tokens (their spans: an error in them points there).
     let mut body = TokenStream::new();
     body.extend(code("type:"));
-    body.extend(module_type);
+    body.extend(module_type.clone());
     body.extend(code(&format!(", license: {license}, modinfo: [{}], params: ", stream(&modinfo))));
     body.extend([braced(params)]);
-    let mut output = code("::kernel::__module_items!");
+    // The module's type and name where the in-tree crate has them: `LocalModule`, and
+    // `<LocalModule as kernel::ModuleMetadata>::NAME`.
+    let mut output = code("type LocalModule = ");
+    output.extend(module_type.clone());
+    output.extend(code(";\nimpl ::kernel::ModuleMetadata for "));
+    output.extend(module_type.clone());
+    output.extend(code(&format!(" {{ const NAME: &'static ::kernel::str::CStr = ::kernel::c_str!({name}); }}\n")));
+    output.extend(code("::kernel::__module_items!"));
     output.extend([braced(body)]);
     Ok(output)
 }
