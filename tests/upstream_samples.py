@@ -34,6 +34,7 @@ class Boot:
     since: str = "5.10"                 # the oldest series that has its subsystem
     devices: tuple = ()                 # QEMU devices its driver binds to
     firmware: tuple = ()                # (file name, text): its device_tree= .dts, then its acpi_tables= .asl
+    lacking: tuple = ()                 # kernels of a series that has it whose config leaves it out
 
 
 # The samples the kernel crate covers, and how their boots are checked.
@@ -73,6 +74,12 @@ COVERED = {
          "\trust_ref_target: rust-ref-target { };\n};\n"),
         ("rust_driver_platform.asl", 'DefinitionBlock ("", "SSDT", 2, "RUSTKM", "RUSTDEV", 1)\n'
          '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n'))),
+    # the auxiliary bus (5.11 on, where the config has it: the small debug kernel's does not), its
+    # devices registered by a PCI driver of pci-testdev
+    "rust_driver_auxiliary": Boot(("Connect auxiliary 0 with parent: VendorID=REDHAT, DeviceID=0x5",
+                                   "Connected to auxiliary device with index 0.",
+                                   "Connected to auxiliary device with index 1 (via Mutex)."),
+                                  devices=("pci-testdev",), since="5.11", lacking=("6.1-signing",)),
     # the faux bus: 6.14 on
     "rust_driver_faux": Boot(("Initialising Rust Faux Device Sample", "rust-faux-sample-device: Hello from faux device!"),
                              since="6.14"),
@@ -141,7 +148,8 @@ def write_project(directory: Path, samples_dir: Path, samples: list[Sample], ker
              "targets = []"]
     for sample in samples:
         boot = boots.get(sample.module)
-        wanted = tuple(k for k in kernels if boot is None or series_of(k) >= series_of(boot.since))
+        wanted = tuple(k for k in kernels if boot is None or series_of(k) >= series_of(boot.since)
+                       and k not in boot.lacking)
         if not wanted:
             continue
         for name in (sample.rust, *sample.c_files):

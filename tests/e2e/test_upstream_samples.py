@@ -72,6 +72,7 @@ def test_a_sample_whose_subsystem_a_kernel_lacks_is_not_built_for_it(booted):
     kernels = dict((sample.module, wanted) for sample, wanted in project.modules)
     assert "7.3" in kernels["rust_print"] and "6.1" not in kernels["rust_print"]
     assert kernels["rust_driver_faux"] == ("7.3", "7.3-arm64")
+    assert "5.10" not in kernels["rust_driver_auxiliary"] and "6.1-signing" not in kernels["rust_driver_auxiliary"]
     assert kernels["rust_minimal"] == MATRIX
 
 
@@ -81,13 +82,21 @@ def test_the_sample_files_are_read_from_the_fetched_source_not_the_repository(bo
     assert not list(ROOT.glob("**/rust_misc_device.rs")), "an upstream sample was copied into the repository"
 
 
-def test_a_sample_built_for_a_kernel_without_its_bus_fails_in_one_line_naming_the_first_that_has_it(booted, tmp_path):
-    """The faux sample, unchanged, built for 6.12 (no faux bus): the compiler's error names 6.14,
-    and no module is left verified."""
+@pytest.mark.parametrize("module, kernel, error", [
+    ("rust_driver_faux", "6.12", "error[E0277]: kernel::faux needs Linux 6.14 or later (the faux bus)"),
+    ("rust_driver_auxiliary", "5.10", "error[E0277]: kernel::auxiliary needs a kernel with the auxiliary bus "
+                                      "(CONFIG_AUXILIARY_BUS, Linux 5.11 on)"),
+])
+def test_a_sample_built_for_a_kernel_without_its_bus_fails_naming_what_it_needs(booted, tmp_path, module, kernel,
+                                                                               error):
+    """The faux sample, unchanged, built for 6.12 (no faux bus): the compiler's error names 6.14;
+    the auxiliary sample built for 5.10 (no auxiliary bus): its errors name the option. Every
+    error is that one line, and no module is left verified."""
     samples_dir, _, _, _, _ = booted
-    faux = [s for s in upstream_samples.read_samples(samples_dir) if s.module == "rust_driver_faux"]
-    project = upstream_samples.write_project(tmp_path / "faux", samples_dir, faux, ("6.12",), {})
+    sample = [s for s in upstream_samples.read_samples(samples_dir) if s.module == module]
+    project = upstream_samples.write_project(tmp_path / module, samples_dir, sample, (kernel,), {})
     run = scons(project.directory, env=dict(__import__("os").environ, RUSTKMOD=str(ROOT)))
     assert run.returncode != 0
-    assert "error[E0277]: kernel::faux needs Linux 6.14 or later (the faux bus)" in run.output
+    assert error in run.output
+    assert {line for line in run.output.splitlines() if line.startswith("error[")} == {error}
     assert not list(project.directory.glob("build/**/*.ko.verified"))

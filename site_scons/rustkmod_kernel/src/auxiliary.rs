@@ -36,9 +36,13 @@ pub trait AuxiliaryBus {}
 
 #[cfg(not(target_os = "none"))]
 impl AuxiliaryBus for &() {}
-#[cfg(target_os = "none")]
-#[cfg(CONFIG_AUXILIARY_BUS)]
-impl AuxiliaryBus for &() {}
+/// (A kernel without the bus does not declare its option, which rustc would warn of.)
+#[allow(unexpected_cfgs)]
+mod bus {
+    #[cfg(target_os = "none")]
+    #[cfg(CONFIG_AUXILIARY_BUS)]
+    impl super::AuxiliaryBus for &() {}
+}
 
 /// C's `struct auxiliary_device_id`.
 #[cfg(target_os = "none")]

@@ -263,6 +263,11 @@ pub mod __internal {
     /// # Safety
     /// `PinData` has exactly those methods, so that no pinned field is made by a mere `Init`
     /// and then moved.
+    /// `f`, typed as the closure that makes a `T` at its slot (see `__struct_init!`).
+    pub fn typed_closure<T: ?Sized, E, F: FnOnce(*mut T) -> Result<(), E>>(f: F) -> F {
+        f
+    }
+
     pub unsafe trait HasPinData {
         type PinData: Copy;
 
@@ -351,25 +356,28 @@ macro_rules! try_init {
 #[allow_internal_unsafe]
 macro_rules! __struct_init {
     (pin, $error:ty; $t:ident $(::<$($generics:ty),*>)? { $($fields:tt)* }) => {{
-        let init = move |slot: *mut $t $(<$($generics),*>)?| -> ::core::result::Result<(), $error> {
+        // The closure's type comes from `typed_closure` (not from an annotation of its parameter,
+        // where a lifetime left out would be one for every lifetime: a struct borrowing a
+        // function's argument could not be made).
+        let init = $crate::init::__internal::typed_closure::<$t $(<$($generics),*>)?, $error, _>(move |slot| {
             // SAFETY: the pin data of the struct being made, used on its own slot.
             let data = unsafe { <$t $(<$($generics),*>)? as $crate::init::__internal::HasPinData>::__pin_data() };
             $crate::__init_fields!(pin, data, slot, $($fields)*);
             $crate::__init_check!($t $(::<$($generics),*>)?, [] $($fields)*);
             ::core::result::Result::Ok(())
-        };
+        });
         // SAFETY: __init_fields makes each field at its place through the pin data (a PinInit
         // only for a #[pin] field), __init_check proves every field named, and on an error the
         // guards have dropped each field made.
         unsafe { $crate::init::pin_init_from_closure::<$t $(<$($generics),*>)?, $error, _>(init) }
     }};
     (init, $error:ty; $t:ident $(::<$($generics:ty),*>)? { $($fields:tt)* }) => {{
-        let init = move |slot: *mut $t $(<$($generics),*>)?| -> ::core::result::Result<(), $error> {
+        let init = $crate::init::__internal::typed_closure::<$t $(<$($generics),*>)?, $error, _>(move |slot| {
             let data = ();
             $crate::__init_fields!(init, data, slot, $($fields)*);
             $crate::__init_check!($t $(::<$($generics),*>)?, [] $($fields)*);
             ::core::result::Result::Ok(())
-        };
+        });
         // SAFETY: as for `pin`, each field made by an Init (so the value may move).
         unsafe { $crate::init::init_from_closure::<$t $(<$($generics),*>)?, $error, _>(init) }
     }};
