@@ -70,6 +70,7 @@
 // rustkmod-bindgen: allow rkk_platform_driver platform_device of_device_id acpi_device_id
 // rustkmod-bindgen: allow rkk_platform_register_driver rkk_platform_unregister_driver rkk_platform_device
 // rustkmod-bindgen: allow rkk_platform_get_drvdata rkk_platform_set_drvdata rkk_of_match_index rkk_acpi_match_index
+// rustkmod-bindgen: allow rkk_platform_iomap rkk_platform_iounmap rkk_platform_irq
 // rustkmod-bindgen: allow fwnode_handle fwnode_reference_args rkk_dev_fwnode rkk_is_of_node fwnode_property_present
 // rustkmod-bindgen: allow fwnode_property_read_u8_array fwnode_property_read_u16_array fwnode_property_read_u32_array
 // rustkmod-bindgen: allow fwnode_property_read_u64_array fwnode_property_read_string fwnode_property_match_string
@@ -534,6 +535,47 @@ static inline void *rkk_platform_get_drvdata(struct platform_device *pdev)
 static inline void rkk_platform_set_drvdata(struct platform_device *pdev, void *data)
 {
 	platform_set_drvdata(pdev, data);
+}
+
+/* A platform device's memory resource `index`, requested under `name` and mapped: the address, its
+ * size in `*size`; NULL and `*status` (-ENOENT: no such resource) on failure. The resource's
+ * address stays on the C side (it may be 64 bits on a 32-bit kernel). */
+static inline void *rkk_platform_iomap(struct platform_device *pdev, unsigned int index, const char *name,
+				       unsigned long *size, int *status)
+{
+	struct resource *resource = platform_get_resource(pdev, IORESOURCE_MEM, index);
+	void __iomem *address;
+
+	if (!resource) {
+		*status = -ENOENT;
+		return NULL;
+	}
+	if (!request_mem_region(resource->start, resource_size(resource), name)) {
+		*status = -EBUSY;
+		return NULL;
+	}
+	address = ioremap(resource->start, resource_size(resource));
+	if (!address) {
+		release_mem_region(resource->start, resource_size(resource));
+		*status = -ENOMEM;
+		return NULL;
+	}
+	*size = resource_size(resource);
+	return (void __force *)address;
+}
+
+static inline void rkk_platform_iounmap(struct platform_device *pdev, unsigned int index, void *address)
+{
+	struct resource *resource = platform_get_resource(pdev, IORESOURCE_MEM, index);
+
+	iounmap((void __iomem __force *)address);
+	release_mem_region(resource->start, resource_size(resource));
+}
+
+/* Interrupt `index` of a platform device: its line, or a negative errno (quietly: none is fine). */
+static inline int rkk_platform_irq(struct platform_device *pdev, unsigned int index)
+{
+	return platform_get_irq_optional(pdev, index);
 }
 
 /* The index in `table` of the entry `dev` matched, or -1 (no firmware node of that kind, or bound

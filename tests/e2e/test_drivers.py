@@ -131,7 +131,8 @@ def kplat(tmp_path_factory):
 
 def test_the_platform_driver_probes_from_a_device_tree_or_acpi_and_reads_the_same_properties(kplat):
     """Bound by the device-tree node on arm64 and by the ACPI device on x86 (its table entry's
-    info says which), the properties read alike from both; unbound and bound again through sysfs,
+    info says which), the properties read alike from both; on arm64 the node's registers (the
+    PL031 clock's) mapped and read and its interrupt taken; unbound and bound again through sysfs,
     then by rmmod; on the debug kernel with no report; loaded by modalias on both firmwares."""
     project, fetched, run = kplat
     assert set(kernel_summary(run, "kplat").values()) == {"built, verified, booted"}, run.output
@@ -142,9 +143,13 @@ def test_the_platform_driver_probes_from_a_device_tree_or_acpi_and_reads_the_sam
         assert all("'kplat: label \"kplat-board\", channels [3, 5, 7], absent 7'" in line and "'drops: 2'" in line
                    for line in booted)
         log = (project / "build" / release / "kplat" / "kplat.ko.booted.log").read_text()
-        firmware, device, alias = (("device tree", "kplat", "of:NkplatT(null)Crustkmod,kplat") if name.endswith("arm64")
-                                   else ("ACPI", "RKMD0001:00", "acpi:RKMD0001:"))
+        firmware, device, alias = (("device tree", "9010000.kplat", "of:NkplatT(null)Crustkmod,kplat")
+                                   if name.endswith("arm64") else ("ACPI", "RKMD0001:00", "acpi:RKMD0001:"))
         assert f"kplat {device}: kplat: probed from {firmware}" in log and f"modalias: {alias}" in log, log
+        # the device tree gives it arm64's PL031 clock: its registers read, its interrupt taken
+        clock = ("kplat: PrimeCell 0xb105f00d, part 0x031", "kplat: clock interrupts taken: 1") \
+            if firmware == "device tree" else ("kplat: no registers",)
+        assert all(f"kplat {device}: {line}" in log for line in clock), log
     for name in BY_MODALIAS["kplat"]:
         assert "(modprobe by the devices' modaliases from" in boots(run, "kplat", fetched[name].release)[-1]
     assert "forbid(unsafe_code)" in (project / "kplat.rs").read_text()

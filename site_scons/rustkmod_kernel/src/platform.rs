@@ -11,7 +11,9 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 
 use crate::device::{self, Bound, Core, DeviceContext};
-use crate::error::{Error, Result};
+use crate::error::{code::*, Error, Result};
+use crate::io::{Io, RawIo};
+use crate::irq::IrqRequest;
 use crate::init::PinInit;
 use crate::str::CStr;
 use crate::types::{ARef, AlwaysRefCounted, Opaque};
@@ -65,6 +67,103 @@ impl<Ctx: DeviceContext> Device<Ctx> {
         unsafe { &*(pdev as *const Self) }
     }
 }
+
+impl Device<Bound> {
+    /// Maps memory resource `index` (requested under `name`) as an `IoMem` of at least `SIZE`
+    /// bytes, for as long as the device is bound: `ENOENT` when the device has no such resource
+    /// (firmware gave it none), `ENOMEM` when it is smaller, `EBUSY` when another driver holds it.
+    pub fn iomap_resource_sized<'a, const SIZE: usize>(&'a self, index: u32, name: &'static CStr) -> Result<IoMem<'a, SIZE>> {
+        #[cfg(target_os = "none")]
+        {
+            let (mut size, mut status) = (0, 0);
+            // SAFETY: the device is bound (so live) for 'a; the region is released and unmapped
+            // when the IoMem drops, which 'a makes happen before the binding ends.
+            let address = unsafe { bindings::rkk_platform_iomap(self.as_raw(), index, name.as_ptr(), &mut size, &mut status) };
+            if address.is_null() {
+                return Err(Error::from_errno(status));
+            }
+            // SAFETY: `size` bytes mapped at `address` until rkk_platform_iounmap (IoMem's Drop).
+            let io = IoMem { device: self, index, io: unsafe { RawIo::new(address as usize, size as usize) } };
+            if (size as usize) < SIZE {
+                return Err(ENOMEM);             // unmapped again as `io` drops
+            }
+            Ok(io)
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = (index, name);
+            Err(ENOENT)
+        }
+    }
+
+    /// `iomap_resource_sized::<0>`: an `IoMem` whose every access is checked when it runs (`try_*`).
+    pub fn iomap_resource<'a>(&'a self, index: u32, name: &'static CStr) -> Result<IoMem<'a, 0>> {
+        self.iomap_resource_sized::<0>(index, name)
+    }
+
+    /// Interrupt `index` of the device, to request with `irq::Registration::new`; `ENXIO` (or
+    /// the firmware's error) when it has none.
+    pub fn irq_by_index(&self, index: u32) -> Result<IrqRequest<'_>> {
+        #[cfg(target_os = "none")]
+        {
+            // SAFETY: the device is bound; the C side checks the index.
+            let irq = unsafe { bindings::rkk_platform_irq(self.as_raw(), index) };
+            crate::error::to_result(irq.min(0))?;
+            let device: &device::Device<Bound> = self.as_ref();
+            // SAFETY: the line is this bound device's interrupt.
+            Ok(unsafe { IrqRequest::new(device, irq as u32) })
+        }
+        #[cfg(not(target_os = "none"))]
+        {
+            let _ = index;
+            Err(crate::error::code::ENXIO)
+        }
+    }
+}
+
+/// A platform device's memory resource mapped for the binding `'a`, of at least `SIZE` bytes:
+/// register access through [`Io`]. Dropping it unmaps the registers and releases the region.
+pub struct IoMem<'a, const SIZE: usize = 0> {
+    device: &'a Device<Bound>,
+    index: u32,
+    io: RawIo,
+}
+
+impl<const SIZE: usize> crate::io::Sealed for IoMem<'_, SIZE> {}
+
+impl<const SIZE: usize> Io for IoMem<'_, SIZE> {
+    const MIN_SIZE: usize = SIZE;
+
+    fn maxsize(&self) -> usize {
+        self.io.size()
+    }
+
+    crate::io::mmio_primitives!();
+}
+
+impl<const SIZE: usize> IoMem<'_, SIZE> {
+    fn raw(&self) -> RawIo {
+        self.io
+    }
+}
+
+impl<const SIZE: usize> Drop for IoMem<'_, SIZE> {
+    fn drop(&mut self) {
+        #[cfg(target_os = "none")]
+        // SAFETY: mapped and requested by iomap_resource_sized, once; the device is still bound
+        // (the borrow 'a).
+        unsafe {
+            bindings::rkk_platform_iounmap(self.device.as_raw(), self.index, self.io.address() as *mut core::ffi::c_void)
+        };
+        #[cfg(not(target_os = "none"))]
+        let _ = (self.device, self.index);
+    }
+}
+
+// SAFETY: MMIO through ioread/iowrite may be done from any thread; the mapping lives for 'a.
+unsafe impl<const SIZE: usize> Send for IoMem<'_, SIZE> {}
+// SAFETY: as above: each access is one ioread or iowrite.
+unsafe impl<const SIZE: usize> Sync for IoMem<'_, SIZE> {}
 
 crate::__impl_device_context_deref!(Device);
 
