@@ -58,7 +58,7 @@
 // rustkmod-bindgen: allow work_struct workqueue_struct rkk_init_work rkk_queue_work rkk_alloc_module_workqueue destroy_workqueue
 // rustkmod-bindgen: allow rkk_faux_device_create rkk_faux_device_destroy rkk_faux_device_dev
 // rustkmod-bindgen: allow pci_driver pci_device_id pci_dev rkk_pci_register_driver pci_unregister_driver
-// rustkmod-bindgen: allow rkk_pci_device rkk_pci_get_drvdata rkk_pci_set_drvdata rkk_pci_ids
+// rustkmod-bindgen: allow rkk_pci_device rkk_dev_get_drvdata rkk_dev_set_drvdata rkk_pci_ids
 // rustkmod-bindgen: allow rkk_pci_enable_device_mem pci_set_master rkk_pci_resource_len
 // rustkmod-bindgen: allow pci_request_region pci_release_region rkk_pci_iomap rkk_pci_iounmap
 // rustkmod-bindgen: allow rkk_ioread8 rkk_ioread16 rkk_ioread32 rkk_iowrite8 rkk_iowrite16 rkk_iowrite32
@@ -69,7 +69,7 @@
 // rustkmod-bindgen: allow rkk_dma_set_mask_and_coherent rkk_dma_alloc_coherent rkk_dma_free_coherent
 // rustkmod-bindgen: allow rkk_platform_driver platform_device of_device_id acpi_device_id
 // rustkmod-bindgen: allow rkk_platform_register_driver rkk_platform_unregister_driver rkk_platform_device
-// rustkmod-bindgen: allow rkk_platform_get_drvdata rkk_platform_set_drvdata rkk_of_match_index rkk_acpi_match_index
+// rustkmod-bindgen: allow rkk_of_match_index rkk_acpi_match_index
 // rustkmod-bindgen: allow rkk_platform_iomap rkk_platform_iounmap rkk_platform_irq
 // rustkmod-bindgen: allow fwnode_handle fwnode_reference_args rkk_dev_fwnode rkk_is_of_node fwnode_property_present
 // rustkmod-bindgen: allow fwnode_property_read_u8_array fwnode_property_read_u16_array fwnode_property_read_u32_array
@@ -78,7 +78,7 @@
 // rustkmod-bindgen: allow rkk_fwnode_get_reference_args rkk_fwnode_path
 // rustkmod-bindgen: allow auxiliary_driver auxiliary_device auxiliary_device_id rkk_auxiliary_register_driver
 // rustkmod-bindgen: allow rkk_auxiliary_unregister_driver rkk_auxiliary_device_add rkk_auxiliary_device_remove
-// rustkmod-bindgen: allow rkk_auxiliary_data rkk_auxiliary_device_dev rkk_auxiliary_device_id rkk_auxiliary_get_drvdata rkk_auxiliary_set_drvdata
+// rustkmod-bindgen: allow rkk_auxiliary_data rkk_auxiliary_device_dev rkk_auxiliary_device_id
 
 /* mutex_init() makes a lock class of its own; the crate gives one per declaration site. */
 static inline void rkk_mutex_init(struct mutex *lock, const char *name, struct lock_class_key *key)
@@ -321,6 +321,17 @@ static inline struct device *rkk_faux_device_dev(void *faux)
 }
 #endif
 
+/* A driver's data for a bound device: dev_get_drvdata/dev_set_drvdata are inlines. */
+static inline void *rkk_dev_get_drvdata(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+static inline void rkk_dev_set_drvdata(struct device *dev, void *data)
+{
+	dev_set_drvdata(dev, data);
+}
+
 /* PCI drivers: __pci_register_driver with the module's own struct module and name (what the
  * pci_register_driver macro passes), and what is a macro or an inline on some kernels. */
 static inline int rkk_pci_register_driver(struct pci_driver *driver, struct module *owner, const char *name)
@@ -331,16 +342,6 @@ static inline int rkk_pci_register_driver(struct pci_driver *driver, struct modu
 static inline struct device *rkk_pci_device(struct pci_dev *pdev)
 {
 	return &pdev->dev;
-}
-
-static inline void *rkk_pci_get_drvdata(struct pci_dev *pdev)
-{
-	return pci_get_drvdata(pdev);
-}
-
-static inline void rkk_pci_set_drvdata(struct pci_dev *pdev, void *data)
-{
-	pci_set_drvdata(pdev, data);
 }
 
 /* vendor, device, revision, subsystem vendor and device: fields whose offsets move between kernels. */
@@ -525,16 +526,6 @@ static inline void rkk_platform_unregister_driver(struct rkk_platform_driver *dr
 static inline struct device *rkk_platform_device(struct platform_device *pdev)
 {
 	return &pdev->dev;
-}
-
-static inline void *rkk_platform_get_drvdata(struct platform_device *pdev)
-{
-	return platform_get_drvdata(pdev);
-}
-
-static inline void rkk_platform_set_drvdata(struct platform_device *pdev, void *data)
-{
-	platform_set_drvdata(pdev, data);
 }
 
 /* A platform device's memory resource `index`, requested under `name` and mapped: the address, its
@@ -748,12 +739,3 @@ static inline u32 rkk_auxiliary_device_id(struct auxiliary_device *adev)
 	return adev->id;
 }
 
-static inline void *rkk_auxiliary_get_drvdata(struct auxiliary_device *adev)
-{
-	return dev_get_drvdata(&adev->dev);
-}
-
-static inline void rkk_auxiliary_set_drvdata(struct auxiliary_device *adev, void *data)
-{
-	dev_set_drvdata(&adev->dev, data);
-}

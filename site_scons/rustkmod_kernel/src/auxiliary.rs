@@ -147,20 +147,9 @@ pub trait Driver: Send + 'static {
 #[repr(transparent)]
 pub struct Device<Ctx: DeviceContext = device::Normal>(Opaque<[u8; 0]>, PhantomData<Ctx>);
 
+crate::__bus_device!(Device, bindings::auxiliary_device, bindings::rkk_auxiliary_device_dev);
+
 impl<Ctx: DeviceContext> Device<Ctx> {
-    #[cfg(target_os = "none")]
-    fn as_raw(&self) -> *mut bindings::auxiliary_device {
-        self as *const Self as *mut bindings::auxiliary_device
-    }
-
-    /// # Safety
-    /// `adev` is a live `struct auxiliary_device`, in context `Ctx`, for all of `'a`.
-    #[cfg(target_os = "none")]
-    unsafe fn from_raw<'a>(adev: *mut bindings::auxiliary_device) -> &'a Self {
-        // SAFETY: the caller's promise; Device is only ever a reference to the C object.
-        unsafe { &*(adev as *const Self) }
-    }
-
     /// The id the registering driver gave the device.
     pub fn id(&self) -> u32 {
         #[cfg(target_os = "none")]
@@ -216,25 +205,6 @@ impl Device<Bound> {
     }
 }
 
-crate::__impl_device_context_deref!(Device);
-
-impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
-    fn as_ref(&self) -> &device::Device<Ctx> {
-        #[cfg(target_os = "none")]
-        // SAFETY: the auxiliary device's struct device lives as long as it, in the same context.
-        return unsafe { device::Device::from_raw(bindings::rkk_auxiliary_device_dev(self.as_raw())) };
-        #[cfg(not(target_os = "none"))]
-        // SAFETY: on the host every device is the host's, which prints to stderr.
-        return unsafe { &*(device::Device::host() as *const device::Device as *const device::Device<Ctx>) };
-    }
-}
-
-// SAFETY: an auxiliary_device may be used from any thread (the driver core locks what it changes).
-unsafe impl Send for Device {}
-// SAFETY: as above.
-unsafe impl Sync for Device {}
-// SAFETY: as above; a Bound reference is only made while the binding outlives it.
-unsafe impl Sync for Device<Bound> {}
 
 /// A registration's data, with the family's `TypeId` first for the check on the other side.
 #[repr(C)]
@@ -341,16 +311,7 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn probe_device<'bound>(dev: &'bound Device<Core<'_>>, info: &'bound T::IdInfo) -> core::ffi::c_int {
-        match KBox::pin_init(T::probe(dev, info), GFP_KERNEL) {
-            Ok(data) => {
-                // SAFETY: the data stays pinned: remove rebuilds the same box and drops it in place.
-                let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
-                // SAFETY: the device is live; drvdata is the driver's own slot.
-                unsafe { bindings::rkk_auxiliary_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
-                0
-            }
-            Err(error) => error.to_errno(),
-        }
+        crate::driver::__probe_into(dev.as_ref(), T::probe(dev, info))
     }
 
     extern "C" fn remove_callback(adev: *mut bindings::auxiliary_device) {
@@ -361,13 +322,9 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn drop_data<'bound>(dev: &'bound Device<Core<'_>>) {
-        // SAFETY: drvdata is the box probe_device made for this device, of T::Data bound to it
-        // (still bound: remove runs before the unbinding ends); taken back once, here.
-        let data: Pin<KBox<T::Data<'bound>>> = unsafe {
-            let raw = bindings::rkk_auxiliary_get_drvdata(dev.as_raw()) as *mut T::Data<'bound>;
-            bindings::rkk_auxiliary_set_drvdata(dev.as_raw(), core::ptr::null_mut());
-            Pin::new_unchecked(KBox::from_raw(raw))
-        };
+        // SAFETY: drvdata holds the data probe_device kept for this binding (remove runs once,
+        // after a successful probe); its references point at this device, still bound.
+        let data: Pin<KBox<T::Data<'bound>>> = unsafe { crate::driver::__take_data(dev.as_ref()) };
         T::unbind(dev, data.as_ref());
         drop(data);
     }

@@ -110,6 +110,53 @@ macro_rules! __impl_device_context_deref {
 
 crate::__impl_device_context_deref!(Device);
 
+/// What every bus's device type (`pci::Device<Ctx>`, `platform::Device<Ctx>`, ...) is: a
+/// reference to the bus's C structure (`$raw`) that holds a `struct device` (`$device_of` gives
+/// it), with the context derefs, `AsRef<device::Device<Ctx>>`, and Send/Sync as for any device.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __bus_device {
+    ($device:ident, $raw:ty, $device_of:path) => {
+        impl<Ctx: $crate::device::DeviceContext> $device<Ctx> {
+            #[cfg(target_os = "none")]
+            fn as_raw(&self) -> *mut $raw {
+                self as *const Self as *mut $raw
+            }
+
+            /// # Safety
+            /// `raw` is a live device of the bus, in context `Ctx`, for all of `'a`.
+            #[cfg(target_os = "none")]
+            unsafe fn from_raw<'a>(raw: *mut $raw) -> &'a Self {
+                // SAFETY: the caller's promise; the type is only ever a reference to the C object.
+                unsafe { &*(raw as *const Self) }
+            }
+        }
+
+        $crate::__impl_device_context_deref!($device);
+
+        impl<Ctx: $crate::device::DeviceContext> AsRef<$crate::device::Device<Ctx>> for $device<Ctx> {
+            fn as_ref(&self) -> &$crate::device::Device<Ctx> {
+                #[cfg(target_os = "none")]
+                // SAFETY: the bus device's struct device lives as long as it, in the same context.
+                return unsafe { $crate::device::Device::from_raw($device_of(self.as_raw())) };
+                #[cfg(not(target_os = "none"))]
+                // SAFETY: on the host every device is the host's, which prints to stderr.
+                return unsafe {
+                    &*($crate::device::Device::host() as *const $crate::device::Device
+                       as *const $crate::device::Device<Ctx>)
+                };
+            }
+        }
+
+        // SAFETY: a bus's device may be used from any thread (the driver core locks what it changes).
+        unsafe impl Send for $device {}
+        // SAFETY: as above.
+        unsafe impl Sync for $device {}
+        // SAFETY: as above; a Bound reference is only made while the binding outlives it.
+        unsafe impl Sync for $device<$crate::device::Bound> {}
+    };
+}
+
 impl<Ctx: DeviceContext> AsRef<Device<Ctx>> for Device<Ctx> {
     fn as_ref(&self) -> &Device<Ctx> {
         self

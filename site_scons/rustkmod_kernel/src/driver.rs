@@ -13,7 +13,9 @@ use core::marker::PhantomPinned;
 use core::pin::Pin;
 
 use crate::alloc::{flags::GFP_KERNEL, KBox};
-use crate::error::Result;
+use crate::device;
+use crate::error::{Error, Result};
+use crate::init::PinInit;
 use crate::registrations;
 use crate::str::CStr;
 use crate::ThisModule;
@@ -100,6 +102,41 @@ impl<T: RegistrationOps> Drop for Registration<T> {
             registrations::untrack(self.inner.entry.get());
             T::unregister(self.inner.driver.get());
         }
+    }
+}
+
+/// A bus adapter's probe: makes the driver's data for `dev` with `init` and keeps it, pinned, in
+/// the device's drvdata until [`__take_data`]; 0, or the errno that fails the probe.
+#[doc(hidden)]
+pub fn __probe_into<D>(dev: &device::Device, init: impl PinInit<D, Error>) -> core::ffi::c_int {
+    match KBox::pin_init(init, GFP_KERNEL) {
+        Ok(data) => {
+            // SAFETY: the data stays pinned: __take_data rebuilds the same box; nothing else
+            // reads the pointer.
+            let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+            #[cfg(target_os = "none")]
+            // SAFETY: the device is live (borrowed); drvdata is the driver's own slot.
+            unsafe { crate::bindings::rkk_dev_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
+            #[cfg(not(target_os = "none"))]
+            let _ = (dev, raw);
+            0
+        }
+        Err(error) => error.to_errno(),
+    }
+}
+
+/// A bus adapter's remove: the driver's data kept by [`__probe_into`], taken back (drvdata cleared).
+///
+/// # Safety
+/// `dev`'s drvdata is the `D` `__probe_into` kept for this binding, not yet taken.
+#[doc(hidden)]
+#[cfg(target_os = "none")]
+pub unsafe fn __take_data<D>(dev: &device::Device) -> Pin<KBox<D>> {
+    // SAFETY: the caller's promise: a pinned box of D, given up by __probe_into, taken once.
+    unsafe {
+        let raw = crate::bindings::rkk_dev_get_drvdata(dev.as_raw()) as *mut D;
+        crate::bindings::rkk_dev_set_drvdata(dev.as_raw(), core::ptr::null_mut());
+        Pin::new_unchecked(KBox::from_raw(raw))
     }
 }
 

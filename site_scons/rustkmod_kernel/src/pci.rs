@@ -222,20 +222,9 @@ pub trait Driver: Send + 'static {
 #[repr(transparent)]
 pub struct Device<Ctx: DeviceContext = device::Normal>(Opaque<[u8; 0]>, PhantomData<Ctx>);
 
+crate::__bus_device!(Device, bindings::pci_dev, bindings::rkk_pci_device);
+
 impl<Ctx: DeviceContext> Device<Ctx> {
-    #[cfg(target_os = "none")]
-    fn as_raw(&self) -> *mut bindings::pci_dev {
-        self as *const Self as *mut bindings::pci_dev
-    }
-
-    /// # Safety
-    /// `pdev` is a live `struct pci_dev`, in context `Ctx`, for all of `'a`.
-    #[cfg(target_os = "none")]
-    unsafe fn from_raw<'a>(pdev: *mut bindings::pci_dev) -> &'a Self {
-        // SAFETY: the caller's promise; Device is only ever a reference to the C object.
-        unsafe { &*(pdev as *const Self) }
-    }
-
     fn ids(&self) -> [u16; 5] {
         #[allow(unused_mut)]
         let mut ids = [0u16; 5];
@@ -377,19 +366,6 @@ impl Device<Bound> {
     }
 }
 
-crate::__impl_device_context_deref!(Device);
-
-impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
-    fn as_ref(&self) -> &device::Device<Ctx> {
-        #[cfg(target_os = "none")]
-        // SAFETY: the pci_dev's struct device lives as long as it, in the same context.
-        return unsafe { device::Device::from_raw(bindings::rkk_pci_device(self.as_raw())) };
-        #[cfg(not(target_os = "none"))]
-        // SAFETY: on the host every device is the host's, which prints to stderr.
-        return unsafe { &*(device::Device::host() as *const device::Device as *const device::Device<Ctx>) };
-    }
-}
-
 impl Device<Bound> {
     /// Maps BAR `bar` (requested under `name`) as a `Bar` of at least `SIZE` bytes, for as long
     /// as the device is bound; `ENOMEM` when the BAR is smaller, `EBUSY` when another driver
@@ -482,12 +458,6 @@ impl Io for ConfigSpace<'_> {
     }
 }
 
-// SAFETY: a pci_dev may be used from any thread (the driver core locks what it changes).
-unsafe impl Send for Device {}
-// SAFETY: as above.
-unsafe impl Sync for Device {}
-// SAFETY: as above; a Bound reference is only made while the binding outlives it.
-unsafe impl Sync for Device<Bound> {}
 
 /// A PCI BAR mapped for the binding `'a`, of at least `SIZE` bytes: register access through
 /// [`Io`]. Dropping it unmaps the BAR and releases its region.
@@ -599,17 +569,7 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn probe_device<'bound>(dev: &'bound Device<Core<'_>>, info: Option<&'bound T::IdInfo>) -> core::ffi::c_int {
-        match crate::alloc::KBox::pin_init(T::probe(dev, info), crate::alloc::flags::GFP_KERNEL) {
-            Ok(data) => {
-                // SAFETY: the data stays pinned: remove_callback rebuilds the same box and drops it
-                // in place; nothing else reads the pointer.
-                let raw = crate::alloc::KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
-                // SAFETY: the device is live; drvdata is the driver's own slot.
-                unsafe { bindings::rkk_pci_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
-                0
-            }
-            Err(error) => error.to_errno(),
-        }
+        crate::driver::__probe_into(dev.as_ref(), T::probe(dev, info))
     }
 
     extern "C" fn remove_callback(pdev: *mut bindings::pci_dev) {
@@ -620,14 +580,9 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn remove_device<'bound>(dev: &'bound Device<Core<'_>>) {
-        // SAFETY: drvdata is the box probe_device made for this device, of T::Data whose
-        // references point at this device (still bound: remove runs before the unbinding ends,
-        // so 'bound fits); it is taken back once, here.
-        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe {
-            let raw = bindings::rkk_pci_get_drvdata(dev.as_raw()) as *mut T::Data<'bound>;
-            bindings::rkk_pci_set_drvdata(dev.as_raw(), core::ptr::null_mut());
-            Pin::new_unchecked(crate::alloc::KBox::from_raw(raw))
-        };
+        // SAFETY: drvdata holds the data probe_device kept for this binding (remove runs once,
+        // after a successful probe); its references point at this device, still bound.
+        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe { crate::driver::__take_data(dev.as_ref()) };
         T::unbind(dev, data.as_ref());
         // SAFETY: the device is bound (Core); no more DMA from it into memory the data frees.
         unsafe { bindings::rkk_pci_clear_master(dev.as_raw()) };

@@ -53,20 +53,8 @@ pub trait Driver: Send + 'static {
 #[repr(transparent)]
 pub struct Device<Ctx: DeviceContext = device::Normal>(Opaque<[u8; 0]>, PhantomData<Ctx>);
 
-impl<Ctx: DeviceContext> Device<Ctx> {
-    #[cfg(target_os = "none")]
-    fn as_raw(&self) -> *mut bindings::platform_device {
-        self as *const Self as *mut bindings::platform_device
-    }
+crate::__bus_device!(Device, bindings::platform_device, bindings::rkk_platform_device);
 
-    /// # Safety
-    /// `pdev` is a live `struct platform_device`, in context `Ctx`, for all of `'a`.
-    #[cfg(target_os = "none")]
-    unsafe fn from_raw<'a>(pdev: *mut bindings::platform_device) -> &'a Self {
-        // SAFETY: the caller's promise; Device is only ever a reference to the C object.
-        unsafe { &*(pdev as *const Self) }
-    }
-}
 
 impl Device<Bound> {
     /// Maps memory resource `index` (requested under `name`) as an `IoMem` of at least `SIZE`
@@ -165,19 +153,6 @@ unsafe impl<const SIZE: usize> Send for IoMem<'_, SIZE> {}
 // SAFETY: as above: each access is one ioread or iowrite.
 unsafe impl<const SIZE: usize> Sync for IoMem<'_, SIZE> {}
 
-crate::__impl_device_context_deref!(Device);
-
-impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
-    fn as_ref(&self) -> &device::Device<Ctx> {
-        #[cfg(target_os = "none")]
-        // SAFETY: the platform_device's struct device lives as long as it, in the same context.
-        return unsafe { device::Device::from_raw(bindings::rkk_platform_device(self.as_raw())) };
-        #[cfg(not(target_os = "none"))]
-        // SAFETY: on the host every device is the host's, which prints to stderr.
-        return unsafe { &*(device::Device::host() as *const device::Device as *const device::Device<Ctx>) };
-    }
-}
-
 // SAFETY: get_device on the platform device's struct device keeps the whole platform_device
 // alive (it is freed by its release) until put_device, from any thread.
 unsafe impl AlwaysRefCounted for Device {
@@ -210,12 +185,6 @@ impl From<&Device<Bound>> for ARef<Device> {
     }
 }
 
-// SAFETY: a platform_device may be used from any thread (the driver core locks what it changes).
-unsafe impl Send for Device {}
-// SAFETY: as above.
-unsafe impl Sync for Device {}
-// SAFETY: as above; a Bound reference is only made while the binding outlives it.
-unsafe impl Sync for Device<Bound> {}
 
 /// `module_platform_driver! { type: Driver, name: "...", ...module! keys }`: the module is the
 /// driver.
@@ -260,17 +229,7 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn probe_device<'bound>(dev: &'bound Device<Core<'_>>, info: Option<&'bound T::IdInfo>) -> core::ffi::c_int {
-        match crate::alloc::KBox::pin_init(T::probe(dev, info), crate::alloc::flags::GFP_KERNEL) {
-            Ok(data) => {
-                // SAFETY: the data stays pinned: remove rebuilds the same box and drops it in
-                // place; nothing else reads the pointer.
-                let raw = crate::alloc::KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
-                // SAFETY: the device is live; drvdata is the driver's own slot.
-                unsafe { bindings::rkk_platform_set_drvdata(dev.as_raw(), raw as *mut core::ffi::c_void) };
-                0
-            }
-            Err(error) => error.to_errno(),
-        }
+        crate::driver::__probe_into(dev.as_ref(), T::probe(dev, info))
     }
 
     fn remove_device(pdev: *mut bindings::platform_device) {
@@ -281,14 +240,9 @@ impl<T: Driver> Adapter<T> {
     }
 
     fn drop_data<'bound>(dev: &'bound Device<Core<'_>>) {
-        // SAFETY: drvdata is the box probe_device made for this device, of T::Data whose
-        // references point at this device (still bound: remove runs before the unbinding ends);
-        // it is taken back once, here.
-        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe {
-            let raw = bindings::rkk_platform_get_drvdata(dev.as_raw()) as *mut T::Data<'bound>;
-            bindings::rkk_platform_set_drvdata(dev.as_raw(), core::ptr::null_mut());
-            Pin::new_unchecked(crate::alloc::KBox::from_raw(raw))
-        };
+        // SAFETY: drvdata holds the data probe_device kept for this binding (remove runs once,
+        // after a successful probe); its references point at this device, still bound.
+        let data: Pin<crate::alloc::KBox<T::Data<'bound>>> = unsafe { crate::driver::__take_data(dev.as_ref()) };
         T::unbind(dev, data.as_ref());
         drop(data);
     }
