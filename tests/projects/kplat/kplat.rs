@@ -64,7 +64,7 @@ struct KplatData<'bound> {
     dev: &'bound device::Device<device::Bound>,
     label: CString,
     channels: KVec<u32>,
-    clock: Option<Pin<KBox<irq::Registration<'bound, Clock<'bound>>>>>,
+    _clock: Option<Pin<KBox<irq::Registration<'bound, Clock<'bound>>>>>, // kept: the mapping and the line
 }
 
 /// The clock's registers and interrupt, when firmware gave the device both.
@@ -114,7 +114,7 @@ impl platform::Driver for Kplat {
         let missing = node.property_read::<u32>(c"rustkmod,absent").or(7);
         dev_info!(dev, "kplat: label {label:?}, channels {channels:?}, absent {missing}\n");
         let clock = clock(pdev)?;
-        Ok(KplatData { dev, label, channels, clock })
+        Ok(KplatData { dev, label, channels, _clock: clock })
     }
 
     fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&KplatData<'bound>>) {
