@@ -35,8 +35,10 @@ def fetch_kernels(*names: str, timeout: int = 1800) -> dict:
 def kernel_summary(run, module: str = "hello") -> dict:
     """{kernel: state} from the per-kernel summary scons prints at the end of a run."""
     import re
+    import itertools
     lines = run.stdout.split("rustkmod: per-kernel summary\n", 1)[1].splitlines()
-    return dict(re.match(rf"  {module} for (\S+): (.*)", line).groups() for line in lines
+    summary = itertools.takewhile(lambda line: line.startswith("  "), lines)    # this run's, not a later one's
+    return dict(re.match(rf"  {module} for (\S+): (.*)", line).groups() for line in summary
                 if line.startswith(f"  {module} for"))
 
 
