@@ -33,9 +33,12 @@ class Boot:
     c_program: bool = False             # the C test program in the sample's doc comment, run as <module>_test
     since: str = "5.10"                 # the oldest series that has its subsystem
     devices: tuple = ()                 # QEMU devices its driver binds to
-    firmware: tuple = ()                # (file name, text): its device_tree= .dts, then its acpi_tables= .asl
+    device_tree: str = ""               # a .dts of its device's nodes (arm64, armhf, riscv64)
+    acpi_table: str = ""                # an .asl of its device (x86), or DOC: the sample's own, from its doc comment
     lacking: tuple = ()                 # kernels of a series that has it whose config leaves it out
 
+
+DOC = "doc"      # a Boot's acpi_table: the one the sample's doc comment gives
 
 # The samples the kernel crate covers, and how their boots are checked.
 COVERED = {
@@ -65,15 +68,29 @@ COVERED = {
                              "pci-testdev config space read32 BAR 0: "), devices=("pci-testdev",)),
     # a device-tree node with the properties it reads (arm64, arm, riscv64); an ACPI device (x86),
     # where it reads none. What each firmware makes it print is checked per kernel by the test.
-    "rust_driver_platform": Boot(("Probed with info: ",), firmware=(
-        ("rust_driver_platform.dts", "/ {\n\trust-device {\n\t\tcompatible = \"test,rust-device\";\n"
-         "\t\ttest,bool-prop;\n\t\ttest,u32-prop = <0xdeadbeef>;\n"
-         "\t\ttest,i16-array = /bits/ 16 <1 2 (-3) (-4)>;\n"
-         "\t\tchild-0 { test,ref-arg = <&rust_ref_target 0x1 0x2>; };\n"
-         "\t\tchild-1 { test,ref-arg = <&rust_ref_target 0x3 0x4>; };\n\t};\n"
-         "\trust_ref_target: rust-ref-target { };\n};\n"),
-        ("rust_driver_platform.asl", 'DefinitionBlock ("", "SSDT", 2, "RUSTKM", "RUSTDEV", 1)\n'
-         '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n'))),
+    "rust_driver_platform": Boot(("Probed with info: ",), device_tree=(
+        "/ {\n\trust-device {\n\t\tcompatible = \"test,rust-device\";\n"
+        "\t\ttest,bool-prop;\n\t\ttest,u32-prop = <0xdeadbeef>;\n"
+        "\t\ttest,i16-array = /bits/ 16 <1 2 (-3) (-4)>;\n"
+        "\t\tchild-0 { test,ref-arg = <&rust_ref_target 0x1 0x2>; };\n"
+        "\t\tchild-1 { test,ref-arg = <&rust_ref_target 0x3 0x4>; };\n\t};\n"
+        "\trust_ref_target: rust-ref-target { };\n};\n"),
+        acpi_table='DefinitionBlock ("", "SSDT", 2, "RUSTKM", "RUSTDEV", 1)\n'
+                   '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n'),
+    # a platform driver of an ACPI device only (the SSDT its doc comment gives), whose debugfs
+    # files are read and written
+    "rust_debugfs": Boot(("files: array_blob compatible counter pair vector_blob", 'compatible: "sample-debugfs"',
+                          "counter: 91", "counter now: 5", "pair: Inner { x: 10, y: 42 }",
+                          "pair now: Inner { x: 7, y: 8 }", "array_blob: blob", "vector_blob: BBBB"),
+                         exercise="mount -t debugfs none /sys/kernel/debug\nD=/sys/kernel/debug/sample_debugfs\n"
+                                  "echo files: $(ls $D)\necho compatible: $(cat $D/compatible)\n"
+                                  "echo counter: $(cat $D/counter)\n"
+                                  "echo 5 > $D/counter\necho counter now: $(cat $D/counter)\n"
+                                  "echo pair: $(cat $D/pair)\n"
+                                  "echo '7 8' > $D/pair\necho pair now: $(cat $D/pair)\n"
+                                  "echo array_blob: $(head -c 4 $D/array_blob)\n"
+                                  "echo vector_blob: $(head -c 4 $D/vector_blob)",
+                         acpi_table=DOC, lacking=("7.3-arm64", "6.1-armhf", "6.12-trixie-riscv64")),
     # the auxiliary bus (5.11 on, where the config has it: the small debug kernel's does not), its
     # devices registered by a PCI driver of pci-testdev
     "rust_driver_auxiliary": Boot(("Connect auxiliary 0 with parent: VendorID=REDHAT, DeviceID=0x5",
@@ -111,12 +128,18 @@ def read_samples(directory: Path) -> list[Sample]:
     return samples
 
 
+def doc_block(rust_text: str, language: str) -> str:
+    """The ```language block of a sample's doc comment (a C test program, an ACPI table), as its
+    author wrote it."""
+    found = re.search(rf"^//! ```{language}\n(.*?)^//! ```", rust_text, re.S | re.M)
+    if not found:
+        raise ValueError(f"no ```{language} block in the sample's doc comment")
+    return "\n".join(line[4:] if line.startswith("//! ") else line[3:] for line in found.group(1).splitlines()) + "\n"
+
+
 def c_program(rust_text: str) -> str:
     """The C program in a sample's doc comment (```c ... ```), as its author wrote it."""
-    found = re.search(r"^//! ```c\n(.*?)^//! ```", rust_text, re.S | re.M)
-    if not found:
-        raise ValueError("no ```c program in the sample's doc comment")
-    return "\n".join(line[4:] if line.startswith("//! ") else line[3:] for line in found.group(1).splitlines()) + "\n"
+    return doc_block(rust_text, "c")
 
 
 def series_of(kernel: str) -> tuple:
@@ -161,10 +184,15 @@ def write_project(directory: Path, samples_dir: Path, samples: list[Sample], ker
             options["exercise"] = boot.exercise
             if boot.devices:
                 options["qemu_devices"] = list(boot.devices)
-            for file_name, text in boot.firmware:
-                (directory / file_name).write_text(text)
-            if boot.firmware:
-                options["device_tree"], options["acpi_tables"] = boot.firmware[0][0], [boot.firmware[1][0]]
+            if boot.device_tree:
+                (directory / f"{sample.module}.dts").write_text(boot.device_tree)
+                options["device_tree"] = f"{sample.module}.dts"
+            if boot.acpi_table:
+                text = boot.acpi_table
+                if text == DOC:
+                    text = doc_block((samples_dir / sample.rust).read_text(), "dsl")
+                (directory / f"{sample.module}.asl").write_text(text)
+                options["acpi_tables"] = [f"{sample.module}.asl"]
             if boot.c_program:
                 program = f"{sample.module}_test.c"
                 (directory / program).write_text(c_program((samples_dir / sample.rust).read_text()))

@@ -51,3 +51,22 @@ def test_a_sample_is_built_only_for_kernels_that_have_its_subsystem(tmp_path):
     assert upstream_samples.unchanged(project, directory)
     (project.directory / "rust_minimal.rs").write_text("// edited\n")
     assert not upstream_samples.unchanged(project, directory)
+
+
+def test_a_drivers_firmware_is_written_beside_it_and_kernels_lacking_its_bus_are_left_out(tmp_path):
+    """A device tree and an ACPI table given as text, or the ACPI table of the sample's own doc
+    comment (```dsl), are written beside the sample and named in its RustKernelModule; a kernel
+    the Boot says lacks what it needs gets no module."""
+    directory = samples_dir(tmp_path)
+    (directory / "rust_minimal.rs").write_text("//! ```dsl\n//! DefinitionBlock (\"\", \"SSDT\", 2, \"T\", \"T\", 1) {}\n"
+                                               "//! ```\n")
+    boots = {"rust_minimal": upstream_samples.Boot(("y",), acpi_table=upstream_samples.DOC, lacking=("7.3-arm64",)),
+             "rust_print": upstream_samples.Boot(("x",), device_tree="/ { };\n", acpi_table="DefinitionBlock")}
+    project = upstream_samples.write_project(tmp_path / "project", directory, upstream_samples.read_samples(directory),
+                                             ("7.3", "7.3-arm64"), boots)
+    assert dict(project.modules)[upstream_samples.Sample("rust_minimal", "rust_minimal.rs")] == ("7.3",)
+    assert (project.directory / "rust_minimal.asl").read_text() == 'DefinitionBlock ("", "SSDT", 2, "T", "T", 1) {}\n'
+    assert (project.directory / "rust_print.dts").read_text() == "/ { };\n"
+    text = (project.directory / "SConstruct").read_text()
+    assert "acpi_tables=['rust_minimal.asl']" in text
+    assert "device_tree='rust_print.dts', acpi_tables=['rust_print.asl']" in text

@@ -442,6 +442,16 @@ impl<T, A: Allocator> Vec<T, A> {
         Ok(())
     }
 
+    /// `n` clones of `value`, in memory allocated with `flags` (what `kvec![value; n]` makes).
+    pub fn from_elem(value: T, n: usize, flags: Flags) -> Result<Self, AllocError>
+    where
+        T: Clone,
+    {
+        let mut vector = Vec::with_capacity(n, flags)?;
+        vector.resize(n, value, flags)?;
+        Ok(vector)
+    }
+
     /// Appends clones of every element of `items`.
     pub fn extend_from_slice(&mut self, items: &[T], flags: Flags) -> Result<(), AllocError>
     where
@@ -513,5 +523,43 @@ impl<T> crate::init::InPlaceInit<T> for KBox<T> {
 
     fn try_init<E: From<AllocError>>(init: impl crate::init::Init<T, E>, flags: Flags) -> Result<KBox<T>, E> {
         KBox::try_init(init, flags)
+    }
+}
+
+/// `kvec![]`, `kvec![value; n]` or `kvec![a, b, c]`: a `KVec`, as the in-tree macro makes it
+/// (the last two allocate with GFP_KERNEL and give `Result<KVec<_>, AllocError>`).
+#[macro_export]
+macro_rules! kvec {
+    () => {
+        $crate::alloc::KVec::new()
+    };
+    ($value:expr; $n:expr) => {
+        $crate::alloc::KVec::from_elem($value, $n, $crate::alloc::flags::GFP_KERNEL)
+    };
+    ($($item:expr),+ $(,)?) => {{
+        let items = [$($item),+];
+        match $crate::alloc::KVec::with_capacity(items.len(), $crate::alloc::flags::GFP_KERNEL) {
+            Ok(mut vector) => {
+                for item in items {
+                    // cannot fail: the capacity is there
+                    let _ = vector.push(item, $crate::alloc::flags::GFP_KERNEL);
+                }
+                Ok(vector)
+            }
+            Err(error) => Err(error),
+        }
+    }};
+}
+
+#[cfg(test)]
+mod kvec_tests {
+    #[test]
+    fn kvec_makes_the_three_forms() {
+        let empty: crate::alloc::KVec<u8> = crate::kvec![];
+        assert!(empty.is_empty());
+        let filled = crate::kvec![0x42u8; 3].unwrap();
+        assert_eq!(&filled[..], &[0x42, 0x42, 0x42]);
+        let listed = crate::kvec![1, 2, 3].unwrap();
+        assert_eq!(&listed[..], &[1, 2, 3]);
     }
 }
