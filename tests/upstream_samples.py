@@ -36,6 +36,7 @@ class Boot:
     device_tree: str = ""               # a .dts of its device's nodes (arm64, armhf, riscv64)
     acpi_table: str = ""                # an .asl of its device (x86), or DOC: the sample's own, from its doc comment
     lacking: tuple = ()                 # kernels of a series that has it whose config leaves it out
+    only: tuple = ()                    # the kernels it boots on, where not every one it could (time)
 
 
 DOC = "doc"      # a Boot's acpi_table: the one the sample's doc comment gives
@@ -76,7 +77,9 @@ COVERED = {
         "\t\tchild-1 { test,ref-arg = <&rust_ref_target 0x3 0x4>; };\n\t};\n"
         "\trust_ref_target: rust-ref-target { };\n};\n"),
         acpi_table='DefinitionBlock ("", "SSDT", 2, "RUSTKM", "RUSTDEV", 1)\n'
-                   '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n'),
+                   '{\n    Scope (\\_SB)\n    {\n        Device (RUST) { Name (_HID, "LNUXBEEF") }\n    }\n}\n',
+        # every device-tree architecture; ACPI on the oldest kernel and the debug one
+        only=("7.3-arm64", "6.1-armhf", "6.12-trixie-riscv64", "5.10", "6.1-signing")),
     # a platform driver of an ACPI device only (the SSDT its doc comment gives), whose debugfs
     # files are read and written
     "rust_debugfs": Boot(("files: array_blob compatible counter pair vector_blob", 'compatible: "sample-debugfs"',
@@ -90,13 +93,14 @@ COVERED = {
                                   "echo '7 8' > $D/pair\necho pair now: $(cat $D/pair)\n"
                                   "echo array_blob: $(head -c 4 $D/array_blob)\n"
                                   "echo vector_blob: $(head -c 4 $D/vector_blob)",
-                         acpi_table=DOC, lacking=("7.3-arm64", "6.1-armhf", "6.12-trixie-riscv64")),
+                         acpi_table=DOC, only=("5.10", "7.3", "6.1-signing")),   # ACPI: x86 only
     # the auxiliary bus (5.11 on, where the config has it: the small debug kernel's does not), its
     # devices registered by a PCI driver of pci-testdev
     "rust_driver_auxiliary": Boot(("Connect auxiliary 0 with parent: VendorID=REDHAT, DeviceID=0x5",
                                    "Connected to auxiliary device with index 0.",
                                    "Connected to auxiliary device with index 1 (via Mutex)."),
-                                  devices=("pci-testdev",), since="5.11", lacking=("6.1-signing",)),
+                                  devices=("pci-testdev",), since="5.11", lacking=("6.1-signing",),
+                                  only=("6.1", "7.3-arm64", "6.1-armhf", "6.12-trixie-riscv64")),
     # the faux bus: 6.14 on
     "rust_driver_faux": Boot(("Initialising Rust Faux Device Sample", "rust-faux-sample-device: Hello from faux device!"),
                              since="6.14"),
@@ -172,7 +176,7 @@ def write_project(directory: Path, samples_dir: Path, samples: list[Sample], ker
     for sample in samples:
         boot = boots.get(sample.module)
         wanted = tuple(k for k in kernels if boot is None or series_of(k) >= series_of(boot.since)
-                       and k not in boot.lacking)
+                       and k not in boot.lacking and (not boot.only or k in boot.only))
         if not wanted:
             continue
         for name in (sample.rust, *sample.c_files):
