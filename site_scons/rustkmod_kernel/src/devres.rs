@@ -8,7 +8,7 @@
 
 use crate::alloc::flags::GFP_KERNEL;
 use crate::device::{Bound, Device};
-use crate::error::{code::EINVAL, Error, Result};
+use crate::error::{code::{EINVAL, ENXIO}, Error, Result};
 use crate::init::PinInit;
 use crate::revocable::{Revocable, RevocableGuard};
 use crate::sync::Arc;
@@ -54,14 +54,21 @@ impl<T: Send + 'static> Devres<T> {
     }
 
     /// The data, for a caller that proves the device is still bound (holding `&Device<Bound>` of
-    /// the same device): no guard needed. `EINVAL` for another device.
+    /// the same device): no guard needed. `EINVAL` for another device; `ENXIO` when the data was
+    /// made in an earlier binding of the device (revoked when that one ended).
     pub fn access<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a T> {
         let same = core::ptr::eq(dev as *const Device<Bound> as *const Device, &*self.device as *const Device);
         if !same {
             return Err(EINVAL);
         }
-        // SAFETY: the device is bound while `dev` lives, and the data is revoked only when it is
-        // unbound (the action) or when this Devres drops (which the borrow of self excludes).
+        // A Devres kept past an unbind (by an open file) meets the device bound again: the same
+        // device, but the data went with the binding it was made in.
+        if self.data.is_revoked() {
+            return Err(ENXIO);
+        }
+        // SAFETY: not revoked, so made in the binding `dev` proves current; that binding ends
+        // (and its action revokes the data) only after `dev`'s borrow does, and this Devres
+        // drops only after the borrow of self.
         Ok(unsafe { self.data.__unchecked() })
     }
 
@@ -80,5 +87,21 @@ impl<T: Send + 'static> Drop for Devres<T> {
     fn drop(&mut self) {
         // Dropped before the unbind: T goes now; the action frees what is left when it runs.
         self.data.revoke();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_of_an_earlier_binding_is_not_reached_through_access() {
+        // SAFETY (test): the host's device stands for one bound to its driver.
+        let dev: &Device<Bound> = unsafe { &*(Device::host() as *const Device as *const Device<Bound>) };
+        let devres = Devres::new(dev, Ok::<u32, Error>(7)).unwrap();
+        assert_eq!(devres.access(dev).copied(), Ok(7));
+        devres.data.revoke();                   // what the unbind's action does
+        assert_eq!(devres.access(dev).err(), Some(ENXIO));
+        assert!(devres.try_access().is_none());
     }
 }
