@@ -275,10 +275,12 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
         raise RustkmodError(f"KERNEL_IMAGE={kernel_image} does not exist",
                             "pass KERNEL_IMAGE=<the vmlinuz of the configured kernel>")
     machine = [*qemu, "-m", "512", "-nographic"] + [word for device in devices for word in ("-device", device)]
-    workdir = os.path.dirname(console_log) or tempfile.mkdtemp(prefix="rustkmod-boot-")
+    firmware = []
+    if described(arch, device_tree, acpi_tables):     # the tools' files beside the console log
+        workdir = os.path.dirname(console_log) or tempfile.mkdtemp(prefix="rustkmod-boot-")
+        firmware = firmware_arguments(arch, machine, workdir, device_tree, acpi_tables)
     command = [*machine, "-no-reboot", "-kernel", kernel_image, "-initrd", initramfs, "-append",
-               f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip(),
-               *firmware_arguments(arch, machine, workdir, device_tree, acpi_tables)]
+               f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip(), *firmware]
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
