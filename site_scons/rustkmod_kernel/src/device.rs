@@ -148,6 +148,39 @@ macro_rules! __bus_device {
             }
         }
 
+        // SAFETY: get_device on the bus device's struct device keeps the whole bus device alive
+        // (its release frees it) until put_device, from any thread.
+        unsafe impl $crate::types::AlwaysRefCounted for $device {
+            fn inc_ref(&self) {
+                let device: &$crate::device::Device = self.as_ref();
+                $crate::types::AlwaysRefCounted::inc_ref(device);
+            }
+
+            unsafe fn dec_ref(raw: ::core::ptr::NonNull<$device>) {
+                // SAFETY: the caller holds a count (taken on the struct device) and gives it up;
+                // the bus device is live until then.
+                unsafe {
+                    let device: &$crate::device::Device = raw.as_ref().as_ref();
+                    <$crate::device::Device as $crate::types::AlwaysRefCounted>::dec_ref(::core::ptr::NonNull::from(device));
+                }
+            }
+        }
+
+        // A reference in any context counts as one of the device (`pdev.into()`, as in-tree).
+        impl<'a> From<&$device<$crate::device::Core<'a>>> for $crate::types::ARef<$device> {
+            fn from(bound: &$device<$crate::device::Core<'a>>) -> $crate::types::ARef<$device> {
+                let normal: &$device = bound;
+                normal.into()
+            }
+        }
+
+        impl From<&$device<$crate::device::Bound>> for $crate::types::ARef<$device> {
+            fn from(bound: &$device<$crate::device::Bound>) -> $crate::types::ARef<$device> {
+                let normal: &$device = bound;
+                normal.into()
+            }
+        }
+
         // SAFETY: a bus's device may be used from any thread (the driver core locks what it changes).
         unsafe impl Send for $device {}
         // SAFETY: as above.

@@ -16,7 +16,7 @@ use crate::io::{Io, RawIo};
 use crate::irq::IrqRequest;
 use crate::init::PinInit;
 use crate::str::CStr;
-use crate::types::{ARef, AlwaysRefCounted, Opaque};
+use crate::types::Opaque;
 use crate::{acpi, of};
 
 #[cfg(target_os = "none")]
@@ -153,39 +153,6 @@ unsafe impl<const SIZE: usize> Send for IoMem<'_, SIZE> {}
 // SAFETY: as above: each access is one ioread or iowrite.
 unsafe impl<const SIZE: usize> Sync for IoMem<'_, SIZE> {}
 
-// SAFETY: get_device on the platform device's struct device keeps the whole platform_device
-// alive (it is freed by its release) until put_device, from any thread.
-unsafe impl AlwaysRefCounted for Device {
-    fn inc_ref(&self) {
-        let device: &device::Device = self.as_ref();
-        device.inc_ref();
-    }
-
-    unsafe fn dec_ref(pdev: core::ptr::NonNull<Device>) {
-        // SAFETY: the caller holds a count (taken on the struct device) and gives it up; the
-        // pointer is a live platform_device until then.
-        unsafe {
-            let device: &device::Device = pdev.as_ref().as_ref();
-            device::Device::dec_ref(core::ptr::NonNull::from(device));
-        }
-    }
-}
-
-impl<'a> From<&Device<Core<'a>>> for ARef<Device> {
-    fn from(pdev: &Device<Core<'a>>) -> ARef<Device> {
-        let normal: &Device = pdev;
-        normal.into()
-    }
-}
-
-impl From<&Device<Bound>> for ARef<Device> {
-    fn from(pdev: &Device<Bound>) -> ARef<Device> {
-        let normal: &Device = pdev;
-        normal.into()
-    }
-}
-
-
 /// `module_platform_driver! { type: Driver, name: "...", ...module! keys }`: the module is the
 /// driver.
 #[macro_export]
@@ -232,13 +199,6 @@ impl<T: Driver> Adapter<T> {
         crate::driver::__probe_into(dev.as_ref(), T::probe(dev, info))
     }
 
-    fn remove_device(pdev: *mut bindings::platform_device) {
-        // SAFETY: the platform core calls remove with the live device, bound to this driver,
-        // whose probe succeeded (so drvdata is our data).
-        let dev: &Device<Core<'_>> = unsafe { Device::from_raw(pdev) };
-        Self::drop_data(dev);
-    }
-
     fn drop_data<'bound>(dev: &'bound Device<Core<'_>>) {
         // SAFETY: drvdata holds the data probe_device kept for this binding (remove runs once,
         // after a successful probe); its references point at this device, still bound.
@@ -248,7 +208,10 @@ impl<T: Driver> Adapter<T> {
     }
 
     extern "C" fn remove_callback(pdev: *mut bindings::platform_device) {
-        Self::remove_device(pdev);
+        // SAFETY: the platform core calls remove with the live device, bound to this driver,
+        // whose probe succeeded (so drvdata is our data).
+        let dev: &Device<Core<'_>> = unsafe { Device::from_raw(pdev) };
+        Self::drop_data(dev);
     }
 }
 
