@@ -248,3 +248,21 @@ def test_qemu_devices_are_a_list_or_one_list_per_architecture():
     for bad in (5, [1], {"sparc": ["edu"]}, {"x86_64": 3}):
         with pytest.raises(RustkmodError, match=r"qemu_devices=.* is not a list of QEMU devices"):
             boot_stage.check_qemu_devices("kpci", bad)
+
+
+def test_firmware_files_are_named_files_that_exist(tmp_path):
+    """device_tree= is one file and acpi_tables= a list of them (or one), each present; else one
+    line naming the argument or the missing file."""
+    import SCons.Environment
+    from rustkmod_scons import boot_stage
+    env = SCons.Environment.Environment(tools=[])
+    (tmp_path / "nodes.dts").write_text("/ { };\n")
+    (tmp_path / "ssdt.asl").write_text("DefinitionBlock\n")
+    dts, asl = str(tmp_path / "nodes.dts"), str(tmp_path / "ssdt.asl")
+    boot_stage.check_firmware_files(env, "kplat", dts, [asl])
+    boot_stage.check_firmware_files(env, "kplat", "", asl)
+    with pytest.raises(RustkmodError, match=r"missing\.dts does not exist"):
+        boot_stage.check_firmware_files(env, "kplat", str(tmp_path / "missing.dts"), ())
+    for device_tree, tables in (([dts], ()), (dts, [5])):
+        with pytest.raises(RustkmodError, match=r"expected a file name and a list of file names"):
+            boot_stage.check_firmware_files(env, "kplat", device_tree, tables)
