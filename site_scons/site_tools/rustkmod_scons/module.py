@@ -12,12 +12,11 @@ import os
 import sys
 
 import SCons.Action
-from SCons.Script import Exit, GetOption, Help
+from SCons.Script import Exit, GetOption
 
 from rustkmod import COMMAND, RustkmodError
 
-from . import (bindings_stage, boot_stage, context, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage,
-               rust_stage, state, verify_stage)
+from . import (bindings_stage, boot_stage, context, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage, rust_stage, scons_api, state, verify_stage)
 from .common import builder, fail
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +166,7 @@ def _configured(env, name, build, empty):
         return result
     except RustkmodError as err:
         if GetOption("help"):
-            Help(f"\nrustkmod: cannot build {name} as configured: {err}\n", append=True, local_only=True)
+            scons_api.add_help(f"\nrustkmod: cannot build {name} as configured: {err}\n")
             return empty
         print(f"scons: *** rustkmod: {err}", file=sys.stderr)
         Exit(2)

@@ -10,14 +10,14 @@ import os
 import sys
 
 import SCons.Errors
-from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Help, Variables
+from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Variables
 
 from rustkmod import COMMAND, RustkmodError, process
 from rustkmod.kernel import debian
 from rustkmod.rust import profiles
 from rustkmod.kernel.tree import DPKG_STATUS, installed_headers_kdir
 
-from . import state
+from . import scons_api, state
 
 
 def _default(name: str, fallback: str = "") -> str:
@@ -169,8 +169,8 @@ def apply_variables(env) -> None:
     registry = state.registry()
     if not registry.help_added:
         if GetOption("help"):           # the text costs milliseconds: only when it is shown
-            Help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
-                 + variables.GenerateHelpText(env), append=True, local_only=True)
+            scons_api.add_help("rustkmod build variables (scons NAME=VALUE, or set in the environment):\n"
+                               + variables.GenerateHelpText(env))
         registry.help_added = True
         ignored = [name for name in process.ignored(os.environ) if name not in variables.keys()
                    and name not in ("CC", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")]
