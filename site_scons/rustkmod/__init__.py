@@ -9,7 +9,7 @@ import os
 
 from rustkmod.errors import RustkmodError
 
-__all__ = ["RustkmodError", "CHECKOUT", "COMMAND", "__version__"]
+__all__ = ["RustkmodError", "CHECKOUT", "COMMAND", "__version__", "docs_directory"]
 
 # rustkmod's release (pyproject.toml and CHANGELOG.md's newest heading say the same). Its crates,
 # rustkmod-rt and rustkmod-kernel, keep the 0.1 series that projects name them by: see
@@ -32,3 +32,12 @@ def _command() -> str:
 
 
 COMMAND = _command()
+
+
+def docs_directory(checkout: str = CHECKOUT) -> str:
+    """Where rustkmod's docs are, however it was installed: a checkout's docs/, pip's copy in the
+    package (rustkmod/docs), Debian's /usr/share/doc/rustkmod."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(checkout, "docs")] if checkout else []
+    candidates += [os.path.join(here, "docs"), "/usr/share/doc/rustkmod"]
+    return next((c for c in candidates if os.path.isfile(os.path.join(c, "kernel-crate.md"))), candidates[0])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
 import sys
 
 from rustkmod.errors import RustkmodError
@@ -27,7 +29,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m rustkmod", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="rustkmod", description="rustkmod's command line: start a module project, fetch Debian kernels, "
+                     "judge .o/.ko files against a kernel's module loader, find the docs. Modules are built "
+                     "with scons (rustkmod's SCons tool).")
     from rustkmod import __version__
     parser.add_argument("--version", action="version", version=f"rustkmod {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--cache", help="where to keep them (KERNEL_CACHE; default ~/.cache/rustkmod)")
     new = commands.add_parser("new", help="write a module project to start from (Rust on the kernel crate, no C)")
     new.add_argument("directory", metavar="DIR", help="the project's directory, named like the module (e.g. mymod)")
+    docs = commands.add_parser("docs", help="print where rustkmod's docs are (or the path of one: docs kernel-crate)")
+    docs.add_argument("page", nargs="?", metavar="PAGE", help="a page's name, e.g. kernel-crate, shipping, variables")
     clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
     clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
@@ -75,9 +81,27 @@ def _new(args) -> int:
         print(f"rustkmod: {err}", file=sys.stderr)
         return 2
     scons = os.path.join(os.path.dirname(sys.executable), "scons")
-    scons = scons if os.access(scons, os.X_OK) else "scons"
+    scons = scons if os.access(scons, os.X_OK) and shutil.which("scons") != scons else "scons"
     print(f"rustkmod: wrote {args.directory}/ (SConstruct, Cargo.toml, src/lib.rs, .gitignore, README.md); "
-          f"build and boot it: cd {args.directory} && {scons} check")
+          f"build and boot it: cd {shlex.quote(args.directory)} && {shlex.quote(scons)} check")
+    return 0
+
+
+def _docs(args) -> int:
+    from rustkmod import docs_directory
+    directory = docs_directory()
+    if not os.path.isdir(directory):
+        print("rustkmod: this installation has no docs (a wheel built without them?)", file=sys.stderr)
+        return 2
+    if not args.page:
+        print(directory)
+        return 0
+    page = os.path.join(directory, args.page.removesuffix(".md") + ".md")
+    if not os.path.isfile(page):
+        pages = sorted(name[:-3] for name in os.listdir(directory) if name.endswith(".md"))
+        print(f"rustkmod: no page {args.page!r} in {directory}; pages: {', '.join(pages)}", file=sys.stderr)
+        return 2
+    print(page)
     return 0
 
 
@@ -148,6 +172,8 @@ def main(argv=None) -> int:
         return _clear_sysroots(args)
     if args.command == "new":
         return _new(args)
+    if args.command == "docs":
+        return _docs(args)
     try:
         target = _target(args)
         verdicts = {path: check_file(path, target) for path in args.files}

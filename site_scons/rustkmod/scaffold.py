@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from rustkmod import CHECKOUT
+from rustkmod import CHECKOUT, docs_directory
 from rustkmod.errors import RustkmodError
 
 SCONSTRUCT = '''\
@@ -21,12 +21,15 @@ SCONSTRUCT = '''\
 #   scons test-host   the crate's tests on the host (cargo test)
 #   scons deb         a Debian package of the module per kernel; scons dkms: a DKMS source tree
 #   scons -h          every build variable (KERNELS=6.1,7.2 for several kernels at once)
+#   scons -D          the same from any subdirectory of the project (-D: look upwards, build the defaults)
 import os
 
-RUSTKMOD = os.environ.get("RUSTKMOD", {checkout!r})   # rustkmod's checkout; "" when pip installed rustkmod
 DefaultEnvironment(tools=[])
+# rustkmod's tool as installed (its Debian package, pip, or a checkout's ./setup venv), found with
+# no path of this machine; RUSTKMOD=<a rustkmod checkout> in the environment takes that one instead.
 env = Environment(tools=["rustkmod_scons"],
-                  toolpath=[os.path.join(RUSTKMOD, "site_scons", "site_tools")] if RUSTKMOD else [])
+                  toolpath=[os.path.join(os.environ["RUSTKMOD"], "site_scons", "site_tools")]
+                  if os.environ.get("RUSTKMOD") else [])
 module = env.RustKernelModule("{name}", crate=".", sources=[],
                               expect=["{name}: hello from Rust", "{name}: goodbye"])
 env.Default(module.verified)
@@ -115,7 +118,8 @@ README = '''\
 
 A Linux kernel module in Rust, built with rustkmod: `src/lib.rs` is the module, `SConstruct` the build.
 `scons` builds and verifies `{name}.ko`, `scons check` boots it in QEMU, `scons test-host` runs its tests.
-The kernel API is rustkmod's `kernel` crate: see {docs}.
+From a subdirectory, `scons -D` (SCons looks upwards for the SConstruct and builds the defaults; `scons -D check` boots).
+The kernel API is rustkmod's `kernel` crate: see {docs} (`rustkmod docs` prints where rustkmod's docs are).
 '''
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,54}$")
@@ -132,8 +136,8 @@ def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
     if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
         raise RustkmodError(f"{directory} exists and is not an empty directory", "choose a new name or place")
     type_name = "".join(part.capitalize() for part in name.split("_")) or "Module"
-    docs = os.path.join(checkout, "docs", "kernel-crate.md") if checkout else "rustkmod's docs/kernel-crate.md"
-    values = {"name": name, "type_name": type_name, "checkout": checkout, "docs": docs,
+    docs = os.path.join(docs_directory(checkout), "kernel-crate.md")
+    values = {"name": name, "type_name": type_name, "docs": docs,
               "package": name.replace("_", "-")}
     files = {"SConstruct": SCONSTRUCT, "Cargo.toml": CARGO_TOML, os.path.join("src", "lib.rs"): LIB_RS,
              ".gitignore": GITIGNORE, "README.md": README}

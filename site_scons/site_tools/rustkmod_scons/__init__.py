@@ -44,16 +44,17 @@ tool makes nodes and settings, and its actions call the package.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 
 from SCons.Script import ARGUMENTS, GetOption
 
-if importlib.util.find_spec("rustkmod") is None:
-    # loaded through a toolpath: the rustkmod package sits beside site_tools/. SCons restores
-    # sys.path once the tool is imported, so the package is imported now, while it is found.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+_CHECKOUT_PACKAGES = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if os.path.isfile(os.path.join(_CHECKOUT_PACKAGES, "rustkmod", "__init__.py")):
+    # a checkout's tool (site_tools/ or a toolpath): the rustkmod package beside site_tools/, before
+    # any other the interpreter knows. SCons restores sys.path once the tool is imported, so the
+    # package is imported now, while it is found.
+    sys.path.insert(0, _CHECKOUT_PACKAGES)
 import rustkmod  # noqa: E402
 del rustkmod
 
