@@ -100,7 +100,10 @@ def test_v1_prints_every_childs_command_line(project):
     assert run.returncode == 0, run.output
     commands = [line for line in run.stdout.splitlines() if line.startswith("         $ ")]
     assert any("cargo build --lib" in line for line in commands), run.stdout
-    assert any(re.search(r"\bmake -C \S+ M=\S+ .* modules V=1$", line) for line in commands), run.stdout
+    assert any(re.search(r"\bmake -C \S+ M=\S+ .* V=1 --no-print-directory modules$", line) for line in commands), run.stdout
+    # Kbuild's own command lines: its compile of the C side and the final link of the .ko
+    assert re.search(r"^\s*gcc\S* -Wp,-MMD,\S+/hello/\.module\.o\.d .* -c -o ", run.stdout, re.M), run.stdout
+    assert re.search(r"^\s*ld -r .* -o \S+/hello/hello\.ko ", run.stdout, re.M), run.stdout
     assert "Compiling hello v0.1.0" in run.stderr and "Running `/usr/bin/rustc --crate-name hello" in run.stderr
     quiet = scons(project, "-c")
     assert quiet.returncode == 0

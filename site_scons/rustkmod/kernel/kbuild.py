@@ -171,14 +171,16 @@ def cc_wrapped(cc: str, wrapper: str) -> list[str]:
 
 
 def modules_command(kdir: str, module_dir: str, make_variables: list, cc: str, cc_wrapper: str = "",
-                    kcflags: str = "") -> list[str]:
+                    kcflags: str = "", verbose: bool = False) -> list[str]:
     """`make -C KDIR M=DIR modules` for one module's directory, in the kernel's build root when
     it has one. The directory is mapped away in debug info and __FILE__, so the .ko does not
-    depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds)."""
+    depend on where the checkout is (a CacheDir shared by checkouts, reproducible builds).
+    `verbose`: Kbuild's V=1, every command it runs (make's -s would hide them)."""
     kcflags = f"{kcflags} -ffile-prefix-map={module_dir}/=".strip()
     root = suite_roots.root_of(kdir)
     make = ["make", "-C", suite_roots.inside(root, kdir), f"M={module_dir}", *make_variables,
-            *cc_wrapped(cc, cc_wrapper), f"KCFLAGS={kcflags}", "-s", "--no-print-directory", "modules"]
+            *cc_wrapped(cc, cc_wrapper), f"KCFLAGS={kcflags}", "V=1" if verbose else "-s", "--no-print-directory",
+            "modules"]
     return suite_roots.command(root, make, module_dir, [module_dir])
 
 

@@ -109,10 +109,10 @@ def _objtool(target, source, env):
 def _kbuild(target, source, env):
     settings = setting(source, KbuildSettings)
     module_dir = target[0].dir.abspath
-    command = kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
-                                     env["CC_WRAPPER"], settings.kcflags)
     loud = verbose(env)
-    result = run(command + (["V=1"] if loud else []), jobs=jobs(env), stderr=subprocess.PIPE, text=True)
+    command = kbuild.modules_command(settings.kdir, module_dir, list(settings.make_variables), settings.cc,
+                                     env["CC_WRAPPER"], settings.kcflags, verbose=loud)
+    result = run(command, jobs=jobs(env), stderr=subprocess.PIPE, text=True)
     say(result.stderr if loud else kbuild.without_btf_line(result.stderr), error=True)
     if result.returncode != 0:
         remove(target[0].abspath)
