@@ -46,6 +46,12 @@ def _suffix(kernel: Kernel) -> str:
     return "" if switched_off else _COMPRESSION[method]
 
 
+def strip_command(cross_compile: str, mode: str) -> tuple:
+    """What INSTALL_MOD_STRIP=1 runs on an installed module, as Kbuild does: the kernel
+    architecture's strip, debug info only (the symbols the loader links against stay)."""
+    return (f"{cross_compile}strip", "--strip-debug") if mode == "1" else ()
+
+
 def staging_modules_order(kbuild_order: str, staging_dir: str) -> str:
     """Kbuild's modules.order, its entries moved to the staging directory (the form it uses is
     kept: `.ko` up to 6.1 and `.o` from 6.2; absolute paths up to 6.12, relative to M from 7.x)."""

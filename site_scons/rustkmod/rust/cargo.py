@@ -329,6 +329,18 @@ def encoded_rustflags(flags) -> str:
     return "\x1f".join(flags)
 
 
+def path_remaps(rustc_version: str, prefixes: list[tuple[str, str]]) -> list[str]:
+    """rustc flags that write `prefixes` ((directory, replacement), the most specific last: rustc
+    takes the last that matches) as their replacement in the object (panic locations, debug info),
+    so no shipped .ko names a directory of the build machine. Diagnostics keep the real paths
+    (`--remap-path-scope=object`, stable from rustc 1.95); an older rustc gets none of it."""
+    match = re.search(r"^release: (\d+)\.(\d+)", rustc_version, re.M)
+    if not match or (int(match.group(1)), int(match.group(2))) < (1, 95):
+        return []
+    flags = [f"--remap-path-prefix={directory.rstrip(os.sep)}={replacement}" for directory, replacement in prefixes]
+    return flags + ["--remap-path-scope=object"] if flags else []
+
+
 def build_command(profile: "RustProfile", cargo: str, rustc: str, manifest: str, target_dir: str,
                   sysroot: str | None, base_env: dict, cfg_file: str | None = None, extra_flags=(),
                   config=()) -> tuple[list[str], dict]:

@@ -26,6 +26,7 @@ from .common import builder, check_status, fail, files, remove, run, say, settin
 class StageSettings(NamedTuple):
     signer: install.Signer | None    # None: unsigned, for the reason in `unsigned`
     unsigned: str = ""
+    strip: tuple = ()                # the command that strips debug info, before signing; () keeps it
 
 
 class ModulesInstallSettings(NamedTuple):
@@ -50,6 +51,9 @@ def _stage(target, source, env):
     with open(order_file.abspath, encoding="utf-8") as handle:
         order = install.staging_modules_order(handle.read(), target[0].dir.abspath)
     write_text(target[1].abspath, order)
+    if settings.strip:
+        check_status(run([*settings.strip, module], capture_output=True, text=True, what=" (binutils of the kernel's "
+                         "architecture: CROSS_COMPILE)"), f"{settings.strip[0]} on {target[0]}")
     signer = settings.signer
     if signer:
         if run(signer.command(module)).returncode != 0:
@@ -126,7 +130,9 @@ def nodes(build, module_ko, verified, modules_order) -> Installed:
     staging = module_dir.Dir("install")
     signing_inputs = [env.File(p) for p in (signer.key, signer.cert) if os.path.isfile(p)] if signer else []
     staged = env.StageInstall([staging.File(f"{name}.ko"), staging.File("modules.order")],
-                              [module_ko, modules_order] + signing_inputs + [settings_node(env, StageSettings(signer, why_unsigned))])
+                              [module_ko, modules_order] + signing_inputs
+                              + [settings_node(env, StageSettings(signer, why_unsigned, install.strip_command(
+                                  build.cross_compile, env["INSTALL_MOD_STRIP"])))])
     env.Requires(staged, verified)      # only what the verifier passed is staged
     env.Depends(staged, verified)       # and a new verdict restages it
     installed = env.ModulesInstall(root.File(install.installed_path(kernel, name)), [staged[0], staged[1], settings_node(env,

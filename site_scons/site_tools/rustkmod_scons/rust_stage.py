@@ -49,11 +49,13 @@ class CargoSettings(NamedTuple):
     config_files: tuple = ()
     inputs: tuple = ("manifest",)   # the role of each file source, in order
     config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
+    remaps: tuple = ()              # --remap-path-prefix flags: no build-machine path in the object
 
 
 class CargoLockSettings(NamedTuple):
     cargo: str
     config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
+    remaps: tuple = ()              # --remap-path-prefix flags: no build-machine path in the object
 
 
 class KernelCfgSettings(NamedTuple):
@@ -88,7 +90,8 @@ def _cargo_build(target, source, env):
     bindings = {role.split("=", 1)[1]: path for role, path in inputs.items() if role.startswith("bindings=")}
     command, run_env = cargo.build_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                            target_dir, settings.sysroot or None, _cargo_environment(env),
-                                           inputs.get("kernel_cfg"), ["--cfg=rustkmod_bindings"] if bindings else [],
+                                           inputs.get("kernel_cfg"),
+                                           (["--cfg=rustkmod_bindings"] if bindings else []) + list(settings.remaps),
                                            settings.config)
     run_env.update(bindings)
     crate_dir = os.path.dirname(inputs["manifest"])
@@ -358,7 +361,8 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
             roles.append(f"bindings={variable}")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles),
-                                 tuple(cargo.runtime_config(manifest)))
+                                 tuple(cargo.runtime_config(manifest)),
+                                 tuple(_path_remaps(env, build_dir)) if profile.build_std else ())
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)],
                                 RUSTKMOD_CRATE_DIR=os.pathsep.join(manifest.source_directories))
@@ -393,6 +397,15 @@ def _relative_to(path: str, directory: str) -> str:
     """A config file inside the crate by its relative path (the same in every checkout)."""
     relative = os.path.relpath(path, directory)
     return path if relative.startswith("..") else relative
+
+
+def _path_remaps(env, build_dir) -> list[str]:
+    """The project as `.`, rustkmod's crates as /rustkmod, cargo's registry as /cargo (the most
+    specific last), in the kernel objects a project builds."""
+    home = os.environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
+    crates = os.path.dirname(cargo.RUNTIME_DIR)
+    return cargo.path_remaps(rustc_info(env, build_dir)[0],
+                             [(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo")])
 
 
 def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile, lib: list,

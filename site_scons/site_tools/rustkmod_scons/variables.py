@@ -106,6 +106,10 @@ def make_variables(args=None) -> Variables:
          "come from the environment); not part of any signature", _default("CC_WRAPPER")),
         ("INSTALL_MOD_PATH", "staging root 'scons install' installs the verified modules into "
          "(lib/modules/<release>/extra, then depmod); default: BUILD_DIR/root, never /", _default("INSTALL_MOD_PATH")),
+        EnumVariable("INSTALL_MOD_STRIP", "debug info in installed and packaged modules: '1' strips it "
+                     "(strip --strip-debug, before signing, as Kbuild's INSTALL_MOD_STRIP=1), '0' keeps it; "
+                     "the build's own .ko keeps it either way", _default("INSTALL_MOD_STRIP", "1"),
+                     allowed_values=("0", "1")),
         EnumVariable("MODULE_SIG", "signing at install: 'auto' signs when a key is known (MODULE_SIG_KEY, or "
                      "the kernel tree's own certs/signing_key.pem), 'on' fails without one, 'off' never signs",
                      _default("MODULE_SIG", "auto"), allowed_values=("auto", "on", "off")),
