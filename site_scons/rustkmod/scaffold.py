@@ -47,6 +47,7 @@ CARGO_TOML = '''\
 name = "{name}"
 version = "0.1.0"
 edition = "2024"
+license = "GPL-2.0"         # what module! declares to the kernel; packages name it in debian/copyright
 
 [lib]
 crate-type = ["staticlib"]

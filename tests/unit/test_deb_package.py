@@ -53,3 +53,37 @@ def test_a_package_from_a_synthetic_module(tmp_path):
     postrm = deb.script_text("6.12.99-test-amd64", "remove", "purge")
     assert subprocess.run(["sh", "-n"], input=postrm, text=True).returncode == 0
     assert 'if { [ "$1" = remove ] || [ "$1" = purge ]; } && [ -d /lib/modules/6.12.99-test-amd64 ]' in postrm
+
+
+def crate(directory, name, version, license_=None, authors=None):
+    directory.mkdir(parents=True)
+    lines = [f'name = "{name}"', f'version = "{version}"']
+    lines += [f'license = "{license_}"'] if license_ else []
+    lines += [f"authors = {authors!r}".replace("'", '"')] if authors else []
+    (directory / "Cargo.toml").write_text("[package]\n" + "\n".join(lines) + "\n")
+    (directory / "src").mkdir()
+    (directory / "src" / "lib.rs").write_text("")
+    return directory / "src" / "lib.rs"
+
+
+def test_the_copyright_names_every_crate_cargo_built_in_and_each_license(tmp_path):
+    """The crates come from cargo's dep-info, each with the license its Cargo.toml declares."""
+    from rustkmod.rust import components
+    files = [crate(tmp_path / "mydrv", "mydrv", "1.2.0", "GPL-2.0"),
+             crate(tmp_path / "reg" / "bitflags-1.3.2", "bitflags", "1.3.2", "MIT/Apache-2.0", ["The Rust Project Developers"]),
+             crate(tmp_path / "reg" / "zlibby-0.1.0", "zlibby", "0.1.0", "Zlib")]
+    nested = tmp_path / "mydrv" / "src" / "inner" / "deep.rs"        # a module file belongs to its crate
+    nested.parent.mkdir()
+    nested.write_text("")
+    depinfo = tmp_path / "libmydrv.d"
+    depinfo.write_text(f"{tmp_path}/libmydrv.a: " + " ".join(str(f) for f in files + [nested]) + "\n")
+    built = components.crates_built(str(depinfo))
+    assert [(c.name, c.version, c.license) for c in built] == [
+        ("bitflags", "1.3.2", "MIT/Apache-2.0"), ("mydrv", "1.2.0", "GPL-2.0"), ("zlibby", "0.1.0", "Zlib")]
+    text = deb.copyright_text(SPEC, "mydrv-modules-x", deb.for_kernel(kernel({})), built + [components.STANDARD_LIBRARY])
+    assert " bitflags 1.3.2: Expat or Apache-2.0, The Rust Project Developers\n" in text
+    assert "License: GPL-2 and (Expat or Apache-2.0) and Zlib\n" in text
+    paragraphs = [p.split("\n", 1)[0] for p in text.split("\n\n")]
+    assert paragraphs[2:] == ["License: GPL-2", "License: Apache-2.0", "License: Expat", "License: Zlib"], paragraphs
+    assert "The text of this license is in the sources of zlibby" in text
+    assert components.crates_built(str(tmp_path / "missing.d")) == []

@@ -14,6 +14,7 @@ import hashlib
 import io
 import lzma
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -124,20 +125,90 @@ def control_text(spec: DebSpec, kernel: DebKernel, installed_size_kib: int) -> s
             " and verified against that kernel's module loader.\n")
 
 
-def copyright_text(spec: DebSpec, package: str, kernel: DebKernel) -> str:
-    """debian/copyright in the machine-readable format; the modules' license is what they declare
-    to the kernel (GPL), by the common license file every Debian system has."""
+def copyright_text(spec: DebSpec, package: str, kernel: DebKernel, components=()) -> str:
+    """debian/copyright in the machine-readable format. The modules' own license is what they declare
+    to the kernel (GPL); `components` (rust.components.Component) are the crates built into them,
+    each named with its license, and every license named has its paragraph."""
     year = time.gmtime(spec.epoch).tm_year
-    return ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
-            f"Upstream-Name: {spec.package}\n\n"
+    licenses = ["GPL-2"]
+    lines = []
+    for component in components:
+        short = debian_license(component.license)
+        if short and short not in licenses:
+            licenses.append(short)
+        version = f" {component.version}" if component.version else ""
+        by = f", {component.authors}" if component.authors else ""
+        lines.append(f" {component.name}{version}: {short or 'no license declared in its Cargo.toml'}{by}")
+    built_in = ("Comment: Built into the modules (Rust crates, linked by rustkmod):\n" + "\n".join(lines) + "\n"
+                if lines else "")
+    names = sorted({name for short in licenses for name in _LICENSE_NAME.split(short) if name and name != "GPL-2"})
+    text = ("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+            f"Upstream-Name: {spec.package}\n" + built_in + "\n"
             "Files: *\n"
             f"Copyright: {year} {spec.maintainer}\n"
+            f"License: {' and '.join(_grouped(short) for short in licenses)}\n"
+            f" The Linux kernel modules in {package}, built for {kernel.release}, declare the GNU General\n"
+            " Public License version 2 to the kernel; the crates built into them are under the\n"
+            " licenses their Cargo.toml declare (above).\n\n"
             "License: GPL-2\n"
-            f" The Linux kernel modules in {package}, built for {kernel.release}, are licensed\n"
-            " under the GNU General Public License version 2, as they declare to the kernel.\n"
-            " .\n"
             " On Debian systems, the complete text of the GNU General Public License\n"
             " version 2 can be found in /usr/share/common-licenses/GPL-2.\n")
+    for name in names:
+        text += f"\nLicense: {name}\n{_LICENSE_TEXT.get(name, _unknown_license(name, components))}"
+    return text
+
+
+# SPDX names in Cargo.toml, as Debian's copyright format names them
+_SPDX_TO_DEBIAN = {"MIT": "Expat", "GPL-2.0": "GPL-2", "GPL-2.0-only": "GPL-2", "GPL-2.0-or-later": "GPL-2+",
+                   "GPL-2.0+": "GPL-2+", "Apache-2.0": "Apache-2.0", "BSD-2-Clause": "BSD-2-clause",
+                   "BSD-3-Clause": "BSD-3-clause", "Zlib": "Zlib", "Unlicense": "Unlicense", "ISC": "ISC"}
+_LICENSE_NAME = re.compile(r"[\s()]+|\bor\b|\band\b|\bwith\b")
+_LICENSE_TEXT = {
+    "Apache-2.0": " On Debian systems, the complete text of the Apache License version 2.0\n"
+                  " can be found in /usr/share/common-licenses/Apache-2.0.\n",
+    "GPL-2+": " On Debian systems, the complete text of the GNU General Public License\n"
+              " version 2 can be found in /usr/share/common-licenses/GPL-2.\n",
+    "Expat": " Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+             " of this software and associated documentation files (the \"Software\"), to deal\n"
+             " in the Software without restriction, including without limitation the rights\n"
+             " to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n"
+             " copies of the Software, and to permit persons to whom the Software is\n"
+             " furnished to do so, subject to the following conditions:\n"
+             " .\n"
+             " The above copyright notice and this permission notice shall be included in\n"
+             " all copies or substantial portions of the Software.\n"
+             " .\n"
+             " THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR\n"
+             " IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,\n"
+             " FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE\n"
+             " AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER\n"
+             " LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,\n"
+             " OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE\n"
+             " SOFTWARE.\n",
+}
+
+
+def debian_license(spdx: str) -> str:
+    """A Cargo.toml license expression in Debian's names: "MIT OR Apache-2.0" and the older
+    "MIT/Apache-2.0" are "Expat or Apache-2.0"."""
+    words = re.split(r"(\s+OR\s+|\s+AND\s+|\s+WITH\s+|/|[()])", spdx.strip())
+    out = []
+    for word in words:
+        if not word or word.isspace():
+            continue
+        key = word.strip()
+        out.append({"OR": " or ", "/": " or ", "AND": " and ", "WITH": " with ", "(": "(", ")": ")"}.get(
+            key, _SPDX_TO_DEBIAN.get(key, key)))
+    return "".join(out).strip()
+
+
+def _grouped(short: str) -> str:
+    return f"({short})" if (" or " in short or " and " in short) and not short.startswith("(") else short
+
+
+def _unknown_license(name: str, components) -> str:
+    crates = ", ".join(c.name for c in components if name in _LICENSE_NAME.split(debian_license(c.license)))
+    return f" The text of this license is in the sources of {crates or 'the crates named above'}.\n"
 
 
 def script_text(release: str, *actions: str) -> str:
@@ -150,9 +221,9 @@ def script_text(release: str, *actions: str) -> str:
             "fi\n")
 
 
-def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], output: str) -> None:
+def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], output: str, components=()) -> None:
     """Writes the package to `output`: `modules` are (module name, path of its verified, and
-    possibly signed, .ko)."""
+    possibly signed, .ko); `components`, the crates built into them (for debian/copyright)."""
     spec.check()
     suffix = kernel.suffix
     package = package_name(spec, kernel)
@@ -163,7 +234,7 @@ def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], outp
             with open(path, "rb") as handle:
                 files[f"lib/modules/{kernel.release}/updates/{name}.ko{suffix}"] = compressed(handle.read(), suffix)
         doc = f"usr/share/doc/{package}"
-        files[f"{doc}/copyright"] = copyright_text(spec, package, kernel).encode()
+        files[f"{doc}/copyright"] = copyright_text(spec, package, kernel, components).encode()
         files[f"{doc}/changelog.gz"] = _gzip(f"{package} ({spec.version}) unstable; urgency=medium\n\n"
                                              f"  * Built by rustkmod for Linux {kernel.release}.\n\n"
                                              f" -- {spec.maintainer}  {_rfc2822(spec.epoch)}\n".encode())

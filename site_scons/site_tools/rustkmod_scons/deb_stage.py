@@ -10,10 +10,12 @@ the same on every build of the same inputs.
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError
 from rustkmod.kernel import deb
+from rustkmod.rust import components
 
 from .common import builder, fail, files, remove, say, setting, settings_node
 
@@ -21,14 +23,18 @@ from .common import builder, fail, files, remove, say, setting, settings_node
 class DebSettings(NamedTuple):
     spec: deb.DebSpec
     kernel: deb.DebKernel
-    modules: tuple          # the module names, in the order of the .ko sources
+    modules: tuple          # the module names, in the order of the .ko sources (then their staticlibs)
 
 
 def _package(target, source, env):
     settings = setting(source, DebSettings)
-    kos = [node.abspath for node in files(source)]
+    paths = [node.abspath for node in files(source)]
+    kos, staticlibs = paths[:len(settings.modules)], paths[len(settings.modules):]
+    # the crates in each module, as cargo's dep-info beside its staticlib lists them (debian/copyright)
+    built_in = {c for lib in staticlibs for c in components.crates_built(os.path.splitext(lib)[0] + ".d")}
+    built_in = sorted(built_in) + ([components.STANDARD_LIBRARY] if built_in else [])
     try:
-        deb.build(settings.spec, settings.kernel, list(zip(settings.modules, kos)), target[0].abspath)
+        deb.build(settings.spec, settings.kernel, list(zip(settings.modules, kos)), target[0].abspath, built_in)
     except RustkmodError as err:
         remove(target[0].abspath)
         fail(err)
@@ -40,8 +46,10 @@ BUILDERS = {"DebPackage": builder(_package, "DEB")}
 
 
 def nodes(env, build_dir, spec: deb.DebSpec, kernel, modules: list) -> list:
-    """The package of `modules` ([(name, staged install .ko node)]) for one kernel (a Kernel)."""
+    """The package of `modules` ([(name, staged install .ko node, staticlib node)]) for one kernel
+    (a Kernel)."""
     kernel = deb.for_kernel(kernel)
     target = build_dir.Dir("deb").File(deb.file_name(spec, kernel))
-    names = tuple(name for name, _ in modules)
-    return env.DebPackage(target, [ko for _, ko in modules] + [settings_node(env, DebSettings(spec, kernel, names))])
+    names = tuple(name for name, _, _ in modules)
+    return env.DebPackage(target, [ko for _, ko, _ in modules] + [lib for _, _, lib in modules]
+                          + [settings_node(env, DebSettings(spec, kernel, names))])

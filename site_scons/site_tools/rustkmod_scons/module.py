@@ -294,7 +294,8 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
         by_kernel: dict = {}
         for result in env.Flatten([modules]):
             for module in result.modules:
-                by_kernel.setdefault(module.kernel, (module.kernel_tree, []))[1].append((result.name, module.staged))
+                by_kernel.setdefault(module.kernel, (module.kernel_tree, []))[1].append(
+                    (result.name, module.staged, module.staticlib[0]))
         made = [n for tree, pairs in by_kernel.values()
                 for n in deb_stage.nodes(env, context.build_dir(env), spec, tree, pairs)]
         env.Alias("deb", made + [n for result in env.Flatten([modules]) for n in result.failing])
