@@ -1,8 +1,9 @@
 """`rustkmod new DIR` (`python -m rustkmod new DIR`): a module project to start from, outside any checkout.
 
 It is examples/minimal with the module's name: a crate on the kernel crate (`module!`,
-`Module`, `pr_info!`, a `#[cfg(test)]` test), a SConstruct that finds the tool in this checkout
-(or in the one RUSTKMOD names, or where pip installed it), a .gitignore and a short README. `scons check` builds, verifies
+`Module`, `pr_info!`, a `#[cfg(test)]` test), a SConstruct that finds the tool where it is
+installed (Debian package, pip, a checkout's ./setup venv; or the checkout RUSTKMOD names) and so
+names no path of this machine, a .gitignore and a short README. `scons check` builds, verifies
 and boots it as written.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 
-from rustkmod import CHECKOUT, docs_directory
 from rustkmod.errors import RustkmodError
 
 SCONSTRUCT = '''\
@@ -120,13 +120,13 @@ README = '''\
 A Linux kernel module in Rust, built with rustkmod: `src/lib.rs` is the module, `SConstruct` the build.
 `scons` builds and verifies `{name}.ko`, `scons check` boots it in QEMU, `scons test-host` runs its tests.
 From a subdirectory, `scons -D` (SCons looks upwards for the SConstruct and builds the defaults; `scons -D check` boots).
-The kernel API is rustkmod's `kernel` crate: see {docs} (`rustkmod docs` prints where rustkmod's docs are).
+The kernel API is rustkmod's `kernel` crate: `rustkmod docs kernel-crate` prints where its page is.
 '''
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,54}$")
 
 
-def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
+def new_project(directory: str) -> list[str]:
     """Writes the project into `directory` (which must not exist, or be empty), named after it;
     returns the files written."""
     directory = os.path.abspath(directory)
@@ -137,8 +137,7 @@ def new_project(directory: str, checkout: str = CHECKOUT) -> list[str]:
     if os.path.exists(directory) and (not os.path.isdir(directory) or os.listdir(directory)):
         raise RustkmodError(f"{directory} exists and is not an empty directory", "choose a new name or place")
     type_name = "".join(part.capitalize() for part in name.split("_")) or "Module"
-    docs = os.path.join(docs_directory(checkout), "kernel-crate.md")
-    values = {"name": name, "type_name": type_name, "docs": docs,
+    values = {"name": name, "type_name": type_name,
               "package": name.replace("_", "-")}
     files = {"SConstruct": SCONSTRUCT, "Cargo.toml": CARGO_TOML, os.path.join("src", "lib.rs"): LIB_RS,
              ".gitignore": GITIGNORE, "README.md": README}

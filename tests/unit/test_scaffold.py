@@ -8,12 +8,13 @@ from rustkmod.scaffold import new_project
 
 
 def test_the_project_is_named_after_its_directory(tmp_path):
-    written = new_project(str(tmp_path / "my_mod"), checkout="/opt/rustkmod")
+    written = new_project(str(tmp_path / "my_mod"))
     names = sorted(p.relative_to(tmp_path / "my_mod").as_posix() for p in map(type(tmp_path), written))
     assert names == [".gitignore", "Cargo.toml", "README.md", "SConstruct", "src/lib.rs"]
     sconstruct = (tmp_path / "my_mod" / "SConstruct").read_text()
     assert 'RustKernelModule("my_mod", crate=".", sources=[]' in sconstruct
-    assert "/opt/rustkmod" not in sconstruct and str(tmp_path) not in sconstruct   # no path of this machine: DKMS builds it elsewhere
+    for text in (sconstruct, (tmp_path / "my_mod" / "README.md").read_text()):   # no path of this machine: DKMS builds it elsewhere
+        assert "/" + str(tmp_path).split("/")[1] not in text and "/work/" not in text
     lib = (tmp_path / "my_mod" / "src" / "lib.rs").read_text()
     assert "type: MyMod," in lib and 'name: "my_mod",' in lib and "#![forbid(unsafe_code)]" in lib
     assert 'name = "my_mod"' in (tmp_path / "my_mod" / "Cargo.toml").read_text()

@@ -9,11 +9,13 @@ make.log), before anything is installed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 from rustkmod import inputs
+from rustkmod.errors import RustkmodError
 
-# Never copied: outputs, caches and the version control of the project.
+# Never walked into: outputs, caches and the version control of the project.
 _SKIPPED_NAMES = {".git", ".hg", ".svn", "target", "__pycache__", ".venv", ".pytest_cache"}
 _SKIPPED_PREFIXES = (".sconsign", ".rustkmod.")
 
@@ -38,18 +40,91 @@ def conf_text(package: str, version: str, modules: list[str], scons: str = "scon
     return "\n".join(lines) + "\n"
 
 
-def source_files(top: str, build_dir: str) -> list[str]:
-    """The project's files under `top`, relative to it, less the build directory, version control,
-    cargo's and Python's outputs and rustkmod's own state files."""
-    build_dir = os.path.abspath(build_dir)
+# Files a source tree must never carry, whoever names them: keys, credentials, environments.
+_SECRET_NAME = re.compile(r"^\.env(\..*)?$|\.(pem|key|p12|pfx|p8|jks|keystore|kdbx|gpg|asc)$|^id_(rsa|dsa|ecdsa|ed25519)"
+                          r"|^\.(netrc|pypirc|git-credentials)$|^credentials(\..*)?$", re.I)
+# What a project's top directory holds for people, shipped with its sources when present.
+_TOP_DOCS = re.compile(r"^(README|LICEN[CS]E|COPYING|CHANGELOG|NOTICE|AUTHORS)([.-].*)?$", re.I)
+
+
+def secret(path: str) -> str:
+    """Why `path` must not be shipped ("" when it may): its name, or a private key inside it."""
+    if _SECRET_NAME.search(os.path.basename(path)):
+        return "a key or credentials file, by its name"
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return ""
+    return "it holds a private key" if b"PRIVATE KEY-----" in head else ""
+
+
+def source_files(top: str, build_dirs, named_dirs=(), named_files=(), explicit=None) -> tuple[list[str], list[str]]:
+    """(the files of the project a source tree carries, relative to `top`; those left out as
+    secrets, with why).
+
+    `explicit` (a list relative to `top`): exactly those. Otherwise what the build names: every
+    file of `named_dirs` (the modules' crates: what cargo reads) and `named_files` (C sources,
+    SConstruct and SConscripts, device trees, ...), the project's own site_scons/ and its top
+    README/LICENSE/... files, less outputs, version control and rustkmod's state files. Keys and
+    credentials are never carried: named explicitly, they are an error."""
+    top = os.path.abspath(top)
+    skip = {os.path.abspath(d) for d in build_dirs}
+    if explicit is not None:
+        found = set()
+        for relative in explicit:
+            path = os.path.join(top, relative)
+            if not os.path.isfile(path):
+                raise RustkmodError(f"files= names {relative}, which is not a file of the project",
+                                    "give paths relative to the top SConstruct's directory")
+            why = secret(path)
+            if why:
+                raise RustkmodError(f"files= names {relative}: {why}; a source tree never carries it",
+                                    "take it out of files= (sign at install with MODULE_SIG_KEY on the target instead)")
+            found.add(path)
+    else:
+        found = {os.path.abspath(f) for f in named_files if os.path.isfile(f)}
+        found.update(os.path.join(top, n) for n in os.listdir(top) if _TOP_DOCS.match(n) and os.path.isfile(os.path.join(top, n)))
+        site = os.path.join(top, "site_scons")
+        for directory in [*named_dirs, *([site] if os.path.isdir(site) else [])]:
+            found.update(_walk(os.path.abspath(directory), skip))
+    shipped, left_out = [], []
+    for path in sorted(found):
+        relative = os.path.relpath(path, top)
+        if relative.startswith(".." + os.sep) or any(path.startswith(d + os.sep) for d in skip):
+            continue                        # outside the project (rustkmod's crates, a kernel's headers) or an output
+        why = secret(path)
+        (left_out if why else shipped).append(f"{relative} ({why})" if why else relative)
+    return shipped, left_out
+
+
+def _walk(directory: str, skip: set) -> list[str]:
     found = []
-    for directory, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_NAMES
-                         and os.path.abspath(os.path.join(directory, d)) != build_dir)
-        for name in sorted(names):
-            if not name.startswith(_SKIPPED_PREFIXES) and not name.endswith((".pyc", ".ko", ".o")):
-                found.append(os.path.relpath(os.path.join(directory, name), top))
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_NAMES and os.path.join(root, d) not in skip
+                         and (not d.startswith(".") or d == ".cargo")       # editors' and tools' state: not sources
+                         and not os.path.isfile(os.path.join(root, d, "CACHEDIR.TAG")))
+        found.extend(os.path.join(root, n) for n in names
+                     if not n.startswith(_SKIPPED_PREFIXES) and not n.endswith((".pyc", ".ko", ".o")))
     return found
+
+
+def machine_path(top: str, files: list[str], paths: list[str]) -> tuple[str, int, str] | None:
+    """The first (file, line, path) where a shipped text file names one of `paths` (the project's
+    own directory, rustkmod's checkout, the home directory): a tree built on another machine would
+    look there."""
+    paths = sorted({p.rstrip(os.sep) for p in paths if p and p.rstrip(os.sep)}, key=len, reverse=True)
+    for relative in files:
+        try:
+            with open(os.path.join(top, relative), encoding="utf-8") as handle:
+                lines = handle.read(1 << 20).splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue                        # not text: no path a build would read
+        for number, line in enumerate(lines, 1):
+            for path in paths:
+                if re.search(re.escape(path) + r"(?![\w.-])", line):
+                    return relative, number, path
+    return None
 
 
 def write_tree(top: str, files: list[str], destination: str, conf: str) -> None:

@@ -3,6 +3,8 @@
   file                                             builder   runs
   BUILD_DIR/dkms/<package>-<version>/dkms.conf     DkmsTree  copies the project's files, writes dkms.conf (rustkmod.kernel.dkms)
 
+The files are what the build names (the modules' crates, their C sources, the SConstruct and
+SConscripts read, ...) or the SConstruct's explicit `files=`; never a key or credentials.
 `dkms add BUILD_DIR/dkms/<package>-<version>`, then `dkms build -k <release>` on a machine with
 the kernel's headers, Rust and rustkmod: scons with KDIR=<that kernel's tree> builds and verifies.
 """
@@ -12,8 +14,12 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+import SCons.Node.FS
+
+from rustkmod import CHECKOUT, RustkmodError
 from rustkmod.kernel import dkms
 
+from . import state
 from .common import builder, say, setting, settings_node
 
 
@@ -21,26 +27,62 @@ class DkmsSettings(NamedTuple):
     top: str
     files: tuple            # relative to top
     conf: str               # dkms.conf's text
+    left_out: tuple = ()    # secrets the walk found and did not copy, with why
 
 
 def _tree(target, source, env):
     settings = setting(source, DkmsSettings)
     destination = target[0].dir.abspath
     dkms.write_tree(settings.top, list(settings.files), destination, settings.conf)
+    for item in settings.left_out:
+        say(f"         left out {item}")
     say(f"         {len(settings.files)} file(s) and dkms.conf; add it with: dkms add {destination}")
 
 
 BUILDERS = {"DkmsTree": builder(_tree, "DKMS")}
 
 
-def nodes(env, build_dir, package: str, version: str, module_names: list, wanted: bool) -> list:
-    """The tree's dkms.conf node. The project's files are listed only when the tree is `wanted`
-    (asked for on the command line): a walk of the whole project would cost every other build."""
+def nodes(env, build_dir, package: str, version: str, modules: list, explicit, wanted: bool) -> list:
+    """The tree's dkms.conf node for `modules` (RustModule records). The project's files are
+    listed only when the tree is `wanted` (asked for on the command line): the walk would cost
+    every other build."""
     top = env.Dir("#").abspath
-    files = tuple(dkms.source_files(top, build_dir.abspath)) if wanted else ()
-    conf = dkms.conf_text(package, version, list(module_names))
+    files, left_out = (), ()
+    if wanted:
+        named_dirs, named_files = _named(modules, top)
+        listed, secrets = dkms.source_files(top, state.registry().build_dirs | {build_dir.abspath}, named_dirs,
+                                            named_files + state.registry().sconscripts, explicit)
+        files, left_out = tuple(listed), tuple(secrets)
+        found = dkms.machine_path(top, listed, [top, CHECKOUT, os.path.expanduser("~")])
+        if found:
+            relative, line, path = found
+            fix = ("a SConstruct finds rustkmod's tool with Environment(tools=[\"rustkmod_scons\"]) and no toolpath, "
+                   "as rustkmod new writes it" if os.path.basename(relative).startswith(("SConstruct", "SConscript"))
+                   else "name a path relative to the project, or leave the file out (RustModulesDkms(..., files=[...]))")
+            raise RustkmodError(f"{relative}:{line} names {path}, a directory of this machine: the DKMS build on "
+                                "another machine would look for it there", fix)
+    conf = dkms.conf_text(package, version, [m.name for m in modules])
     target = build_dir.Dir("dkms").Dir(f"{package}-{version}").File("dkms.conf")
     tree = env.DkmsTree(target, [env.File(os.path.join(top, f)) for f in files]
-                        + [settings_node(env, DkmsSettings(top, files, conf))])
+                        + [settings_node(env, DkmsSettings(top, files, conf, left_out))])
     env.Clean(tree, target.dir)
     return tree
+
+
+def _named(modules: list, top: str) -> tuple[list, list]:
+    """(the crates' directories, the other files) the modules' nodes take from the project: the
+    explicit edges only (no scanner has run yet); a crate's files are its whole directory."""
+    dirs, files, seen = set(), set(), set()
+    stack = [node for module in modules for node in module.ko + module.check + module.staticlib]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.has_builder():
+            stack.extend(node.sources + node.depends)
+            crates = node.get_env().get("RUSTKMOD_CRATE_DIR") if node.get_env() else None
+            dirs.update(crates.split(os.pathsep) if crates else ())
+        elif isinstance(node, SCons.Node.FS.File) and node.abspath.startswith(top + os.sep):
+            files.add(node.abspath)
+    return sorted(dirs), sorted(files)

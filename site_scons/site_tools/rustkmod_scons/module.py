@@ -237,6 +237,7 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
     to depend on. With one kernel, bad input stops the build with one line naming the fix; with
     several, an unusable kernel is reported by name and the others still build.
     """
+    state.registry().note_sconscripts()
     result = RustModules(name)
     state.registry().summary.append(result)
     if (crate is None) == (source is None):
@@ -304,19 +305,26 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
     return _configured(env, package, packages, [])
 
 
-def RustModulesDkms(env, modules, package, version):
-    """`scons dkms`: BUILD_DIR/dkms/<package>-<version>, the project's files and a dkms.conf that
+def RustModulesDkms(env, modules, package, version, files=None):
+    """`scons dkms`: BUILD_DIR/dkms/<package>-<version>, the project's sources and a dkms.conf that
     builds and verifies the `modules` (RustModules) with rustkmod for each kernel DKMS builds for.
-    Returns the dkms.conf node."""
+    The sources are what the build names (the crates, C sources, SConstruct and SConscripts, the
+    project's site_scons/ and top README/LICENSE files), or exactly `files` (paths relative to the
+    top SConstruct); never keys or credentials. Returns the dkms.conf node."""
     from SCons.Script import COMMAND_LINE_TARGETS
     from rustkmod.kernel import deb
     build_dir = context.build_dir(env)
+    state.registry().note_sconscripts()
 
     def tree():
         deb.check_name_and_version(package, version)
-        names = [result.name for result in env.Flatten([modules])]
+        if files is not None and (isinstance(files, str) or not all(isinstance(f, str) for f in files)):
+            raise RustkmodError(f"files={files!r} is not a list of file names", 'give files=["src/lib.rs", ...]')
+        # one kernel's nodes name the module's sources (every kernel's are the same files)
+        built = [result.modules[0] if result.modules else RustModule(result.name, None, [], [], [], [], [])
+                 for result in env.Flatten([modules])]
         wanted = bool(GetOption("clean")) or any(t == "dkms" or "dkms" in t.split(os.sep) for t in COMMAND_LINE_TARGETS)
-        made = dkms_stage.nodes(env, build_dir, package, version, names, wanted)
+        made = dkms_stage.nodes(env, build_dir, package, version, built, files, wanted)
         env.Alias("dkms", made)
         env.Clean(_kos(env, modules), made[0].dir)  # plain `scons -c` removes the tree too
         return made

@@ -130,9 +130,19 @@ class Registry:
         self.summary = []          # RustModules configured in this run
         self.kernel_dirs = {}      # build directory name -> the tree that has it
         self.build_dirs = set()    # every BUILD_DIR of the run: outputs, never a crate's sources
+        self.sconscripts = []      # the SConstruct and SConscripts that configured modules (scons dkms ships them)
         self.cargo_warnings = set()  # warning blocks cargo printed this run: each is printed once
         self.help_added = False
         self.flags_alias = []
+
+    def note_sconscripts(self) -> None:
+        """The SConstruct and SConscripts being read now (the pseudo-builder's callers)."""
+        import sys
+        reader = sys.modules["SCons.Script.SConscript"]     # SCons.Script.SConscript is the function
+        for frame in reader.call_stack:
+            path = frame.sconscript.abspath if frame.sconscript is not None else ""
+            if path and path not in self.sconscripts:
+                self.sconscripts.append(path)
 
     def note(self, text: str) -> None:
         """A one-line remark at configuration time, once per run."""
