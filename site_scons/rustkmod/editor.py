@@ -27,14 +27,15 @@ def kernel_cfgs(cfg_text: str) -> list[str]:
 
 
 def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict,
-                 bindings: dict | None = None, config=()) -> dict:
+                 bindings: dict | None = None, config=(), host_deps: str = "") -> dict:
     """rust-project.json for the crate and its dependencies, as cargo resolves them for `target`.
 
     Every crate gets the kernel's cfgs and its enabled features, as the build gives them (and,
     with `bindings`, {variable: bindings.rs}, what the build gives crates with bindings: the
     variables and the rustkmod_bindings cfg); rust-analyzer takes `core` and `alloc` from
     `library` (the sources the shared sysroot was built from). `config`: cargo's --config
-    arguments (rustkmod-rt by version).
+    arguments (rustkmod-rt by version). `host_deps`: where the build left the proc macros it
+    compiled for the host (<target dir>/release/deps), which rust-analyzer loads to expand them.
     """
     if bindings:
         cfgs = cfgs + ["rustkmod_bindings"]
@@ -63,6 +64,9 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
             "is_workspace_member": node["id"] in members,
             "is_proc_macro": "proc-macro" in lib["kind"],
         })
+        dylib = _proc_macro_dylib(host_deps, lib["name"]) if "proc-macro" in lib["kind"] else ""
+        if dylib:
+            crates[-1]["proc_macro_dylib_path"] = dylib
         if bindings:
             # include!(env!(...)) reads a generated file: rust-analyzer loads files of the
             # directories a crate lists (its own, and the bindings' here) and no others
@@ -71,6 +75,12 @@ def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: li
                                                             *(os.path.dirname(path) for path in bindings.values())}),
                                     "exclude_dirs": []}
     return {"sysroot_src": library, "crates": crates}
+
+
+def _proc_macro_dylib(host_deps: str, name: str) -> str:
+    """The newest lib<name>-<hash>.so cargo built into `host_deps`, or ""."""
+    found = glob.glob(os.path.join(glob.escape(host_deps), f"lib{name.replace('-', '_')}-*.so")) if host_deps else []
+    return max(found, key=os.path.getmtime) if found else ""
 
 
 def _library(package: dict) -> dict | None:
@@ -127,3 +137,21 @@ def compile_commands(module_dir: str, kdir: str, originals: dict | None = None) 
         arguments = clangd_arguments(command, {sources[-1]: original})
         entries.append({"directory": directory, "file": original, "arguments": arguments})
     return entries
+
+
+def merged_projects(projects: list[dict]) -> dict:
+    """One rust-project.json of several modules' (each module's crate and its dependencies, for
+    one kernel): a crate several list (the kernel crate) appears once, dependencies re-indexed."""
+    crates, index_of = [], {}
+    for project in projects:
+        local = []
+        for crate in project["crates"]:
+            key = json.dumps({k: v for k, v in crate.items() if k != "deps"}, sort_keys=True)
+            if key not in index_of:
+                index_of[key] = len(crates)
+                crates.append(dict(crate, deps=[]))
+            local.append((index_of[key], crate["deps"]))
+        for new, deps in local:
+            if not crates[new]["deps"]:
+                crates[new]["deps"] = [dict(dep, crate=local[dep["crate"]][0]) for dep in deps]
+    return {"sysroot_src": projects[0]["sysroot_src"], "crates": crates} if projects else {"crates": []}

@@ -112,7 +112,7 @@ mod tests {{
 }}
 '''
 
-GITIGNORE = "build/\n.sconsign.dblite\n.rustkmod.lock\n.rustkmod.memo\ntarget/\n"
+GITIGNORE = "build/\n.sconsign.dblite\n.rustkmod.lock\n.rustkmod.memo\ntarget/\nrust-project.json\n"
 
 README = '''\
 # {name}

@@ -72,6 +72,35 @@ def test_rust_project_lists_the_generated_bindings_directories(scaffolded):
     assert str(Path(kernel["root_module"]).parent) in kernel["source"]["include_dirs"]
 
 
+def test_rust_analyzer_finds_the_project_where_it_looks(scaffolded):
+    """rust-project.json at the top, which rust-analyzer takes before the Cargo.toml beside it:
+    the module's crate on the kernel crate, its proc macros as the build compiled them; run by
+    rust-analyzer itself where the machine has one (Debian 12 has none)."""
+    project = json.loads((scaffolded / "rust-project.json").read_text())
+    names = [c["display_name"] for c in project["crates"]]
+    assert len(names) == len(set(names)) and {"firstmod", "kernel", "macros"} <= set(names), names
+    module = next(c for c in project["crates"] if c["display_name"] == "firstmod")
+    kernel_index = names.index("kernel")
+    assert {"crate": kernel_index, "name": "kernel"} in module["deps"]
+    assert all(Path(c["root_module"]).is_file() for c in project["crates"])
+    macros = next(c for c in project["crates"] if c["display_name"] == "macros")
+    assert macros["is_proc_macro"] and Path(macros["proc_macro_dylib_path"]).is_file(), macros
+    assert "rust-project.json" in (scaffolded / ".gitignore").read_text()
+    analyzer = shutil.which("rust-analyzer")
+    if analyzer and subprocess.run([analyzer, "--version"], capture_output=True).returncode == 0:
+        stats = subprocess.run([analyzer, "diagnostics", str(scaffolded)], capture_output=True, text=True, timeout=900)
+        assert stats.returncode == 0 and "severity: Error" not in stats.stdout, stats.stdout[-3000:]
+
+
+def test_scons_c_removes_the_top_rust_project(tmp_path):
+    new = subprocess.run([str(ROOT / "rustkmod"), "new", "cleanmod"], cwd=tmp_path, capture_output=True, text=True)
+    assert new.returncode == 0, new.stderr
+    assert scons(tmp_path / "cleanmod", "editor").returncode == 0
+    assert (tmp_path / "cleanmod" / "rust-project.json").is_file()
+    assert scons(tmp_path / "cleanmod", "-c").returncode == 0
+    assert not (tmp_path / "cleanmod" / "rust-project.json").exists()
+
+
 def test_a_c_error_names_the_users_file_from_where_scons_runs(project):
     source = project / "kmod" / "module.c"
     lines = source.read_text().splitlines()

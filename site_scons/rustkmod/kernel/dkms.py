@@ -17,7 +17,7 @@ from rustkmod.errors import RustkmodError
 
 # Never walked into: outputs, caches and the version control of the project.
 _SKIPPED_NAMES = {".git", ".hg", ".svn", "target", "__pycache__", ".venv", ".pytest_cache"}
-_SKIPPED_PREFIXES = (".sconsign", ".rustkmod.")
+_SKIPPED_PREFIXES = (".sconsign", ".rustkmod.", "rust-project.json", "compile_commands.json")   # state, editor files
 
 
 def conf_text(package: str, version: str, modules: list[str], scons: str = "scons") -> str:

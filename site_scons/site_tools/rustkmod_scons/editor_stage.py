@@ -3,6 +3,8 @@
   file                                                  builder          runs
   BUILD_DIR/<kernel>/<module>/rust-project.json         RustProject      cargo metadata for the kernel target
   BUILD_DIR/<kernel>/<module>/compile_commands.json     CompileCommands  reads Kbuild's .NAME.o.cmd files
+  BUILD_DIR/compile_commands.json                       CompileCommandsIndex  every module's, for clangd
+  <top>/rust-project.json                               RustProjectIndex every module's, where rust-analyzer looks
 
 Built by `scons editor` (module.editor in a SConstruct), per kernel: the kernel's cfgs and
 Kbuild's flags differ between kernels.
@@ -11,6 +13,7 @@ Kbuild's flags differ between kernels.
 from __future__ import annotations
 
 import json
+import os
 from typing import NamedTuple
 
 from rustkmod import RustkmodError, process
@@ -25,6 +28,7 @@ class RustProjectSettings(NamedTuple):
     library: str          # the library sources the sysroot was built from
     bindings: tuple = ()  # (variable, bindings.rs) of the module's and its crates' bindings for this kernel
     config: tuple = ()    # cargo --config arguments (rustkmod-rt by version)
+    host_deps: str = ""   # where the build's proc macros for the host are (rust-analyzer expands with them)
 
 
 class CompileCommandsSettings(NamedTuple):
@@ -41,7 +45,8 @@ def _rust_project(target, source, env):
         cfgs = editor.kernel_cfgs(handle.read())
     try:
         project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
-                                      process.environment(), dict(settings.bindings), settings.config)
+                                      process.environment(), dict(settings.bindings), settings.config,
+                                      settings.host_deps)
     except RustkmodError as err:
         fail(err)
     write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")
@@ -77,11 +82,17 @@ def nodes(build, rust, ko, bindings=(), made_from=()) -> list:
     given = tuple((b.variable, b.rs.abspath) for b in bindings)
     project = env.RustProject(module_dir.File("rust-project.json"), [env.File(manifest.manifest)] + lock + cfg + [
         settings_node(env, RustProjectSettings(manifest.directory, env["CARGO"], profile.target, library, given,
-                                               tuple(runtime_config(manifest))))])
+                                               tuple(runtime_config(manifest)), _host_deps(rust.staticlib[0])))])
     env.Depends(project, [b.rs for b in bindings])     # rust-analyzer reads them: the editor target makes them
+    env.Depends(project, rust.staticlib)                # and the proc macros, which the crate's build compiles
     commands = env.CompileCommands(module_dir.File("compile_commands.json"),
                                    [ko, settings_node(env, CompileCommandsSettings(kernel.kdir, made_from))])
     return project + commands
+
+
+def _host_deps(staticlib) -> str:
+    """<target dir>/release/deps of a staticlib at <target dir>/<triple>/release/lib<crate>.a."""
+    return os.path.join(os.path.dirname(os.path.dirname(staticlib.dir.abspath)), "release", "deps")
 
 
 def _index(target, source, env):
@@ -100,10 +111,30 @@ def _index(target, source, env):
 BUILDERS["CompileCommandsIndex"] = builder(_index, "EDITOR", multi=True)
 
 
+def _project_index(target, source, env):
+    """rust-project.json in the top directory, where rust-analyzer looks when the project is opened
+    (before any Cargo.toml there): every module's crates for its first kernel."""
+    from rustkmod import editor
+    projects = []
+    for node in source:
+        with open(node.abspath, encoding="utf-8") as handle:
+            projects.append(json.load(handle))
+    write_text(target[0].abspath, json.dumps(editor.merged_projects(projects), indent=1) + "\n")
+
+
+BUILDERS["RustProjectIndex"] = builder(_project_index, "EDITOR", multi=True)
+
+
 def alias(env, modules) -> None:
     """`scons editor`, in every project that uses the tool: the editor files of each module for
     every kernel, and the index clangd finds by itself (the first kernel's, for each module)."""
     from . import context
-    first = [n for n in (modules.modules[0].editor if modules.modules else []) if n.name == "compile_commands.json"]
-    index = env.CompileCommandsIndex(context.build_dir(env).File("compile_commands.json"), first) if first else []
+    first = modules.modules[0].editor if modules.modules else []
+    commands = [n for n in first if n.name == "compile_commands.json"]
+    index = env.CompileCommandsIndex(context.build_dir(env).File("compile_commands.json"), commands) if commands else []
+    projects = [n for n in first if n.name == "rust-project.json"]
+    if projects:
+        top_project = env.RustProjectIndex(env.File("#rust-project.json"), projects)
+        env.Clean(modules.ko, top_project)      # written into the project's sources: scons -c removes it
+        index += top_project
     env.Alias("editor", modules.editor + index)
