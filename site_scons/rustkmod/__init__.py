@@ -19,7 +19,9 @@ __version__ = "0.3.0"
 # The checkout this package is in ("" once pip has installed it), and the command that runs
 # rustkmod: the form every printed hint takes, so that it runs as written from anywhere.
 _TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CHECKOUT = _TOP if os.path.isfile(os.path.join(_TOP, "site_scons", "site_tools", "rustkmod_scons", "__init__.py")) else ""
+# (The Debian package keeps the same layout under /usr/share/scons/site_scons, with no ./setup beside it.)
+CHECKOUT = _TOP if all(os.path.isfile(os.path.join(_TOP, *p)) for p in (
+    ("site_scons", "site_tools", "rustkmod_scons", "__init__.py"), ("setup",))) else ""
 
 
 def _command() -> str:

@@ -19,7 +19,7 @@ SCONSTRUCT = '''\
 #   scons             build and verify {name}.ko for the installed kernel (KDIR=... for another)
 #   scons check       boot the kernel in QEMU: insmod, the module's lines in the log, rmmod
 #   scons test-host   the crate's tests on the host (cargo test)
-#   scons deb         a Debian package of the module per kernel; scons dkms: a DKMS source tree
+#   scons deb         a Debian package of the module per kernel; scons dkms-deb: its DKMS package
 #   scons -h          every build variable (KERNELS=6.1,7.2 for several kernels at once)
 #   scons -D          the same from any subdirectory of the project (-D: look upwards, build the defaults)
 import os
@@ -38,8 +38,10 @@ env.Alias("test-host", env.RustHostTests("{name}", crate=".").all)
 # scons deb: a Debian package per kernel (build/deb/{package}-modules-<release>_0.1.0_<arch>.deb)
 env.RustModulesDeb(module, package="{package}", version="0.1.0", maintainer="You <you@example.com>",
                    description="{name} kernel module in Rust")
-# scons dkms: build/dkms/{package}-0.1.0, a DKMS source tree whose build runs rustkmod per kernel
-env.RustModulesDkms(module, package="{package}", version="0.1.0")
+# scons dkms: build/dkms/{package}-0.1.0, a DKMS source tree whose build runs rustkmod per kernel;
+# scons dkms-deb: build/deb/{package}-dkms_0.1.0_all.deb, that tree as Debian's DKMS package
+env.RustModulesDkms(module, package="{package}", version="0.1.0", maintainer="You <you@example.com>",
+                    description="{name} kernel module in Rust")
 '''
 
 CARGO_TOML = '''\

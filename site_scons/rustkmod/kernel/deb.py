@@ -125,7 +125,7 @@ def control_text(spec: DebSpec, kernel: DebKernel, installed_size_kib: int) -> s
             " and verified against that kernel's module loader.\n")
 
 
-def copyright_text(spec: DebSpec, package: str, kernel: DebKernel, components=()) -> str:
+def copyright_text(spec: DebSpec, package: str, kernel: DebKernel | None, components=()) -> str:
     """debian/copyright in the machine-readable format. The modules' own license is what they declare
     to the kernel (GPL); `components` (rust.components.Component) are the crates built into them,
     each named with its license, and every license named has its paragraph."""
@@ -147,9 +147,11 @@ def copyright_text(spec: DebSpec, package: str, kernel: DebKernel, components=()
             "Files: *\n"
             f"Copyright: {year} {spec.maintainer}\n"
             f"License: {' and '.join(_grouped(short) for short in licenses)}\n"
-            f" The Linux kernel modules in {package}, built for {kernel.release}, declare the GNU General\n"
-            " Public License version 2 to the kernel; the crates built into them are under the\n"
-            " licenses their Cargo.toml declare (above).\n\n"
+            + (f" The Linux kernel modules in {package}, built for {kernel.release}, declare the GNU General\n"
+               " Public License version 2 to the kernel; the crates built into them are under the\n"
+               " licenses their Cargo.toml declare (above).\n\n" if kernel else
+               f" The sources in {package} are of Linux kernel modules, which declare the GNU\n"
+               " General Public License version 2 to the kernel.\n\n") +
             "License: GPL-2\n"
             " On Debian systems, the complete text of the GNU General Public License\n"
             " version 2 can be found in /usr/share/common-licenses/GPL-2.\n")
@@ -227,34 +229,49 @@ def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], outp
     spec.check()
     suffix = kernel.suffix
     package = package_name(spec, kernel)
+    files: dict[str, tuple[bytes, int]] = {}
+    for name, path in sorted(modules):
+        with open(path, "rb") as handle:
+            files[f"lib/modules/{kernel.release}/updates/{name}.ko{suffix}"] = (compressed(handle.read(), suffix), 0o644)
+    files.update(doc_files(package, spec, copyright_text(spec, package, kernel, components),
+                           f"Built by rustkmod for Linux {kernel.release}."))
+    assemble(package, files, lambda size: control_text(spec, kernel, size),
+             {"postinst": script_text(kernel.release, "configure"),
+              "postrm": script_text(kernel.release, "remove", "purge")}, spec.epoch, output)
+
+
+def doc_files(package: str, spec: DebSpec, copyright: str, change: str) -> dict[str, tuple[bytes, int]]:
+    """usr/share/doc/<package>/: copyright and a one-entry changelog, as Debian wants in every package."""
+    doc = f"usr/share/doc/{package}"
+    return {f"{doc}/copyright": (copyright.encode(), 0o644),
+            f"{doc}/changelog.gz": (_gzip(f"{package} ({spec.version}) unstable; urgency=medium\n\n  * {change}\n\n"
+                                          f" -- {spec.maintainer}  {_rfc2822(spec.epoch)}\n".encode()), 0o644)}
+
+
+def assemble(package: str, files: dict[str, tuple[bytes, int]], control, scripts: dict[str, str], epoch: int,
+             output: str) -> None:
+    """A package of `files` ({path: (data, mode)}), its control file (`control(installed KiB)`) and
+    maintainer `scripts`, made by dpkg-deb at `output`, the same bytes for the same inputs: every
+    time stamp is `epoch`, owners root, directories 0755."""
     with tempfile.TemporaryDirectory(prefix="rustkmod-deb-") as work:
         root = os.path.join(work, "root")
-        files: dict[str, bytes] = {}
-        for name, path in sorted(modules):
-            with open(path, "rb") as handle:
-                files[f"lib/modules/{kernel.release}/updates/{name}.ko{suffix}"] = compressed(handle.read(), suffix)
-        doc = f"usr/share/doc/{package}"
-        files[f"{doc}/copyright"] = copyright_text(spec, package, kernel, components).encode()
-        files[f"{doc}/changelog.gz"] = _gzip(f"{package} ({spec.version}) unstable; urgency=medium\n\n"
-                                             f"  * Built by rustkmod for Linux {kernel.release}.\n\n"
-                                             f" -- {spec.maintainer}  {_rfc2822(spec.epoch)}\n".encode())
-        for relative, data in files.items():
-            _write(os.path.join(root, relative), data, 0o644)
-        size = (sum(len(d) for d in files.values()) + 1023) // 1024
-        control = os.path.join(root, "DEBIAN")
-        sums = "".join(f"{hashlib.md5(data).hexdigest()}  {relative}\n" for relative, data in sorted(files.items()))
-        _write(os.path.join(control, "control"), control_text(spec, kernel, size).encode(), 0o644)
-        _write(os.path.join(control, "md5sums"), sums.encode(), 0o644)
-        _write(os.path.join(control, "postinst"), script_text(kernel.release, "configure").encode(), 0o755)
-        _write(os.path.join(control, "postrm"), script_text(kernel.release, "remove", "purge").encode(), 0o755)
+        for relative, (data, mode) in files.items():
+            _write(os.path.join(root, relative), data, mode)
+        size = (sum(len(d) for d, _ in files.values()) + 1023) // 1024
+        meta = os.path.join(root, "DEBIAN")
+        sums = "".join(f"{hashlib.md5(data).hexdigest()}  {relative}\n" for relative, (data, _) in sorted(files.items()))
+        _write(os.path.join(meta, "control"), control(size).encode(), 0o644)
+        _write(os.path.join(meta, "md5sums"), sums.encode(), 0o644)
+        for name, text in scripts.items():
+            _write(os.path.join(meta, name), text.encode(), 0o755)
         for directory, dirs, names in os.walk(root):
             os.chmod(directory, 0o755)
             for name in dirs + names:
-                os.utime(os.path.join(directory, name), (spec.epoch, spec.epoch), follow_symlinks=False)
-        os.utime(root, (spec.epoch, spec.epoch))
+                os.utime(os.path.join(directory, name), (epoch, epoch), follow_symlinks=False)
+        os.utime(root, (epoch, epoch))
         if shutil.which("dpkg-deb") is None:
             raise RustkmodError("dpkg-deb not found", "install dpkg (every Debian system has it)")
-        environ = dict(process.environment(), SOURCE_DATE_EPOCH=str(spec.epoch))
+        environ = dict(process.environment(), SOURCE_DATE_EPOCH=str(epoch))
         temporary = output + ".tmp"
         result = process.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, temporary],
                              env=environ, capture_output=True, text=True)

@@ -17,6 +17,7 @@ from rustkmod.errors import RustkmodError
 
 # Never walked into: outputs, caches and the version control of the project.
 _SKIPPED_NAMES = {".git", ".hg", ".svn", "target", "__pycache__", ".venv", ".pytest_cache"}
+_VCS_FILES = {".gitignore", ".gitattributes", ".gitmodules", ".hgignore"}
 _SKIPPED_PREFIXES = (".sconsign", ".rustkmod.", "rust-project.json", "compile_commands.json")   # state, editor files
 
 
@@ -83,7 +84,7 @@ def source_files(top: str, build_dirs, named_dirs=(), named_files=(), explicit=N
                                     "take it out of files= (sign at install with MODULE_SIG_KEY on the target instead)")
             found.add(path)
     else:
-        found = {os.path.abspath(f) for f in named_files if os.path.isfile(f)}
+        found = {os.path.abspath(f) for f in named_files}      # a file the build makes in the sources (Cargo.lock) too
         found.update(os.path.join(top, n) for n in os.listdir(top) if _TOP_DOCS.match(n) and os.path.isfile(os.path.join(top, n)))
         site = os.path.join(top, "site_scons")
         for directory in [*named_dirs, *([site] if os.path.isdir(site) else [])]:
@@ -105,7 +106,8 @@ def _walk(directory: str, skip: set) -> list[str]:
                          and (not d.startswith(".") or d == ".cargo")       # editors' and tools' state: not sources
                          and not os.path.isfile(os.path.join(root, d, "CACHEDIR.TAG")))
         found.extend(os.path.join(root, n) for n in names
-                     if not n.startswith(_SKIPPED_PREFIXES) and not n.endswith((".pyc", ".ko", ".o")))
+                     if not n.startswith(_SKIPPED_PREFIXES) and not n.endswith((".pyc", ".ko", ".o"))
+                     and n not in _VCS_FILES)
     return found
 
 
@@ -136,3 +138,73 @@ def write_tree(top: str, files: list[str], destination: str, conf: str) -> None:
         shutil.copy2(os.path.join(top, relative), target)
     with open(os.path.join(destination, "dkms.conf"), "w", encoding="utf-8") as handle:
         handle.write(conf)
+
+
+# ---------------------------------------------------------------------------------------------
+# `scons dkms-deb`: the tree as Debian's <package>-dkms binary package
+
+
+def deb_package_name(package: str) -> str:
+    return f"{package}-dkms"
+
+
+def deb_file_name(package: str, version: str) -> str:
+    return f"{deb_package_name(package)}_{version}_all.deb"
+
+
+def postinst_text(package: str, version: str) -> str:
+    """On configure, what dh-dkms's postinst does: DKMS's common.postinst adds the sources and
+    builds and installs them for the kernels the machine has headers of."""
+    return ("#!/bin/sh\nset -e\n"
+            f'if [ "$1" = configure ] && [ -x /usr/lib/dkms/common.postinst ]; then\n'
+            f'    /usr/lib/dkms/common.postinst {package} {version} /usr/share/{deb_package_name(package)} "" "$2"\n'
+            "fi\n")
+
+
+def prerm_text(package: str, version: str) -> str:
+    """Before removal or an upgrade: the module out of every kernel and out of DKMS."""
+    return ("#!/bin/sh\nset -e\n"
+            'case "$1" in\n'
+            "remove|upgrade|deconfigure)\n"
+            f"    if command -v dkms >/dev/null && [ -n \"$(dkms status -m {package} -v {version})\" ]; then\n"
+            f"        dkms remove -m {package} -v {version} --all || true\n"
+            "    fi\n"
+            "    ;;\n"
+            "esac\n")
+
+
+def deb_control_text(spec, rustkmod_version: str, installed_kib: int) -> str:
+    spec.check()            # every field one line of its form: none can add a field
+    return (f"Package: {deb_package_name(spec.package)}\n"
+            f"Version: {spec.version}\n"
+            "Architecture: all\n"
+            f"Maintainer: {spec.maintainer}\n"
+            f"Installed-Size: {installed_kib}\n"
+            f"Depends: dkms (>= 3.0), rustkmod (>= {rustkmod_version})\n"
+            "Section: kernel\n"
+            "Priority: optional\n"
+            f"Description: {spec.description} (DKMS)\n"
+            " The module's sources, which DKMS builds with rustkmod for every kernel whose\n"
+            " headers the machine installs; each build is verified against that kernel's\n"
+            " module loader before DKMS installs it.\n")
+
+
+def build_deb(spec, tree: str, output: str, rustkmod_version: str) -> None:
+    """<package>-dkms_<version>_all.deb of the DKMS `tree` (scons dkms's output), at `output`:
+    the tree as /usr/src/<package>-<version>/, as Debian's *-dkms packages ship it."""
+    from rustkmod.kernel import deb
+    spec.check()
+    source = f"usr/src/{spec.package}-{spec.version}"
+    files = {}
+    for root, dirs, names in os.walk(tree):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            with open(path, "rb") as handle:
+                files[f"{source}/{os.path.relpath(path, tree)}"] = (handle.read(), 0o644)
+    package = deb_package_name(spec.package)
+    files.update(deb.doc_files(package, spec, deb.copyright_text(spec, package, None),
+                               f"The {spec.package} sources for DKMS, built with rustkmod."))
+    deb.assemble(package, files, lambda size: deb_control_text(spec, rustkmod_version, size),
+                 {"postinst": postinst_text(spec.package, spec.version), "prerm": prerm_text(spec.package, spec.version)},
+                 spec.epoch, output)

@@ -32,6 +32,8 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host_stage.py
   BUILD_DIR/deb/<package>-modules-<release>_<version>_<arch>.deb  DebPackage  DEB  deb_stage.py
   BUILD_DIR/dkms/<package>-<version>/dkms.conf (+ the project's files)  DkmsTree  DKMS  dkms_stage.py
+  BUILD_DIR/deb/<package>-dkms_<version>_all.deb         DkmsDeb         DEB      dkms_stage.py
+  BUILD_DIR/deb/rustkmod_<version>_all.deb               ToolDeb         DEB      deb_stage.py
   BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
@@ -109,6 +111,7 @@ def generate(env, **kwargs):
     env.AddMethod(module.RustHostTests, "RustHostTests")
     env.AddMethod(module.RustModulesDeb, "RustModulesDeb")
     env.AddMethod(module.RustModulesDkms, "RustModulesDkms")
+    env.AddMethod(module.RustkmodDeb, "RustkmodDeb")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
 

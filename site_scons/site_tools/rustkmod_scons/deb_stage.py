@@ -2,6 +2,7 @@
 
   file                                                          builder     runs
   BUILD_DIR/deb/<package>-modules-<release>_<version>_<arch>.deb  DebPackage  dpkg-deb --build (rustkmod.kernel.deb)
+  BUILD_DIR/deb/rustkmod_<version>_all.deb                      ToolDeb     rustkmod itself, from its checkout (rustkmod.tool_deb)
 
 The package holds the staged install copies (verified, and signed when a key is known), so
 nothing unverified can be packaged; SOURCE_DATE_EPOCH in the settings makes it byte for byte
@@ -42,7 +43,23 @@ def _package(target, source, env):
     say(f"         {', '.join(settings.modules)} in lib/modules/{kernel.release}/updates/ as .ko{kernel.suffix}")
 
 
-BUILDERS = {"DebPackage": builder(_package, "DEB")}
+class ToolDebSettings(NamedTuple):
+    checkout: str
+    epoch: int
+
+
+def _tool_package(target, source, env):
+    from rustkmod import tool_deb
+    settings = setting(source, ToolDebSettings)
+    try:
+        tool_deb.build(settings.checkout, target[0].abspath, settings.epoch)
+    except RustkmodError as err:
+        remove(target[0].abspath)
+        fail(err)
+    say(f"         install it with: apt install {target[0].abspath}")
+
+
+BUILDERS = {"DebPackage": builder(_package, "DEB"), "ToolDeb": builder(_tool_package, "DEB")}
 
 
 def nodes(env, build_dir, spec: deb.DebSpec, kernel, modules: list) -> list:
@@ -53,3 +70,17 @@ def nodes(env, build_dir, spec: deb.DebSpec, kernel, modules: list) -> list:
     names = tuple(name for name, _, _ in modules)
     return env.DebPackage(target, [ko for _, ko, _ in modules] + [lib for _, _, lib in modules]
                           + [settings_node(env, DebSettings(spec, kernel, names))])
+
+
+def tool_nodes(env, build_dir, checkout: str, epoch: int, wanted: bool) -> list:
+    """rustkmod_<version>_all.deb of the checkout's rustkmod. Its files are listed (and so
+    signed) only when it is `wanted`: the walk would cost every other build."""
+    from rustkmod import __version__, tool_deb
+    sources = []
+    if wanted:
+        sources = [env.File(os.path.join(checkout, "site_scons", path.split("site_scons/", 1)[1]))
+                   for path in tool_deb.files_of(checkout, epoch) if path.startswith(tool_deb.SITE)]
+        sources += [env.File(os.path.join(checkout, p)) for p in ("README.md", "CHANGELOG.md")]
+        sources += env.Glob(os.path.join(checkout, "docs", "*.md"))
+    return env.ToolDeb(build_dir.Dir("deb").File(f"rustkmod_{__version__}_all.deb"),
+                       sources + [settings_node(env, ToolDebSettings(checkout, epoch))])

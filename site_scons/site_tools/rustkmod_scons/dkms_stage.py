@@ -2,6 +2,7 @@
 
   file                                             builder   runs
   BUILD_DIR/dkms/<package>-<version>/dkms.conf     DkmsTree  copies the project's files, writes dkms.conf (rustkmod.kernel.dkms)
+  BUILD_DIR/deb/<package>-dkms_<version>_all.deb   DkmsDeb   the tree as /usr/src/<package>-<version>, dpkg-deb (scons dkms-deb)
 
 The files are what the build names (the modules' crates, their C sources, the SConstruct and
 SConscripts read, ...) or the SConstruct's explicit `files=`; never a key or credentials.
@@ -20,7 +21,7 @@ from rustkmod import CHECKOUT, RustkmodError
 from rustkmod.kernel import dkms
 
 from . import state
-from .common import builder, say, setting, settings_node
+from .common import builder, fail, files, remove, say, setting, settings_node
 
 
 class DkmsSettings(NamedTuple):
@@ -39,7 +40,23 @@ def _tree(target, source, env):
     say(f"         {len(settings.files)} file(s) and dkms.conf; add it with: dkms add {destination}")
 
 
-BUILDERS = {"DkmsTree": builder(_tree, "DKMS")}
+class DkmsDebSettings(NamedTuple):
+    spec: object            # rustkmod.kernel.deb.DebSpec
+    rustkmod_version: str   # the rustkmod the package depends on (at least the one that made it)
+
+
+def _deb(target, source, env):
+    settings = setting(source, DkmsDebSettings)
+    tree = files(source)[0].dir.abspath         # dkms.conf's directory, then the files it was made from
+    try:
+        dkms.build_deb(settings.spec, tree, target[0].abspath, settings.rustkmod_version)
+    except RustkmodError as err:
+        remove(target[0].abspath)
+        fail(err)
+    say(f"         /usr/src/{settings.spec.package}-{settings.spec.version}, built by DKMS with rustkmod for each kernel")
+
+
+BUILDERS = {"DkmsTree": builder(_tree, "DKMS"), "DkmsDeb": builder(_deb, "DEB")}
 
 
 def nodes(env, build_dir, package: str, version: str, modules: list, explicit, wanted: bool) -> list:
@@ -69,6 +86,15 @@ def nodes(env, build_dir, package: str, version: str, modules: list, explicit, w
     return tree
 
 
+def deb_nodes(env, build_dir, spec, tree: list) -> list:
+    """<package>-dkms_<version>_all.deb of the tree (`tree`: DkmsTree's node; the package takes the
+    same files, so an edit to one remakes both)."""
+    from rustkmod import __version__
+    target = build_dir.Dir("deb").File(dkms.deb_file_name(spec.package, spec.version))
+    made_from = [n for n in tree[0].sources if isinstance(n, SCons.Node.FS.File)]
+    return env.DkmsDeb(target, tree + made_from + [settings_node(env, DkmsDebSettings(spec, __version__))])
+
+
 def _named(modules: list, top: str) -> tuple[list, list]:
     """(the crates' directories, the other files) the modules' nodes take from the project: the
     explicit edges only (no scanner has run yet); a crate's files are its whole directory."""
@@ -79,10 +105,10 @@ def _named(modules: list, top: str) -> tuple[list, list]:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        if isinstance(node, SCons.Node.FS.File) and node.abspath.startswith(top + os.sep):
+            files.add(node.abspath)     # built ones too (a Cargo.lock made for a crate that had none); outputs are dropped later
         if node.has_builder():
             stack.extend(node.sources + node.depends)
             crates = node.get_env().get("RUSTKMOD_CRATE_DIR") if node.get_env() else None
             dirs.update(crates.split(os.pathsep) if crates else ())
-        elif isinstance(node, SCons.Node.FS.File) and node.abspath.startswith(top + os.sep):
-            files.add(node.abspath)
     return sorted(dirs), sorted(files)

@@ -305,12 +305,14 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
     return _configured(env, package, packages, [])
 
 
-def RustModulesDkms(env, modules, package, version, files=None):
+def RustModulesDkms(env, modules, package, version, files=None, maintainer=None, description=None):
     """`scons dkms`: BUILD_DIR/dkms/<package>-<version>, the project's sources and a dkms.conf that
     builds and verifies the `modules` (RustModules) with rustkmod for each kernel DKMS builds for.
     The sources are what the build names (the crates, C sources, SConstruct and SConscripts, the
     project's site_scons/ and top README/LICENSE files), or exactly `files` (paths relative to the
-    top SConstruct); never keys or credentials. Returns the dkms.conf node."""
+    top SConstruct); never keys or credentials. With `maintainer` and `description`, `scons
+    dkms-deb` makes BUILD_DIR/deb/<package>-dkms_<version>_all.deb of it, Debian's *-dkms layout.
+    Returns the dkms.conf node."""
     from SCons.Script import COMMAND_LINE_TARGETS
     from rustkmod.kernel import deb
     build_dir = context.build_dir(env)
@@ -323,12 +325,41 @@ def RustModulesDkms(env, modules, package, version, files=None):
         # one kernel's nodes name the module's sources (every kernel's are the same files)
         built = [result.modules[0] if result.modules else RustModule(result.name, None, [], [], [], [], [])
                  for result in env.Flatten([modules])]
-        wanted = bool(GetOption("clean")) or any(t == "dkms" or "dkms" in t.split(os.sep) for t in COMMAND_LINE_TARGETS)
+        wanted = bool(GetOption("clean")) or any(t in ("dkms", "dkms-deb") or "dkms" in t.split(os.sep)
+                                                 or t.endswith("-dkms_" + version + "_all.deb") for t in COMMAND_LINE_TARGETS)
         made = dkms_stage.nodes(env, build_dir, package, version, built, files, wanted)
         env.Alias("dkms", made)
         env.Clean(_kos(env, modules), made[0].dir)  # plain `scons -c` removes the tree too
+        if maintainer is not None or description is not None:
+            spec = deb.DebSpec(package, version, maintainer or "", description or "", _source_date_epoch(env))
+            spec.check()
+            package_node = dkms_stage.deb_nodes(env, build_dir, spec, made)
+            env.Alias("dkms-deb", package_node)
+            env.Clean(_kos(env, modules), package_node)
+        elif "dkms-deb" in COMMAND_LINE_TARGETS:
+            raise RustkmodError(f"scons dkms-deb: RustModulesDkms(..., package=\"{package}\") has no maintainer= "
+                                "and description=, which the package needs",
+                                'add maintainer="Name <address>", description="one line" to RustModulesDkms')
         return made
     return _configured(env, package, tree, [])
+
+
+def RustkmodDeb(env):
+    """`scons rustkmod-deb`, in a rustkmod checkout: BUILD_DIR/deb/rustkmod_<version>_all.deb,
+    rustkmod itself for `apt install` on machines with no checkout (root's DKMS, CI images,
+    firmware build roots). Returns the .deb node."""
+    from SCons.Script import COMMAND_LINE_TARGETS
+    from rustkmod import CHECKOUT
+
+    def package():
+        if not CHECKOUT:
+            raise RustkmodError("rustkmod-deb packages rustkmod from its checkout, and this rustkmod is installed",
+                                "run scons rustkmod-deb in a rustkmod checkout")
+        wanted = bool(GetOption("clean")) or "rustkmod-deb" in COMMAND_LINE_TARGETS
+        made = deb_stage.tool_nodes(env, context.build_dir(env), CHECKOUT, _source_date_epoch(env), wanted)
+        env.Alias("rustkmod-deb", made)
+        return made
+    return _configured(env, "rustkmod-deb", package, [])
 
 
 def _kos(env, modules) -> list:
@@ -375,6 +406,8 @@ TARGET_MEANINGS = {
     "flags": "each kernel's hardening as rustc flags",
     "deb": "a Debian package per kernel of the verified modules (BUILD_DIR/deb/)",
     "dkms": "the project as a DKMS source tree (BUILD_DIR/dkms/): rustkmod builds and verifies it per kernel",
+    "rustkmod-deb": "rustkmod itself as a Debian package (BUILD_DIR/deb/rustkmod_<version>_all.deb), from its checkout",
+    "dkms-deb": "that tree as Debian's <package>-dkms package (BUILD_DIR/deb/), for apt on machines without the project",
 }
 
 
