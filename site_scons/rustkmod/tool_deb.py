@@ -21,12 +21,13 @@ from rustkmod.kernel import deb
 SITE = "usr/share/scons/site_scons"
 PACKAGES = ("rustkmod", "rustkmod_rt", "rustkmod_kernel", "rustkmod_macros", "rustkmod_pin_init",
             os.path.join("site_tools", "rustkmod_scons"))
-# What the tool runs, as Debian 12 names it (the oldest each was tested with).
+# What the tool runs, as Debian 12 names it (the oldest each was tested with). bindgen, libclang
+# and its Python bindings: the kernel crate's bindings are generated for each kernel.
 DEPENDS = ("python3 (>= 3.11)", "scons (>= 4.4)", "python3-pyelftools (>= 0.29)", "python3-numpy",
            "python3-capstone", "python3-zstandard", "rustc-web (>= 1.85) | rustc (>= 1.85)",
-           "cargo-web | cargo", "rust-web-src | rust-src", "make", "binutils", "gcc", "kmod")
-RECOMMENDS = ("dkms", "bindgen", "libclang1-14", "python3-clang-14", "qemu-system-x86 | qemu-system",
-              "busybox-static", "cpio", "openssl")
+           "cargo-web | cargo", "rust-web-src | rust-src", "bindgen", "libclang1-14", "python3-clang-14",
+           "make", "binutils", "gcc", "kmod")
+RECOMMENDS = ("dkms", "qemu-system-x86 | qemu-system", "busybox-static", "cpio", "openssl")
 SUGGESTS = ("device-tree-compiler", "acpica-tools", "mmdebstrap", "lintian")
 MAINTAINER = "rustkmod developers <rustkmod@example.com>"
 
