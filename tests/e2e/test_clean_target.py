@@ -46,13 +46,14 @@ def base_root() -> Path:
     root.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{root}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / suite_roots.MARKER).is_file():
+        done = Path(f"{root}.done")             # beside it: nothing in the root says it was made here
+        if not done.is_file():
             shutil.rmtree(root, ignore_errors=True)
             made = subprocess.run(["mmdebstrap", "--mode=root", "--variant=minbase", "--quiet",
                                    f"--include={','.join(INCLUDE)}", "bookworm", str(root), *SOURCES],
                                   capture_output=True, text=True, timeout=2400)
             assert made.returncode == 0, made.stderr[-3000:]
-            (root / suite_roots.MARKER).write_text("bookworm\n")
+            done.write_text("bookworm\n")
     return root
 
 
