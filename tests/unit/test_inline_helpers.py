@@ -171,3 +171,20 @@ def test_an_option_bindgen_does_not_take_is_named_before_the_build():
     with pytest.raises(RustkmodError) as err:
         bindgen.check_known(("--use-core", "--bogus", "x"), known, "/p/Cargo.toml", "bindgen")
     assert str(err.value).startswith("/p/Cargo.toml: bindgen-options gives --bogus, which bindgen does not take")
+
+
+def test_bindgen_output_without_rustfmt_is_read_as_well():
+    """Where bindgen finds no rustfmt (a machine with Debian's packages only) its output is one
+    line of tokens: the helpers, constants and non-constant statics are found in it too."""
+    from rustkmod.rust.bindgen import unsafe_extern_blocks
+    rust = ('extern "C" { pub fn rustkmod_helper_kfw_add (a : core :: ffi :: c_int) -> core :: ffi :: c_int ; } '
+            'pub const rustkmod_const_LIMIT : core :: ffi :: c_int = 8 ; '
+            'extern "C" { pub static mut rustkmod_const_THIS_MODULE : module ; } '
+            'pub type f = :: core :: option :: Option < unsafe extern "C" fn () > ;')
+    renamed, dropped = inline_helpers.without_non_constants(inline_helpers.rename(rust, "rustkmod_helper_kfw_"))
+    renamed = unsafe_extern_blocks(renamed)
+    assert '#[link_name = "rustkmod_helper_kfw_add"] pub fn add(a : core' in renamed
+    assert "pub const LIMIT : core :: ffi :: c_int = 8 ;" in renamed
+    assert dropped == ["THIS_MODULE"] and "THIS_MODULE" not in renamed
+    assert renamed.count('unsafe extern "C" {') == 2 and 'Option < unsafe extern "C" fn () >' in renamed
+    assert "unsafe unsafe" not in unsafe_extern_blocks(renamed)

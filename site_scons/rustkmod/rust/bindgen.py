@@ -320,4 +320,4 @@ def not_bound(rust: str, names) -> list:
 def unsafe_extern_blocks(rust: str) -> str:
     """Debian's bindgen (0.60) writes `extern "C" {`, which edition 2024 refuses; `unsafe extern`
     is what every edition takes since Rust 1.82."""
-    return re.sub(r'^extern "C" \{', 'unsafe extern "C" {', rust, flags=re.M)
+    return re.sub(r'(?<!unsafe )\bextern "C" \{', 'unsafe extern "C" {', rust)     # rustfmt's layout or not

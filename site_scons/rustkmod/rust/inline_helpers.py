@@ -171,17 +171,20 @@ def _helper(cursor) -> Helper:
 
 def rename(rust: str, prefix: str = HELPER_PREFIX) -> str:
     """bindgen's output with the helpers and constants under the names the crate uses: a helper
-    keeps its symbol through #[link_name]."""
-    rust = re.sub(rf"^(\s*)pub fn {prefix}(\w+)\(",
+    keeps its symbol through #[link_name]. The output is rustfmt's layout where bindgen found a
+    rustfmt, one line of tokens where it did not (a machine with Debian's packages only): both
+    are read."""
+    rust = re.sub(rf"^([ \t]*)pub fn {prefix}(\w+)\(",
                   lambda m: f'{m[1]}#[link_name = "{prefix}{m[2]}"]\n{m[1]}pub fn {m[2]}(', rust, flags=re.M)
-    return re.sub(rf"^(\s*)pub const {CONST_PREFIX}(\w+):", r"\1pub const \2:", rust, flags=re.M)
+    rust = re.sub(rf"\bpub fn {prefix}(\w+)\s*\(", lambda m: f'#[link_name = "{prefix}{m[1]}"] pub fn {m[1]}(', rust)
+    return re.sub(rf"\bpub const {CONST_PREFIX}(\w+)(\s*):", r"pub const \1\2:", rust)
 
 
 def without_non_constants(rust: str) -> tuple[str, list]:
     """bindgen's output less the object-like macros whose value is no compile-time constant
     (THIS_MODULE): bindgen makes an extern static of them, which nothing defines. Returns the
     rest and their names, for a remark."""
-    pattern = re.compile(rf"^\s*pub static (?:mut )?{CONST_PREFIX}(\w+):[^;]*;\n", re.M)
+    pattern = re.compile(rf"[ \t]*\bpub static (?:mut )?{CONST_PREFIX}(\w+)\s*:[^;]*;\n?")
     return pattern.sub("", rust), pattern.findall(rust)
 
 
