@@ -115,7 +115,9 @@ def target(packages, tmp_path_factory) -> Path:
 
 
 def releases(root: Path, flavour: str) -> list[str]:
-    return sorted(p.name for p in (root / "lib" / "modules").iterdir() if p.name.endswith(f"-{flavour}"))
+    """The kernel releases of one flavour (amd64, cloud-amd64) the root has modules directories for."""
+    return sorted(p.name for p in (root / "lib" / "modules").iterdir()
+                  if re.fullmatch(rf"[0-9.]+-[0-9]+-{flavour}", p.name))
 
 
 def dkms_module(root: Path, release: str) -> Path:
