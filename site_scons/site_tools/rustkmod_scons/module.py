@@ -352,10 +352,12 @@ def RustkmodDeb(env):
     from rustkmod import CHECKOUT
 
     def package():
-        if not CHECKOUT:
-            raise RustkmodError("rustkmod-deb packages rustkmod from its checkout, and this rustkmod is installed",
-                                "run scons rustkmod-deb in a rustkmod checkout")
         wanted = bool(GetOption("clean")) or "rustkmod-deb" in COMMAND_LINE_TARGETS
+        if not CHECKOUT:            # a copy of a checkout's SConstruct elsewhere: only the target is refused
+            if "rustkmod-deb" in COMMAND_LINE_TARGETS:
+                raise RustkmodError("rustkmod-deb packages rustkmod from its checkout, and this rustkmod is installed",
+                                    "run scons rustkmod-deb in a rustkmod checkout")
+            return []
         made = deb_stage.tool_nodes(env, context.build_dir(env), CHECKOUT, _source_date_epoch(env), wanted)
         env.Alias("rustkmod-deb", made)
         return made
