@@ -10,13 +10,10 @@ are all it runs on. `/usr/bin/rustkmod` is the command, the docs are in /usr/sha
 
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import time
 
-from rustkmod import __version__
-from rustkmod.kernel import deb
+from rustkmod import __version__, debpkg, inputs
 
 SITE = "usr/share/scons/site_scons"
 PACKAGES = ("rustkmod", "rustkmod_rt", "rustkmod_kernel", "rustkmod_macros", "rustkmod_pin_init",
@@ -65,7 +62,7 @@ def files_of(checkout: str, epoch: int) -> dict[str, tuple[bytes, int]]:
                 files[f"{doc}/{name}"] = (handle.read(), 0o644)
     with open(os.path.join(checkout, "README.md"), "rb") as handle:
         files[f"{doc}/README.md"] = (handle.read(), 0o644)
-    files["usr/share/man/man1/rustkmod.1.gz"] = (_gzip(manual_page(epoch).encode()), 0o644)
+    files["usr/share/man/man1/rustkmod.1.gz"] = (debpkg.gzipped(manual_page(epoch).encode()), 0o644)
     return files
 
 
@@ -129,14 +126,8 @@ def control_text(version: str, installed_kib: int) -> str:
 
 def build(checkout: str, output: str, epoch: int, version: str = __version__) -> None:
     """Writes rustkmod_<version>_all.deb to `output`."""
-    spec = deb.DebSpec("rustkmod", version, MAINTAINER, "rustkmod", epoch)
+    inputs.version(version)
     files = files_of(checkout, epoch)
-    files.update(deb.doc_files("rustkmod", spec, copyright_text(epoch), f"rustkmod {version}, packaged from its checkout."))
-    deb.assemble("rustkmod", files, lambda size: control_text(version, size), {}, epoch, output)
-
-
-def _gzip(data: bytes) -> bytes:
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9, filename="") as handle:
-        handle.write(data)
-    return out.getvalue()
+    files.update(debpkg.doc_files("rustkmod", version, MAINTAINER, epoch, copyright_text(epoch),
+                                  f"rustkmod {version}, packaged from its checkout."))
+    debpkg.assemble("rustkmod", files, lambda size: control_text(version, size), {}, epoch, output)

@@ -43,3 +43,13 @@ def test_one_release_number_everywhere():
     for crate in ("rustkmod_rt", "rustkmod_kernel"):
         version = tomllib.loads((root / "site_scons" / crate / "Cargo.toml").read_text())["package"]["version"]
         assert version.startswith("0.1."), crate
+
+
+def test_the_builders_page_is_what_the_tool_defines():
+    from rustkmod_scons import reference
+    written = (ROOT / "docs" / "builders.md").read_text()
+    assert written == reference.docs_markdown(), (
+        "docs/builders.md differs from the builders; write it again with: PYTHONPATH=site_scons:"
+        "site_scons/site_tools .venv/bin/python -m rustkmod_scons.reference > docs/builders.md")
+    for keyword in ("exercise_programs", "exercise_files", "insmod_params", "device_tree", "files", "maintainer"):
+        assert f"| `{keyword}` |" in written

@@ -1,4 +1,4 @@
-"""A Debian binary package of verified modules for one kernel, made with dpkg-deb.
+"""A Debian binary package of verified modules for one kernel (assembled by rustkmod.debpkg).
 
 What image builders install: `<package>-modules-<release>`, the modules under
 lib/modules/<release>/updates/ compressed as that kernel's own are (its CONFIG_MODULE_COMPRESS_*),
@@ -10,17 +10,14 @@ modes fixed, and dpkg-deb sorts the members and stamps the archive with the same
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import lzma
 import os
 import re
-import shutil
-import tempfile
 import time
 from typing import NamedTuple
 
-from rustkmod import inputs, process
+from rustkmod import debpkg, inputs, process
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import Kernel
 
@@ -233,67 +230,9 @@ def build(spec: DebSpec, kernel: DebKernel, modules: list[tuple[str, str]], outp
     for name, path in sorted(modules):
         with open(path, "rb") as handle:
             files[f"lib/modules/{kernel.release}/updates/{name}.ko{suffix}"] = (compressed(handle.read(), suffix), 0o644)
-    files.update(doc_files(package, spec, copyright_text(spec, package, kernel, components),
-                           f"Built by rustkmod for Linux {kernel.release}."))
-    assemble(package, files, lambda size: control_text(spec, kernel, size),
-             {"postinst": script_text(kernel.release, "configure"),
-              "postrm": script_text(kernel.release, "remove", "purge")}, spec.epoch, output)
-
-
-def doc_files(package: str, spec: DebSpec, copyright: str, change: str) -> dict[str, tuple[bytes, int]]:
-    """usr/share/doc/<package>/: copyright and a one-entry changelog, as Debian wants in every package."""
-    doc = f"usr/share/doc/{package}"
-    return {f"{doc}/copyright": (copyright.encode(), 0o644),
-            f"{doc}/changelog.gz": (_gzip(f"{package} ({spec.version}) unstable; urgency=medium\n\n  * {change}\n\n"
-                                          f" -- {spec.maintainer}  {_rfc2822(spec.epoch)}\n".encode()), 0o644)}
-
-
-def assemble(package: str, files: dict[str, tuple[bytes, int]], control, scripts: dict[str, str], epoch: int,
-             output: str) -> None:
-    """A package of `files` ({path: (data, mode)}), its control file (`control(installed KiB)`) and
-    maintainer `scripts`, made by dpkg-deb at `output`, the same bytes for the same inputs: every
-    time stamp is `epoch`, owners root, directories 0755."""
-    with tempfile.TemporaryDirectory(prefix="rustkmod-deb-") as work:
-        root = os.path.join(work, "root")
-        for relative, (data, mode) in files.items():
-            _write(os.path.join(root, relative), data, mode)
-        size = (sum(len(d) for d, _ in files.values()) + 1023) // 1024
-        meta = os.path.join(root, "DEBIAN")
-        sums = "".join(f"{hashlib.md5(data).hexdigest()}  {relative}\n" for relative, (data, _) in sorted(files.items()))
-        _write(os.path.join(meta, "control"), control(size).encode(), 0o644)
-        _write(os.path.join(meta, "md5sums"), sums.encode(), 0o644)
-        for name, text in scripts.items():
-            _write(os.path.join(meta, name), text.encode(), 0o755)
-        for directory, dirs, names in os.walk(root):
-            os.chmod(directory, 0o755)
-            for name in dirs + names:
-                os.utime(os.path.join(directory, name), (epoch, epoch), follow_symlinks=False)
-        os.utime(root, (epoch, epoch))
-        if shutil.which("dpkg-deb") is None:
-            raise RustkmodError("dpkg-deb not found", "install dpkg (every Debian system has it)")
-        environ = dict(process.environment(), SOURCE_DATE_EPOCH=str(epoch))
-        temporary = output + ".tmp"
-        result = process.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, temporary],
-                             env=environ, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise process.failure(result, f"dpkg-deb --build of {package}", "see dpkg-deb's message")
-        os.replace(temporary, output)
-
-
-def _write(path: str, data: bytes, mode: int) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, mode)
-
-
-def _gzip(data: bytes) -> bytes:
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9, filename="") as handle:
-        handle.write(data)
-    return out.getvalue()
-
-
-def _rfc2822(epoch: int) -> str:
-    import email.utils
-    return email.utils.formatdate(epoch, usegmt=False).replace("-0000", "+0000")
+    files.update(debpkg.doc_files(package, spec.version, spec.maintainer, spec.epoch,
+                                  copyright_text(spec, package, kernel, components),
+                                  f"Built by rustkmod for Linux {kernel.release}."))
+    debpkg.assemble(package, files, lambda size: control_text(spec, kernel, size),
+                    {"postinst": script_text(kernel.release, "configure"),
+                     "postrm": script_text(kernel.release, "remove", "purge")}, spec.epoch, output)

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 
-from rustkmod import inputs
+from rustkmod import debpkg, inputs
 from rustkmod.errors import RustkmodError
 
 # Never walked into: outputs, caches and the version control of the project.
@@ -124,7 +124,7 @@ def machine_path(top: str, files: list[str], paths: list[str]) -> tuple[str, int
             continue                        # not text: no path a build would read
         for number, line in enumerate(lines, 1):
             for path in paths:
-                if re.search(re.escape(path) + r"(?![\w.-])", line):
+                if re.search(r"(?<![\w.-])" + re.escape(path) + r"(?![\w.-])", line):
                     return relative, number, path
     return None
 
@@ -203,8 +203,9 @@ def build_deb(spec, tree: str, output: str, rustkmod_version: str) -> None:
             with open(path, "rb") as handle:
                 files[f"{source}/{os.path.relpath(path, tree)}"] = (handle.read(), 0o644)
     package = deb_package_name(spec.package)
-    files.update(deb.doc_files(package, spec, deb.copyright_text(spec, package, None),
-                               f"The {spec.package} sources for DKMS, built with rustkmod."))
-    deb.assemble(package, files, lambda size: deb_control_text(spec, rustkmod_version, size),
+    files.update(debpkg.doc_files(package, spec.version, spec.maintainer, spec.epoch,
+                                  deb.copyright_text(spec, package, None),
+                                  f"The {spec.package} sources for DKMS, built with rustkmod."))
+    debpkg.assemble(package, files, lambda size: deb_control_text(spec, rustkmod_version, size),
                  {"postinst": postinst_text(spec.package, spec.version), "prerm": prerm_text(spec.package, spec.version)},
                  spec.epoch, output)
