@@ -6,7 +6,7 @@ import pytest
 from rustkmod import RustkmodError
 from rustkmod.kernel import dkms
 
-KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+KEY = "-----BEGIN PRIVATE KEY-----\n" + "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n" * 3 + "-----END PRIVATE KEY-----\n"
 
 
 @pytest.fixture
@@ -17,7 +17,8 @@ def project(tmp_path):
                            "LICENSE": "GPL\n", "notes/todo.txt": "", ".env": "TOKEN=1\n", "certs/signing_key.pem": KEY,
                            "certs/key-as-text.txt": KEY, "certs/cert.x509": "public\n", ".cargo/config.toml": "",
                            ".vscode/settings.json": "{}", "build/6.1/m/m.ko": "", "target/x.rlib": "",
-                           ".git/config": "", ".sconsign.dblite": ""}.items():
+                           ".git/config": "", ".sconsign.dblite": "",
+                           "src/keys.rs": '// parses "-----BEGIN PRIVATE KEY-----" armour\n'}.items():
         path = top / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -28,7 +29,7 @@ def test_what_the_build_names_and_never_a_secret(project):
     files, left_out = dkms.source_files(str(project), [str(project / "build")], [str(project)],
                                         [str(project / "kmod" / "glue.c"), str(project / "SConstruct")])
     assert files == [".cargo/config.toml", "Cargo.toml", "LICENSE", "README.md", "SConstruct", "certs/cert.x509",
-                     "kmod/glue.c", "kmod/glue.h", "notes/todo.txt", "src/lib.rs"]
+                     "kmod/glue.c", "kmod/glue.h", "notes/todo.txt", "src/keys.rs", "src/lib.rs"]   # keys.rs only names the armour
     assert left_out == [".env (a key or credentials file, by its name)", "certs/key-as-text.txt (it holds a private key)",
                         "certs/signing_key.pem (a key or credentials file, by its name)"]
 

@@ -44,6 +44,8 @@ def conf_text(package: str, version: str, modules: list[str], scons: str = "scon
 # Files a source tree must never carry, whoever names them: keys, credentials, environments.
 _SECRET_NAME = re.compile(r"^\.env(\..*)?$|\.(pem|key|p12|pfx|p8|jks|keystore|kdbx|gpg|asc)$|^id_(rsa|dsa|ecdsa|ed25519)"
                           r"|^\.(netrc|pypirc|git-credentials)$|^credentials(\..*)?$", re.I)
+# A PEM private key: its armour line, then base64 (so a file that only names the armour is no key).
+_PEM_PRIVATE_KEY = re.compile(rb"^-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]{32,}", re.M)
 # What a project's top directory holds for people, shipped with its sources when present.
 _TOP_DOCS = re.compile(r"^(README|LICEN[CS]E|COPYING|CHANGELOG|NOTICE|AUTHORS)([.-].*)?$", re.I)
 
@@ -57,7 +59,7 @@ def secret(path: str) -> str:
             head = handle.read(1 << 16)
     except OSError:
         return ""
-    return "it holds a private key" if b"PRIVATE KEY-----" in head else ""
+    return "it holds a private key" if _PEM_PRIVATE_KEY.search(head) else ""
 
 
 def source_files(top: str, build_dirs, named_dirs=(), named_files=(), explicit=None) -> tuple[list[str], list[str]]:
