@@ -6,6 +6,7 @@ tool that wires it into a build lives in `site_scons/site_tools/rustkmod_scons/`
 """
 
 import os
+import shlex
 
 from rustkmod.errors import RustkmodError
 
@@ -33,7 +34,7 @@ def _command() -> str:
     return beside if os.access(beside, os.X_OK) and shutil.which("rustkmod") != beside else "rustkmod"
 
 
-COMMAND = _command()
+COMMAND = shlex.quote(_command())     # as a shell takes it: a checkout in a directory with a space
 
 
 def docs_directory(checkout: str = CHECKOUT) -> str:

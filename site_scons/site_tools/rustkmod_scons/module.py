@@ -187,11 +187,10 @@ def _kernel_envs(env, entries: list[str]):
         found = debian.lookup(spec, env["KERNEL_CACHE"])
         lost = debian.unusable(found, spec, env["KERNEL_CACHE"]) if found else ""
         if found is None:
-            yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run "
-                                f"'{COMMAND} fetch-kernel {entry}'")
+            yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run: "
+                                f"{COMMAND} fetch-kernel {entry}")
         elif lost:
-            yield entry, None, (f"kernel {entry}: {lost}; fetch it again: "
-                                f"'{COMMAND} fetch-kernel {entry}'")
+            yield entry, None, (f"kernel {entry}: {lost}; fetch it again: {COMMAND} fetch-kernel {entry}")
         else:
             yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
 
