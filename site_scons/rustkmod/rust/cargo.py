@@ -329,14 +329,18 @@ def encoded_rustflags(flags) -> str:
     return "\x1f".join(flags)
 
 
-def path_remaps(rustc_version: str, prefixes: list[tuple[str, str]]) -> list[str]:
+def remaps_paths(rustc_version: str) -> bool:
+    """Whether this rustc can write paths remapped in the object only (`--remap-path-scope`,
+    stable from rustc 1.95): diagnostics keep the real paths. An older rustc gets no remapping."""
+    match = re.search(r"^release: (\d+)\.(\d+)", rustc_version, re.M)
+    return bool(match) and (int(match.group(1)), int(match.group(2))) >= (1, 95)
+
+
+def path_remap_flags(prefixes: list[tuple[str, str]]) -> list[str]:
     """rustc flags that write `prefixes` ((directory, replacement), the most specific last: rustc
     takes the last that matches) as their replacement in the object (panic locations, debug info),
-    so no shipped .ko names a directory of the build machine. Diagnostics keep the real paths
-    (`--remap-path-scope=object`, stable from rustc 1.95); an older rustc gets none of it."""
-    match = re.search(r"^release: (\d+)\.(\d+)", rustc_version, re.M)
-    if not match or (int(match.group(1)), int(match.group(2))) < (1, 95):
-        return []
+    so no shipped .ko names a directory of the build machine. The directories are not part of
+    any signature: the object is the same wherever they are (a CacheDir shared by checkouts)."""
     flags = [f"--remap-path-prefix={directory.rstrip(os.sep)}={replacement}" for directory, replacement in prefixes]
     return flags + ["--remap-path-scope=object"] if flags else []
 

@@ -49,13 +49,13 @@ class CargoSettings(NamedTuple):
     config_files: tuple = ()
     inputs: tuple = ("manifest",)   # the role of each file source, in order
     config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
-    remaps: tuple = ()              # --remap-path-prefix flags: no build-machine path in the object
+    remap_paths: bool = False       # --remap-path-prefix at build time: no build-machine path in the object
 
 
 class CargoLockSettings(NamedTuple):
     cargo: str
     config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
-    remaps: tuple = ()              # --remap-path-prefix flags: no build-machine path in the object
+    remap_paths: bool = False       # --remap-path-prefix at build time: no build-machine path in the object
 
 
 class KernelCfgSettings(NamedTuple):
@@ -91,7 +91,8 @@ def _cargo_build(target, source, env):
     command, run_env = cargo.build_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
                                            target_dir, settings.sysroot or None, _cargo_environment(env),
                                            inputs.get("kernel_cfg"),
-                                           (["--cfg=rustkmod_bindings"] if bindings else []) + list(settings.remaps),
+                                           (["--cfg=rustkmod_bindings"] if bindings else [])
+                                           + (_path_remaps(env) if settings.remap_paths else []),
                                            settings.config)
     run_env.update(bindings)
     crate_dir = os.path.dirname(inputs["manifest"])
@@ -362,7 +363,7 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles),
                                  tuple(cargo.runtime_config(manifest)),
-                                 tuple(_path_remaps(env, build_dir)) if profile.build_std else ())
+                                 profile.build_std and cargo.remaps_paths(rustc_info(env, build_dir)[0]))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)],
                                 RUSTKMOD_CRATE_DIR=os.pathsep.join(manifest.source_directories))
@@ -399,13 +400,12 @@ def _relative_to(path: str, directory: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def _path_remaps(env, build_dir) -> list[str]:
+def _path_remaps(env) -> list[str]:
     """The project as `.`, rustkmod's crates as /rustkmod, cargo's registry as /cargo (the most
     specific last), in the kernel objects a project builds."""
     home = os.environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
     crates = os.path.dirname(cargo.RUNTIME_DIR)
-    return cargo.path_remaps(rustc_info(env, build_dir)[0],
-                             [(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo")])
+    return cargo.path_remap_flags([(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo")])
 
 
 def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile, lib: list,
