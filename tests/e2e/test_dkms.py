@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SCONS, copy_project, fetch_kernels, scons
+from helpers import ROOT, SCONS, copy_project, fetch_kernels, scons
 from rustkmod.kernel import boot
 from rustkmod.kernel.tree import Kernel
 
@@ -81,3 +81,15 @@ def test_a_module_the_loader_refuses_fails_dkms_build_with_rustkmods_line(added)
     log = next(Path(f"/var/lib/dkms/{package}/1.0.0/build").glob("make.log")).read_text()
     assert "R_X86_64_GOTPCREL (9): refused by the loader" in log and "scons: *** " in log, log[-3000:]
     assert not list(Path(f"/var/lib/dkms/{package}/1.0.0").glob(f"{release}/*/module/hello.ko*"))
+
+
+def test_a_tree_is_made_where_no_kernel_of_the_project_can_be_built(tmp_path):
+    """A packager's machine need not have the kernels: the tree is what the SConstruct names."""
+    new = subprocess.run([str(ROOT / "rustkmod"), "new", "nokmod"], cwd=tmp_path, capture_output=True, text=True)
+    assert new.returncode == 0, new.stderr
+    project = tmp_path / "nokmod"
+    run = scons(project, "dkms", "KERNELS=no-such-kernel", env=dict(os.environ, RUSTKMOD=str(ROOT)))
+    assert run.returncode == 0, run.output
+    tree = project / "build" / "dkms" / "nokmod-0.1.0"
+    assert sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file()) == [
+        "Cargo.toml", "README.md", "SConstruct", "dkms.conf", "src/lib.rs"]

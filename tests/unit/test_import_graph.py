@@ -90,10 +90,13 @@ def test_the_library_never_imports_scons():
             if any(t.startswith("SCons") for t in targets)] == []
 
 
-def test_only_module_py_wires_one_stage_to_another():
+# The pseudo-builders: the files that wire stages together (the modules, the packages).
+WIRING = {"rustkmod_scons", "rustkmod_scons.module", "rustkmod_scons.packaging"}
+
+
+def test_only_the_pseudo_builders_wire_one_stage_to_another():
     edges = {(m, t) for m, targets in imports().items() for t in targets
-             if m.startswith("rustkmod_scons.") and t.endswith("_stage") and m != "rustkmod_scons.module"
-             and m != "rustkmod_scons" and t != m}
+             if m.startswith("rustkmod_scons.") and t.endswith("_stage") and m not in WIRING and t != m}
     assert edges == STAGE_EDGES
 
 

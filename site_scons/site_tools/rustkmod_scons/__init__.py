@@ -34,7 +34,7 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/dkms/<package>-<version>/dkms.conf (+ the project's files)  DkmsTree  DKMS  dkms_stage.py
   BUILD_DIR/deb/<package>-dkms_<version>_all.deb         DkmsDeb         DEB      dkms_stage.py
   BUILD_DIR/deb/rustkmod_<version>_all.deb               ToolDeb         DEB      deb_stage.py
-  BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   module.py
+  BUILD_DIR/unusable/<module>-<kernel>                   UnusableKernel  KERNEL   fan_out.py
 
 Each label is a construction variable ($CARGOCOMSTR, ...: common.LABELS), set by default and
 changeable as for any SCons tool. Build variables are in variables.py; the run's memo and
@@ -74,14 +74,15 @@ def builders() -> dict:
         import atexit
         import gc
         gc.freeze()
-        from . import bindings_stage, boot_stage, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage, module
+        from . import (bindings_stage, boot_stage, deb_stage, dkms_stage, editor_stage, fan_out, host_stage, install_stage,
+                       kbuild_stage, run_report)
         from . import rust_stage, state, verify_stage
         _BUILDERS.update({**rust_stage.BUILDERS, **kbuild_stage.BUILDERS, **verify_stage.BUILDERS,
                           **boot_stage.BUILDERS, **host_stage.BUILDERS, **install_stage.BUILDERS,
                           **editor_stage.BUILDERS, **bindings_stage.BUILDERS, **deb_stage.BUILDERS, **dkms_stage.BUILDERS,
-                          **module.BUILDERS})
-        atexit.register(module.print_summary)
-        atexit.register(module.print_targets)
+                          **fan_out.BUILDERS})
+        atexit.register(run_report.print_summary)
+        atexit.register(run_report.print_targets)
         atexit.register(lambda: state.memo().save())
     return _BUILDERS
 
@@ -89,7 +90,7 @@ def builders() -> dict:
 def generate(env, **kwargs):
     """Add Builders and construction variables for Rust kernel modules to an Environment."""
     all_builders = builders()
-    from . import arguments, module, state
+    from . import arguments, fan_out, module, packaging, state
     from .common import DEFAULT_COMSTR
     from .variables import apply_variables
     if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
@@ -105,13 +106,13 @@ def generate(env, **kwargs):
     from rustkmod.kernel.boot import KSTRESS
     env.SetDefault(RUSTKMOD_KSTRESS=KSTRESS)     # the stress exerciser, for exercise_programs=
     env.Replace(**{name: ARGUMENTS[name] for name in DEFAULT_COMSTR if name in ARGUMENTS})   # scons CARGOCOMSTR=
-    module.add_flags_alias(env)
+    fan_out.add_flags_alias(env)
     env.Append(BUILDERS=all_builders)
     env.AddMethod(module.RustKernelModule, "RustKernelModule")
     env.AddMethod(module.RustHostTests, "RustHostTests")
-    env.AddMethod(module.RustModulesDeb, "RustModulesDeb")
-    env.AddMethod(module.RustModulesDkms, "RustModulesDkms")
-    env.AddMethod(module.RustkmodDeb, "RustkmodDeb")
+    env.AddMethod(packaging.RustModulesDeb, "RustModulesDeb")
+    env.AddMethod(packaging.RustModulesDkms, "RustModulesDkms")
+    env.AddMethod(packaging.RustkmodDeb, "RustkmodDeb")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
     state.settle()
 

@@ -60,7 +60,7 @@ BUILDERS = {"DkmsTree": builder(_tree, "DKMS"), "DkmsDeb": builder(_deb, "DEB")}
 
 
 def nodes(env, build_dir, package: str, version: str, modules: list, explicit, wanted: bool) -> list:
-    """The tree's dkms.conf node for `modules` (RustModule records). The project's files are
+    """The tree's dkms.conf node for `modules` (RustModules records). The project's files are
     listed only when the tree is `wanted` (asked for on the command line): the walk would cost
     every other build."""
     top = env.Dir("#").abspath
@@ -78,7 +78,7 @@ def nodes(env, build_dir, package: str, version: str, modules: list, explicit, w
                    else "name a path relative to the project, or leave the file out (RustModulesDkms(..., files=[...]))")
             raise RustkmodError(f"{relative}:{line} names {path}, a directory of this machine: the DKMS build on "
                                 "another machine would look for it there", fix)
-    conf = dkms.conf_text(package, version, [m.name for m in modules])
+    conf = dkms.conf_text(package, version, [result.name for result in modules])
     target = build_dir.Dir("dkms").Dir(f"{package}-{version}").File("dkms.conf")
     tree = env.DkmsTree(target, [env.File(os.path.join(top, f)) for f in files]
                         + [settings_node(env, DkmsSettings(top, files, conf, left_out))])
@@ -96,10 +96,14 @@ def deb_nodes(env, build_dir, spec, tree: list) -> list:
 
 
 def _named(modules: list, top: str) -> tuple[list, list]:
-    """(the crates' directories, the other files) the modules' nodes take from the project: the
-    explicit edges only (no scanner has run yet); a crate's files are its whole directory."""
-    dirs, files, seen = set(), set(), set()
-    stack = [node for module in modules for node in module.ko + module.check + module.staticlib]
+    """(the crates' directories, the other files) the modules take from the project: what each
+    call named, and what its first kernel's nodes take (explicit edges only: no scanner has run
+    yet; every kernel's are the same files). A crate's files are its whole directory."""
+    dirs = {d for result in modules for d in result.named_dirs}
+    files = {f for result in modules for f in result.named_files}
+    seen = set()
+    stack = [node for result in modules for module in result.modules[:1]
+             for node in module.ko + module.check + module.staticlib]
     while stack:
         node = stack.pop()
         if id(node) in seen:

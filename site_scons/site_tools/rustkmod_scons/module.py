@@ -1,23 +1,19 @@
-"""The pseudo-builders: `env.RustKernelModule` wires one module across the configured kernels
-(Rust stages, Kbuild stages, verification, boot, install); `env.RustHostTests` the host tests.
-
-  file                                    builder          runs
-  BUILD_DIR/unusable/<module>-<kernel>    UnusableKernel   fails, naming why a kernel of KERNELS cannot be used
-  (alias) flags                           -                prints the kernels' hardening as rustc flags
-"""
+"""The module pseudo-builders: `env.RustKernelModule` wires one module across the configured
+kernels (Rust stages, Kbuild stages, verification, boot, install) and returns its records;
+`env.RustHostTests` the host tests. The packages are packaging.py's, the kernels' fan-out
+fan_out.py's, the run's summary and `scons -h` targets run_report.py's."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-import SCons.Action
 from SCons.Script import Exit, GetOption
 
-from rustkmod import COMMAND, RustkmodError
+from rustkmod import RustkmodError
 
-from . import (bindings_stage, boot_stage, context, deb_stage, dkms_stage, editor_stage, host_stage, install_stage, kbuild_stage, rust_stage, scons_api, state, verify_stage)
-from .common import builder, fail
+from . import (bindings_stage, boot_stage, context, editor_stage, fan_out, host_stage, install_stage, kbuild_stage, rust_stage,
+               scons_api, state, verify_stage)
 
 # ---------------------------------------------------------------------------------------------
 # What a call returns
@@ -59,6 +55,8 @@ class RustModules:
         self.modules = []      # RustModule per usable kernel
         self.unusable = []     # (kernel, reason)
         self.failing = []      # nodes that fail the build for unusable kernels
+        self.named_dirs = []   # the crate's directories and the files the call names, from the project:
+        self.named_files = []  # what its DKMS tree carries, even with no usable kernel here
 
     def _across_kernels(self, nodes: str) -> list:
         """The named nodes of every kernel's module, and the failures of unusable kernels."""
@@ -73,30 +71,6 @@ class RustModules:
     @property
     def ko(self) -> list:
         return [m.ko[0] for m in self.modules]
-
-
-# ---------------------------------------------------------------------------------------------
-# Steps of this module's own
-
-
-def _unusable_kernel(target, source, env):
-    fail(source[0].read())
-
-
-def _print_flags(target, source, env):
-    """`scons flags`: per kernel, its hardening options as rustc flags, and what rustc cannot match."""
-    texts = sorted({m.flags() for result in state.registry().summary for m in result.modules})
-    print("\n".join(texts) if texts else "no kernel module is configured")
-
-
-BUILDERS = {"UnusableKernel": builder(_unusable_kernel, "KERNEL")}
-
-
-def add_flags_alias(env) -> None:
-    """`scons flags` prints information only, so it is always "built"."""
-    registry = state.registry()
-    if not registry.flags_alias:
-        registry.flags_alias.append(env.AlwaysBuild(env.Alias("flags", [], SCons.Action.Action(_print_flags, None))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +132,7 @@ def _one_file_crate(env, name: str, source: str) -> str:
     return directory
 
 
-def _configured(env, name, build, empty):
+def configured(env, name, build, empty):
     """Runs a pseudo-builder's body; bad input stops the build with one line (or notes it in -h)."""
     try:
         result = build()
@@ -170,33 +144,6 @@ def _configured(env, name, build, empty):
             return empty
         print(f"scons: *** rustkmod: {err}", file=sys.stderr)
         Exit(2)
-
-
-def _kernel_envs(env, entries: list[str]):
-    """(label, env for that kernel or None, why not) for each entry of KERNELS."""
-    from rustkmod.kernel import debian      # only for kernels given by name
-    for entry in entries:
-        if os.sep in entry or os.path.isdir(entry):
-            yield entry, env.Clone(KDIR=os.path.abspath(entry), KERNEL_IMAGE=""), ""
-            continue
-        try:
-            spec = debian.KernelSpec.parse(entry)
-        except RustkmodError as err:
-            yield entry, None, str(err)
-            continue
-        found = debian.lookup(spec, env["KERNEL_CACHE"])
-        lost = debian.unusable(found, spec, env["KERNEL_CACHE"]) if found else ""
-        if found is None:
-            yield entry, None, (f"kernel {entry} has not been fetched into {env['KERNEL_CACHE']}; run: "
-                                f"{COMMAND} fetch-kernel {entry}")
-        elif lost:
-            yield entry, None, (f"kernel {entry}: {lost}; fetch it again: {COMMAND} fetch-kernel {entry}")
-        else:
-            yield entry, env.Clone(KDIR=found.kdir, KERNEL_IMAGE=found.image, RUSTKMOD_BUSYBOX=found.busybox), ""
-
-
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in ".-_" else "_" for c in label)
 
 
 def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exercise="", bindings="", exercise_after="",
@@ -255,16 +202,18 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
         boot_stage.check_firmware_files(env, name, device_tree, acpi_tables)
     except RustkmodError as err:
         _refuse(str(err))
+    _name_inputs(env, result, crate, [source] if source else [], sources, bindings, exercise_files, exercise_programs,
+                 device_tree, acpi_tables)
     boot = boot_stage.BootOptions(expect, exercise, exercise_after, insmod_params, exercise_files, exercise_programs,
                                   "" if gpl_compatible else "P", qemu_devices, device_tree,
                                   tuple([acpi_tables] if isinstance(acpi_tables, str) else acpi_tables))
     entries = [e.strip() for e in env["KERNELS"].replace(" ", ",").split(",") if e.strip()]
     if not entries:
-        module = _configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)
+        module = configured(env, name, lambda: _rust_kernel_module(env, name, crate, sources, uses, bindings, boot), None)
         result.modules += [module] if module else []
         editor_stage.alias(env, result)
         return result
-    for label, kernel_env, reason in _kernel_envs(env, entries):
+    for label, kernel_env, reason in fan_out.kernel_envs(env, entries):
         if kernel_env is not None:
             try:
                 result.modules.append(_rust_kernel_module(kernel_env, name, crate, sources, uses, bindings, boot))
@@ -274,112 +223,24 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
         result.unusable.append((label, reason))     # said once, by the UnusableKernel step below
     editor_stage.alias(env, result)
     for label, reason in result.unusable:
-        failing = env.UnusableKernel(context.build_dir(env).Dir("unusable").File(f"{name}-{_safe(label)}"),
+        failing = env.UnusableKernel(context.build_dir(env).Dir("unusable").File(f"{name}-{fan_out.safe(label)}"),
                                      env.Value(f"{name} for kernel {label}: {reason}"))
         env.Requires(failing, [n for m in result.modules for n in m.verified])   # after the others
         result.failing += failing
     return result
 
 
-def RustModulesDeb(env, modules, package, version, maintainer, description):
-    """`scons deb`: for each kernel the `modules` (RustModules) are built for, one Debian binary
-    package `<package>-modules-<release>` holding them, verified (and signed when a key is known),
-    under lib/modules/<release>/updates/ as that kernel's own modules are compressed, depending
-    on its image package, with depmod in its maintainer scripts. Returns the .deb nodes."""
-    from rustkmod.kernel import deb
-
-    def packages():
-        spec = deb.DebSpec(package, version, maintainer, description, _source_date_epoch(env))
-        spec.check()
-        by_kernel: dict = {}
-        for result in env.Flatten([modules]):
-            for module in result.modules:
-                by_kernel.setdefault(module.kernel, (module.kernel_tree, []))[1].append(
-                    (result.name, module.staged, module.staticlib[0]))
-        made = [n for tree, pairs in by_kernel.values()
-                for n in deb_stage.nodes(env, context.build_dir(env), spec, tree, pairs)]
-        env.Alias("deb", made + [n for result in env.Flatten([modules]) for n in result.failing])
-        env.Clean(_kos(env, modules), made)         # plain `scons -c` removes the packages too
-        return made
-    return _configured(env, package, packages, [])
-
-
-def RustModulesDkms(env, modules, package, version, files=None, maintainer=None, description=None):
-    """`scons dkms`: BUILD_DIR/dkms/<package>-<version>, the project's sources and a dkms.conf that
-    builds and verifies the `modules` (RustModules) with rustkmod for each kernel DKMS builds for.
-    The sources are what the build names (the crates, C sources, SConstruct and SConscripts, the
-    project's site_scons/ and top README/LICENSE files), or exactly `files` (paths relative to the
-    top SConstruct); never keys or credentials. With `maintainer` and `description`, `scons
-    dkms-deb` makes BUILD_DIR/deb/<package>-dkms_<version>_all.deb of it, Debian's *-dkms layout.
-    Returns the dkms.conf node."""
-    from SCons.Script import COMMAND_LINE_TARGETS
-    from rustkmod.kernel import deb
-    build_dir = context.build_dir(env)
-    state.registry().note_sconscripts()
-
-    def tree():
-        deb.check_name_and_version(package, version)
-        if files is not None and (isinstance(files, str) or not all(isinstance(f, str) for f in files)):
-            raise RustkmodError(f"files={files!r} is not a list of file names", 'give files=["src/lib.rs", ...]')
-        # one kernel's nodes name the module's sources (every kernel's are the same files)
-        built = [result.modules[0] if result.modules else RustModule(result.name, None, [], [], [], [], [])
-                 for result in env.Flatten([modules])]
-        wanted = bool(GetOption("clean")) or any(t in ("dkms", "dkms-deb") or "dkms" in t.split(os.sep)
-                                                 or t.endswith("-dkms_" + version + "_all.deb") for t in COMMAND_LINE_TARGETS)
-        made = dkms_stage.nodes(env, build_dir, package, version, built, files, wanted)
-        env.Alias("dkms", made)
-        env.Clean(_kos(env, modules), made[0].dir)  # plain `scons -c` removes the tree too
-        if maintainer is not None or description is not None:
-            spec = deb.DebSpec(package, version, maintainer or "", description or "", _source_date_epoch(env))
-            spec.check()
-            package_node = dkms_stage.deb_nodes(env, build_dir, spec, made)
-            env.Alias("dkms-deb", package_node)
-            env.Clean(_kos(env, modules), package_node)
-        elif "dkms-deb" in COMMAND_LINE_TARGETS:
-            raise RustkmodError(f"scons dkms-deb: RustModulesDkms(..., package=\"{package}\") has no maintainer= "
-                                "and description=, which the package needs",
-                                'add maintainer="Name <address>", description="one line" to RustModulesDkms')
-        return made
-    return _configured(env, package, tree, [])
-
-
-def RustkmodDeb(env):
-    """`scons rustkmod-deb`, in a rustkmod checkout: BUILD_DIR/deb/rustkmod_<version>_all.deb,
-    rustkmod itself for `apt install` on machines with no checkout (root's DKMS, CI images,
-    firmware build roots). Returns the .deb node."""
-    from SCons.Script import COMMAND_LINE_TARGETS
-    from rustkmod import CHECKOUT
-
-    def package():
-        wanted = bool(GetOption("clean")) or "rustkmod-deb" in COMMAND_LINE_TARGETS
-        if not CHECKOUT:            # a copy of a checkout's SConstruct elsewhere: only the target is refused
-            if "rustkmod-deb" in COMMAND_LINE_TARGETS:
-                raise RustkmodError("rustkmod-deb packages rustkmod from its checkout, and this rustkmod is installed",
-                                    "run scons rustkmod-deb in a rustkmod checkout")
-            return []
-        made = deb_stage.tool_nodes(env, context.build_dir(env), CHECKOUT, _source_date_epoch(env), wanted)
-        env.Alias("rustkmod-deb", made)
-        return made
-    return _configured(env, "rustkmod-deb", package, [])
-
-
-def _kos(env, modules) -> list:
-    return [ko for result in env.Flatten([modules]) for ko in result.ko]
-
-
-def _source_date_epoch(env) -> int:
-    """SOURCE_DATE_EPOCH: the environment's, else the time of the last git commit of the top
-    directory, else the top SConstruct's mtime: a time the sources give, never the build's, so a
-    package is the same bytes every time. Kept across runs while git's HEAD log and the
-    SConstruct stay the same (a no-op build runs no git)."""
-    given = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if given.isdigit():
-        return int(given)
-    from rustkmod.kernel import deb
-    top = env.Dir("#").abspath
-    sconstruct = env.File("#SConstruct").abspath
-    return state.memo().remember_files(("source date epoch", top), [os.path.join(top, ".git", "logs", "HEAD"),
-                                                                  sconstruct], lambda: deb.source_date_epoch(top, sconstruct))
+def _name_inputs(env, result: RustModules, crate: str, *given) -> None:
+    """The project's files a module is made from, as the call names them (scons dkms ships them)."""
+    try:
+        directory = rust_stage.crate_directory(env, crate)
+        result.named_dirs = [directory, *rust_stage.read_crate(directory).source_directories]
+    except RustkmodError:
+        pass                    # said by the module's own configuration
+    for names in given:
+        for item in env.Flatten([names] if isinstance(names, str) else list(names)):
+            if item and isinstance(item, str) and not item.startswith("$"):
+                result.named_files.append(env.File(item).srcnode().abspath)
 
 
 def RustHostTests(env, name, crate, standin=(), driver=None, args=()):
@@ -390,75 +251,7 @@ def RustHostTests(env, name, crate, standin=(), driver=None, args=()):
     is a C main() that calls the module's init and exit as the C side does, run with `args`. A
     crate on the `kernel` crate needs neither: that crate has a host half of its own.
     """
-    return _configured(env, name, lambda: host_stage.host_tests(env, context.build_dir(env), name, crate, standin, driver, args),
+    return configured(env, name, lambda: host_stage.host_tests(env, context.build_dir(env), name, crate, standin, driver, args),
                        host_stage.HostTests(name))
 
 
-# ---------------------------------------------------------------------------------------------
-# `scons -h`: the targets, once the SConscripts have made them
-
-# What the usual aliases build; an alias a project names otherwise is listed by its name.
-TARGET_MEANINGS = {
-    "check": "build, verify, then boot each kernel in QEMU: insmod, the expected lines, rmmod",
-    "check-installed": "boot the installed modules: modprobe from INSTALL_MOD_PATH",
-    "test-host": "the crates' tests on the host (cargo test, and the user-space insmod)",
-    "install": "the verified modules into INSTALL_MOD_PATH/lib/modules/<release>, and depmod",
-    "editor": "rust-project.json and compile_commands.json (build/compile_commands.json for clangd)",
-    "flags": "each kernel's hardening as rustc flags",
-    "deb": "a Debian package per kernel of the verified modules (BUILD_DIR/deb/)",
-    "dkms": "the project as a DKMS source tree (BUILD_DIR/dkms/): rustkmod builds and verifies it per kernel",
-    "rustkmod-deb": "rustkmod itself as a Debian package (BUILD_DIR/deb/rustkmod_<version>_all.deb), from its checkout",
-    "dkms-deb": "that tree as Debian's <package>-dkms package (BUILD_DIR/deb/), for apt on machines without the project",
-}
-
-
-def print_targets() -> None:
-    """Under `scons -h`, at exit: the aliases the build defines (SCons prints the Help() text
-    before the SConscripts' aliases can be listed in it, so they follow it)."""
-    if not GetOption("help"):
-        return
-    import SCons.Node.Alias
-    names = sorted(SCons.Node.Alias.default_ans)
-    if names:
-        width = max(len(name) for name in names)
-        lines = [f"  scons {name:<{width}}  {TARGET_MEANINGS.get(name, 'an alias of this build')}" for name in names]
-        print("rustkmod targets (plain `scons` builds and verifies the default ones):\n" + "\n".join(lines))
-
-
-# ---------------------------------------------------------------------------------------------
-# The per-kernel summary at exit
-
-
-def print_summary() -> None:
-    """At exit, when several kernels were configured: per kernel, what became of each module."""
-    from SCons.Script import GetBuildFailures
-    summary = state.registry().summary
-    if not any(len(r.modules) + len(r.unusable) > 1 for r in summary):
-        return
-    failures = GetBuildFailures()
-    lines = ["rustkmod: per-kernel summary"]
-    for result in summary:
-        for module in result.modules:
-            where = os.path.dirname(module.ko[0].abspath) + os.sep
-            failed = [f for f in failures if _failed_path(f).startswith(where)]
-            if failed:
-                state_text = f"FAILED: {failed[0].node} ({failed[0].errstr})"
-            elif module.verified and _done(module.verified[0]):
-                state_text = "built, verified" + (", booted" if _done(module.check[0]) else "")
-            else:
-                state_text = "not built (not requested, or stopped by another failure)"
-            lines.append(f"  {result.name} for {module.kernel}: {state_text}")
-        for label, reason in result.unusable:
-            lines.append(f"  {result.name} for {label}: FAILED: {reason}")
-    print("\n".join(lines))
-
-
-def _failed_path(failure) -> str:
-    node = failure.node[0] if isinstance(failure.node, (list, tuple)) and failure.node else failure.node
-    return str(getattr(node, "abspath", ""))
-
-
-def _done(node) -> bool:
-    """Whether this run built `node` or found it up to date (not: a stale file from earlier)."""
-    import SCons.Node
-    return node.get_state() in (SCons.Node.up_to_date, SCons.Node.executed)

@@ -22,10 +22,10 @@ after the table is the method's own description. Build variables (`scons NAME=VA
 
 def methods() -> dict:
     """{name: function} of the pseudo-builders, in the order a SConstruct meets them."""
-    from . import arguments, module
+    from . import arguments, module, packaging
     return {"RustKernelModule": module.RustKernelModule, "RustHostTests": module.RustHostTests,
-            "RustModulesDeb": module.RustModulesDeb, "RustModulesDkms": module.RustModulesDkms,
-            "RustkmodDeb": module.RustkmodDeb, "RustkmodArguments": arguments.RustkmodArguments}
+            "RustModulesDeb": packaging.RustModulesDeb, "RustModulesDkms": packaging.RustModulesDkms,
+            "RustkmodDeb": packaging.RustkmodDeb, "RustkmodArguments": arguments.RustkmodArguments}
 
 
 def docs_markdown() -> str:
