@@ -14,6 +14,7 @@ import shutil
 import sys
 
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel import arch
 from rustkmod.kernel.tree import Kernel, format_version, normalize_arch, parse_release_version
 from rustkmod.verify import LoaderTarget, check_file, format_report, policy_for, target_for_kernel
 from rustkmod.verify.policy import NEWEST_KNOWN, known_release
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="judge .o/.ko files against a kernel's module loader")
     check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--arch", help="x86_64, i386, arm64, arm or riscv64 (default: from --kdir)")
+    check.add_argument("--arch", help=f"{arch.NAMES_TEXT} (default: from --kdir)")
     check.add_argument("--kernel", metavar="VERSION", help="kernel version, e.g. 4.15.0 (default: from --kdir)")
     check.add_argument("--kdir", help="kernel tree or headers: version, .config and Module.symvers")
     check.add_argument("--kernel-src", help="kernel source tree whose arch/<arch>/kernel/module.c decides")

@@ -17,20 +17,14 @@ from dataclasses import dataclass, field
 
 from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import ARCHES
 
-# Per architecture: the QEMU command (machine and CPU), the serial console, the Debian package.
-QEMU_FOR_ARCH = {
-    "x86_64": (["qemu-system-x86_64"], "ttyS0", "qemu-system-x86"),
-    "arm64": (["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "qemu-system-arm"),
-    # highmem=off: the PCIe window (ECAM) below 4 GiB, where a 32-bit kernel without LPAE can claim it
-    "arm": (["qemu-system-arm", "-M", "virt,highmem=off", "-cpu", "cortex-a15"], "ttyAMA0", "qemu-system-arm"),
-    "i386": (["qemu-system-i386"], "ttyS0", "qemu-system-x86"),
-    "riscv64": (["qemu-system-riscv64", "-M", "virt"], "ttyS0", "qemu-system-misc"),
-}
-# The architectures whose QEMU machine hands the kernel a device tree (a driver's nodes go into
-# it: device_tree=), and those whose firmware gives it ACPI tables (acpi_tables=).
-DEVICE_TREE_ARCHES = ("arm64", "arm", "riscv64")
-ACPI_ARCHES = ("x86_64", "i386")
+# Per architecture (arch.py): the QEMU command (machine and CPU), the serial console, the Debian
+# package; the architectures whose QEMU machine hands the kernel a device tree (a driver's nodes
+# go into it: device_tree=), and those whose firmware gives it ACPI tables (acpi_tables=).
+QEMU_FOR_ARCH = {arch.name: (list(arch.qemu), arch.console, arch.qemu_package) for arch in ARCHES}
+DEVICE_TREE_ARCHES = tuple(arch.name for arch in ARCHES if arch.firmware == "device-tree")
+ACPI_ARCHES = tuple(arch.name for arch in ARCHES if arch.firmware == "acpi")
 # A misc device's stress exerciser (`kstress DEVICE SECONDS MODULE [COMMAND ...]`), a C program a
 # SConstruct adds to exercise_programs= as $RUSTKMOD_KSTRESS.
 KSTRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kstress.c")

@@ -19,10 +19,11 @@ from typing import NamedTuple
 
 from rustkmod import debpkg, inputs, process
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import ARCHES
 from rustkmod.kernel.tree import Kernel
 
-# Debian's architecture names for the kernels' (Kernel.arch).
-DEBIAN_ARCH = {"x86_64": "amd64", "arm64": "arm64", "arm": "armhf", "i386": "i386", "riscv64": "riscv64"}
+# Debian's architecture names for the kernels' (Kernel.arch), from arch.py.
+DEBIAN_ARCH = {arch.name: arch.debian for arch in ARCHES}
 
 
 class DebSpec(NamedTuple):

@@ -18,6 +18,7 @@ import shlex
 import shutil
 from typing import NamedTuple
 
+from rustkmod.kernel import arch as arch_records
 from rustkmod.kernel import suite_roots
 from rustkmod import process
 from rustkmod.errors import RustkmodError
@@ -40,10 +41,10 @@ SERIES = {
 # The suite a build root is made of, for suites that only add to another.
 ROOT_SUITES = {"trixie-backports": "trixie", "bookworm-backports": "bookworm"}
 SECURITY_SUITES = {"bullseye-security", "bookworm-security"}
-ARCHES = {"amd64": "x86_64", "arm64": "arm64", "armhf": "arm", "i386": "i386",     # Debian architecture -> rustkmod's
-          "riscv64": "riscv64"}
-# Debian architecture -> the kernel flavour in its package names (linux-image-6.1.0-50-armmp).
-FLAVOURS = {"amd64": "amd64", "arm64": "arm64", "armhf": "armmp", "i386": "686", "riscv64": "riscv64"}
+# Debian architecture -> rustkmod's, and -> the kernel flavour in its package names
+# (linux-image-6.1.0-50-armmp): from arch.py.
+ARCHES = {arch.debian: arch.name for arch in arch_records.ARCHES}
+FLAVOURS = {arch.debian: arch.flavour for arch in arch_records.ARCHES}
 
 
 SIGNING = "signing"     # '6.1-signing': built here from Debian's source, with its own signing key
@@ -166,9 +167,7 @@ def _provision(spec: KernelSpec, cache: str, log) -> ProvisionedKernel:
     kbuild = _dependency(depends, r"linux-kbuild-\S+", headers)
     # 7.x: linux-image-<release> only depends on linux-binary-<release>, which holds the kernel
     # at /usr/lib/modules/<release>/vmlinuz; earlier ones have an -unsigned image on amd64.
-    image_path = os.path.join("boot", f"vmlinuz-{release}")
-    if spec.deb_arch == "riscv64":
-        image_path = os.path.join("boot", f"vmlinux-{release}")        # Debian's riscv64 image name
+    image_path = os.path.join("boot", f"{arch_records.BY_DEBIAN[spec.deb_arch].debian_image}-{release}")
     image = next((name for name in (f"linux-image-{release}-unsigned", f"linux-binary-{release}")
                   if apt.available(f"{name}:{spec.deb_arch}")), f"linux-image-{release}")
     if image.startswith("linux-binary-"):
@@ -213,7 +212,7 @@ def _root_compiler(kdir: str, kbuild_dir: str) -> str:
     require, not from the host's name: on a Debian 13 host a trixie kernel needs no root."""
     with open(os.path.join(kdir, ".config"), encoding="utf-8", errors="replace") as handle:
         _, prefix, base = named_compiler(parse_config(handle.read()))
-    # x86_64-linux-gnu-gcc-14 comes in gcc-14; aarch64-linux-gnu-gcc-14 in gcc-14-aarch64-linux-gnu.
+    # x86_64-linux-gnu-gcc-14 comes in gcc-14; another triplet's <triplet>-gcc-14 in gcc-14-<triplet>.
     compiler = (base or "gcc") if prefix in ("", "x86_64-linux-gnu") else f"{base}-{prefix}"
     tools = [os.path.join(dirpath, name) for dirpath, _, names in os.walk(kbuild_dir) for name in names
              if _is_elf(os.path.join(dirpath, name))]     # modpost.real-lsb-64 and the like, not the wrappers

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 
 from rustkmod.kernel import suite_roots
+from rustkmod.kernel.arch import ARCHES, named
 from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel.tree import Kernel
@@ -94,15 +95,14 @@ def check_path_for_make(variable: str, path: str) -> None:
                             "cannot handle", f"set {variable} to a path without them")
 
 
-# GNU triplet prefixes of Debian's cross toolchains, per kernel architecture.
-CROSS_PREFIXES = {"x86_64": "x86_64-linux-gnu-", "arm64": "aarch64-linux-gnu-",
-                  "arm": "arm-linux-gnueabihf-", "riscv64": "riscv64-linux-gnu-", "i386": "i686-linux-gnu-"}
-_HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+# GNU triplet prefixes of Debian's cross toolchains, per kernel architecture (arch.py).
+CROSS_PREFIXES = {arch.name: arch.cross_prefix for arch in ARCHES}
 
 
 def cross_compile_for(kernel: Kernel, given: str) -> str:
     """CROSS_COMPILE as given, or the Debian cross prefix when the kernel is for another arch."""
-    if given or _HOST_ARCH.get(platform.machine()) == kernel.arch:
+    host = named(platform.machine())
+    if given or (host is not None and host.name == kernel.arch):
         return given
     return CROSS_PREFIXES.get(kernel.arch, "")
 

@@ -11,31 +11,15 @@ import re
 from typing import NamedTuple
 
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import ARCHES, BY_ALIAS, NAMES_TEXT
 
-# Kbuild's ARCH (the directory under arch/) for each architecture rustkmod's policy names.
-KBUILD_ARCH = {"x86_64": "x86", "i386": "x86", "arm64": "arm64", "arm": "arm", "riscv64": "riscv"}
-
-# The .config symbol that identifies each architecture, most specific first.
-_CONFIG_ARCH = [
-    ("CONFIG_X86_64", "x86_64"),
-    ("CONFIG_X86_32", "i386"),
-    ("CONFIG_ARM64", "arm64"),
-    ("CONFIG_ARM", "arm"),
-    ("CONFIG_RISCV", "riscv64"),
-]
-
-# Names users may pass as ARCH, mapped to the policy's architecture name.
-_ARCH_ALIASES = {
-    "x86_64": "x86_64", "amd64": "x86_64", "x86": "x86_64",
-    "i386": "i386", "i686": "i386",
-    "arm64": "arm64", "aarch64": "arm64",
-    "arm": "arm",
-    "riscv": "riscv64", "riscv64": "riscv64",
-}
-
-# Where `make` leaves the bootable image in a built tree, per architecture.
-BOOT_IMAGES = {"x86_64": "arch/x86/boot/bzImage", "i386": "arch/x86/boot/bzImage", "arm64": "arch/arm64/boot/Image",
-               "arm": "arch/arm/boot/zImage", "riscv64": "arch/riscv/boot/Image"}
+# Per architecture (arch.py): Kbuild's ARCH (the directory under arch/), the .config symbol that
+# identifies it (in ARCHES' order, most specific first), the names users may pass as ARCH, and
+# where `make` leaves the bootable image in a built tree.
+KBUILD_ARCH = {arch.name: arch.kbuild for arch in ARCHES}
+_CONFIG_ARCH = [(arch.config_symbol, arch.name) for arch in ARCHES]
+_ARCH_ALIASES = {alias: arch.name for alias, arch in BY_ALIAS.items()}
+BOOT_IMAGES = {arch.name: arch.boot_image for arch in ARCHES}
 
 # Files whose content decides how a module must be built for this kernel.
 SIGNATURE_FILES = ("Makefile", ".config", "include/config/auto.conf", "Module.symvers",
@@ -173,7 +157,7 @@ class Kernel(NamedTuple):
         tree_arch = next((name for key, name in _CONFIG_ARCH if config.get(key) == "y"), None)
         if tree_arch is None:
             raise RustkmodError(f"KDIR={kdir}: its .config names no architecture rustkmod supports",
-                                "use a tree configured for x86_64, i386, arm64, arm or riscv64")
+                                f"use a tree configured for {NAMES_TEXT}")
         if arch and normalize_arch(arch) != tree_arch:
             raise RustkmodError(f"ARCH={arch} but KDIR={kdir} is configured for {tree_arch}",
                                 f"drop ARCH or pass ARCH={tree_arch}")

@@ -21,10 +21,11 @@ from typing import NamedTuple
 from rustkmod import atomic, process, stamps
 from rustkmod.errors import RustkmodError
 from rustkmod.kernel import kbuild, suite_roots
+from rustkmod.kernel.arch import ARCHES
 
 # gcc-only flags in Kbuild's compile command that clang refuses or that change nothing in a
 # declaration: the kernel's own `bindgen_skip_c_flags` (rust/Makefile), and what Debian's 5.10 to
-# 7.x command lines add for x86, arm64, armhf (-mno-fdpic) and riscv64 (-mno-riscv-attribute).
+# 7.x command lines add on every architecture (-mno-fdpic on armhf, -mno-riscv-attribute, ...).
 SKIPPED_PREFIXES = (
     "-Wp,-MMD", "-fmacro-prefix-map", "-fcf-protection=", "-falign-jumps", "-falign-loops", "-mno-fp-ret-in-387",
     "-mpreferred-stack-boundary", "-mskip-rax-setup", "-mindirect-branch", "-mfunction-return", "-mharden-sls",
@@ -51,8 +52,7 @@ DEFAULT_OPTIONS = ("--use-core", "--ctypes-prefix", "core::ffi", "--no-layout-te
 # Options bindgen takes once: a second one is a conflict, named before bindgen runs.
 _ONCE = frozenset({"--ctypes-prefix", "--rust-target", "--default-enum-style", "--default-macro-constant-type",
                    "--default-alias-style", "--default-non-copy-union-style", "--anon-fields-prefix"})
-CLANG_TARGETS = {"x86_64": "x86_64-linux-gnu", "arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabi",
-                 "i386": "i686-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+CLANG_TARGETS = {arch.name: arch.clang_target for arch in ARCHES}     # clang's --target per architecture
 _PROBE = '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n'
 _ALLOW = re.compile(r"^\s*//\s*rustkmod-bindgen:\s*allow\s+(.+)$", re.M)
 

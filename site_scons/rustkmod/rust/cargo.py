@@ -407,7 +407,7 @@ def failure_hint(stderr: str) -> tuple[str, str] | None:
 def without_known_feature_warnings(stderr: str, flags) -> tuple[str, list[str]]:
     """cargo's output less rustc's warnings about the target features rustkmod asked for itself
     (the SLS hardening: LLVM's harden-sls-ret/-ijmp, which rustc calls unknown and unstable;
-    riscv64's -relax, which it calls unstable),
+    RISC-V's -relax, which it calls unstable),
     which it prints for every crate, before anything else, errors included. Returns the rest and
     the features whose warnings were dropped."""
     ours = {feature.lstrip("+-") for flag in flags if flag.startswith("-Ctarget-feature=")

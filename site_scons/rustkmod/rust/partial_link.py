@@ -24,21 +24,15 @@ def command(archive: str, output: str, roots: list[str], binutils_prefix: str = 
     return argv + [archive]
 
 
-# i386: LLVM calls its 64-bit division helpers as the kernel's C is compiled (-mregparm=3, made
-# -Zregparm=3 here: the dividend in EAX:EDX), but compiler_builtins defines them taking every
-# argument on the stack, so `a / b` on two i64 divided by garbage (a divide error, seen booting
-# 6.1-686). The partial link makes compiler_builtins' copies weak; rustkmod-rt's C half defines
-# them (with the kernel's div64 helpers, compiled by Kbuild with the kernel's own ABI).
-I386_DIVISION = ("__divdi3", "__udivdi3", "__moddi3", "__umoddi3")
-
-
 def link(archive: str, crate: str, output: str, binutils_prefix: str = "", dead_ends: bool = False,
          drop_unwind: bool = False, weaken: tuple = ()) -> int:
     """Links `output` from `archive`; returns how many calls to noreturn functions it marked.
-    `drop_unwind`: remove .eh_frame, which riscv64's and i386's kernel C never has (no unwind
-    tables) and whose relocations `ld -r --gc-sections` turns into R_RISCV_NONE / R_386_NONE for
-    the functions it drops: types those loaders refuse (the verifier caught both). `weaken`:
-    symbols made weak, for the module's C half to define (I386_DIVISION). Raises RustkmodError (leaving no output) when the crate exports
+    `drop_unwind`: remove .eh_frame, which some architectures' kernel C never has (no unwind
+    tables; arch.py's drop_unwind) and whose relocations `ld -r --gc-sections` turns into NONE
+    relocations for the functions it drops: types those loaders refuse (the verifier caught both).
+    `weaken`: symbols made weak, for the module's C half to define (arch.py's weak_symbols: i386's
+    64-bit division, as LLVM calls it with -Zregparm=3 while compiler_builtins takes every
+    argument on the stack). Raises RustkmodError (leaving no output) when the crate exports
     nothing or a step fails."""
     roots = symbols.exported_symbols(archive, crate, readelf=binutils_prefix + "readelf")
     if not roots:

@@ -18,29 +18,15 @@ from typing import NamedTuple
 
 from rustkmod import process, stamps
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import ARCHES
 from rustkmod.kernel.hardening import kernel_hardening
 from rustkmod.kernel.tree import Kernel
 from rustkmod.rust.cfgs import kernel_cfg_text, text_digest
 
 # Per architecture: the bare-metal target that matches the kernel's ABI, and the codegen flags
-# Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes.
-KERNEL_TARGETS = {
-    "x86_64": ("x86_64-unknown-none",
-               ["-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=y", "-Zplt=yes"]),
-    "arm64": ("aarch64-unknown-none-softfloat",
-              ["-Crelocation-model=static", "-Zplt=yes"]),
-    # ARMv7-A, soft-float and no NEON as the kernel's C (armmp: -march=armv7-a -msoft-float);
-    # REL relocations, ARM (not Thumb) code: the arm loader takes both.
-    "arm": ("armv7a-none-eabi", ["-Crelocation-model=static"]),
-    # 32-bit x86 (686): rustc has no bare-metal soft-float i686 target, so rustkmod ships one
-    # (targets/, found through RUST_TARGET_PATH; custom targets want -Zunstable-options). The
-    # kernel's C passes three arguments in registers (-mregparm=3): -Zregparm=3 does the same.
-    "i386": ("i686-rustkmod-kernel", ["-Zunstable-options", "-Crelocation-model=static", "-Zregparm=3"]),
-    # RV64IMAC without floating point, as the kernel's C (-march=rv64imac -mabi=lp64 -mcmodel=medany);
-    # no linker relaxation: module objects are built with -mno-relax.
-    "riscv64": ("riscv64imac-unknown-none-elf",
-                ["-Crelocation-model=static", "-Ccode-model=medium", "-Ctarget-feature=-relax"]),
-}
+# Kbuild's own Rust support passes (top-level Makefile, arch/*/Makefile), plus -Zplt=yes (arch.py
+# says why each is what it is).
+KERNEL_TARGETS = {arch.name: (arch.rust_target, list(arch.rust_flags)) for arch in ARCHES}
 
 
 # Common to every kernel profile: no unwinding tables the kernel cannot use, panic aborts.

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from elftools.elf.constants import SH_FLAGS
 
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import of as arch_of
 from rustkmod.kernel.tree import option_enabled
 from rustkmod.verify import header
 from rustkmod.verify.modinfo import TAINTING, entries
@@ -349,14 +350,14 @@ class _Checker:
                                       f"module: overflow in relocation type {number}")
         if self.zero_widths and target.at_least(policy.zeroed_since):
             self._check_zero_targets(relocations, refused)
-        if policy.arch == "riscv64" and len(relocations.types):
+        if arch_of(policy.arch).paired_hi_lo and len(relocations.types):
             self._check_riscv_pairs(relocations)
 
     def _check_riscv_pairs(self, relocations):
-        """What the riscv64 loader needs beyond each type: a PCREL_LO12 must name the AUIPC
+        """What the RISC-V loader needs beyond each type: a PCREL_LO12 must name the AUIPC
         that a HI20 relocation of the same section patches (it looks it up there), and a
         GOT_HI20 needs a module GOT, which only a kernel with CONFIG_MODULE_SECTIONS makes
-        (Debian 13's riscv64 6.12 has it off: its loader refuses every GOT_HI20)."""
+        (Debian 13's 6.12 for RISC-V has it off: its loader refuses every GOT_HI20)."""
         names = {name: number for number, name in self.policy.type_names.items()}
         types, tables = relocations.types, relocations.table
         lo12 = numpy.isin(types, [names["R_RISCV_PCREL_LO12_I"], names["R_RISCV_PCREL_LO12_S"]])

@@ -19,15 +19,11 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from rustkmod.elf.reader import EHDR_LAYOUT, SHDR_LAYOUT, record_type
+from rustkmod.kernel.arch import ARCHES
 
 # Per architecture: the kernel's ELF class and byte order, and the e_machine values it takes.
-NATIVE = {
-    "x86_64": (64, "<", {ENUM_E_MACHINE["EM_X86_64"]}),
-    "arm64": (64, "<", {ENUM_E_MACHINE["EM_AARCH64"]}),
-    "riscv64": (64, "<", {ENUM_E_MACHINE["EM_RISCV"]}),
-    "i386": (32, "<", {ENUM_E_MACHINE["EM_386"], 6}),     # and EM_486 (arch/x86/include/asm/elf.h), unnamed in pyelftools
-    "arm": (32, "<", {ENUM_E_MACHINE["EM_ARM"]}),
-}
+NATIVE = {arch.name: (arch.elf_class, arch.elf_byte_order,
+                      {ENUM_E_MACHINE[m] if isinstance(m, str) else m for m in arch.elf_machines}) for arch in ARCHES}
 SPECIFIC_MESSAGES_SINCE = (6, 0)
 
 _ET_REL = ENUM_E_TYPE["ET_REL"]

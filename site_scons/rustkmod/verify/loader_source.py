@@ -11,10 +11,10 @@ import os
 import re
 
 from rustkmod.errors import RustkmodError
+from rustkmod.kernel.arch import ARCHES, of
 from rustkmod.kernel.tree import loader_source_path, option_enabled
 
-_PREFIXES = {"x86_64": ("R_X86_64_",), "i386": ("R_386_",), "arm64": ("R_AARCH64_", "R_ARM_NONE"),
-             "arm": ("R_ARM_",), "riscv64": ("R_RISCV_",)}
+_PREFIXES = {arch.name: arch.reloc_prefixes for arch in ARCHES}
 
 # riscv handlers that exist only to refuse (R_RISCV_ALIGN; 6.7+: dynamic linking and TLS types).
 _REFUSING_HANDLER = re.compile(r"align|not_supported")
@@ -61,9 +61,10 @@ def accepted_types(arch: str, text: str, config: dict | None = None) -> frozense
     """The relocation type names the loader source `text` applies for `arch`."""
     text = _active_lines(_without_comments(text), config)
     prefixes = _PREFIXES[arch]
-    if arch == "riscv64":
-        entries = re.findall(r"\[\s*(R_RISCV_\w+)\s*\]\s*=\s*\{?\s*(?:\.reloc_handler\s*=\s*)?&?(\w+)", text)
-        return frozenset(name for name, handler in entries if not _REFUSING_HANDLER.search(handler))
+    if of(arch).loader_dispatch == "table":       # [R_X] = { .reloc_handler = handler }, or [R_X] = handler
+        entries = re.findall(r"\[\s*(R_\w+)\s*\]\s*=\s*\{?\s*(?:\.reloc_handler\s*=\s*)?&?(\w+)", text)
+        return frozenset(name for name, handler in entries
+                         if name.startswith(prefixes) and not _REFUSING_HANDLER.search(handler))
     labels = re.findall(r"\bcase\s+(R_\w+)\s*:", text)
     return frozenset(name for name in labels if name.startswith(prefixes))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rustkmod.kernel.arch import of as arch_of
 from rustkmod.kernel.tree import option_enabled
 
 # include/linux/license.h: license_is_gpl_compatible()
@@ -44,10 +45,8 @@ def _on(config: dict, option: str) -> bool:
 
 def _arch_vermagic(arch: str, config: dict) -> str:
     """MODULE_ARCH_VERMAGIC (arch/<arch>/include/asm/vermagic.h)."""
-    if arch == "arm64":
-        return "aarch64"
-    if arch == "riscv64":
-        return "riscv"
+    if arch_of(arch).vermagic:
+        return arch_of(arch).vermagic
     if arch == "i386":
         return next((f"{family} " for option, family in _X86_FAMILIES if _on(config, option)), "")
     if arch == "arm":

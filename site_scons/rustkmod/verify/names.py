@@ -6,8 +6,9 @@ number and source, so that a report never says "unknown type N" for a type the A
 
 from __future__ import annotations
 
-from elftools.elf.enums import (ENUM_RELOC_TYPE_AARCH64, ENUM_RELOC_TYPE_ARM, ENUM_RELOC_TYPE_i386,
-                                ENUM_RELOC_TYPE_x64)
+from elftools.elf import enums
+
+from rustkmod.kernel.arch import ARCHES
 
 # x86-64 psABI, section 4.4 "Relocation Types".
 _X86_64_EXTRA = {"R_X86_64_SIZE32": 32, "R_X86_64_SIZE64": 33, "R_X86_64_GOTPCRELX": 41}
@@ -51,13 +52,11 @@ def _numbers_to_names(*tables: dict) -> dict[int, str]:
     return names
 
 
-TYPE_NAMES = {
-    "x86_64": _numbers_to_names(ENUM_RELOC_TYPE_x64, _X86_64_EXTRA),
-    "i386": _numbers_to_names(ENUM_RELOC_TYPE_i386, _I386_EXTRA),
-    "arm64": _numbers_to_names(ENUM_RELOC_TYPE_AARCH64, _AARCH64_EXTRA),
-    "arm": _numbers_to_names(ENUM_RELOC_TYPE_ARM),
-    "riscv64": _numbers_to_names(_RISCV),
-}
+# What each ABI adds to pyelftools' enum (arch.py's reloc_enum), by the ABI's relocation prefix.
+_ADDED = {"R_X86_64_": _X86_64_EXTRA, "R_386_": _I386_EXTRA, "R_AARCH64_": _AARCH64_EXTRA, "R_RISCV_": _RISCV}
+
+TYPE_NAMES = {arch.name: _numbers_to_names(getattr(enums, arch.reloc_enum) if arch.reloc_enum else {},
+                                           _ADDED.get(arch.reloc_prefixes[0], {})) for arch in ARCHES}
 
 
 def number_of(arch: str, name: str) -> int:

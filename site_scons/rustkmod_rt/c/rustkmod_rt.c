@@ -79,7 +79,7 @@ void __noreturn rustkmod_rt_bug(const char *msg, size_t len)
 #ifdef CONFIG_X86_32
 #include <linux/math64.h>
 
-/* 64-bit division for Rust on i386 (see rustkmod/rust/partial_link.py, I386_DIVISION): LLVM calls
+/* 64-bit division for Rust on i386 (see rustkmod/kernel/arch.py, i386's weak_symbols): LLVM calls
  * these as the kernel's C ABI passes arguments (-mregparm=3), which compiler_builtins' own copies
  * do not take; these are compiled with the kernel's flags. Division by zero is the caller's
  * (Rust checks it before dividing, and panics). */

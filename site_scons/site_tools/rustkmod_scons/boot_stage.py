@@ -30,7 +30,7 @@ class BootSettings(NamedTuple):
     files: tuple = ()            # what the exercise runs besides busybox, put in /bin
     allowed_taint: str = ""      # the taint the module declares: P (RustKernelModule(gpl_compatible=False))
     devices: tuple = ()          # QEMU -device specifications for the module's driver to bind to
-    device_tree: str = ""        # a .dts file of platform devices' nodes (arm64, arm, riscv64)
+    device_tree: str = ""        # a .dts file of platform devices' nodes (boot.DEVICE_TREE_ARCHES)
     acpi_tables: tuple = ()      # ASL files of platform devices (x86)
 
 

@@ -173,8 +173,8 @@ def RustKernelModule(env, name, crate=None, sources=(), expect="", uses=(), exer
     (`{"x86_64": ["edu"], "arm64": ["edu"]}`; an architecture not named gets none).
     `device_tree` and `acpi_tables`: platform devices for a platform driver, as firmware describes
     them. `device_tree` is a .dts file of nodes (`/ { mydev { compatible = "acme,mydev"; }; };`)
-    merged into the QEMU machine's own tree on the architectures that boot with one (arm64, arm,
-    riscv64); `acpi_tables` are ASL files (an SSDT with `Device (MYDV) { Name (_HID, "ACME0001") }`)
+    merged into the QEMU machine's own tree on the architectures that boot with one (the arm and
+    RISC-V ones); `acpi_tables` are ASL files (an SSDT with `Device (MYDV) { Name (_HID, "ACME0001") }`)
     compiled by iasl and added to the firmware's tables on x86. With either, as with qemu_devices,
     check-installed loads the module by the devices' modaliases.
 

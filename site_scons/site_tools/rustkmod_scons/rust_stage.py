@@ -23,6 +23,7 @@ import SCons.Scanner
 
 from rustkmod import RustkmodError, depfile, process
 from rustkmod.rust import cargo, partial_link, cfgs, profiles, sysroot
+from rustkmod.kernel.arch import BY_RUST_TARGET
 from rustkmod.kernel.tree import Kernel
 
 from . import state
@@ -70,9 +71,9 @@ class KernelCfgSettings(NamedTuple):
 class PartialLinkSettings(NamedTuple):
     crate: str                      # the crate's library name: its exports are the link's roots
     binutils_prefix: str            # CROSS_COMPILE, for ld and readelf
-    dead_ends: bool = False         # annotate calls to noreturn functions for objtool (x86_64)
-    drop_unwind: bool = False       # no .eh_frame (riscv64, i386: their kernel C has none, their loaders refuse R_NONE)
-    weaken: tuple = ()              # symbols the module's C half defines for the kernel's ABI (i386's 64-bit division)
+    dead_ends: bool = False         # annotate calls to noreturn functions for objtool (arch.py says where)
+    drop_unwind: bool = False       # no .eh_frame (where the kernel's C has none and its loader refuses R_NONE)
+    weaken: tuple = ()              # symbols the module's C half defines for the kernel's ABI (arch.weak_symbols)
 
 
 def _named_files(source, settings) -> dict:
@@ -414,10 +415,9 @@ def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustPro
     node = build_dir.Dir("rust").Dir(profile.ident).File(object_name(manifest))
 
     def wire():
-        settings = PartialLinkSettings(manifest.lib_name, binutils_prefix,
-                                       profile.build_std and profile.target.startswith("x86_64"),
-                                       profile.build_std and profile.target.startswith(("riscv64", "i686")),
-                                       partial_link.I386_DIVISION if profile.target.startswith("i686") else ())
+        arch = BY_RUST_TARGET.get(profile.target) if profile.build_std else None   # the kernel's codegen only
+        settings = PartialLinkSettings(manifest.lib_name, binutils_prefix, bool(arch and arch.objtool_dead_ends),
+                                       bool(arch and arch.drop_unwind), arch.weak_symbols if arch else ())
         nodes = env.RustObject(node, lib + [settings_node(env, settings)])
         env.Depends(nodes, library_code(env, "rust/partial_link.py", "elf/retain.py", "kernel/objtool.py"))   # what it does to the object
         return nodes

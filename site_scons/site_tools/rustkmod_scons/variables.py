@@ -14,6 +14,7 @@ from SCons.Script import ARGUMENTS, EnumVariable, Exit, GetOption, Variables
 
 from rustkmod import COMMAND, RustkmodError, process
 from rustkmod.kernel import debian
+from rustkmod.kernel.kbuild import CROSS_PREFIXES
 from rustkmod.rust import profiles
 from rustkmod.kernel.tree import DPKG_STATUS, installed_headers_kdir
 
@@ -55,7 +56,8 @@ def make_variables(args=None) -> Variables:
          _default("KDIR") or _installed_kdir() or ""),
         ("ARCH", "kernel architecture; default: read from KDIR's .config", _default("ARCH")),
         ("CROSS_COMPILE", "prefix of the binutils and C compiler for a cross build (Kbuild, and ld/readelf for the "
-         "partial link); default: aarch64-linux-gnu- and the like for a foreign tree on x86_64", _default("CROSS_COMPILE")),
+         f"partial link); default: Debian's cross prefix for a foreign tree ({CROSS_PREFIXES['arm64']} and the like)",
+         _default("CROSS_COMPILE")),
         (("KBUILD_CC", "CC"), "C compiler Kbuild uses; default: the one KDIR names", _default("KBUILD_CC")),
         ("LLVM", "passed to Kbuild for clang-built kernels (LLVM=1)", _default("LLVM")),
         ("KCFLAGS", "extra C flags for the module's C files, as Kbuild's KCFLAGS (part of the Kbuild "
