@@ -3,6 +3,19 @@
 This package is plain Python (no SCons imports) so that it can be unit-tested directly and used
 without SCons (`python -m rustkmod check FILE.ko`, or the checkout's `rustkmod` script). The SCons
 tool that wires it into a build lives in `site_scons/site_tools/rustkmod_scons/`.
+
+rust, kernel, elf, verify: the packages (each __init__ maps its modules).
+process:  the one way a child starts: cleaned environment, tree lock, jobserver, failure().
+stamps:   one file stamp, one JSON stamp cache.
+atomic:   files replaced whole (write, then rename).
+depfile:  make-style dependency files, as cargo and clang write them.
+editor:   rust-project.json and compile_commands.json for editors.
+errors:   RustkmodError, the one error shape (what went wrong; the fix).
+inputs:   the forms a name must have before it reaches a language that would run it.
+debpkg:   a reproducible Debian binary package from a set of files (dpkg-deb).
+tool_deb: rustkmod itself as a Debian package, from its checkout.
+scaffold: `rustkmod new`, a module project to start from.
+__main__: the command line (check, fetch-kernel, fetch-source, new, docs, clear-sysroots).
 """
 
 import os

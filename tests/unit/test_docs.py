@@ -53,3 +53,19 @@ def test_the_builders_page_is_what_the_tool_defines():
         "site_scons/site_tools .venv/bin/python -m rustkmod_scons.reference > docs/builders.md")
     for keyword in ("exercise_programs", "exercise_files", "insmod_params", "device_tree", "files", "maintainer"):
         assert f"| `{keyword}` |" in written
+
+
+def test_the_architecture_pages_tables_are_what_the_code_says():
+    from rustkmod_scons import reference
+    written = (ROOT / "docs" / "architecture.md").read_text()
+    assert written == reference.with_generated_tables(written), (
+        "docs/architecture.md's tables differ from the code; write them again with: PYTHONPATH=site_scons:"
+        "site_scons/site_tools .venv/bin/python -m rustkmod_scons.reference docs/architecture.md")
+    for name in ("DkmsDeb", "ToolDeb", "UnusableKernel", "`arch`", "`packaging.py`", "`deb`", "`dkms`"):
+        assert name in written
+
+
+def test_the_tools_own_table_names_every_builder():
+    import rustkmod_scons
+    table = rustkmod_scons.__doc__
+    assert [name for name in rustkmod_scons.builders() if f" {name} " not in table] == []

@@ -4,6 +4,8 @@ cargo:          a crate as cargo sees it: manifest, sources, configuration files
 profiles:       targets and codegen flags per kernel, the toolchain's identity, the cargo command.
 cfgs:           the kernel's configuration and version as rustc --cfg arguments.
 sysroot:        core/alloc/compiler_builtins built once per machine for a kernel profile.
+partial_link:   the staticlib linked into one relocatable object (`ld -r`), and its edits.
+components:     the crates a staticlib holds, from cargo's dep-info (for debian/copyright).
 bindgen:        bindings.rs per kernel, from a header, with the kernel's own C flags.
 inline_helpers: C wrappers for static inline functions and macro constants bindgen cannot bind.
 standin:        which of a crate's imports the host tests' user-space stand-in must define.

@@ -22,11 +22,14 @@ context.ModuleBuild per kernel and hands it to each stage file's `nodes()`:
   BUILD_DIR/<kernel>/<module>/<module>.ko.verified       VerifyRelocs    VERIFY   verify_stage.py
   BUILD_DIR/<kernel>/<module>/<module>.ko.booted         BootCheck       BOOT     boot_stage.py
   BUILD_DIR/<kernel>/<module>/<module>.ko.modprobed      BootCheck       BOOT     boot_stage.py
+  BUILD_DIR/<kernel>/<module>/bin/<program>             UserProgram     CC       boot_stage.py
   BUILD_DIR/<kernel>/<module>/install/<module>.ko        StageInstall    STAGE    install_stage.py
   INSTALL_MOD_PATH/lib/modules/<release>/extra/<module>.ko  ModulesInstall  INSTALL  install_stage.py
   INSTALL_MOD_PATH/lib/modules/<release>/modules.dep     Depmod          DEPMOD   install_stage.py
   BUILD_DIR/<kernel>/<module>/rust-project.json          RustProject     EDITOR   editor_stage.py
   BUILD_DIR/<kernel>/<module>/compile_commands.json      CompileCommands EDITOR   editor_stage.py
+  BUILD_DIR/compile_commands.json (every module's)       CompileCommandsIndex  EDITOR  editor_stage.py
+  <top>/rust-project.json (every module's)               RustProjectIndex  EDITOR  editor_stage.py
   BUILD_DIR/host/<name>/standin.checked                  StandinCheck    STANDIN  host_stage.py
   BUILD_DIR/host/<name>/cargo-test.log                   CargoTest       TEST     host_stage.py
   BUILD_DIR/host/<name>/insmod-<name>.out                HostRun         RUN      host_stage.py

@@ -56,7 +56,9 @@ def builder(function, label: str, **kwargs) -> SCons.Builder.Builder:
     """A Builder whose action is `function`, announced by the label's $XCOMSTR ("" silences it)."""
     def announce(target, source, env):
         return env.subst(comstr(label), raw=1, target=target, source=source)
-    return SCons.Builder.Builder(action=SCons.Action.Action(_Step(function), strfunction=announce), **kwargs)
+    made = SCons.Builder.Builder(action=SCons.Action.Action(_Step(function), strfunction=announce), **kwargs)
+    made.rustkmod_label = label         # for the generated builder table (reference.py)
+    return made
 
 
 class _Step(functools.partial):
