@@ -41,8 +41,8 @@ def test_the_boots_init_takes_no_hostile_module_file_or_parameter(hostile):
 @pytest.mark.parametrize("hostile", [h for h in HOSTILE if h])
 def test_the_initramfs_takes_no_hostile_program_name(hostile, tmp_path):
     program = tmp_path / hostile.replace("\n", "_").replace("/", "_")
-    message = refused(lambda: boot.make_initramfs(["/b/m.ko"], str(tmp_path / "i.gz"), busybox=sys.executable,
-                                                  files=[str(tmp_path / hostile)]))
+    plan = boot.BootPlan("x86_64", "/k/bzImage", ("/b/m.ko",), busybox=sys.executable, files=(str(tmp_path / hostile),))
+    message = refused(lambda: boot.make_initramfs(plan, str(tmp_path / "i.gz")))
     assert "exercise program" in message
     assert not (tmp_path / "i.gz").exists() and not program.exists()
 

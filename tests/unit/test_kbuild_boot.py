@@ -199,13 +199,13 @@ def fake_qemu(monkeypatch, stdout: bytes = b"", stderr: bytes = b"") -> list:
 
 def test_every_boot_has_a_log_large_enough_for_a_stress_run(monkeypatch):
     seen = fake_qemu(monkeypatch)
-    boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd")
+    boot.run_qemu(boot.BootPlan("x86_64", "/k/bzImage"), "/k/initrd")
     assert "log_buf_len=4M" in seen[0][seen[0].index("-append") + 1].split()
 
 
 def test_a_drivers_qemu_devices_are_added_to_the_machine(monkeypatch):
     seen = fake_qemu(monkeypatch)
-    boot.run_qemu("arm64", "/k/Image", "/k/initrd", devices=("pci-testdev", "edu,dma_mask=0xffffffff"))
+    boot.run_qemu(boot.BootPlan("arm64", "/k/Image", devices=("pci-testdev", "edu,dma_mask=0xffffffff")), "/k/initrd")
     command = seen[0]
     devices = [command[i + 1] for i, word in enumerate(command) if word == "-device"]
     assert devices == ["pci-testdev", "edu,dma_mask=0xffffffff"]
@@ -216,7 +216,7 @@ def test_qemus_own_complaint_reaches_the_evidence(monkeypatch):
     QEMU's line, on its stderr, is what explains it."""
     complaint = "qemu: hardware error: EDU: DMA range 0x40000-0x40fff out of bounds"
     fake_qemu(monkeypatch, f"{boot.MARK}-BEGIN\n".encode(), f"{complaint}\nCPU #0:\n".encode())
-    console = boot.run_qemu("x86_64", "/k/bzImage", "/k/initrd", devices=("edu",))
+    console = boot.run_qemu(boot.BootPlan("x86_64", "/k/bzImage", devices=("edu",)), "/k/initrd")
     monkeypatch.undo()                  # judge's demangler runs a program of its own
     faults = boot.judge(boot.parse_console(console), "edu", "edu: up")
     assert faults[0] == "edu: insmod did not return (the kernel stopped during the module's init)"

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rustkmod import inputs, process
 from rustkmod.errors import RustkmodError
@@ -207,11 +208,44 @@ def user_program_command(arch: str, source: str, output: str) -> list[str]:
     return [f"{prefix}gcc", "-static", "-O2", "-Wall", "-o", output, source]
 
 
-def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX, module_root: str = "",
-                   exercise: str = "", after: str = "", params: str = "", files=(), by_modalias: bool = False) -> None:
-    """Writes a gzip'd newc cpio holding busybox, the modules and the test's /init; with
-    `module_root`, its lib/modules (an INSTALL_MOD_PATH) too, for modprobe (by the devices'
-    modaliases with `by_modalias`); `files` (the exercise's own programs) in /bin."""
+class BootPlan(NamedTuple):
+    """One boot test: the kernel, what its initramfs holds and runs, the machine it boots on.
+
+    With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
+    from there instead, which must load the others itself; `append` adds kernel parameters
+    (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
+    are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
+    the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise;
+    `devices` are QEMU devices added to the machine, `device_tree` and `acpi_tables` firmware
+    descriptions of platform devices (run_qemu); with any of them, modprobe (from `module_root`)
+    loads the driver by the devices' modaliases, as udev would, proving its MODULE_ALIAS lines.
+    """
+
+    arch: str
+    kernel_image: str
+    module_files: tuple = ()     # insmod'ed in order, rmmod'ed in reverse
+    busybox: str = BUSYBOX
+    module_root: str = ""
+    append: str = ""
+    exercise: str = ""
+    after: str = ""
+    params: str = ""
+    files: tuple = ()
+    devices: tuple = ()
+    device_tree: str = ""
+    acpi_tables: tuple = ()
+    timeout: int = 300
+
+    @property
+    def by_modalias(self) -> bool:
+        return bool(self.devices) or described(self.arch, self.device_tree, self.acpi_tables)
+
+
+def make_initramfs(plan: BootPlan, output: str) -> None:
+    """Writes a gzip'd newc cpio holding busybox, the plan's modules and the test's /init; with
+    its `module_root`, that root's lib/modules (an INSTALL_MOD_PATH) too, for modprobe (by the
+    devices' modaliases when it has devices); its `files` (the exercise's own programs) in /bin."""
+    busybox, module_root = plan.busybox, plan.module_root
     if not os.path.isfile(busybox):
         raise RustkmodError(f"{busybox} not found", "install busybox-static (./setup does; fetch-kernel "
                             "fetches it for other architectures)")
@@ -221,7 +255,7 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         os.makedirs(os.path.join(root, "bin"))
         os.makedirs(os.path.join(root, "modules"))
         shutil.copy2(busybox, os.path.join(root, "bin/busybox"))
-        for extra in files:
+        for extra in plan.files:
             inputs.program_name(os.path.basename(extra))
             if not os.path.isfile(extra):
                 raise RustkmodError(f"{extra} (an exercise file) does not exist", "build it before the boot test")
@@ -229,12 +263,12 @@ def make_initramfs(module_files: list[str], output: str, busybox: str = BUSYBOX,
         if module_root:         # modprobe loads the installed copies
             shutil.copytree(os.path.join(module_root, "lib"), os.path.join(root, "lib"))
         else:
-            for ko in module_files:
+            for ko in plan.module_files:
                 shutil.copyfile(ko, os.path.join(root, "modules", os.path.basename(ko)))
         init = os.path.join(root, "init")
         with open(init, "w") as handle:
-            handle.write(init_script(module_files, modprobe=bool(module_root), exercise=exercise, after=after,
-                                     params=params, by_modalias=by_modalias))
+            handle.write(init_script(list(plan.module_files), modprobe=bool(module_root), exercise=plan.exercise,
+                                     after=plan.after, params=plan.params, by_modalias=plan.by_modalias))
         os.chmod(init, 0o755)
         names = sorted(os.path.relpath(os.path.join(d, f), root)
                        for d, dirs, files in os.walk(root) for f in dirs + files)
@@ -253,13 +287,15 @@ class GuestHung(RustkmodError):
         self.evidence, self.console_log = evidence, console_log
 
 
-def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, append: str = "",
-             console_log: str = "", devices=(), device_tree: str = "", acpi_tables=()) -> str:
-    """Boots `kernel_image` with `initramfs`; returns the serial console's text. A guest that
-    does not power off within `timeout` raises GuestHung, its console kept in `console_log`.
-    `devices`: QEMU `-device` specifications the module's driver binds to (`pci-testdev`);
-    `device_tree` (a .dts file of nodes) and `acpi_tables` (.asl files): firmware descriptions
-    of platform devices, for the architectures that read them (see `firmware_arguments`)."""
+def run_qemu(plan: BootPlan, initramfs: str, console_log: str = "") -> str:
+    """Boots the plan's kernel with `initramfs`; returns the serial console's text. A guest that
+    does not power off within the plan's timeout raises GuestHung, its console kept in
+    `console_log`. The plan's `devices`: QEMU `-device` specifications the module's driver binds
+    to (`pci-testdev`); `device_tree` (a .dts file of nodes) and `acpi_tables` (.asl files):
+    firmware descriptions of platform devices, for the architectures that read them (see
+    `firmware_arguments`)."""
+    arch, kernel_image, timeout, devices = plan.arch, plan.kernel_image, plan.timeout, plan.devices
+    device_tree, acpi_tables = plan.device_tree, plan.acpi_tables
     if arch not in QEMU_FOR_ARCH:
         raise RustkmodError(f"no boot test for ARCH {arch} yet", "boot tests support: " + ", ".join(QEMU_FOR_ARCH))
     qemu, console, package = QEMU_FOR_ARCH[arch]
@@ -274,7 +310,7 @@ def run_qemu(arch: str, kernel_image: str, initramfs: str, timeout: int = 300, a
         workdir = os.path.dirname(console_log) or tempfile.mkdtemp(prefix="rustkmod-boot-")
         firmware = firmware_arguments(arch, machine, workdir, device_tree, acpi_tables)
     command = [*machine, "-no-reboot", "-kernel", kernel_image, "-initrd", initramfs, "-append",
-               f"console={console} quiet panic=-1 {LOG_BUFFER} {append}".strip(), *firmware]
+               f"console={console} quiet panic=-1 {LOG_BUFFER} {plan.append}".strip(), *firmware]
     try:
         result = process.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as err:
@@ -381,27 +417,18 @@ def parse_console(console: str) -> BootResult:
     return result
 
 
-def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str,
-                 timeout: int = 300, busybox: str = BUSYBOX, module_root: str = "", append: str = "",
-                 exercise: str = "", after: str = "", params: str = "", files=(), devices=(),
-                 device_tree: str = "", acpi_tables=()) -> BootResult:
-    """Boots the kernel with the modules, insmods them in order and rmmods them in reverse.
-
-    With `module_root` (a staging INSTALL_MOD_PATH), the last module is loaded with modprobe
-    from there instead, which must load the others itself; `append` adds kernel parameters
-    (module.sig_enforce=1, say); `exercise` and `after` are shell commands run while the modules
-    are loaded and once they are unloaded, their output kept in `exercise_output`; `params` are
-    the last module's parameters at insmod (or modprobe); `files` go to /bin for the exercise;
-    `devices` are QEMU devices added to the machine, `device_tree` and `acpi_tables` firmware
-    descriptions of platform devices (run_qemu); with any of them, modprobe (from `module_root`)
-    loads the driver by the devices' modaliases, as udev would, proving its MODULE_ALIAS lines.
-    """
+def boot(plan: BootPlan, workdir: str) -> BootResult:
+    """Boots the plan's kernel with its modules: insmods them in order and rmmods them in reverse
+    (or modprobes the last from its module_root), in `workdir` (the initramfs, the console log)."""
     os.makedirs(workdir, exist_ok=True)
     initramfs = os.path.join(workdir, "initramfs.cpio.gz")
-    make_initramfs(module_files, initramfs, busybox, module_root, exercise, after, params, files,
-                   by_modalias=bool(devices) or described(arch, device_tree, acpi_tables))
-    return parse_console(run_qemu(arch, kernel_image, initramfs, timeout, append,
-                                  os.path.join(workdir, "console.log"), devices, device_tree, acpi_tables))
+    make_initramfs(plan, initramfs)
+    return parse_console(run_qemu(plan, initramfs, os.path.join(workdir, "console.log")))
+
+
+def boot_modules(arch: str, kernel_image: str, module_files: list[str], workdir: str, **options) -> BootResult:
+    """boot() of a BootPlan of these, and of `options` (its other fields by name)."""
+    return boot(BootPlan(arch, kernel_image, tuple(module_files), **options), workdir)
 
 
 # Kernel log lines that explain a failure, whoever printed them.

@@ -43,12 +43,11 @@ def _boot_check(target, source, env):
     settings = setting(source, BootSettings)
     modules = [node.abspath for node in files(source)[:-1]]
     try:
-        result = boot.boot_modules(settings.arch, settings.image, modules, target[0].abspath + ".d",
-                                   busybox=settings.busybox or boot.BUSYBOX, module_root=settings.root,
-                                   append=settings.append, exercise=settings.exercise,
-                                   after=settings.exercise_after, params=settings.insmod_params,
-                                   files=settings.files, devices=settings.devices,
-                                   device_tree=settings.device_tree, acpi_tables=settings.acpi_tables)
+        plan = boot.BootPlan(settings.arch, settings.image, tuple(modules), settings.busybox or boot.BUSYBOX,
+                             settings.root, settings.append, settings.exercise, settings.exercise_after,
+                             settings.insmod_params, tuple(settings.files), tuple(settings.devices),
+                             settings.device_tree, tuple(settings.acpi_tables))
+        result = boot.boot(plan, target[0].abspath + ".d")
     except boot.GuestHung as err:
         if err.evidence:
             say("\n".join(err.evidence), error=True)
