@@ -75,6 +75,26 @@ class LoaderTarget(NamedTuple):
         return tuple(self.version) >= acceptance_or_version
 
 
+class Finding(NamedTuple):
+    """What a check found, before it is placed in the file (Problem has the same fields)."""
+
+    kind: str
+    section: str
+    title: str               # Problem.type_name: the relocation type's name, or a short title
+    fix: str
+    loader_says: str
+
+
+class Site(NamedTuple):
+    """Where in the file a Finding is, for those that have a place."""
+
+    offset: int = 0
+    function: str = "?"
+    symbol: str = ""
+    type_number: int = -1
+    accepted_by: str = ""
+
+
 class Problem(NamedTuple):
     """One thing in the file that the loader would refuse."""
 
@@ -285,16 +305,15 @@ class _Checker:
             self._accepted[number] = self.target.accepts(number)
         return self._accepted[number]
 
-    def _add(self, kind, section, type_name, fix, loader_says, offset=0, function="?", symbol="",
-             type_number=-1, accepted_by=""):
-        if not self._counted_only(kind, type_number):
-            self._append(kind, section, type_name, fix, loader_says, offset, function, symbol, type_number,
-                         accepted_by)
+    def _add(self, finding: Finding, site: Site = Site()) -> None:
+        """A problem found, named unless NAMED_SITES of its kind and type are already named."""
+        if not self._counted_only(finding.kind, site.type_number):
+            self._append(finding, site)
 
-    def _append(self, kind, section, type_name, fix, loader_says, offset, function, symbol, type_number,
-                accepted_by):
-        self.problems.append(Problem(kind, self.path, section, offset, function, symbol, type_number,
-                                     type_name, accepted_by, fix, loader_says))
+    def _append(self, finding: Finding, site: Site = Site()) -> None:
+        self.problems.append(Problem(finding.kind, self.path, finding.section, site.offset, site.function, site.symbol,
+                                     site.type_number, finding.title, site.accepted_by, finding.fix,
+                                     finding.loader_says))
 
     def _counted_only(self, kind: str, type_number: int, sites: int = 1) -> bool:
         """Counts `sites` more of a kind; True once the first NAMED_SITES of it are named."""
@@ -326,9 +345,12 @@ class _Checker:
     def _wrong_format(self, section):
         policy = self.policy
         wrong = "RELA" if section.type == SHT_RELA else "REL"
-        self._add("rel-format", section.name, f"{wrong} section on a {policy.arch} kernel",
-                  f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
-                  "build the object for this architecture's ABI", "module MODULE: REL relocation unsupported")
+        self._add(Finding("rel-format",
+                          section.name,
+                          f"{wrong} section on a {policy.arch} kernel",
+                          f"{policy.arch} loaders apply only {'RELA' if policy.uses_rela else 'REL'} sections: "
+                          "build the object for this architecture's ABI",
+                          "module MODULE: REL relocation unsupported"))
 
     def _check_relocations(self, relocations, present: set):
         policy, target = self.policy, self.target
@@ -392,9 +414,16 @@ class _Checker:
         if self._counted_only(kind, number):       # past the named ones: no symbol or function looked up
             return
         symbol = self._symbol(int(relocations.symbols[i]))
-        self._append(kind, relocations.sections[relocations.table[i]].name, self.policy.type_name(number), fix,
-                     loader_says, offset, self.symbols.function_at(int(relocations.targets[i]), offset),
-                     self.symbols.display_name(symbol), number, self.target.accepted_by(number))
+        self._append(Finding(kind,
+                             relocations.sections[relocations.table[i]].name,
+                             self.policy.type_name(number),
+                             fix,
+                             loader_says),
+                     Site(offset=offset,
+                          function=self.symbols.function_at(int(relocations.targets[i]), offset),
+                          symbol=self.symbols.display_name(symbol),
+                          type_number=number,
+                          accepted_by=self.target.accepted_by(number)))
 
     def _check_zero_targets(self, relocations, refused):
         """The x86_64 loader (4.14+) refuses to patch bytes that are not zero, or patched before.
@@ -456,9 +485,12 @@ class _Checker:
             crc = int.from_bytes(data[offset:offset + word], "little" if self.tables.endian == "<" else "big")
             name = data[offset + word:offset + entry].split(b"\0", 1)[0].decode("utf-8", "replace")
             if name in exported and exported[name] != crc & 0xFFFFFFFF:
-                self._add("symbol-version", "__versions", "symbol version mismatch",
-                          "rebuild the module against this kernel's Module.symvers (the tree KDIR names)",
-                          f"MODULE: disagrees about version of symbol {name}", offset, symbol=name)
+                self._add(Finding("symbol-version",
+                                  "__versions",
+                                  "symbol version mismatch",
+                                  "rebuild the module against this kernel's Module.symvers (the tree KDIR names)",
+                                  f"MODULE: disagrees about version of symbol {name}"),
+                          Site(offset=offset, symbol=name))
 
     def _check_thunks(self):
         if self.target.config is None:
@@ -470,12 +502,13 @@ class _Checker:
         for section, offset, function, instruction, option in bare_branches(self.tables, self.symbols,
                                                                            retpoline, rethunk):
             returns = option == rethunk and instruction.startswith("ret")
-            self._add("bare-return" if returns else "bare-indirect", section,
-                      "bare return" if returns else "bare indirect branch",
-                      f"{option}=y: build Rust with the kernel's hardening (RUST_HARDENING=on, rustkmod's "
-                      "default), which routes it through the kernel's thunks",
-                      f"(loads, but `{instruction}` runs without the {option} mitigation)", offset, function,
-                      symbol=instruction)
+            self._add(Finding("bare-return" if returns else "bare-indirect",
+                              section,
+                              "bare return" if returns else "bare indirect branch",
+                              f"{option}=y: build Rust with the kernel's hardening (RUST_HARDENING=on, rustkmod's "
+                              "default), which routes it through the kernel's thunks",
+                              f"(loads, but `{instruction}` runs without the {option} mitigation)"),
+                      Site(offset=offset, function=function, symbol=instruction))
 
     # -- sections and symbols ---------------------------------------------------------------
 
@@ -486,26 +519,38 @@ class _Checker:
         for section in self.tables.sections:
             flags, name = section.flags, section.name
             if strict_rwx and flags & SH_FLAGS.SHF_WRITE and flags & SH_FLAGS.SHF_EXECINSTR:
-                self._add("wx-section", name, "writable and executable section",
-                          "no section may be both: check linker scripts and #[link_section] attributes",
-                          f"MODULE: section {name} (index {section.index}) has invalid WRITE|EXEC flags")
+                self._add(Finding("wx-section",
+                                  name,
+                                  "writable and executable section",
+                                  "no section may be both: check linker scripts and #[link_section] attributes",
+                                  f"MODULE: section {name} (index {section.index}) has invalid WRITE|EXEC flags"))
             if flags & SH_FLAGS.SHF_TLS:
-                self._add("tls-section", name, "thread-local storage section",
-                          "a kernel module has no thread-local storage: remove #[thread_local] and "
-                          "std-only code", "(TLS relocations: Unknown relocation)")
+                self._add(Finding("tls-section",
+                                  name,
+                                  "thread-local storage section",
+                                  "a kernel module has no thread-local storage: remove #[thread_local] and "
+                                  "std-only code",
+                                  "(TLS relocations: Unknown relocation)"))
         if ".ctors" in names and ".init_array" in names and target.config_on("CONFIG_CONSTRUCTORS"):
-            self._add("ctors", ".ctors", "both .ctors and .init_array",
-                      "keep static constructors in one scheme (.init_array)",
-                      "MODULE: has both .ctors and .init_array.")
+            self._add(Finding("ctors",
+                              ".ctors",
+                              "both .ctors and .init_array",
+                              "keep static constructors in one scheme (.init_array)",
+                              "MODULE: has both .ctors and .init_array."))
         self.is_module = ".gnu.linkonce.this_module" in names
         if self.is_module and self.symbols is None:
-            self._add("no-symtab", "", "module without symbols", "do not strip modules",
-                      "MODULE: module has no symbols (stripped?)")
+            self._add(Finding("no-symtab",
+                              "",
+                              "module without symbols",
+                              "do not strip modules",
+                              "MODULE: module has no symbols (stripped?)"))
         if self.policy.arch == "arm64" and self.is_module and self._arm64_uses_plts() and \
                 not {".plt", ".init.plt"} <= names:
-            self._add("missing-plt", ".plt", "module PLT sections missing",
-                      "link the module with Kbuild's module linker script (it adds .plt and .init.plt)",
-                      "MODULE: module PLT section(s) missing")
+            self._add(Finding("missing-plt",
+                              ".plt",
+                              "module PLT sections missing",
+                              "link the module with Kbuild's module linker script (it adds .plt and .init.plt)",
+                              "MODULE: module PLT section(s) missing"))
 
     def _check_modinfo(self):
         """The .modinfo the loader reads (the first allocated one): a second one is never read, and
@@ -516,18 +561,20 @@ class _Checker:
             symbols = self.symbols
             defined = [symbols.name(i) for i in numpy.flatnonzero(symbols.column(2) == hidden.index).tolist()
                        if symbols.type(i) != STT_SECTION and symbols.name(i)] if symbols is not None else []
-            self._add("modinfo-twice", ".modinfo", "second .modinfo section",
-                      "declare the entries in the module's C file (MODULE_INFO), or as a Rust static without "
-                      "#[used] (rustc marks a #[used] one SHF_GNU_RETAIN, which the final link keeps apart)",
-                      f"(the loader reads only the first .modinfo: section {hidden.index}'s entries are never seen)",
-                      symbol=", ".join(defined) or "?")
+            self._add(Finding("modinfo-twice",
+                              ".modinfo",
+                              "second .modinfo section",
+                              "declare the entries in the module's C file (MODULE_INFO), or as a Rust static without "
+                              "#[used] (rustc marks a #[used] one SHF_GNU_RETAIN, which the final link keeps apart)",
+                              f"(the loader reads only the first .modinfo: section {hidden.index}'s entries are never seen)"),
+                      Site(symbol=", ".join(defined) or "?"))
         target = self.target
         info = entries(self.tables.read(found[0])) if found else {}
         expected = expected_vermagic(target.release, self.policy.arch, target.config) \
             if target.release and target.config is not None else None
         has_versions = any(s.name == "__versions" and s.allocated for s in self.tables.sections)
         for problem in modinfo_problems(info, expected, has_versions):
-            self._add(problem.kind, ".modinfo", problem.title, problem.fix, problem.loader_says)
+            self._add(Finding(problem.kind, ".modinfo", problem.title, problem.fix, problem.loader_says))
         self.gpl_compatible = info.get("license") in GPL_COMPATIBLE
 
     def _arm64_uses_plts(self) -> bool:
@@ -545,22 +592,32 @@ class _Checker:
             return                      # the usual object: nothing to look at symbol by symbol
         for i, shndx in enumerate(symbols.shndx):
             if shndx == SHN_COMMON:
-                self._add("common-symbol", "", "common symbol", "define it (Rust: a static), or build C with -fno-common",
-                          "MODULE: please compile with -fno-common", symbol=symbols.name(i))
+                self._add(Finding("common-symbol",
+                                  "",
+                                  "common symbol",
+                                  "define it (Rust: a static), or build C with -fno-common",
+                                  "MODULE: please compile with -fno-common"),
+                          Site(symbol=symbols.name(i)))
             elif shndx == SHN_UNDEF and check_undefined and i and symbols.binding(i) == STB_GLOBAL:
                 name = symbols.name(i)
                 if name and name not in exported:
-                    self._add("undefined-symbol", "", "symbol no one exports",
-                              "the kernel's Module.symvers does not export it: call an exported function "
-                              "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
-                              f"MODULE: Unknown symbol {name} (err -2)", symbol=name)
+                    self._add(Finding("undefined-symbol",
+                                      "",
+                                      "symbol no one exports",
+                                      "the kernel's Module.symvers does not export it: call an exported function "
+                                      "(a C wrapper), or build the module that exports it first (KBUILD_EXTRA_SYMBOLS)",
+                                      f"MODULE: Unknown symbol {name} (err -2)"),
+                              Site(symbol=name))
                 elif name in self.target.gpl_only and not self.gpl_compatible:
                     # find_symbol() skips GPL-only exports for a module whose license taints P
-                    self._add("gpl-only-symbol", "", "GPL-only symbol",
-                              "the kernel exports it with EXPORT_SYMBOL_GPL, which a module that is not "
-                              "GPL-compatible cannot use: call an EXPORT_SYMBOL function instead, or give the "
-                              "module a GPL-compatible license", f"MODULE: Unknown symbol {name} (err -2)",
-                              symbol=name)
+                    self._add(Finding("gpl-only-symbol",
+                                      "",
+                                      "GPL-only symbol",
+                                      "the kernel exports it with EXPORT_SYMBOL_GPL, which a module that is not "
+                                      "GPL-compatible cannot use: call an EXPORT_SYMBOL function instead, or give the "
+                                      "module a GPL-compatible license",
+                                      f"MODULE: Unknown symbol {name} (err -2)"),
+                              Site(symbol=name))
 
 
 def _count(values) -> dict:
