@@ -18,8 +18,8 @@ def build_std_command(profile: profiles.RustProfile, crate: Crate, target_dir: P
     config = work / "build-std.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(sysroot.vendor_config(profiles.library_source_dir(info[1])))
-    command, env = cargo.build_command(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
-                                           str(target_dir), None, dict(os.environ), cfg_file)
+    command, env = cargo.build_command(cargo.CargoBuild(profile, "/usr/bin/cargo", "/usr/bin/rustc", crate.manifest,
+                                                        str(target_dir), None, cfg_file), dict(os.environ))
     command[1:1] = ["--config", str(config)]
     command.append("-Zbuild-std=core,alloc,compiler_builtins")
     if not release:

@@ -6,7 +6,7 @@ import pytest
 
 from rustkmod import RustkmodError
 from rustkmod.kernel.tree import Kernel
-from rustkmod.rust.cargo import build_command
+from rustkmod.rust.cargo import CargoBuild, build_command
 from rustkmod.rust.profiles import cached_toolchain_info, host_default_profile, kernel_profile
 
 VERSION = "rustc 1.96.0\nhost: x86_64-unknown-linux-gnu\nrelease: 1.96.0\n"
@@ -75,8 +75,8 @@ def test_every_verified_architecture_has_a_rust_target():
 
 def test_cargo_command_builds_against_the_sysroot_with_the_flags():
     profile = kernel_profile(kernel(), VERSION)
-    command, env = build_command(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b", "/s/x86_64-unknown-none-0123",
-                                 {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
+    command, env = build_command(CargoBuild(profile, "cargo", "/usr/bin/rustc", "/p/Cargo.toml", "/b",
+                                            "/s/x86_64-unknown-none-0123"), {"RUSTFLAGS": "-Cfoo", "PATH": "/bin"})
     assert command[:2] == ["cargo", "build"] and not [c for c in command if "build-std" in c or c == "--config"]
     assert "RUSTFLAGS" not in env and env["RUSTC_BOOTSTRAP"] == "1"
     flags = env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")
@@ -118,8 +118,8 @@ def test_kernel_cfgs_go_to_every_crate_of_the_graph():
     """Through CARGO_ENCODED_RUSTFLAGS: the module's crate and the crates it uses (a framework
     crate's version differences), never `core` (the sysroot is its own build)."""
     profile = kernel_profile(kernel(), VERSION)
-    command, env = build_command(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", {}, "/k/cfg.args",
-                                 ["--cfg=rustkmod_bindings"], ["--config", "x=1"])
+    command, env = build_command(CargoBuild(profile, "cargo", "rustc", "/p/Cargo.toml", "/b", "/s", "/k/cfg.args",
+                                            ("--cfg=rustkmod_bindings",), ("--config", "x=1")), {})
     assert command[1:4] == ["build", "--lib", "--release"] and command[-2:] == ["--config", "x=1"]
     assert env["CARGO_ENCODED_RUSTFLAGS"].split("\x1f")[-3:] == ["--sysroot=/s", "@/k/cfg.args", "--cfg=rustkmod_bindings"]
 

@@ -345,27 +345,41 @@ def path_remap_flags(prefixes: list[tuple[str, str]]) -> list[str]:
     return flags + ["--remap-path-scope=object"] if flags else []
 
 
-def build_command(profile: "RustProfile", cargo: str, rustc: str, manifest: str, target_dir: str,
-                  sysroot: str | None, base_env: dict, cfg_file: str | None = None, extra_flags=(),
-                  config=()) -> tuple[list[str], dict]:
+class CargoBuild(NamedTuple):
+    """One `cargo build` of a crate's staticlib for a profile: the tools, the crate, where the
+    outputs go, and what rustc gets beyond the profile's flags.
+
+    `sysroot`: the profile's (sysroot.py), when it has one. `cfg_file` is the kernel's --cfg
+    argfile (cfgs.py), given with `extra_flags` to every crate of the graph through
+    CARGO_ENCODED_RUSTFLAGS: a framework crate tests the kernel's version as the module's crate
+    does (build scripts and proc macros, built for the host, get none of it). `config`: cargo
+    --config arguments (runtime_config)."""
+
+    profile: "RustProfile"
+    cargo: str
+    rustc: str
+    manifest: str
+    target_dir: str
+    sysroot: str | None = None
+    cfg_file: str | None = None
+    extra_flags: tuple = ()
+    config: tuple = ()
+
+
+def build_command(build: CargoBuild, base_env: dict) -> tuple[list[str], dict]:
     """The cargo invocation (argv, environment) that builds a crate's staticlib for a profile,
     as `cargo build` in the crate's own directory would (run it there: the crate's cargo
-    configuration applies), against the profile's `sysroot` (sysroot.py) when it has one.
-
-    `cfg_file` is the kernel's --cfg argfile (cfgs.py), given with `extra_flags` to every crate
-    of the graph through CARGO_ENCODED_RUSTFLAGS: a framework crate tests the kernel's version as
-    the module's crate does (build scripts and proc macros, built for the host, get none of it).
-    `config`: cargo --config arguments (runtime_config). RUSTC_BOOTSTRAP=1: the kernel's codegen
-    needs -Z flags (-Zplt, the hardening), which only a nightly or bootstrapping compiler takes.
+    configuration applies). RUSTC_BOOTSTRAP=1: the kernel's codegen needs -Z flags (-Zplt, the
+    hardening), which only a nightly or bootstrapping compiler takes.
     """
-    command = [cargo, "build", "--lib", "--release", "--quiet", "--manifest-path", manifest, "--target", profile.target,
-               *config]
-    flags = list(profile.rustflags) + ([f"--sysroot={sysroot}"] if sysroot else [])
-    flags += ([f"@{cfg_file}"] if cfg_file else []) + list(extra_flags)
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags),
-               RUST_TARGET_PATH=TARGET_SPECS)
+    command = [build.cargo, "build", "--lib", "--release", "--quiet", "--manifest-path", build.manifest,
+               "--target", build.profile.target, *build.config]
+    flags = list(build.profile.rustflags) + ([f"--sysroot={build.sysroot}"] if build.sysroot else [])
+    flags += ([f"@{build.cfg_file}"] if build.cfg_file else []) + list(build.extra_flags)
+    env = dict(base_env, RUSTC=build.rustc, CARGO_TARGET_DIR=build.target_dir,
+               CARGO_ENCODED_RUSTFLAGS=encoded_rustflags(flags), RUST_TARGET_PATH=TARGET_SPECS)
     env.pop("RUSTFLAGS", None)
-    if profile.build_std:
+    if build.profile.build_std:
         env["RUSTC_BOOTSTRAP"] = "1"
     return command, env
 

@@ -89,12 +89,11 @@ def _cargo_build(target, source, env):
     # include!(env!("RUSTKMOD_BINDINGS")) in the module's crate, RUSTKMOD_BINDINGS_<LIB> in a crate
     # declaring its own, each under #[cfg(rustkmod_bindings)]
     bindings = {role.split("=", 1)[1]: path for role, path in inputs.items() if role.startswith("bindings=")}
-    command, run_env = cargo.build_command(profile, settings.cargo, settings.rustc, inputs["manifest"],
-                                           target_dir, settings.sysroot or None, _cargo_environment(env),
-                                           inputs.get("kernel_cfg"),
-                                           (["--cfg=rustkmod_bindings"] if bindings else [])
-                                           + (_path_remaps(env) if settings.remap_paths else []),
-                                           settings.config)
+    extra = (["--cfg=rustkmod_bindings"] if bindings else []) + (_path_remaps(env) if settings.remap_paths else [])
+    command, run_env = cargo.build_command(
+        cargo.CargoBuild(profile, settings.cargo, settings.rustc, inputs["manifest"], target_dir,
+                         settings.sysroot or None, inputs.get("kernel_cfg"), tuple(extra), settings.config),
+        _cargo_environment(env))
     run_env.update(bindings)
     crate_dir = os.path.dirname(inputs["manifest"])
     if verbose(env):                # cargo's own lines too: what it compiles, each rustc command
