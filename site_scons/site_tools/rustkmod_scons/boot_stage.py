@@ -153,7 +153,7 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
     modules.dep; signed modules under module.sig_enforce=1, so a key the kernel does not trust fails."""
     env, kernel, name, module_dir, providers = build.env, build.kernel, build.name, build.module_dir, build.providers
     load_order = list(dict.fromkeys([n for p in providers for n in p.load_order] + [module_ko]))
-    image = env["KERNEL_IMAGE"] or kernel.image()
+    image = build.target.image
     kernel_text = f"Linux {kernel.release} ({'.'.join(map(str, kernel.version))}, {kernel.arch})"
     expect = options.expect
     expected = tuple(line for line in ([expect] if isinstance(expect, str) else expect) if line)
@@ -163,7 +163,7 @@ def nodes(build, module_ko, verified, installed, options: BootOptions) -> Booted
         source = env.File(program)
         extra += env.UserProgram(module_dir.Dir("bin").File(os.path.splitext(source.name)[0]),
                                  [source, settings_node(env, UserProgramSettings(kernel.arch))])
-    settings = BootSettings(kernel.arch, image, expected, kernel_text, env.get("RUSTKMOD_BUSYBOX", ""),
+    settings = BootSettings(kernel.arch, image, expected, kernel_text, build.target.busybox,
                             exercise=options.exercise, exercise_after=options.exercise_after,
                             insmod_params=options.insmod_params, files=tuple(f.abspath for f in extra),
                             allowed_taint=options.allowed_taint,

@@ -1,13 +1,16 @@
-"""One module for one kernel: the record every stage configures itself from.
+"""One module for one kernel: the records every stage configures itself from.
 
-module.py makes one `ModuleBuild` per (module, kernel); each stage file's `nodes(build, ...)` reads
-what it needs from it and makes its own settings and nodes, so a stage's details stay in its file.
+`KernelTarget` is one kernel as the build targets it (made once per kernel of KERNELS, or KDIR);
+module.py makes one `ModuleBuild` per (module, kernel) holding it; each stage file's
+`nodes(build, ...)` reads what it needs from it and makes its own settings and nodes, so a
+stage's details stay in its file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from typing import NamedTuple
 
 from rustkmod import RustkmodError
 from rustkmod.kernel import kbuild
@@ -16,20 +19,35 @@ from rustkmod.kernel.tree import Kernel
 from . import state
 
 
+class KernelTarget(NamedTuple):
+    """One kernel as the build targets it: its tree, its directory under BUILD_DIR, what boots it,
+    and what every make of it gets."""
+
+    kernel: Kernel
+    dir_name: str               # the kernel's directory under BUILD_DIR (its release; a digest for a second tree)
+    image: str                  # the image `scons check` boots (KERNEL_IMAGE, a fetched kernel's, or the tree's)
+    busybox: str                # a static busybox for its architecture ("" = the host's)
+    cross_compile: str          # CROSS_COMPILE as given, or Debian's cross prefix for a foreign tree
+    cc: str                     # Kbuild's C compiler; "" when Kbuild's own choice works
+    make_variables: tuple       # ARCH, CROSS_COMPILE, CC, LLVM: what every make of this kernel gets
+
+
 class ModuleBuild:
     """What every stage of one module for one kernel shares.
 
     (A plain class, as the result types: a dataclass costs the no-op build 0.6 ms to define.)"""
 
-    def __init__(self, env, name: str, kernel: Kernel, out, dir_name: str, cross_compile: str, cc: str,
-                 make_variables: list, providers: list):
-        self.env, self.name, self.kernel = env, name, kernel
+    def __init__(self, env, name: str, target: KernelTarget, out, providers: list):
+        self.env, self.name, self.target = env, name, target
         self.out = out                        # BUILD_DIR's node: the Rust builds, shared by kernels, are under it
-        self.dir_name = dir_name              # the kernel's directory under BUILD_DIR
-        self.module_dir = out.Dir(dir_name).Dir(name)
-        self.cross_compile, self.cc = cross_compile, cc      # cc: "" when Kbuild's own choice works
-        self.make_variables = make_variables  # ARCH, CROSS_COMPILE, CC, LLVM: what every make of this kernel gets
+        self.module_dir = out.Dir(target.dir_name).Dir(name)
         self.providers = providers            # the RustModules this one uses, as built for this kernel
+
+    kernel = property(lambda self: self.target.kernel)
+    dir_name = property(lambda self: self.target.dir_name)
+    cross_compile = property(lambda self: self.target.cross_compile)
+    cc = property(lambda self: self.target.cc)
+    make_variables = property(lambda self: list(self.target.make_variables))
 
     @property
     def extra_symvers(self) -> list:
@@ -46,14 +64,21 @@ def for_kernel(env, name: str, uses=()) -> ModuleBuild:
     out = build_dir(env)
     providers = [_provider_for(p, kernel, name) for p in env.Flatten([uses])]
     kbuild.check_path_for_make("KDIR", kernel.kdir)
+    build = ModuleBuild(env, name, kernel_target(env, kernel), out, providers)
+    kbuild.check_path_for_make("BUILD_DIR", build.module_dir.abspath)
+    return build
+
+
+def kernel_target(env, kernel: Kernel) -> KernelTarget:
+    """The KernelTarget of the kernel `env` is configured for (KDIR, and a fetched kernel's
+    KERNEL_IMAGE and busybox, as fan_out resolves KERNELS)."""
     cross_compile = kbuild.cross_compile_for(kernel, env["CROSS_COMPILE"])
     cc, cc_note = kbuild.kbuild_cc(kernel, cross_compile, env["KBUILD_CC"])
     if cc_note:
         state.registry().note(cc_note)
-    build = ModuleBuild(env, name, kernel, out, _kernel_dir_name(kernel), cross_compile, cc,
-                        kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"]), providers)
-    kbuild.check_path_for_make("BUILD_DIR", build.module_dir.abspath)
-    return build
+    return KernelTarget(kernel, _kernel_dir_name(kernel), env["KERNEL_IMAGE"] or kernel.image(),
+                        env.get("RUSTKMOD_BUSYBOX", ""), cross_compile, cc,
+                        tuple(kbuild.make_variables(kernel, cross_compile, cc, env["LLVM"])))
 
 
 def build_dir(env):

@@ -156,7 +156,15 @@ def originals(env, name: str, c_sources: list) -> tuple:
     return tuple(pairs)
 
 
-def nodes(build, sources: list, rust, bindings=()) -> list:
+class KbuildNodes(NamedTuple):
+    """What `make modules` writes for one module: the .ko, its exports, its modules.order."""
+
+    ko: object
+    symvers: object
+    order: object
+
+
+def nodes(build, sources: list, rust, bindings=()) -> KbuildNodes:
     """The staged inputs of one module for one kernel, and Kbuild's outputs (.ko, Module.symvers,
     modules.order): the C `sources`, the crate's object (`rust`: rust_stage.RustNodes), rustkmod-rt's
     C half when the crate uses it, and the bindings' C helpers with the header they include."""
@@ -202,4 +210,4 @@ def nodes(build, sources: list, rust, bindings=()) -> list:
                            module_dir.File("modules.order")], env.Flatten(staged) + extra_symvers + [settings_node(env, settings)])
     env.Depends(ko, kernel_files)
     env.Clean(ko, module_dir)
-    return ko
+    return KbuildNodes(*ko)

@@ -24,12 +24,13 @@ class RustModule:
 
     (Plain classes here and in state.py: a dataclass costs the no-op build 0.6 ms to define.)"""
 
-    def __init__(self, name: str, kernel_tree, staticlib: list, rust_object: list, ko: list,
-                 verified: list, check: list, flags=None, load_order=None, install=None, check_installed=None,
-                 editor=None, staged=None):
+    def __init__(self, name: str, target, *, staticlib: list = (), rust_object: list = (), ko: list = (),
+                 verified: list = (), check: list = (), flags=None, load_order=None, install=None,
+                 check_installed=None, editor=None, staged=None):
         self.name = name
-        self.kernel_tree = kernel_tree       # the kernel (rustkmod.kernel.tree.Kernel)
-        self.staticlib, self.rust_object, self.ko = staticlib, rust_object, ko
+        self.target = target                 # the kernel as the build targets it (context.KernelTarget)
+        self.staticlib, self.rust_object = list(staticlib), list(rust_object)
+        self.ko = list(ko)                   # the verified .ko (or RELOCS=fix's), Module.symvers, modules.order
         self.verified, self.check = verified, check
         self.flags = flags               # () -> the kernel's hardening as rustc flags, for `scons flags` only
         self.load_order = load_order or []   # verified .ko files to load, dependencies first
@@ -38,8 +39,9 @@ class RustModule:
         self.editor = editor or []           # rust-project.json, compile_commands.json
         self.staged = staged                 # the verified (and signed) copy a package or an install takes
 
-    kernel = property(lambda self: self.kernel_tree.name)      # its build directory's name
-    kdir = property(lambda self: self.kernel_tree.kdir)
+    kernel_tree = property(lambda self: self.target.kernel)    # the kernel (rustkmod.kernel.tree.Kernel)
+    kernel = property(lambda self: self.target.dir_name)       # its build directory's name
+    kdir = property(lambda self: self.target.kernel.kdir)
 
     @property
     def symvers(self):
@@ -85,20 +87,21 @@ def _rust_kernel_module(env, name: str, crate: str, sources: list, uses, binding
     bound = bindings_stage.nodes(build, bindings, manifest)  # per kernel: each bindings.rs and its C helpers
     rust = rust_stage.nodes(build, manifest, bound)         # shared by kernels of one profile
     ko = kbuild_stage.nodes(build, sources, rust, bound)    # the module's own directory per kernel, and make
-    module_ko, verified = verify_stage.nodes(build, ko[0], boot.allowed_taint)
-    installed = install_stage.nodes(build, module_ko, verified, ko[2])
+    module_ko, verified = verify_stage.nodes(build, ko.ko, boot.allowed_taint)
+    installed = install_stage.nodes(build, module_ko, verified, ko.order)
     booted = boot_stage.nodes(build, module_ko, verified, installed, boot)
     made_from = kbuild_stage.originals(build.env, name, kbuild_stage.c_source_nodes(build.env, sources, manifest))
-    editor_files = editor_stage.nodes(build, rust, ko[0], bound, made_from)
+    editor_files = editor_stage.nodes(build, rust, ko.ko, bound, made_from)
     kernel = build.kernel
 
     def flags() -> str:
         from rustkmod.kernel.hardening import describe, kernel_hardening
         off = "\n  RUST_HARDENING=off: none of these flags is used" if env["RUST_HARDENING"] == "off" else ""
         return describe(kernel, kernel_hardening(kernel)) + off
-    return RustModule(name, kernel, rust.staticlib, rust.rust_object, [module_ko] + ko[1:], verified,
-                      booted.check, flags, booted.load_order, installed.nodes, booted.check_installed, editor_files,
-                      installed.staged)
+    return RustModule(name, build.target, staticlib=rust.staticlib, rust_object=rust.rust_object,
+                      ko=[module_ko, ko.symvers, ko.order], verified=verified, check=booted.check, flags=flags,
+                      load_order=booted.load_order, install=installed.nodes, check_installed=booted.check_installed,
+                      editor=editor_files, staged=installed.staged)
 
 
 def _refuse(text: str) -> None:
