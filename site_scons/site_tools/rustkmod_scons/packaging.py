@@ -24,12 +24,13 @@ def RustModulesDeb(env, modules, package, version, maintainer, description):
     def packages():
         spec = deb.DebSpec(package, version, maintainer, description, _source_date_epoch(env))
         spec.check()
-        by_kernel: dict = {}
+        by_release: dict = {}       # one package per release: of two trees of one release, the first one's
         for result in env.Flatten([modules]):
             for module in result.modules:
-                by_kernel.setdefault(module.kernel, (module.kernel_tree, []))[1].append(
-                    (result.name, module.staged, module.staticlib[0]))
-        made = [n for tree, pairs in by_kernel.values()
+                first, _, pairs = by_release.setdefault(module.kernel_tree.release, (module.kernel, module.kernel_tree, []))
+                if module.kernel == first:
+                    pairs.append((result.name, module.staged, module.staticlib[0]))
+        made = [n for _, tree, pairs in by_release.values()
                 for n in deb_stage.nodes(env, context.build_dir(env), spec, tree, pairs)]
         env.Alias("deb", made + [n for result in env.Flatten([modules]) for n in result.failing])
         env.Clean(_kos(env, modules), made)         # plain `scons -c` removes the packages too

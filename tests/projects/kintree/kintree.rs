@@ -79,11 +79,15 @@ impl kernel::InPlaceModule for KInTree {
             *guard += 1;
             pr_info!("locked by: {} and {}\n", counted.access(&guard), *guard);
             drop(guard);
-            // work: an Arc item, queued twice while pending (the second is given back), and a closure
+            // work: an Arc item queued twice (the second is given back while the first is pending;
+            // a worker on another CPU may have taken the first already, and then both run), and a
+            // closure
             let job = Job::new(50)?;
             let first = workqueue::system().enqueue(job.clone()).is_ok();
-            let again = workqueue::system().enqueue(job).is_err();
-            pr_info!("queued: {first}, again while pending: {again}\n");
+            match workqueue::system().enqueue(job) {
+                Err(_) => pr_info!("queued: {first}, again while pending: given back\n"),
+                Ok(()) => pr_info!("queued: {first}, again after a worker took it: queued\n"),
+            }
             workqueue::system().try_spawn(GFP_KERNEL, || pr_info!("spawned ran\n"))?;
             Ok(())
         })
