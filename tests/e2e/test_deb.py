@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from helpers import copy_project, fetch_kernels, scons
+from helpers import ROOT, copy_project, fetch_kernels, scons
 from rustkmod.kernel import boot
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +68,29 @@ def test_the_package_is_the_same_bytes_when_built_again(packaged):
     assert rebuilt.returncode == 0, rebuilt.output
     assert rebuilt.steps() == ["DEB", "DEB"], rebuilt.stdout
     assert {name: path.read_bytes() for name, path in debs.items()} == before
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_the_packaged_module_is_stripped_and_names_no_path_of_the_build_machine(packaged, name, tmp_path):
+    """--strip-debug (INSTALL_MOD_STRIP=1), Rust's paths remapped (no directory of the build machine
+    in the shipped bytes), and debian/copyright naming the crates built in with their licenses."""
+    import lzma
+    import os
+    from elftools.elf.elffile import ELFFile
+    project, _, debs = packaged
+    subprocess.run(["dpkg", "-x", str(debs[name]), str(tmp_path)], check=True)
+    shipped = next(tmp_path.glob("lib/modules/*/updates/hello.ko*"))
+    module = lzma.decompress(shipped.read_bytes()) if shipped.suffix == ".xz" else shipped.read_bytes()
+    (tmp_path / "hello.ko").write_bytes(module)
+    with open(tmp_path / "hello.ko", "rb") as handle:
+        sections = [section.name for section in ELFFile(handle).iter_sections()]
+    assert ".modinfo" in sections and not [s for s in sections if s.startswith(".debug_")], sections
+    for path in {str(project), str(project.resolve()), str(ROOT), os.path.expanduser("~/")} - {"", "/"}:
+        assert path.encode() not in module, path
+    copyright_text = subprocess.run(f"dpkg-deb --fsys-tarfile {debs[name]} | tar -xO --wildcards '*/copyright'",
+                                    shell=True, capture_output=True, text=True, check=True).stdout
+    assert " hello 0.1.0: GPL-2\n" in copyright_text, copyright_text
+    assert "core, alloc, compiler_builtins" in copyright_text, copyright_text
 
 
 @pytest.mark.parametrize("name", KERNELS)
