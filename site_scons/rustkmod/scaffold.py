@@ -42,6 +42,8 @@ env.RustModulesDeb(module, package="{package}", version="0.1.0", maintainer="You
 # scons dkms-deb: build/deb/{package}-dkms_0.1.0_all.deb, that tree as Debian's DKMS package
 env.RustModulesDkms(module, package="{package}", version="0.1.0", maintainer="You <you@example.com>",
                     description="{name} kernel module in Rust")
+# last: scons KERNEL=6.1 (a typo) stops here; name the project's own variables in the call
+env.RustkmodCheckArguments()
 '''
 
 CARGO_TOML = '''\

@@ -85,21 +85,28 @@ def test_an_unknown_variable_fails_naming_the_nearest(project, args, typo, meant
 
 
 def test_variables_the_project_reads_stay_usable(project):
-    """ARGUMENTS read by the SConstruct, a Variables of its own, and a declared name are the project's."""
+    """A Variables of the project's own, a name given to the check, and a declared name are the
+    project's; a SConstruct without the check (written before it existed) builds unchecked."""
     sconstruct = project / "SConstruct"
-    sconstruct.write_text(sconstruct.read_text() + """
+    original = sconstruct.read_text()
+    assert original.rstrip().endswith("env.RustkmodCheckArguments()")
+    unchecked = original.replace("env.RustkmodCheckArguments()", "")
+    sconstruct.write_text(unchecked + """
 if ARGUMENTS.get("SHOW"):
     print("show:", ARGUMENTS["SHOW"])
 mine = Variables(None, ARGUMENTS)
 mine.Add(BoolVariable("VERBOSE_BOARD", "the project's own", False))
 mine.Update(env)
 env.RustkmodArguments("LATE")
+env.RustkmodCheckArguments(mine, "SHOW")
 """)
     run = scons(project, "-n", "SHOW=yes", "VERBOSE_BOARD=1", "LATE=1", "CARGOCOMSTR=building $TARGET")
     assert run.returncode == 0, run.output
     assert "show: yes" in run.stdout
     line = one_error_line(scons(project, "-n", "SHOWW=yes"))
     assert "SHOWW=yes: no such build variable; did you mean SHOW?" in line
+    sconstruct.write_text(unchecked)
+    assert scons(project, "-n", "SHOWW=yes").returncode == 0
 
 
 def test_crate_given_as_a_file(project):

@@ -176,16 +176,30 @@ def test_an_actions_signature_follows_its_code_across_runs(tmp_path, monkeypatch
     assert contents_in_new_run("2") != first and len(read) == 2      # the code changed: so does the signature
 
 
-def test_an_argument_is_known_once_read_or_declared_and_a_typo_gets_its_nearest_name():
+def test_an_argument_is_known_to_rustkmod_named_or_declared_and_a_typo_gets_its_nearest_name(monkeypatch, capsys):
+    """Through SCons' public Variables API: the tool's own UnknownVariables(), a project's keys()."""
+    import pytest
+    from SCons.Environment import Base
+    from SCons.Variables import Variables
     from rustkmod_scons import arguments
-    tracked = arguments.TrackedArguments({"EXPECT": "x", "KERNEL": "5.10", "MINE": "1"})
-    assert tracked.get("EXPECT") == "x" and "MISSING" not in tracked
-    assert tracked.read == {"EXPECT", "MISSING"}
-    known = {"KERNELS", "KDIR", "KERNEL_CACHE", "MINE"} | tracked.read
-    assert arguments.unknown(tracked, known) == ["KERNEL"]
-    assert arguments.nearest("KERNEL", known) == "KERNELS"
-    assert arguments.nearest("KDIRR", known) == "KDIR"
-    assert arguments.nearest("ZZZZZZ", known) == ""
+    given = {"KERNELS": "6.1", "CC": "gcc", "KERNEL": "5.10", "BOARD": "pc", "MINE": "1", "SHOW": "x"}
+    tool = Variables(None, given)
+    tool.Add("KERNELS", "", "")
+    tool.Add(("KBUILD_CC", "CC"), "", "")           # an alias is the tool's too
+    tool.Update(Base())
+    monkeypatch.setattr(arguments, "_tool_variables", [tool])
+    monkeypatch.setattr(arguments, "_declared", {"MINE"})
+    assert arguments.known_to_tool(given) == {"KERNELS", "CC"}
+    project = Variables(None, given)
+    project.Add("BOARD", "", "")
+    with pytest.raises(SystemExit) as stopped:
+        arguments.check(given, {"MINE", "SHOW"} | set(project.keys()))
+    assert stopped.value.code == 2
+    assert "rustkmod: KERNEL=5.10: no such build variable; did you mean KERNELS?" in capsys.readouterr().err
+    arguments.check({name: value for name, value in given.items() if name != "KERNEL"},
+                    {"MINE", "SHOW"} | set(project.keys()))          # nothing unknown: returns
+    assert arguments.nearest("KDIRR", {"KDIR", "KERNELS"}) == "KDIR"
+    assert arguments.nearest("ZZZZZZ", {"KDIR", "KERNELS"}) == ""
 
 
 def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_kept(monkeypatch):
@@ -205,23 +219,21 @@ def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_ke
     assert os.environ["CPATH"] == "/somewhere" and os.environ["KCFLAGS"] == "-DX"   # the process keeps them
 
 
-def test_the_scons_internals_rustkmod_leans_on_are_there_in_the_pinned_version():
-    """SCons has no public hook for these; when requirements.txt moves SCons on, this names what to
-    check again: an action's contents (common._Step's memo), and the end of SConscript reading,
-    the readers' namespaces and Variables.Update (arguments.py)."""
+def test_the_supported_scons_versions_are_one_range_everywhere():
+    """pyproject.toml's lowest SCons is the one rustkmod's Debian package depends on (Debian 12's,
+    which the clean-target test runs); requirements.txt pins one inside the range (the suite's)."""
     import SCons
-    import SCons.Action
-    import SCons.Node.FS
-    import SCons.Variables
+    import tomllib
     from helpers import ROOT
+    from rustkmod import tool_deb
+    requirement = next(r for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+                       if r.startswith("scons"))
+    lowest = requirement.split(">=")[1].split(",")[0].strip()
+    assert f"scons (>= {lowest})" in tool_deb.DEPENDS
     pinned = next(line.split("==")[1].split()[0] for line in (ROOT / "requirements.txt").read_text().splitlines()
                   if line.startswith("scons=="))
-    assert SCons.__version__ == pinned
-    assert callable(SCons.Action._callable_contents)
-    assert callable(SCons.Node.FS.save_strings)
-    reader = sys.modules["SCons.Script.SConscript"]
-    assert isinstance(reader.call_stack, list) and hasattr(reader, "GlobalDict")
-    assert "args" in SCons.Variables.Variables.Update.__code__.co_varnames
+    as_tuple = lambda version: tuple(int(part) for part in version.split("."))      # noqa: E731
+    assert as_tuple(pinned) >= as_tuple(lowest) and SCons.__version__ == pinned
 
 
 def test_a_crates_warning_is_printed_once_per_run_and_errors_always():

@@ -98,7 +98,7 @@ def generate(env, **kwargs):
     from .variables import apply_variables
     if not GetOption("help"):       # first: the lock also names the tree's memo, which variables use
         state.current().lock_tree(env.Dir("#").abspath)
-    arguments.install(always_known=DEFAULT_COMSTR)     # NAME=VALUE that nobody reads fails the run
+    arguments.declare(*DEFAULT_COMSTR)      # scons CARGOCOMSTR=... is read below
     apply_variables(env)
     from rustkmod import process
     from .common import verbose
@@ -117,6 +117,7 @@ def generate(env, **kwargs):
     env.AddMethod(packaging.RustModulesDkms, "RustModulesDkms")
     env.AddMethod(packaging.RustkmodDeb, "RustkmodDeb")
     env.AddMethod(arguments.RustkmodArguments, "RustkmodArguments")
+    env.AddMethod(arguments.RustkmodCheckArguments, "RustkmodCheckArguments")
     state.settle()
 
 

@@ -1,60 +1,27 @@
 """`NAME=VALUE` arguments nobody reads fail the run: `scons check KERNEL=5.10` must not say
 "up to date" and exit 0 while the user believes 5.10 passed.
 
-An argument is known when a `Variables` object of the run knows it (rustkmod's own, or one the
-project's SConstruct adds and updates), when the project's SConscripts read it from ARGUMENTS
-(`ARGUMENTS.get("EXPECT")`), or when the project declares it (`env.RustkmodArguments("MYFLAG")`).
-The check runs once, after every SConscript was read and before anything is built, cleaned or
-questioned: SCons offers no public hook there, so the first call it makes at that point
-(`SCons.Node.FS.save_strings`, right after reading) is wrapped for that one call.
+The SConstruct asks for the check once, at its end, when every SConscript was read:
+`env.RustkmodCheckArguments(*known)`. An argument is known when rustkmod's variables know it
+(`Variables.UnknownVariables()` of the tool's own), when one of `known` names it (a name, or a
+`Variables` of the project's: its `keys()`), or when the project declared it
+(`env.RustkmodArguments("MYFLAG")`). SCons has no public hook at the end of reading, and the
+project's own reads of ARGUMENTS are its business: so the call is explicit, and a SConstruct
+without it builds as before, unchecked.
 """
 
 from __future__ import annotations
 
 import sys
 
-import SCons.Node.FS
-import SCons.Script
-import SCons.Variables
+from SCons.Script import ARGUMENTS
 
-# The module that reads SConscripts (SCons.Script's own `SConscript` name is the function).
-_reader = sys.modules["SCons.Script.SConscript"]
-
-
-class TrackedArguments(dict):
-    """SCons' ARGUMENTS, remembering which names the SConscripts read."""
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.read = set()
-
-    def __getitem__(self, key):
-        self.read.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key, default=None):
-        self.read.add(key)
-        return super().get(key, default)
-
-    def __contains__(self, key):
-        self.read.add(key)
-        return super().__contains__(key)
-
-    def pop(self, key, *default):
-        self.read.add(key)
-        return super().pop(key, *default)
-
-    def setdefault(self, key, default=None):
-        self.read.add(key)
-        return super().setdefault(key, default)
-
-
-_declared: set = set()        # env.RustkmodArguments(...) and the keys of every Variables updated
-_tracked: TrackedArguments | None = None
+_declared: set = set()          # env.RustkmodArguments(...) and what is always known
+_tool_variables: list = []      # the Variables rustkmod updated, one per environment it was loaded into
 
 
 def declare(*names: str) -> None:
-    """Names the project reads in its own way (an ARGUMENTS read before rustkmod loaded, ARGLIST)."""
+    """Names the project reads in its own way (ARGUMENTS, ARGLIST)."""
     _declared.update(names)
 
 
@@ -63,46 +30,29 @@ def RustkmodArguments(env, *names: str) -> None:
     declare(*names)
 
 
-def install(always_known=()) -> None:
-    """Once per process: ARGUMENTS tracked from here on, every Variables' keys declared when it
-    is updated, and the check armed for the end of SConscript reading."""
-    global _tracked
-    declare(*always_known)
-    if _tracked is not None:
-        return
-    original = SCons.Script.ARGUMENTS
-    _tracked = TrackedArguments(original)
-    # The name every SConscript sees: the module's, the cached default globals new SConscripts
-    # copy, and the globals of the SConscripts being read now.
-    SCons.Script.ARGUMENTS = _tracked
-    namespaces = [frame.globals for frame in _reader.call_stack]
-    if _reader.GlobalDict is not None:
-        namespaces.append(_reader.GlobalDict)
-    for namespace in namespaces:
-        if namespace.get("ARGUMENTS") is original:
-            namespace["ARGUMENTS"] = _tracked
-    _declare_on_update()
-    _check_after_reading()
+def RustkmodCheckArguments(env, *known) -> None:
+    """env.RustkmodCheckArguments(*known), the SConstruct's last line: the first `NAME=VALUE`
+    that neither rustkmod, nor `known` (names, or the project's own Variables), nor a declared
+    name reads stops the run before anything is built (one line, exit status 2)."""
+    names = set(_declared)
+    for thing in known:
+        names.update([thing] if isinstance(thing, str) else thing.keys())
+    check(dict(ARGUMENTS), names)
 
 
-def _declare_on_update() -> None:
-    update = SCons.Variables.Variables.Update
-
-    def declaring_update(self, env, args=None):
-        declare(*self.keys())
-        declare(*(alias for option in self.options for alias in option.aliases))
-        return update(self, env, args)
-    SCons.Variables.Variables.Update = declaring_update
+def note_tool_variables(variables) -> None:
+    """The tool's Variables, updated with ARGUMENTS: what they leave unknown is checked."""
+    _tool_variables.append(variables)
 
 
-def _check_after_reading() -> None:
-    save_strings = SCons.Node.FS.save_strings
-
-    def check_then_save(value):
-        SCons.Node.FS.save_strings = save_strings       # one call only
-        check()
-        return save_strings(value)
-    SCons.Node.FS.save_strings = check_then_save
+def known_to_tool(arguments: dict) -> set:
+    """The arguments some Variables of rustkmod's took (aliases included)."""
+    if not _tool_variables:
+        return set()
+    unknown_to_all = set(arguments)
+    for variables in _tool_variables:
+        unknown_to_all &= set(variables.UnknownVariables())
+    return set(arguments) - unknown_to_all
 
 
 def unknown(arguments, known) -> list[str]:
@@ -116,13 +66,13 @@ def nearest(name: str, known) -> str:
     return found[0] if found else ""
 
 
-def check() -> None:
+def check(arguments: dict, names: set) -> None:
     """One line and exit status 2 for the first argument nobody reads."""
-    arguments = SCons.Script.ARGUMENTS
-    known = _declared | (arguments.read if isinstance(arguments, TrackedArguments) else set())
+    known = names | known_to_tool(arguments)
+    suggestible = known | {key for variables in _tool_variables for key in variables.keys()}
     for name in unknown(arguments, known):
-        guess = nearest(name, known)
+        guess = nearest(name, suggestible)
         hint = f"did you mean {guess}?" if guess else "scons -h lists the build variables"
-        sys.stderr.write(f"scons: *** rustkmod: {name}={dict.get(arguments, name)}: no such build variable; {hint} "
-                         f"(a variable of the project's own: env.RustkmodArguments(\"{name}\"))\n")
+        sys.stderr.write(f"scons: *** rustkmod: {name}={arguments[name]}: no such build variable; {hint} "
+                         f"(a variable of the project's own: env.RustkmodCheckArguments(\"{name}\"))\n")
         sys.exit(2)

@@ -79,10 +79,9 @@ class _Step(functools.partial):
 
 
 def scons_callable_contents(func) -> bytes:
-    """What SCons signs for a Python function's action: its code, constants and defaults. SCons
-    has this only as a private function; this is the one place rustkmod calls it, and
-    tests/unit/test_tool_parts.py pins it to the SCons version in requirements.txt."""
-    return SCons.Action._callable_contents(func)
+    """What SCons signs for a Python function's action (its code, constants and defaults), read
+    through the Action interface SCons itself calls for a signature."""
+    return bytes(SCons.Action.Action(func).get_contents([], [], None))
 
 
 def library_code(env, *paths: str) -> list:

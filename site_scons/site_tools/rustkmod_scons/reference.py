@@ -27,7 +27,8 @@ def methods() -> dict:
     from . import arguments, module, packaging
     return {"RustKernelModule": module.RustKernelModule, "RustHostTests": module.RustHostTests,
             "RustModulesDeb": packaging.RustModulesDeb, "RustModulesDkms": packaging.RustModulesDkms,
-            "RustkmodDeb": packaging.RustkmodDeb, "RustkmodArguments": arguments.RustkmodArguments}
+            "RustkmodDeb": packaging.RustkmodDeb, "RustkmodArguments": arguments.RustkmodArguments,
+            "RustkmodCheckArguments": arguments.RustkmodCheckArguments}
 
 
 def docs_markdown() -> str:

@@ -18,7 +18,7 @@ from rustkmod.kernel.kbuild import CROSS_PREFIXES
 from rustkmod.rust import profiles
 from rustkmod.kernel.tree import DPKG_STATUS, installed_headers_kdir
 
-from . import scons_api, state
+from . import arguments, scons_api, state
 
 
 def _default(name: str, fallback: str = "") -> str:
@@ -169,6 +169,7 @@ def apply_variables(env) -> None:
         text = str(err)
         print(f"scons: *** {text if text.startswith('rustkmod:') else 'rustkmod: ' + text}", file=sys.stderr)
         Exit(2)
+    arguments.note_tool_variables(variables)        # what they leave unknown, RustkmodCheckArguments checks
     for key, value in preset.items():
         if key not in ARGUMENTS and not (key == "KBUILD_CC" and "CC" in ARGUMENTS):
             env[key] = value
