@@ -9,6 +9,7 @@ import glob
 import json
 import os
 import re
+from typing import NamedTuple
 
 from rustkmod import process
 from rustkmod.errors import RustkmodError
@@ -26,17 +27,28 @@ def kernel_cfgs(cfg_text: str) -> list[str]:
     return cfgs
 
 
-def rust_project(crate_dir: str, cargo: str, target: str, library: str, cfgs: list[str], environ: dict,
-                 bindings: dict | None = None, config=(), host_deps: str = "") -> dict:
-    """rust-project.json for the crate and its dependencies, as cargo resolves them for `target`.
+class CrateInputs(NamedTuple):
+    """What rust-project.json is made from for one crate and kernel target: the crate, the cargo
+    that resolves it, the target, `library` (the sources the shared sysroot was built from, where
+    rust-analyzer takes `core` and `alloc`), cargo's --config arguments (rustkmod-rt by version),
+    and `host_deps`, where the build left the proc macros it compiled for the host (<target
+    dir>/release/deps), which rust-analyzer loads to expand them."""
+    crate_dir: str
+    cargo: str
+    target: str
+    library: str
+    config: tuple = ()
+    host_deps: str = ""
+
+
+def rust_project(inputs: CrateInputs, cfgs: list[str], environ: dict, bindings: dict | None = None) -> dict:
+    """rust-project.json for the crate and its dependencies, as cargo resolves them for the target.
 
     Every crate gets the kernel's cfgs and its enabled features, as the build gives them (and,
     with `bindings`, {variable: bindings.rs}, what the build gives crates with bindings: the
-    variables and the rustkmod_bindings cfg); rust-analyzer takes `core` and `alloc` from
-    `library` (the sources the shared sysroot was built from). `config`: cargo's --config
-    arguments (rustkmod-rt by version). `host_deps`: where the build left the proc macros it
-    compiled for the host (<target dir>/release/deps), which rust-analyzer loads to expand them.
+    variables and the rustkmod_bindings cfg).
     """
+    crate_dir, cargo, target, library, config, host_deps = inputs
     if bindings:
         cfgs = cfgs + ["rustkmod_bindings"]
     result = process.run([cargo, "metadata", "--format-version", "1", "--filter-platform", target, *config],

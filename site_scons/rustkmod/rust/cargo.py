@@ -313,15 +313,26 @@ def lockfile_commands(cargo: str, manifest: str, config=()) -> list[list[str]]:
     return [command + ["--offline"], command] if config else [command]
 
 
-def test_command(cargo: str, rustc: str, manifest: str, target: str, target_dir: str, link_objects: list,
-                 base_env: dict, config=()) -> tuple[list[str], dict]:
-    """`cargo test` of a crate on the host (argv, environment), with `link_objects` (the user-space
-    stand-in's) linked into every test binary. Run it in the crate's directory: its own cargo
+class HostTest(NamedTuple):
+    """One `cargo test` of a crate on the host: the tools, the crate, where its outputs go, and the
+    objects (the user-space stand-in's) linked into every test binary."""
+    cargo: str
+    rustc: str
+    manifest: str
+    target: str
+    target_dir: str
+    link_objects: tuple
+    config: tuple = ()      # cargo --config arguments (rustkmod-rt by version)
+
+
+def test_command(test: HostTest, base_env: dict) -> tuple[list[str], dict]:
+    """`cargo test` of `test` (argv, environment). Run it in the crate's directory: its own cargo
     configuration applies. RUSTC_BOOTSTRAP=1, as for the kernel build: the kernel crate's host
     half uses the same language features as its kernel half."""
-    link = encoded_rustflags(f"-Clink-arg={path}" for path in link_objects)
-    env = dict(base_env, RUSTC=rustc, CARGO_TARGET_DIR=target_dir, CARGO_ENCODED_RUSTFLAGS=link, RUSTC_BOOTSTRAP="1")
-    return [cargo, "test", "--manifest-path", manifest, "--target", target, *config], env
+    link = encoded_rustflags(f"-Clink-arg={path}" for path in test.link_objects)
+    env = dict(base_env, RUSTC=test.rustc, CARGO_TARGET_DIR=test.target_dir, CARGO_ENCODED_RUSTFLAGS=link,
+               RUSTC_BOOTSTRAP="1")
+    return [test.cargo, "test", "--manifest-path", test.manifest, "--target", test.target, *test.config], env
 
 
 def encoded_rustflags(flags) -> str:

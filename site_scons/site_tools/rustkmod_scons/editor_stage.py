@@ -44,9 +44,9 @@ def _rust_project(target, source, env):
     with open(cfg_file.abspath, encoding="utf-8", errors="replace") as handle:
         cfgs = editor.kernel_cfgs(handle.read())
     try:
-        project = editor.rust_project(settings.crate_dir, settings.cargo, settings.target, settings.library, cfgs,
-                                      process.environment(), dict(settings.bindings), settings.config,
-                                      settings.host_deps)
+        inputs = editor.CrateInputs(settings.crate_dir, settings.cargo, settings.target, settings.library,
+                                    settings.config, settings.host_deps)
+        project = editor.rust_project(inputs, cfgs, process.environment(), dict(settings.bindings))
     except RustkmodError as err:
         fail(err)
     write_text(target[0].abspath, json.dumps(project, indent=1) + "\n")

@@ -62,9 +62,9 @@ def _cargo_test(target, source, env):
     """
     settings = setting(source, CargoTestSettings)
     manifest, *objects = files(source)
-    command, run_env = cargo.test_command(settings.cargo, settings.rustc, manifest.abspath, settings.target,
-                                          target[0].dir.Dir("cargo").abspath, [s.abspath for s in objects],
-                                          process.environment(), settings.config)
+    test = cargo.HostTest(settings.cargo, settings.rustc, manifest.abspath, settings.target,
+                          target[0].dir.Dir("cargo").abspath, tuple(s.abspath for s in objects), settings.config)
+    command, run_env = cargo.test_command(test, process.environment())
     result = run(command, env=run_env, capture_output=True, text=True, what=f" (CARGO={settings.cargo})",
                  cwd=manifest.dir.abspath)         # the crate's own cargo configuration applies
     output = result.stdout + result.stderr
