@@ -1,4 +1,5 @@
 """A Debian binary package of verified modules for one kernel (assembled by rustkmod.debpkg).
+(A package rustkmod makes, the build's output. Debian's kernels fetched as inputs are debian.py's.)
 
 What image builders install: `<package>-modules-<release>`, the modules under
 lib/modules/<release>/updates/ compressed as that kernel's own are (its CONFIG_MODULE_COMPRESS_*),

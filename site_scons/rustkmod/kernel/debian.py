@@ -1,4 +1,5 @@
 """Debian kernels side by side, without touching the system: headers, kbuild and image, unpacked.
+(Debian's packages as inputs: the kernels built for. Packages rustkmod makes are deb.py's.)
 
 For a kernel series ("5.10", "6.1", "6.12") and an architecture, the newest Debian build's
 packages are fetched with `apt-get download` through a private apt configuration (its own
