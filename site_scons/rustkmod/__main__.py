@@ -60,17 +60,18 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("directory", metavar="DIR", help="the project's directory, named like the module (e.g. mymod)")
     docs = commands.add_parser("docs", help="print where rustkmod's docs are (or the path of one: docs kernel-crate)")
     docs.add_argument("page", nargs="?", metavar="PAGE", help="a page's name, e.g. kernel-crate, shipping, variables")
-    clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots (scons -c leaves them)")
+    clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots and bindings (scons -c leaves them)")
     clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
 
 
 def _clear_sysroots(args) -> int:
     from rustkmod.kernel.debian import default_cache
-    from rustkmod.rust.sysroot import clear
+    from rustkmod.rust import bindings_cache, sysroot
     args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(default_cache(), "sysroots")
-    count = clear(args.cache) if os.path.isdir(args.cache) else 0
-    print(f"removed {count} sysroot(s) from {args.cache}")
+    count = sysroot.clear(args.cache) if os.path.isdir(args.cache) else 0
+    bindings = bindings_cache.clear(args.cache)
+    print(f"removed {count} sysroot(s) and {bindings} set(s) of bindings from {args.cache}")
     return 0
 
 

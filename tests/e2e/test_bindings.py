@@ -212,3 +212,29 @@ def test_bindings_build_and_verify_on_every_other_kernel(tmp_path):
     assert run.returncode == 0, run.output
     assert run.steps().count("BINDGEN") == len(OTHERS)
     assert set(kernel_summary(run, "kbind").values()) == {"built, verified"}
+
+
+def test_a_second_project_takes_the_kernel_crates_bindings_from_the_machine(tmp_path):
+    """The kernel crate's bindings (kernel_api.h) are made once per machine: a second project on
+    the crate copies the first one's (same bytes, no bindgen run), and its later no-op is one.
+    BINDGEN is a link of this test's own: it is in the key, so the first project makes them."""
+    import os
+    from helpers import ROOT
+    link = tmp_path / "bin" / "bindgen"
+    link.parent.mkdir()
+    link.symlink_to(shutil.which("bindgen"))
+    env = dict(os.environ, RUSTKMOD=str(ROOT))
+    runs, made = [], []
+    for name in ("first", "second"):
+        project = tmp_path / name
+        shutil.copytree(ROOT / "examples" / "minimal", project, ignore=shutil.ignore_patterns("build", ".sconsign*"))
+        run = scons(project, f"BINDGEN={link}", env=env)
+        assert run.returncode == 0 and "BINDGEN" in run.steps(), run.output
+        runs.append(run)
+        made.append(next(project.glob("build/*/crates/rustkmod-kernel")))
+    assert "no bindgen run" not in runs[0].stdout and "no bindgen run" in runs[1].stdout, runs[1].output
+    for name in ("bindings.rs", "bindings_helpers.c", "bindings.rs.h"):
+        assert (made[0] / name).read_bytes() == (made[1] / name).read_bytes(), name
+    headers = (made[1] / "bindings.rs.d").read_text()
+    assert str(made[1] / "bindings.rs.h") in headers and "first" not in headers      # its own paths
+    assert scons(tmp_path / "second", "-q", f"BINDGEN={link}", env=env).returncode == 0

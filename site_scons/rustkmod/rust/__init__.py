@@ -8,6 +8,7 @@ partial_link:   the staticlib linked into one relocatable object (`ld -r`), and 
 components:     the crates a staticlib holds, from cargo's dep-info (for debian/copyright).
 bindgen:        bindings.rs per kernel, from a header, with the kernel's own C flags.
 inline_helpers: C wrappers for static inline functions and macro constants bindgen cannot bind.
+bindings_cache: bindings kept once per machine, copied into each project asking the same of a kernel.
 standin:        which of a crate's imports the host tests' user-space stand-in must define.
 targets/:       rustkmod's own rustc target specifications (i686).
 """

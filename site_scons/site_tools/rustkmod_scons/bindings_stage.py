@@ -24,7 +24,7 @@ import SCons.Scanner
 from rustkmod import RustkmodError, inputs
 
 from . import state
-from .common import builder, fail, files, library_code, rescan, say, setting, settings_node
+from .common import builder, fail, files, library_code, rescan, say, setting, settings_node, sysroot_cache
 
 
 class BindingsSettings(NamedTuple):
@@ -48,15 +48,22 @@ HELPERS_C = "bindings_helpers.c"
 
 def _bindings(target, source, env):
     """bindings.rs and bindings_helpers.c for one kernel (rustkmod.rust.bindgen.generate)."""
-    from rustkmod.rust import bindgen
+    from rustkmod.rust import bindgen, bindings_cache
     settings = setting(source, BindingsSettings)
     request = bindgen.Request(settings.kdir, settings.arch, settings.release, settings.make_variables, settings.allow,
                               settings.bindgen, settings.extra_flags, settings.libclang, settings.scope,
                               settings.options)
-    try:
-        remarks = bindgen.generate(files(source)[0].abspath, target[0].abspath, target[1].abspath, request)
-    except RustkmodError as err:
-        fail(err)
+    header, output, helpers_c = files(source)[0].abspath, target[0].abspath, target[1].abspath
+    cache, entry = sysroot_cache(env), bindings_cache.key(header, request, settings.versions)
+    remarks = bindings_cache.fetch(cache, entry, output, helpers_c)
+    if remarks is None:
+        try:
+            remarks = bindgen.generate(header, output, helpers_c, request)
+        except RustkmodError as err:
+            fail(err)
+        bindings_cache.store(cache, entry, output, helpers_c, settings.kdir, remarks)
+    else:
+        say(f"         the machine's bindings {entry[:12]} for Linux {settings.release}: no bindgen run")
     say("".join(f"         {remark}\n" for remark in remarks))
     rescan(target[0])             # the headers bindgen read, known only now
 
@@ -149,6 +156,6 @@ def _bindings_nodes(build, header_node, directory, scope: str, choices: tuple, m
         env.SideEffect([directory.File(f"bindings.rs.{x}") for x in ("d", "h", "flags")], targets)
         env.Clean(targets, directory)       # with its side files: `scons -c` leaves nothing of it
         # What bindgen is asked and what is done with its output live in these two modules.
-        env.Depends(targets, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py"))
+        env.Depends(targets, library_code(env, "rust/bindgen.py", "rust/inline_helpers.py", "rust/bindings_cache.py"))
         return BindingsNodes(targets[0], targets[1], header_node)
     return state.memo().remember(("bindings", directory.abspath), made)

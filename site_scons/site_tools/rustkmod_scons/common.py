@@ -84,6 +84,11 @@ def scons_callable_contents(func) -> bytes:
     return bytes(SCons.Action.Action(func).get_contents([], [], None))
 
 
+def sysroot_cache(env) -> str:
+    """The machine's cache of what every project shares: sysroots, kernel cfg lists, bindings."""
+    return os.path.abspath(env["RUST_SYSROOT_CACHE"] or os.path.join(env["KERNEL_CACHE"], "sysroots"))
+
+
 def library_code(env, *paths: str) -> list:
     """File nodes of the rustkmod package's modules that do a step's work (each of `paths` a
     module's file, or a package directory for every .py in it, relative to the package): a

@@ -28,7 +28,7 @@ from rustkmod.kernel.tree import Kernel
 
 from . import state
 from .common import (builder, check_status, fail, files, jobs, library_code, rescan, run, say, say_reproduce, write_text,
-                     setting, settings_node, verbose)
+                     setting, settings_node, sysroot_cache, verbose)
 
 
 class SysrootSettings(NamedTuple):
@@ -293,10 +293,6 @@ def profile_for(env, build_dir, kernel: Kernel) -> profiles.RustProfile:
         ("profile", kernel.kdir, kernel.arch, kernel.release, tuple(kernel.version), name, hardened, toolchain[0],
          env["RUSTC"]), files,
         lambda: profiles.select_profile(name, kernel, env["RUSTC"], toolchain, hardened=hardened), profiles.RustProfile)
-
-
-def sysroot_cache(env) -> str:
-    return os.path.abspath(env["RUST_SYSROOT_CACHE"] or os.path.join(env["KERNEL_CACHE"], "sysroots"))
 
 
 def sysroot_node(env, build_dir, profile: profiles.RustProfile) -> tuple[list, str]:

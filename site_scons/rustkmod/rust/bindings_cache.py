@@ -1,0 +1,132 @@
+"""Bindings kept once per machine: a crate's bindings for one kernel (the kernel crate's above all)
+are the same bytes in every project, so a new project copies them instead of running libclang and
+bindgen again (about 2 s a kernel).
+
+An entry's key is everything that decides its bytes and is known before bindgen runs: the request
+(kernel tree, architecture, make variables, names, tools and bindgen's options), the tools'
+versions, the header's path and bytes, and rustkmod's code that makes bindings. What is known only
+after the run, the kernel headers bindgen read, is in the entry's manifest with each file's size,
+mtime and digest: an entry whose headers changed since is a miss, and the run that follows
+replaces it. Entries are published as the sysroots are (written aside, renamed whole), and every
+file copied out is checked against its recorded digest: a damaged entry is a miss, never a wrong
+file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+
+from rustkmod import atomic, depfile
+from rustkmod.kernel.tree import SIGNATURE_FILES      # the tree's own: Kbuild's C flags come from them
+
+# What an entry holds, by the suffix each file has beside bindings.rs (the helpers' name aside).
+_BESIDE = (".flags", ".h")
+_HELPERS = "bindings_helpers.c"
+_DEPS = "deps.txt"                   # bindgen's dependency file, its own .h written as a placeholder
+_OWN_INPUT = "@BINDGEN_INPUT@"
+
+
+def key(header: str, request, versions: str) -> str:
+    """The entry's key: the request, the tools' versions, the header (path and bytes), the code."""
+    digest = hashlib.sha256(repr((tuple(request), versions, os.path.abspath(header))).encode())
+    with open(header, "rb") as handle:
+        digest.update(handle.read())
+    here = os.path.dirname(os.path.abspath(__file__))
+    for module in ("bindgen.py", "inline_helpers.py", "bindings_cache.py"):
+        with open(os.path.join(here, module), "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:32]
+
+
+def directory(cache: str, entry: str) -> str:
+    return os.path.join(cache, "bindings", entry)
+
+
+def fetch(cache: str, entry: str, output: str, helpers_c: str) -> list[str] | None:
+    """Copies the entry's files to `output`, `helpers_c` and their side files, and returns its
+    remarks; None (nothing written that matters) when there is no valid entry."""
+    place = directory(cache, entry)
+    try:
+        with open(os.path.join(place, "manifest.json"), encoding="utf-8") as handle:
+            manifest = json.load(handle)
+        if not all(_unchanged(record) for record in manifest["inputs"]):
+            return None
+        copies = {"bindings.rs": output, _HELPERS: helpers_c, **{"bindings.rs" + s: output + s for s in _BESIDE}}
+        for name, destination in copies.items():
+            data = _read(os.path.join(place, name))
+            if hashlib.sha256(data).hexdigest() != manifest["outputs"][name]:
+                return None
+            atomic.write(destination, data)
+        deps = _read(os.path.join(place, _DEPS)).decode()
+        atomic.write(output + ".d", deps.replace(_OWN_INPUT, output + ".h"))
+        return list(manifest["remarks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(cache: str, entry: str, output: str, helpers_c: str, kdir: str, remarks: list[str]) -> None:
+    """Publishes what bindgen just made for `entry`, replacing an entry whose headers changed.
+    A cache that cannot be written costs the next project a bindgen run, nothing more."""
+    place = directory(cache, entry)
+    work = f"{place}.{os.getpid()}.{threading.get_ident()}.tmp"       # -j: threads of one process too
+    try:
+        os.makedirs(work, exist_ok=True)
+        sources = {"bindings.rs": output, _HELPERS: helpers_c, **{"bindings.rs" + s: output + s for s in _BESIDE}}
+        outputs = {}
+        for name, source in sources.items():
+            data = _read(source)
+            atomic.write(os.path.join(work, name), data)
+            outputs[name] = hashlib.sha256(data).hexdigest()
+        deps_text = _read(output + ".d").decode()
+        atomic.write(os.path.join(work, _DEPS), deps_text.replace(output + ".h", _OWN_INPUT))
+        own = output + ".h"
+        read = [path for path in depfile.parse(deps_text) if path != own]
+        read += [name for name in SIGNATURE_FILES if os.path.isfile(os.path.join(kdir, name))]
+        inputs = [_record(path, kdir) for path in dict.fromkeys(read)]
+        manifest = {"inputs": inputs, "outputs": outputs, "remarks": list(remarks)}
+        atomic.write(os.path.join(work, "manifest.json"), json.dumps(manifest, indent=1))
+        if os.path.isdir(place):            # made for headers that have changed since
+            shutil.rmtree(place, ignore_errors=True)
+        os.rename(work, place)
+    except OSError:
+        pass                                # another build published it first, or no room
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def clear(cache: str) -> int:
+    """Removes every entry; returns how many there were."""
+    root = os.path.join(cache, "bindings")
+    count = len([name for name in os.listdir(root) if not name.endswith(".tmp")]) if os.path.isdir(root) else 0
+    shutil.rmtree(root, ignore_errors=True)
+    return count
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _record(path: str, kdir: str) -> dict:
+    """What the manifest keeps of one header bindgen read (a relative path is KDIR's)."""
+    full = os.path.join(kdir, path)
+    status = os.stat(full)
+    return {"path": full, "size": status.st_size, "mtime_ns": status.st_mtime_ns,
+            "sha256": hashlib.sha256(_read(full)).hexdigest()}
+
+
+def _unchanged(record: dict) -> bool:
+    """A stat per header; the digest is read only for one whose size is right but mtime moved."""
+    with contextlib.suppress(OSError):
+        status = os.stat(record["path"])
+        if status.st_size != record["size"]:
+            return False
+        if status.st_mtime_ns == record["mtime_ns"]:
+            return True
+        return hashlib.sha256(_read(record["path"])).hexdigest() == record["sha256"]
+    return False
