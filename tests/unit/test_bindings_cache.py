@@ -51,3 +51,27 @@ def test_an_entry_is_copied_to_another_project_and_a_changed_header_is_a_miss(tm
     stored.write_text("pub fn h();\n")                                                 # damaged
     assert bindings_cache.fetch(cache, entry, there, str(second / "bindings_helpers.c")) is None
     assert bindings_cache.clear(cache) == 1 and bindings_cache.fetch(cache, entry, there, there + "c") is None
+
+
+def test_entries_unused_for_a_month_are_pruned_and_used_ones_kept(tmp_path):
+    import os
+    import time
+    cache = str(tmp_path / "cache")
+    header = tmp_path / "api.h"
+    header.write_text("int f(void);\n")
+    kernel_header = tmp_path / "types.h"
+    kernel_header.write_text("typedef int t;\n")
+    entries = []
+    for n in range(2):
+        entry = bindings_cache.key(str(header), ("kdir", n), "bindgen")
+        output, helpers = made(tmp_path / f"p{n}", header, kernel_header)
+        bindings_cache.store(cache, entry, output, helpers, str(tmp_path), [])
+        entries.append(entry)
+    month_ago = time.time() - 31 * 86400
+    for entry in entries:
+        os.utime(tmp_path / "cache" / "bindings" / entry / "manifest.json", (month_ago, month_ago))
+    there = tmp_path / "p9"
+    there.mkdir()
+    assert bindings_cache.fetch(cache, entries[0], str(there / "bindings.rs"), str(there / "h.c")) == []   # used now
+    assert bindings_cache.prune(cache) == 1
+    assert sorted(os.listdir(tmp_path / "cache" / "bindings")) == [entries[0]]

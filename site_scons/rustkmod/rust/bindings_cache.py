@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import threading
+import time
 
 from rustkmod import atomic, depfile
 from rustkmod.kernel.tree import SIGNATURE_FILES      # the tree's own: Kbuild's C flags come from them
@@ -29,6 +30,7 @@ _BESIDE = (".flags", ".h")
 _HELPERS = "bindings_helpers.c"
 _DEPS = "deps.txt"                   # bindgen's dependency file, its own .h written as a placeholder
 _OWN_INPUT = "@BINDGEN_INPUT@"
+UNUSED_DAYS = 30                     # an entry no project used for this long is removed
 
 
 def key(header: str, request, versions: str) -> str:
@@ -64,6 +66,8 @@ def fetch(cache: str, entry: str, output: str, helpers_c: str) -> list[str] | No
             atomic.write(destination, data)
         deps = _read(os.path.join(place, _DEPS)).decode()
         atomic.write(output + ".d", deps.replace(_OWN_INPUT, output + ".h"))
+        with contextlib.suppress(OSError):
+            os.utime(os.path.join(place, "manifest.json"))        # used now: kept by prune()
         return list(manifest["remarks"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -97,6 +101,22 @@ def store(cache: str, entry: str, output: str, helpers_c: str, kdir: str, remark
         pass                                # another build published it first, or no room
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    prune(cache)
+
+
+def prune(cache: str, days: int = UNUSED_DAYS) -> int:
+    """Removes the entries no project has used for `days` (a header of a project since moved or
+    deleted, a kernel no longer built); returns how many. Run when an entry is stored."""
+    root = os.path.join(cache, "bindings")
+    limit = time.time() - days * 86400
+    removed = 0
+    for name in os.listdir(root) if os.path.isdir(root) else []:
+        place = os.path.join(root, name)
+        with contextlib.suppress(OSError):
+            if os.stat(os.path.join(place, "manifest.json")).st_mtime < limit:
+                shutil.rmtree(place)
+                removed += 1
+    return removed
 
 
 def clear(cache: str) -> int:
