@@ -52,6 +52,15 @@ def test_the_second_module_links_against_the_first_ones_export(firmware, release
         "Cargo.lock", "Cargo.lock", "Cargo.toml", "Cargo.toml", "SConscript", "lib.rs", "lib.rs", "module.c", "module.c"]
 
 
+def test_a_misspelt_firmware_variable_stops_the_run_naming_the_firmwares_own(firmware):
+    """BOARDS is the firmware's own Variables, given to RustkmodCheckArguments: a typo of it is one
+    line naming it, and nothing is built; the right name is no error."""
+    run = scons(firmware, "-n", "BORADS=pc")
+    assert run.returncode == 2 and "BORADS=pc: no such build variable; did you mean BOARDS?" in run.stderr, run.output
+    assert run.steps() == []
+    assert scons(firmware, "-n", "BOARDS=pc").returncode == 0
+
+
 def test_without_uses_the_build_names_the_missing_export(firmware):
     sconscript = firmware / "modules" / "SConscript"
     original = sconscript.read_text()
