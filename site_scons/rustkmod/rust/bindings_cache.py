@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 
-from rustkmod import atomic, depfile
+from rustkmod import atomic, depfile, stamps
 from rustkmod.kernel.tree import SIGNATURE_FILES      # the tree's own: Kbuild's C flags come from them
 
 # What an entry holds, by the suffix each file has beside bindings.rs (the helpers' name aside).
@@ -56,10 +56,9 @@ def fetch(cache: str, entry: str, output: str, helpers_c: str) -> list[str] | No
     try:
         with open(os.path.join(place, "manifest.json"), encoding="utf-8") as handle:
             manifest = json.load(handle)
-        if not all(_unchanged(record) for record in manifest["inputs"]):
+        if any(stamps.content_change(record["path"], record) for record in manifest["inputs"]):
             return None
-        copies = {"bindings.rs": output, _HELPERS: helpers_c, **{"bindings.rs" + s: output + s for s in _BESIDE}}
-        for name, destination in copies.items():
+        for name, destination in _places(output, helpers_c).items():
             data = _read(os.path.join(place, name))
             if hashlib.sha256(data).hexdigest() != manifest["outputs"][name]:
                 return None
@@ -80,18 +79,19 @@ def store(cache: str, entry: str, output: str, helpers_c: str, kdir: str, remark
     work = f"{place}.{os.getpid()}.{threading.get_ident()}.tmp"       # -j: threads of one process too
     try:
         os.makedirs(work, exist_ok=True)
-        sources = {"bindings.rs": output, _HELPERS: helpers_c, **{"bindings.rs" + s: output + s for s in _BESIDE}}
         outputs = {}
-        for name, source in sources.items():
+        for name, source in _places(output, helpers_c).items():
             data = _read(source)
             atomic.write(os.path.join(work, name), data)
             outputs[name] = hashlib.sha256(data).hexdigest()
-        deps_text = _read(output + ".d").decode()
-        atomic.write(os.path.join(work, _DEPS), deps_text.replace(output + ".h", _OWN_INPUT))
         own = output + ".h"
+        deps_text = _read(output + ".d").decode()
+        atomic.write(os.path.join(work, _DEPS), deps_text.replace(own, _OWN_INPUT))
         read = [path for path in depfile.parse(deps_text) if path != own]
         read += [name for name in SIGNATURE_FILES if os.path.isfile(os.path.join(kdir, name))]
-        inputs = [_record(path, kdir) for path in dict.fromkeys(read)]
+        # a relative path is KDIR's, where bindgen ran
+        inputs = [{"path": full, **stamps.content_record(full)}
+                  for full in dict.fromkeys(os.path.join(kdir, path) for path in read)]
         manifest = {"inputs": inputs, "outputs": outputs, "remarks": list(remarks)}
         atomic.write(os.path.join(work, "manifest.json"), json.dumps(manifest, indent=1))
         if os.path.isdir(place):            # made for headers that have changed since
@@ -127,26 +127,11 @@ def clear(cache: str) -> int:
     return count
 
 
+def _places(output: str, helpers_c: str) -> dict:
+    """{name in an entry: its place in a project} for the files an entry holds."""
+    return {"bindings.rs": output, _HELPERS: helpers_c, **{"bindings.rs" + s: output + s for s in _BESIDE}}
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
-
-
-def _record(path: str, kdir: str) -> dict:
-    """What the manifest keeps of one header bindgen read (a relative path is KDIR's)."""
-    full = os.path.join(kdir, path)
-    status = os.stat(full)
-    return {"path": full, "size": status.st_size, "mtime_ns": status.st_mtime_ns,
-            "sha256": hashlib.sha256(_read(full)).hexdigest()}
-
-
-def _unchanged(record: dict) -> bool:
-    """A stat per header; the digest is read only for one whose size is right but mtime moved."""
-    with contextlib.suppress(OSError):
-        status = os.stat(record["path"])
-        if status.st_size != record["size"]:
-            return False
-        if status.st_mtime_ns == record["mtime_ns"]:
-            return True
-        return hashlib.sha256(_read(record["path"])).hexdigest() == record["sha256"]
-    return False

@@ -26,7 +26,7 @@ import shutil
 import time
 from typing import NamedTuple
 
-from rustkmod import atomic, process
+from rustkmod import atomic, process, stamps
 from rustkmod.errors import RustkmodError
 
 # The library crates a kernel module may use; `compiler_builtins` without its `mem` feature, so
@@ -202,22 +202,14 @@ def _lib_dir(cache: str, spec: SysrootSpec) -> str:
     return os.path.join(directory(cache, spec), "lib", "rustlib", spec.target, "lib")
 
 
-def _digest(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _record(path: str) -> dict:
     """What the manifest keeps of one published file: its name, size, mtime and digest."""
-    status = os.stat(path)
-    return {"name": os.path.basename(path), "size": status.st_size, "mtime_ns": status.st_mtime_ns,
-            "sha256": _digest(path)}
+    return {"name": os.path.basename(path), **stamps.content_record(path)}
 
 
 def damage(cache: str, spec: SysrootSpec) -> str:
     """'' when the published sysroot holds what its manifest records, else what is wrong with it
-    (a file missing, cut short or changed). A stat per file: the digest is read only for a file
-    whose size is right but whose mtime moved."""
+    (a file missing, cut short or changed): stamps.content_change for each."""
     try:
         with open(manifest_path(cache, spec), encoding="utf-8") as handle:
             recorded = json.load(handle)
@@ -227,14 +219,9 @@ def damage(cache: str, spec: SysrootSpec) -> str:
     lib = _lib_dir(cache, spec)
     for entry in files:
         path = os.path.join(lib, str(entry.get("name")))
-        try:
-            status = os.stat(path)
-        except OSError:
-            return f"{path} is missing"
-        if "size" in entry and status.st_size != entry["size"]:
-            return f"{path} has {status.st_size} bytes, not {entry['size']}"
-        if "mtime_ns" in entry and status.st_mtime_ns != entry["mtime_ns"] and _digest(path) != entry["sha256"]:
-            return f"{path} was changed"
+        problem = stamps.content_change(path, entry)
+        if problem:
+            return f"{path} {problem}"
     return ""
 
 
