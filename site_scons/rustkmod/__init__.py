@@ -6,7 +6,7 @@ tool that wires it into a build lives in `site_scons/site_tools/rustkmod_scons/`
 
 rust, kernel, elf, verify: the packages (each __init__ maps its modules).
 process:  the one way a child starts: cleaned environment, tree lock, jobserver, failure().
-stamps:   one file stamp, one JSON stamp cache.
+stamps:   one file stamp, one JSON stamp cache, one content record for shared caches.
 atomic:   files replaced whole (write, then rename).
 depfile:  make-style dependency files, as cargo and clang write them.
 editor:   rust-project.json and compile_commands.json for editors.
