@@ -200,6 +200,9 @@ def test_an_argument_is_known_to_rustkmod_named_or_declared_and_a_typo_gets_its_
                     {"MINE", "SHOW"} | set(project.keys()))          # nothing unknown: returns
     assert arguments.nearest("KDIRR", {"KDIR", "KERNELS"}) == "KDIR"
     assert arguments.nearest("ZZZZZZ", {"KDIR", "KERNELS"}) == ""
+    with pytest.raises(SystemExit) as stopped:         # a list of names is one line naming the call
+        arguments.RustkmodCheckArguments(None, ["SHOW"])
+    assert stopped.value.code == 2 and "give names" in capsys.readouterr().err
 
 
 def test_what_clang_gcc_and_bindgen_read_is_dropped_and_the_given_environment_kept(monkeypatch):

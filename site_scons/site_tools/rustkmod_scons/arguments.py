@@ -36,6 +36,9 @@ def RustkmodCheckArguments(env, *known) -> None:
     name reads stops the run before anything is built (one line, exit status 2)."""
     names = set(_declared)
     for thing in known:
+        if not isinstance(thing, str) and not callable(getattr(thing, "keys", None)):
+            _stop(f"RustkmodCheckArguments({thing!r}): give names (\"STRESS\") or Variables objects, "
+                  "one per argument")
         names.update([thing] if isinstance(thing, str) else thing.keys())
     check(dict(ARGUMENTS), names)
 
@@ -73,6 +76,11 @@ def check(arguments: dict, names: set) -> None:
     for name in unknown(arguments, known):
         guess = nearest(name, suggestible)
         hint = f"did you mean {guess}?" if guess else "scons -h lists the build variables"
-        sys.stderr.write(f"scons: *** rustkmod: {name}={arguments[name]}: no such build variable; {hint} "
-                         f"(a variable of the project's own: env.RustkmodCheckArguments(\"{name}\"))\n")
-        sys.exit(2)
+        _stop(f"{name}={arguments[name]}: no such build variable; {hint} "
+              f"(a variable of the project's own: env.RustkmodCheckArguments(\"{name}\"))")
+
+
+def _stop(text: str) -> None:
+    """One line and exit status 2, before anything is built."""
+    sys.stderr.write(f"scons: *** rustkmod: {text}\n")
+    sys.exit(2)
