@@ -8,6 +8,7 @@ rust, kernel, elf, verify: the packages (each __init__ maps its modules).
 process:  the one way a child starts: cleaned environment, tree lock, jobserver, failure().
 stamps:   one file stamp, one JSON stamp cache, one content record for shared caches.
 atomic:   files replaced whole (write, then rename).
+cache_entries: the machine's shared cache entries, published whole and pruned when unused.
 depfile:  make-style dependency files, as cargo and clang write them.
 editor:   rust-project.json and compile_commands.json for editors.
 errors:   RustkmodError, the one error shape (what went wrong; the fix).

@@ -60,18 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("directory", metavar="DIR", help="the project's directory, named like the module (e.g. mymod)")
     docs = commands.add_parser("docs", help="print where rustkmod's docs are (or the path of one: docs kernel-crate)")
     docs.add_argument("page", nargs="?", metavar="PAGE", help="a page's name, e.g. kernel-crate, shipping, variables")
-    clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots and bindings (scons -c leaves them)")
+    clear = commands.add_parser("clear-sysroots", help="remove the shared Rust sysroots, bindings and compiled crates (scons -c leaves them)")
     clear.add_argument("--cache", help="the sysroot cache (RUST_SYSROOT_CACHE; default KERNEL_CACHE/sysroots)")
     return parser
 
 
 def _clear_sysroots(args) -> int:
     from rustkmod.kernel.debian import default_cache
-    from rustkmod.rust import bindings_cache, sysroot
+    from rustkmod.rust import bindings_cache, crate_cache, sysroot
     args.cache = args.cache or os.environ.get("RUST_SYSROOT_CACHE") or os.path.join(default_cache(), "sysroots")
     count = sysroot.clear(args.cache) if os.path.isdir(args.cache) else 0
     bindings = bindings_cache.clear(args.cache)
-    print(f"removed {count} sysroot(s) and {bindings} set(s) of bindings from {args.cache}")
+    crates = crate_cache.clear(args.cache)
+    print(f"removed {count} sysroot(s), {bindings} set(s) of bindings and {crates} compiled crate(s) from {args.cache}")
     return 0
 
 

@@ -9,6 +9,7 @@ components:     the crates a staticlib holds, from cargo's dep-info (for debian/
 bindgen:        bindings.rs per kernel, from a header, with the kernel's own C flags.
 inline_helpers: C wrappers for static inline functions and macro constants bindgen cannot bind.
 bindings_cache: bindings kept once per machine, copied into each project asking the same of a kernel.
+crate_cache:    rustkmod's own crates compiled once per machine (cargo's RUSTC_WRAPPER), for every project.
 standin:        which of a crate's imports the host tests' user-space stand-in must define.
 targets/:       rustkmod's own rustc target specifications (i686).
 """

@@ -14,15 +14,10 @@ file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
-import shutil
-import threading
-import time
 
-from rustkmod import atomic, depfile, stamps
+from rustkmod import atomic, cache_entries, depfile, stamps
 from rustkmod.kernel.tree import SIGNATURE_FILES      # the tree's own: Kbuild's C flags come from them
 
 # What an entry holds, by the suffix each file has beside bindings.rs (the helpers' name aside).
@@ -30,7 +25,6 @@ _BESIDE = (".flags", ".h")
 _HELPERS = "bindings_helpers.c"
 _DEPS = "deps.txt"                   # bindgen's dependency file, its own .h written as a placeholder
 _OWN_INPUT = "@BINDGEN_INPUT@"
-UNUSED_DAYS = 30                     # an entry no project used for this long is removed
 
 
 def key(header: str, request, versions: str) -> str:
@@ -54,8 +48,7 @@ def fetch(cache: str, entry: str, output: str, helpers_c: str) -> list[str] | No
     remarks; None (nothing written that matters) when there is no valid entry."""
     place = directory(cache, entry)
     try:
-        with open(os.path.join(place, "manifest.json"), encoding="utf-8") as handle:
-            manifest = json.load(handle)
+        manifest = cache_entries.read_manifest(place)
         if any(stamps.content_change(record["path"], record) for record in manifest["inputs"]):
             return None
         for name, destination in _places(output, helpers_c).items():
@@ -65,20 +58,17 @@ def fetch(cache: str, entry: str, output: str, helpers_c: str) -> list[str] | No
             atomic.write(destination, data)
         deps = _read(os.path.join(place, _DEPS)).decode()
         atomic.write(output + ".d", deps.replace(_OWN_INPUT, output + ".h"))
-        with contextlib.suppress(OSError):
-            os.utime(os.path.join(place, "manifest.json"))        # used now: kept by prune()
+        cache_entries.mark_used(place)
         return list(manifest["remarks"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def store(cache: str, entry: str, output: str, helpers_c: str, kdir: str, remarks: list[str]) -> None:
-    """Publishes what bindgen just made for `entry`, replacing an entry whose headers changed.
-    A cache that cannot be written costs the next project a bindgen run, nothing more."""
+    """Publishes what bindgen just made for `entry`, replacing an entry whose headers changed."""
     place = directory(cache, entry)
-    work = f"{place}.{os.getpid()}.{threading.get_ident()}.tmp"       # -j: threads of one process too
+    work = cache_entries.work_directory(place)
     try:
-        os.makedirs(work, exist_ok=True)
         outputs = {}
         for name, source in _places(output, helpers_c).items():
             data = _read(source)
@@ -92,39 +82,21 @@ def store(cache: str, entry: str, output: str, helpers_c: str, kdir: str, remark
         # a relative path is KDIR's, where bindgen ran
         inputs = [{"path": full, **stamps.content_record(full)}
                   for full in dict.fromkeys(os.path.join(kdir, path) for path in read)]
-        manifest = {"inputs": inputs, "outputs": outputs, "remarks": list(remarks)}
-        atomic.write(os.path.join(work, "manifest.json"), json.dumps(manifest, indent=1))
-        if os.path.isdir(place):            # made for headers that have changed since
-            shutil.rmtree(place, ignore_errors=True)
-        os.rename(work, place)
-    except OSError:
-        pass                                # another build published it first, or no room
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    except OSError:                         # a file vanished, or no room: the next project runs bindgen
+        cache_entries.discard(work)
+        return
+    cache_entries.publish(work, place, {"inputs": inputs, "outputs": outputs, "remarks": list(remarks)})
     prune(cache)
 
 
-def prune(cache: str, days: int = UNUSED_DAYS) -> int:
-    """Removes the entries no project has used for `days` (a header of a project since moved or
-    deleted, a kernel no longer built); returns how many. Run when an entry is stored."""
-    root = os.path.join(cache, "bindings")
-    limit = time.time() - days * 86400
-    removed = 0
-    for name in os.listdir(root) if os.path.isdir(root) else []:
-        place = os.path.join(root, name)
-        with contextlib.suppress(OSError):
-            if os.stat(os.path.join(place, "manifest.json")).st_mtime < limit:
-                shutil.rmtree(place)
-                removed += 1
-    return removed
+def prune(cache: str, days: int = cache_entries.UNUSED_DAYS) -> int:
+    """Removes the entries no project has used for `days`; returns how many."""
+    return cache_entries.prune(os.path.join(cache, "bindings"), days)
 
 
 def clear(cache: str) -> int:
     """Removes every entry; returns how many there were."""
-    root = os.path.join(cache, "bindings")
-    count = len([name for name in os.listdir(root) if not name.endswith(".tmp")]) if os.path.isdir(root) else 0
-    shutil.rmtree(root, ignore_errors=True)
-    return count
+    return cache_entries.clear(os.path.join(cache, "bindings"))
 
 
 def _places(output: str, helpers_c: str) -> dict:

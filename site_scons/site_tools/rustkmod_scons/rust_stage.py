@@ -13,6 +13,7 @@ staticlib and one object per (crate, profile), shared by every kernel with that 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -22,7 +23,7 @@ from typing import NamedTuple
 import SCons.Scanner
 
 from rustkmod import RustkmodError, depfile, process
-from rustkmod.rust import cargo, partial_link, cfgs, profiles, sysroot
+from rustkmod.rust import cargo, crate_cache, partial_link, cfgs, profiles, sysroot
 from rustkmod.kernel.arch import BY_RUST_TARGET
 from rustkmod.kernel.tree import Kernel
 
@@ -51,6 +52,7 @@ class CargoSettings(NamedTuple):
     inputs: tuple = ("manifest",)   # the role of each file source, in order
     config: tuple = ()              # cargo --config arguments (rustkmod-rt by version)
     remap_paths: bool = False       # --remap-path-prefix at build time: no build-machine path in the object
+    shared_bindings: tuple = ()     # the variables of bindings rustkmod's own crates include (crate_cache)
 
 
 class CargoLockSettings(NamedTuple):
@@ -95,10 +97,13 @@ def _cargo_build(target, source, env):
                          settings.sysroot or None, inputs.get("kernel_cfg"), tuple(extra), settings.config),
         _cargo_environment(env))
     run_env.update(bindings)
+    log = _share_own_crates(env, settings, run_env, target_dir) if settings.sysroot else None
     crate_dir = os.path.dirname(inputs["manifest"])
     if verbose(env):                # cargo's own lines too: what it compiles, each rustc command
         command = ["--verbose" if word == "--quiet" else word for word in command]
     result = run(command, jobs=jobs(env), env=run_env, cwd=crate_dir, stderr=subprocess.PIPE, text=True)
+    if log:
+        _say_shared(log)
     _print_cargo_output(cargo.paths_from(result.stderr or "", crate_dir, os.getcwd()),
                         profile.rustflags, verbose(env))
     hint = cargo.failure_hint(result.stderr) if result.returncode != 0 else None
@@ -107,6 +112,35 @@ def _cargo_build(target, source, env):
         fail(f"cargo build of {inputs['manifest']} failed: {hint[0]}", hint[1])
     check_status(result, f"cargo build of {inputs['manifest']}")
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
+
+
+def _share_own_crates(env, settings: CargoSettings, run_env: dict, rust_dir: str) -> str:
+    """cargo's environment for the machine's builds of rustkmod's own crates (crate_cache): the
+    wrapper, and their bindings at a path named by content. Returns the wrapper's log, in the
+    profile's directory (BUILD_DIR/rust/<profile>: rustc_info's cache is two levels up)."""
+    cache = sysroot_cache(env)
+    for variable in settings.shared_bindings:
+        run_env[variable] = crate_cache.shared_path(cache, run_env[variable])
+    info = os.path.join(os.path.dirname(os.path.dirname(rust_dir)), ".rustc-info.json")
+    version = profiles.cached_toolchain_info(settings.rustc, info)[0]
+    log = os.path.join(rust_dir, "machine-crates.log")
+    with contextlib.suppress(OSError):
+        os.remove(log)
+    run_env.update(crate_cache.environment(cache, os.path.dirname(cargo.RUNTIME_DIR), env.Dir("#").abspath, version,
+                                           run_env.get("RUSTC_WRAPPER", ""), log),
+                   RUSTC_WRAPPER=crate_cache.wrapper_script(cache))
+    return log
+
+
+def _say_shared(log: str) -> None:
+    """One line naming rustkmod's crates that came from the machine's builds."""
+    try:
+        with open(log, encoding="utf-8") as handle:
+            hits = sorted({line.split()[1] for line in handle if line.startswith("hit ")})
+    except OSError:
+        return
+    if hits:
+        say(f"         {', '.join(hits)}: the machine's builds, not compiled again")
 
 
 def _print_cargo_output(stderr: str, flags, loud: bool = False) -> None:
@@ -257,7 +291,9 @@ def nodes(build, manifest: cargo.Crate, bindings=()) -> RustNodes:
     profile = profile_for(env, build.out, build.kernel)
     if bindings:
         profile = profile._replace(kernel=build.dir_name)
-    lib = staticlib(env, build.out, manifest, profile, build.kernel, [(b.variable, b.rs) for b in bindings])
+    own = os.path.dirname(cargo.RUNTIME_DIR) + os.sep          # rustkmod's crates: their bindings are shared
+    lib = staticlib(env, build.out, manifest, profile, build.kernel,
+                    [(b.variable, b.rs, b.header.abspath.startswith(own)) for b in bindings])
     return RustNodes(manifest, profile, lib, rust_object(env, build.out, manifest, profile, lib, build.cross_compile),
                      object_name(manifest))
 
@@ -337,7 +373,8 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
     """The crate's staticlib for a profile: one node per (crate, profile), whoever asks for it.
 
     Kernel profiles build against the shared sysroot and pass the kernel's --cfg argfile to every
-    crate of the graph; `bindings`: (variable, bindings.rs node) the crates include.
+    crate of the graph; `bindings`: (variable, bindings.rs node, whether rustkmod's own crate
+    includes them) for the crates that include bindings.
     """
     def build():
         rust_dir = build_dir.Dir("rust").Dir(profile.ident)
@@ -353,13 +390,14 @@ def staticlib(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfi
         if profile.kernel_cfg:
             inputs += kernel_cfg_node(env, profile, kernel)
             roles.append("kernel_cfg")
-        for variable, node in bindings:
+        for variable, node, _ in bindings:
             inputs.append(node)
             roles.append(f"bindings={variable}")
         settings = CargoSettings(profile, env["CARGO"], env["RUSTC"], sysroot_dir,
                                  tuple(_relative_to(p, manifest.directory) for p in configs), tuple(roles),
                                  tuple(cargo.runtime_config(manifest)),
-                                 profile.build_std and cargo.remaps_paths(rustc_info(env, build_dir)[0]))
+                                 profile.build_std and cargo.remaps_paths(rustc_info(env, build_dir)[0]),
+                                 tuple(variable for variable, _, shared in bindings if shared))
         lib = env.RustStaticLib(rust_dir.Dir(profile.target).Dir("release").File(manifest.staticlib_name),
                                 inputs + [settings_node(env, settings)],
                                 RUSTKMOD_CRATE_DIR=os.pathsep.join(manifest.source_directories))
@@ -401,7 +439,8 @@ def _path_remaps(env) -> list[str]:
     specific last), in the kernel objects a project builds."""
     home = os.environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
     crates = os.path.dirname(cargo.RUNTIME_DIR)
-    return cargo.path_remap_flags([(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo")])
+    return cargo.path_remap_flags([(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo"),
+                                   (crate_cache.shared_inputs(sysroot_cache(env)), "/rustkmod/bindings")])
 
 
 def rust_object(env, build_dir, manifest: cargo.Crate, profile: profiles.RustProfile, lib: list,
