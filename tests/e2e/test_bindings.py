@@ -214,10 +214,12 @@ def test_bindings_build_and_verify_on_every_other_kernel(tmp_path):
     assert set(kernel_summary(run, "kbind").values()) == {"built, verified"}
 
 
-def test_a_second_project_takes_the_kernel_crates_bindings_from_the_machine(tmp_path):
+def test_a_second_project_takes_the_kernel_crates_bindings_and_build_from_the_machine(tmp_path):
     """The kernel crate's bindings (kernel_api.h) are made once per machine: a second project on
     the crate copies the first one's (same bytes, no bindgen run), and its later no-op is one.
-    BINDGEN is a link of this test's own: it is in the key, so the first project makes them."""
+    BINDGEN is a link of this test's own: it is in the key, so the first project makes them.
+    The kernel crate itself is compiled once per machine too: the second project's cargo copies
+    it, and its module is the same bytes as the first's."""
     import os
     from helpers import ROOT
     link = tmp_path / "bin" / "bindgen"
@@ -233,6 +235,10 @@ def test_a_second_project_takes_the_kernel_crates_bindings_from_the_machine(tmp_
         runs.append(run)
         made.append(next(project.glob("build/*/crates/rustkmod-kernel")))
     assert "no bindgen run" not in runs[0].stdout and "no bindgen run" in runs[1].stdout, runs[1].output
+    shared = next(line for line in runs[1].stdout.splitlines() if "the machine's builds" in line)
+    assert {"kernel", "macros", "rustkmod_rt"} <= set(shared.split(":")[0].strip().split(", ")), runs[1].output
+    modules = [next((tmp_path / name).glob("build/*/minimal/minimal.ko")).read_bytes() for name in ("first", "second")]
+    assert modules[0] == modules[1]
     for name in ("bindings.rs", "bindings_helpers.c", "bindings.rs.h"):
         assert (made[0] / name).read_bytes() == (made[1] / name).read_bytes(), name
     headers = (made[1] / "bindings.rs.d").read_text()

@@ -61,9 +61,9 @@ def crate(directory, name, source, dependencies=""):
 def build(project, cache, own, log, **extra):
     """cargo build of `project` as rustkmod's cargo step runs it: wrapper, remap, the wrapper's variables."""
     environ = dict(os.environ, RUSTC_WRAPPER=crate_cache.wrapper_script(str(cache)),
-                   CARGO_ENCODED_RUSTFLAGS=f"--remap-path-prefix={project}=.", CARGO_TARGET_DIR=str(project / "target"),
-                   **crate_cache.environment(str(cache), str(own), str(project), "rustc under test", log=str(log)),
-                   **extra)
+                   CARGO_ENCODED_RUSTFLAGS=f"--remap-path-prefix={project}=.", CARGO_TARGET_DIR=str(project / "target"))
+    environ.update(crate_cache.environment(str(cache), str(own), str(project), "rustc under test", log=str(log)))
+    environ.update(extra)
     if log.exists():
         log.unlink()
     result = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=project, env=environ,
@@ -99,5 +99,9 @@ def test_a_second_project_copies_the_shared_crate_and_a_changed_source_is_compil
 
     outside = tmp_path / "outside"
     crate(outside, "outside", "pub fn f() {}\n")
-    assert build(outside, cache, own, log) == []                     # not rustkmod's: rustc's alone
+    users = tmp_path / "users-wrapper"                               # RUSTC_WRAPPER=sccache, say
+    users.write_text(f'#!/bin/sh\necho "$3" >> {tmp_path / "ran"}\nexec "$@"\n')
+    users.chmod(0o755)
+    assert build(outside, cache, own, log, **{crate_cache.NEXT: str(users)}) == []   # not rustkmod's: rustc's alone
+    assert "outside" in (tmp_path / "ran").read_text().split()       # and the user's wrapper ran it
     assert crate_cache.clear(str(cache)) == 1 and not (cache / "crates").exists()

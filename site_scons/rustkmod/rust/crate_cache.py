@@ -47,6 +47,7 @@ LOG = "RUSTKMOD_CRATE_LOG"              # a file the wrapper appends "<hit|store
 _UNKEYED = {"CARGO_MAKEFLAGS", "CARGO_TARGET_DIR", "CARGO_ENCODED_RUSTFLAGS", "CARGO_HOME", "RUSTC_WRAPPER",
             "RUSTC_WORKSPACE_WRAPPER"}
 _OUT, _SUFFIX = "@RUSTKMOD_OUT_DIR@", "@RUSTKMOD_SUFFIX@"    # placeholders in stored names and texts
+_STDERR = "@stderr"                     # what rustc printed, kept beside the outputs
 
 
 def environment(cache: str, own: str, project: str, rustc_version: str, next_wrapper: str = "",
@@ -179,12 +180,18 @@ def _outputs(unit: Compile) -> list[str]:
     return sorted(n for n in os.listdir(unit.out_dir) if n.startswith(stems[0]) or n == stems[1])
 
 
-def _template(text: str, unit: Compile) -> str:
-    return text.replace(unit.out_dir, _OUT).replace(unit.suffix, _SUFFIX)
+def _template(data: bytes, unit: Compile) -> bytes:
+    """The compile's out dir and suffix as placeholders (in a stored name, dep-info or message)."""
+    return data.replace(unit.out_dir.encode(), _OUT.encode()).replace(unit.suffix.encode(), _SUFFIX.encode())
 
 
-def _filled(text: str, unit: Compile) -> str:
-    return text.replace(_OUT, unit.out_dir).replace(_SUFFIX, unit.suffix)
+def _filled(data: bytes, unit: Compile) -> bytes:
+    return data.replace(_OUT.encode(), unit.out_dir.encode()).replace(_SUFFIX.encode(), unit.suffix.encode())
+
+
+def _name(name: str, unit: Compile, stored: bool) -> str:
+    """An output's name in an entry (stored) or in the compile's out dir."""
+    return (_template if stored else _filled)(os.fsencode(name), unit).decode(errors="surrogateescape")
 
 
 def _env_deps(dep_info: str) -> dict:
@@ -197,7 +204,7 @@ def _env_deps(dep_info: str) -> dict:
     return found
 
 
-def fetch(place: str, unit: Compile, environ) -> str | None:
+def fetch(place: str, unit: Compile, environ) -> bytes | None:
     """Writes the entry's outputs where the compile would have, and returns what rustc printed
     (None, with nothing written that matters, when there is no valid entry)."""
     from rustkmod import atomic, cache_entries, stamps
@@ -213,18 +220,18 @@ def fetch(place: str, unit: Compile, environ) -> str | None:
                 data = handle.read()
             if hashlib.sha256(data).hexdigest() != digest:
                 return None
-            files[_filled(name, unit)] = data
+            texts = name == _STDERR or name.endswith(".d")       # placeholders for the out dir and suffix
+            files[_name(name, unit, stored=False)] = _filled(data, unit) if texts else data
+        printed = files.pop(_STDERR)
         for name, data in files.items():
-            if name.endswith(".d"):
-                data = _filled(data.decode(), unit).encode()
             atomic.write(os.path.join(unit.out_dir, name), data)
         cache_entries.mark_used(place)
-        return _filled(manifest["stderr"], unit)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        return printed
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def store(place: str, unit: Compile, stderr: str, project: str) -> bool:
+def store(place: str, unit: Compile, stderr: bytes, project: str) -> bool:
     """Publishes what rustc just wrote for the compile; not when it read a file of the project."""
     from rustkmod import atomic, cache_entries, depfile, stamps
     names = _outputs(unit)
@@ -234,7 +241,7 @@ def store(place: str, unit: Compile, stderr: str, project: str) -> bool:
     work = cache_entries.work_directory(place)
     try:
         os.makedirs(os.path.join(work, "files"))
-        with open(os.path.join(unit.out_dir, dep_info), encoding="utf-8") as handle:
+        with open(os.path.join(unit.out_dir, dep_info), encoding="utf-8", errors="surrogateescape") as handle:
             text = handle.read()
         read = list(dict.fromkeys(os.path.abspath(p) for p in depfile.parse(text)
                                   if not os.path.abspath(p).startswith(unit.out_dir + os.sep)))
@@ -242,18 +249,20 @@ def store(place: str, unit: Compile, stderr: str, project: str) -> bool:
             cache_entries.discard(work)
             return False
         outputs = {}
-        for name in names:
-            with open(os.path.join(unit.out_dir, name), "rb") as handle:
-                data = handle.read()
-            data = _template(data.decode(), unit).encode() if name == dep_info else data
-            outputs[_template(name, unit)] = hashlib.sha256(data).hexdigest()
-            atomic.write(os.path.join(work, "files", _template(name, unit)), data)
+        for name in names + [_STDERR]:
+            if name == _STDERR:
+                data = _template(stderr, unit)
+            else:
+                with open(os.path.join(unit.out_dir, name), "rb") as handle:
+                    data = handle.read()
+                data = _template(data, unit) if name == dep_info else data
+            outputs[_name(name, unit, stored=True)] = hashlib.sha256(data).hexdigest()
+            atomic.write(os.path.join(work, "files", _name(name, unit, stored=True)), data)
         inputs = [{"path": p, **stamps.content_record(p)} for p in read]
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         cache_entries.discard(work)
         return False
-    manifest = {"crate": unit.crate, "inputs": inputs, "env": _env_deps(text), "outputs": outputs,
-                "stderr": _template(stderr, unit)}
+    manifest = {"crate": unit.crate, "inputs": inputs, "env": _env_deps(text), "outputs": outputs}
     published = cache_entries.publish(work, place, manifest)
     cache_entries.prune(os.path.dirname(place))
     return published
@@ -283,17 +292,17 @@ def main(argv: list[str]) -> int:
         os.execvp(command[0], command)           # not ours to answer: rustc's alone (jobserver fds kept)
     printed = fetch(place, unit, environ)
     if printed is not None:
-        sys.stderr.write(printed)
+        sys.stderr.buffer.write(printed)
         _log(environ, "hit", unit)
         return 0
     # rustc's messages as they come (cargo starts dependents on the metadata notification), kept
-    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, close_fds=False) as child:
+    with subprocess.Popen(command, stderr=subprocess.PIPE, close_fds=False) as child:
         kept = []
         for line in child.stderr:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+            sys.stderr.buffer.write(line)
+            sys.stderr.buffer.flush()
             kept.append(line)
-    if child.returncode == 0 and store(place, unit, "".join(kept), environ.get(PROJECT, "")):
+    if child.returncode == 0 and store(place, unit, b"".join(kept), environ.get(PROJECT, "")):
         _log(environ, "stored", unit)
     return child.returncode
 
