@@ -96,8 +96,9 @@ def make_variables(args=None) -> Variables:
         ("KERNELS", "several kernels at once, comma-separated: kernel trees, or kernels fetched with "
          f"'{COMMAND} fetch-kernel' ({debian.NAMES_TEXT}); default: just KDIR", _default("KERNELS")),
         ("KERNEL_CACHE", "where fetched kernels are kept", _default("KERNEL_CACHE", debian.default_cache())),
-        ("RUST_SYSROOT_CACHE", "where the shared Rust sysroots (core, alloc, compiler_builtins per target and "
-         "flags) are kept, built once per machine; default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
+        ("RUST_SYSROOT_CACHE", "where what every project shares is kept, made once per machine: the Rust sysroots "
+         "(core, alloc, compiler_builtins per target and flags), kernel bindings, rustkmod's compiled crates; "
+         "default: KERNEL_CACHE/sysroots", _default("RUST_SYSROOT_CACHE")),
         ("CACHE_DIR", "a shared SCons CacheDir: outputs already built anywhere with the same inputs are "
          "copied from it instead of running cargo or make", _default("CACHE_DIR")),
         ("JOBS", f"compile jobs (1..{process.MAX_JOBS}) that cargo and Kbuild share through one make jobserver, "
