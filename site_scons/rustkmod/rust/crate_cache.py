@@ -108,9 +108,10 @@ class Compile:
         self.incremental = False
         words = iter(args)
         for word in words:
-            if word in ("--crate-name", "--out-dir"):
-                value = next(words, "")
-                self.crate, self.out_dir = (value, self.out_dir) if word == "--crate-name" else (self.crate, value)
+            if word == "--crate-name":
+                self.crate = next(words, "")
+            elif word == "--out-dir":
+                self.out_dir = next(words, "")
             elif word in ("-C", "--codegen") or word.startswith("-C"):
                 option = next(words, "") if word in ("-C", "--codegen") else word[2:]
                 self.suffix = option.split("=", 1)[1] if option.startswith("extra-filename=") else self.suffix
