@@ -114,10 +114,14 @@ def _cargo_build(target, source, env):
     rescan(target[0])             # cargo's dep-info names what the crate read (include!d files too)
 
 
-def _share_own_crates(env, settings: CargoSettings, run_env: dict, rust_dir: str) -> str:
+def _share_own_crates(env, settings: CargoSettings, run_env: dict, rust_dir: str) -> str | None:
     """cargo's environment for the machine's builds of rustkmod's own crates (crate_cache): the
     wrapper, and their bindings at a path named by content. Returns the wrapper's log, in the
-    profile's directory (BUILD_DIR/rust/<profile>: rustc_info's cache is two levels up)."""
+    profile's directory (BUILD_DIR/rust/<profile>: rustc_info's cache is two levels up). None in
+    a checkout's own builds: rustkmod's crates are the project's files there, never shared."""
+    own, project = os.path.dirname(cargo.RUNTIME_DIR), env.Dir("#").abspath
+    if own.startswith(project + os.sep):
+        return None
     cache = sysroot_cache(env)
     for variable in settings.shared_bindings:
         run_env[variable] = crate_cache.shared_path(cache, run_env[variable])
@@ -126,7 +130,7 @@ def _share_own_crates(env, settings: CargoSettings, run_env: dict, rust_dir: str
     log = os.path.join(rust_dir, "machine-crates.log")
     with contextlib.suppress(OSError):
         os.remove(log)
-    run_env.update(crate_cache.environment(cache, os.path.dirname(cargo.RUNTIME_DIR), env.Dir("#").abspath, version,
+    run_env.update(crate_cache.environment(cache, own, project, version,
                                            run_env.get("RUSTC_WRAPPER", ""), log),
                    RUSTC_WRAPPER=crate_cache.wrapper_script(cache))
     return log
