@@ -28,6 +28,7 @@ of rustkmod only for a compile of rustkmod's crates, so every other crate pays o
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -94,8 +95,10 @@ def shared_inputs(cache: str) -> str:
 
 
 def clear(cache: str) -> int:
-    """Removes every entry and shared input; returns how many entries there were."""
+    """Removes every entry, shared input and wrapper script; returns how many entries there were."""
     from rustkmod import cache_entries
+    for script in glob.glob(os.path.join(cache, "rustc-wrapper-*")):
+        os.remove(script)
     cache_entries.clear(shared_inputs(cache))
     return cache_entries.clear(os.path.join(cache, "crates"))
 
