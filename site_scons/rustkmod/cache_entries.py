@@ -65,16 +65,19 @@ def prune(root: str, days: int = UNUSED_DAYS) -> int:
     """Removes the entries (and files kept on their own) under `root` that no project has used for
     `days` (a project since moved or deleted, a kernel no longer built); returns how many. Run
     when one is stored."""
-    limit = time.time() - days * 86400
+    now = time.time()
     removed = 0
     for name in os.listdir(root) if os.path.isdir(root) else []:
         place = os.path.join(root, name)
         with contextlib.suppress(OSError):
             entry = os.path.isdir(place)
-            if name.endswith(".tmp") or os.stat(os.path.join(place, MANIFEST) if entry else place).st_mtime >= limit:
+            if name.endswith(".tmp"):       # being written, or left by a build that was killed a day ago
+                if os.stat(place).st_mtime < now - 86400:
+                    shutil.rmtree(place) if entry else os.remove(place)
                 continue
-            shutil.rmtree(place) if entry else os.remove(place)
-            removed += 1
+            if os.stat(os.path.join(place, MANIFEST) if entry else place).st_mtime < now - days * 86400:
+                shutil.rmtree(place) if entry else os.remove(place)
+                removed += 1
     return removed
 
 

@@ -73,5 +73,9 @@ def test_entries_unused_for_a_month_are_pruned_and_used_ones_kept(tmp_path):
     there = tmp_path / "p9"
     there.mkdir()
     assert bindings_cache.fetch(cache, entries[0], str(there / "bindings.rs"), str(there / "h.c")) == []   # used now
+    killed, writing = (tmp_path / "cache" / "bindings" / f"{entries[1]}.{n}.1.tmp" for n in (1, 2))
+    killed.mkdir()
+    writing.mkdir()
+    os.utime(killed, (month_ago, month_ago))          # left by a build killed while storing
     assert bindings_cache.prune(cache) == 1
-    assert sorted(os.listdir(tmp_path / "cache" / "bindings")) == [entries[0]]
+    assert sorted(os.listdir(tmp_path / "cache" / "bindings")) == [entries[0], writing.name]
