@@ -45,6 +45,14 @@ def test_the_key_leaves_out_where_a_project_puts_outputs_and_keeps_what_it_compi
     argfile.write_text("--cfg=CONFIG_B\n")
     assert crate_cache.Compile(compile_args(extra=[f"@{argfile}"])).key(environ, "/p", b"code") != keyed
 
+    specs = tmp_path / "targets"                     # a target of rustkmod's own, found by name
+    specs.mkdir()
+    (specs / "i686-rustkmod-kernel.json").write_text('{"arch": "x86"}')
+    on_spec = crate_cache.Compile(compile_args(extra=["--target", "i686-rustkmod-kernel"]))
+    spec_key = on_spec.key(dict(environ, RUST_TARGET_PATH=str(specs)), "/p", b"code")
+    (specs / "i686-rustkmod-kernel.json").write_text('{"arch": "x86", "features": "-sse"}')
+    assert on_spec.key(dict(environ, RUST_TARGET_PATH=str(specs)), "/p", b"code") != spec_key
+
     # the project named where it would reach the output: never cached
     assert crate_cache.Compile(compile_args(extra=["--cfg=x=\"/p/file\""])).key(environ, "/p", b"code") is None
     assert first.key(dict(environ, CARGO_MANIFEST_DIR="/p/own"), "/p", b"code") is None

@@ -13,9 +13,9 @@ The key is all that rustc is given: its version (`rustc -vV`, passed by the buil
 and the environment cargo sets (CARGO_*, RUSTC_BOOTSTRAP, RUST_TARGET_PATH). Three kinds of
 argument differ between projects and are keyed by what they stand for: where outputs go and the
 file-name suffix cargo derives from the project's flags (--out-dir, -C extra-filename, -L
-dependency=) are not in it, each --extern and @argfile is its content's digest, and the project's
-`--remap-path-prefix=<project>=.` is left out, as it changes nothing in a compile that reads no
-file of the project: one that does is not stored. A compile naming the project anywhere else is
+dependency=) are not in it, each --extern, @argfile and target specification file is its
+content's digest, and the project's `--remap-path-prefix=<project>=.` is left out, as it changes
+nothing in a compile that reads no file of the project: one that does is not stored. A compile naming the project anywhere else is
 not cached at all. What rustc read is known only after it ran: its dep-info's files (size, mtime,
 digest) and environment variables are the entry's manifest, checked on every use, and every file
 copied out is checked against its digest, so a changed source or a damaged entry is a miss, never a
@@ -142,6 +142,9 @@ class Compile:
                     keyed += [word, value]
             elif word == "--extern":
                 keyed += [word, _extern(next(words, ""))]
+            elif word == "--target":
+                target = next(words, "")
+                keyed += [word, target, _target_spec(target, environ.get("RUST_TARGET_PATH", ""))]
             elif word.startswith("@"):
                 keyed.append("@" + _digest_file(word[1:]))
             elif word != remap and not word.startswith(("-Cextra-filename=", "-Ldependency=")):
@@ -164,6 +167,14 @@ def _extern(value: str) -> str:
     """`name=path` as `name=<digest of the file>`; `name` alone (a sysroot crate) as it is."""
     name, _, path = value.partition("=")
     return f"{name}={_digest_file(path)}" if path else value
+
+
+def _target_spec(target: str, search: str) -> str:
+    """The digest of a target's JSON specification (a path, or a name RUST_TARGET_PATH finds:
+    rustkmod's i686 target), which can change under one name; "" for a target built into rustc."""
+    candidates = [target] if target.endswith(".json") else [os.path.join(d, f"{target}.json") for d in search.split(os.pathsep) if d]
+    found = next((c for c in candidates if os.path.isfile(c)), None)
+    return _digest_file(found) if found else ""
 
 
 def _digest_file(path: str) -> str:
