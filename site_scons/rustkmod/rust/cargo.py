@@ -20,16 +20,19 @@ if TYPE_CHECKING:
 MANIFEST_FILES = ("Cargo.toml", "build.rs", "rust-toolchain.toml")
 
 
+# The directory holding rustkmod's crates (site_scons): remapped to /rustkmod in objects, and
+# what the machine's crate cache answers for.
+CRATES_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # rustkmod's runtime-support crate (site_scons/rustkmod_rt), and its C half.
 RUNTIME_PACKAGE = "rustkmod-rt"
-RUNTIME_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "rustkmod_rt")
+RUNTIME_DIR = os.path.join(CRATES_DIR, "rustkmod_rt")
 RUNTIME_C = os.path.join(RUNTIME_DIR, "c", "rustkmod_rt.c")
 # rustkmod's crates, by package name: a crate names them by version from any project, and cargo
 # gets these copies (runtime_config). rustkmod-kernel is the safe kernel API (library `kernel`);
 # rustkmod-pin-init its pinned initialisation under the in-tree name (library `pin_init`).
 OWN_CRATES = {RUNTIME_PACKAGE: RUNTIME_DIR,
-              "rustkmod-kernel": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_kernel"),
-              "rustkmod-pin-init": os.path.join(os.path.dirname(RUNTIME_DIR), "rustkmod_pin_init")}
+              "rustkmod-kernel": os.path.join(CRATES_DIR, "rustkmod_kernel"),
+              "rustkmod-pin-init": os.path.join(CRATES_DIR, "rustkmod_pin_init")}
 
 
 class CrateBindings(NamedTuple):

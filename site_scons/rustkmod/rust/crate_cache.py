@@ -45,8 +45,7 @@ NEXT = "RUSTKMOD_NEXT_WRAPPER"          # the user's RUSTC_WRAPPER
 LOG = "RUSTKMOD_CRATE_LOG"              # a file the wrapper appends "<hit|stored> <crate>" lines to
 
 # cargo's variables that differ between projects without changing a compile (or are its arguments).
-_UNKEYED = {"CARGO_MAKEFLAGS", "CARGO_TARGET_DIR", "CARGO_ENCODED_RUSTFLAGS", "CARGO_HOME", "RUSTC_WRAPPER",
-            "RUSTC_WORKSPACE_WRAPPER"}
+_UNKEYED = {"CARGO_MAKEFLAGS", "CARGO_TARGET_DIR", "CARGO_ENCODED_RUSTFLAGS", "CARGO_HOME"}
 _OUT, _SUFFIX = "@RUSTKMOD_OUT_DIR@", "@RUSTKMOD_SUFFIX@"    # placeholders in stored names and texts
 _STDERR = "@stderr"                     # what rustc printed, kept beside the outputs
 
@@ -178,6 +177,8 @@ def _target_spec(target: str, search: str) -> str:
 
 
 def _digest_file(path: str) -> str:
+    """stamps.content_record's digest, written here again: every rustc of a build starts this
+    script, and only a compile of rustkmod's crates may pay for importing rustkmod."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -258,8 +259,8 @@ def store(place: str, unit: Compile, stderr: bytes, project: str) -> bool:
         os.makedirs(os.path.join(work, "files"))
         with open(os.path.join(unit.out_dir, dep_info), encoding="utf-8", errors="surrogateescape") as handle:
             text = handle.read()
-        read = list(dict.fromkeys(os.path.abspath(p) for p in depfile.parse(text)
-                                  if not os.path.abspath(p).startswith(unit.out_dir + os.sep)))
+        paths = (os.path.abspath(p) for p in depfile.parse(text))
+        read = list(dict.fromkeys(p for p in paths if not p.startswith(unit.out_dir + os.sep)))
         if project and any(p.startswith(project + os.sep) for p in read):
             cache_entries.discard(work)
             return False
@@ -271,8 +272,9 @@ def store(place: str, unit: Compile, stderr: bytes, project: str) -> bool:
                 with open(os.path.join(unit.out_dir, name), "rb") as handle:
                     data = handle.read()
                 data = _template(data, unit) if name == dep_info else data
-            outputs[_name(name, unit, stored=True)] = hashlib.sha256(data).hexdigest()
-            atomic.write(os.path.join(work, "files", _name(name, unit, stored=True)), data)
+            stored = _name(name, unit, stored=True)
+            outputs[stored] = hashlib.sha256(data).hexdigest()
+            atomic.write(os.path.join(work, "files", stored), data)
         inputs = [{"path": p, **stamps.content_record(p)} for p in read]
     except OSError:
         cache_entries.discard(work)

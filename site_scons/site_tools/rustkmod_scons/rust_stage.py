@@ -119,7 +119,7 @@ def _share_own_crates(env, settings: CargoSettings, run_env: dict, rust_dir: str
     wrapper, and their bindings at a path named by content. Returns the wrapper's log, in the
     profile's directory (BUILD_DIR/rust/<profile>: rustc_info's cache is two levels up). None in
     a checkout's own builds: rustkmod's crates are the project's files there, never shared."""
-    own, project = os.path.dirname(cargo.RUNTIME_DIR), env.Dir("#").abspath
+    own, project = cargo.CRATES_DIR, env.Dir("#").abspath
     if own.startswith(project + os.sep):
         return None
     cache = sysroot_cache(env)
@@ -295,7 +295,7 @@ def nodes(build, manifest: cargo.Crate, bindings=()) -> RustNodes:
     profile = profile_for(env, build.out, build.kernel)
     if bindings:
         profile = profile._replace(kernel=build.dir_name)
-    own = os.path.dirname(cargo.RUNTIME_DIR) + os.sep          # rustkmod's crates: their bindings are shared
+    own = cargo.CRATES_DIR + os.sep          # rustkmod's crates: their bindings are shared
     lib = staticlib(env, build.out, manifest, profile, build.kernel,
                     [(b.variable, b.rs, b.header.abspath.startswith(own)) for b in bindings])
     return RustNodes(manifest, profile, lib, rust_object(env, build.out, manifest, profile, lib, build.cross_compile),
@@ -442,8 +442,7 @@ def _path_remaps(env) -> list[str]:
     """The project as `.`, rustkmod's crates as /rustkmod, cargo's registry as /cargo (the most
     specific last), in the kernel objects a project builds."""
     home = os.environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo")
-    crates = os.path.dirname(cargo.RUNTIME_DIR)
-    return cargo.path_remap_flags([(env.Dir("#").abspath, "."), (crates, "/rustkmod"), (home, "/cargo"),
+    return cargo.path_remap_flags([(env.Dir("#").abspath, "."), (cargo.CRATES_DIR, "/rustkmod"), (home, "/cargo"),
                                    (crate_cache.shared_inputs(sysroot_cache(env)), "/rustkmod/bindings")])
 
 
